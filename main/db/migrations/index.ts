@@ -1,0 +1,13 @@
+// The ordered list of migrations. Add a file `NNN-name.ts` exporting version, name and sql, list it
+// here, and add its test under test/main/db/migrations/.
+
+import * as m001 from './001-initial';
+import * as m002 from './002-sim-provider';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001, m002];

@@ -1,0 +1,288 @@
+// Domain entities as zod schemas; their TypeScript types are inferred from them.
+// These are the shapes that cross IPC: never a secret, never an SDK type.
+
+import { z } from 'zod';
+import { CLOUDS, RESOURCE_TYPE_IDS } from './catalog';
+
+export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an identifier');
+/** ISO-8601 timestamp in UTC, as stored. */
+export const Timestamp = z.string().min(20).max(40);
+const Name = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(80, 'must be at most 80 characters')
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+export const CloudSchema = z.enum(CLOUDS);
+export const ResourceTypeIdSchema = z.enum(RESOURCE_TYPE_IDS);
+export const ProviderKindSchema = z.enum(['sim', 'aws', 'azure', 'gcp']);
+export type ProviderKind = z.infer<typeof ProviderKindSchema>;
+
+export const Tags = z.record(z.string().max(128), z.string().max(256));
+
+// ---- Accounts and credentials -------------------------------------------------------------
+
+/** What the operator types in; goes to the vault in main and never comes back. */
+export const CredentialInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({
+    kind: z.literal('aws-access-key'),
+    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'is not an access key id'),
+    secretAccessKey: z.string().min(1).max(256),
+    sessionToken: z.string().max(4096).optional(),
+  }),
+  z.object({ kind: z.literal('aws-profile'), profile: z.string().min(1).max(128) }),
+  z.object({
+    kind: z.literal('azure-service-principal'),
+    tenantId: z.string().uuid(),
+    clientId: z.string().uuid(),
+    clientSecret: z.string().min(1).max(1024),
+  }),
+  z.object({
+    kind: z.literal('gcp-service-account-key'),
+    keyJson: z.string().min(2).max(16384),
+  }),
+]);
+export type CredentialInput = z.infer<typeof CredentialInput>;
+export type CredentialKind = CredentialInput['kind'];
+
+export const AccountView = z.object({
+  id: Id,
+  name: z.string(),
+  provider: ProviderKindSchema,
+  cloud: CloudSchema,
+  credentialKind: z.string(),
+  /** True when the account runs on the local rehearsal provider. */
+  simulated: z.boolean(),
+  createdAt: Timestamp,
+});
+export type AccountView = z.infer<typeof AccountView>;
+
+export const AccountCreateInput = z.object({
+  name: Name,
+  provider: ProviderKindSchema,
+  cloud: CloudSchema,
+  credentials: CredentialInput,
+});
+export type AccountCreateInput = z.infer<typeof AccountCreateInput>;
+
+// ---- Environments -------------------------------------------------------------------------
+
+export const EnvironmentView = z.object({
+  id: Id,
+  accountId: Id,
+  name: z.string(),
+  cloud: CloudSchema,
+  /** Region (AWS / GCP) or location (Azure). */
+  region: z.string(),
+  /** AWS account id, Azure subscription/resource group, or GCP project. */
+  scope: z.string(),
+  createdAt: Timestamp,
+});
+export type EnvironmentView = z.infer<typeof EnvironmentView>;
+
+export const EnvironmentCreateInput = z.object({
+  accountId: Id,
+  name: Name,
+  region: z.string().trim().regex(/^[a-z0-9-]{2,40}$/, 'must be a region name such as eu-west-1'),
+  scope: z.string().trim().max(200),
+});
+export type EnvironmentCreateInput = z.infer<typeof EnvironmentCreateInput>;
+
+// ---- Inventory ----------------------------------------------------------------------------
+
+export const DiscoveredResource = z.object({
+  type: ResourceTypeIdSchema,
+  nativeId: z.string().min(1).max(1024),
+  name: z.string().max(256),
+  region: z.string(),
+  tags: Tags,
+  /** Short human summary, e.g. "Standard_D2s_v5, 2 disks". */
+  summary: z.string().max(256),
+});
+export type DiscoveredResource = z.infer<typeof DiscoveredResource>;
+
+// ---- Policies -----------------------------------------------------------------------------
+
+export const POLICY_STATES = ['active', 'failing_over', 'failed_over'] as const;
+export const PolicyStateSchema = z.enum(POLICY_STATES);
+export type PolicyState = z.infer<typeof PolicyStateSchema>;
+
+export const ProtectedResourceInput = z.object({
+  type: ResourceTypeIdSchema,
+  nativeId: z.string().min(1).max(1024),
+  name: z.string().max(256),
+});
+export type ProtectedResourceInput = z.infer<typeof ProtectedResourceInput>;
+
+export const ProtectedResourceView = ProtectedResourceInput.extend({
+  id: Id,
+  policyId: Id,
+  addedAt: Timestamp,
+});
+export type ProtectedResourceView = z.infer<typeof ProtectedResourceView>;
+
+const WebhookUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http or https URL without credentials');
+
+/** A five-field cron expression (minute hour day month weekday); checked further in main. */
+const Cron = z
+  .string()
+  .trim()
+  .regex(/^\S+( \S+){4}$/, 'must be a cron expression with five fields, e.g. "0 * * * *"');
+
+export const PolicyInput = z.object({
+  name: Name,
+  sourceEnvironmentId: Id,
+  targetEnvironmentId: Id,
+  resources: z.array(ProtectedResourceInput).min(1, 'select at least one resource').max(5000),
+  /** null: replication runs on demand only. */
+  schedule: Cron.nullable(),
+  webhookUrl: WebhookUrl.nullable(),
+});
+export type PolicyInput = z.infer<typeof PolicyInput>;
+
+export const PolicySummary = z.object({
+  id: Id,
+  name: z.string(),
+  state: PolicyStateSchema,
+  cloud: CloudSchema,
+  simulated: z.boolean(),
+  sourceEnvironment: z.object({ id: Id, name: z.string(), region: z.string() }),
+  targetEnvironment: z.object({ id: Id, name: z.string(), region: z.string() }),
+  resourceCount: z.number().int(),
+  latestRecoveryPointAt: Timestamp.nullable(),
+  schedule: z.string().nullable(),
+  nextReplicationAt: Timestamp.nullable(),
+  runningJobId: Id.nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type PolicySummary = z.infer<typeof PolicySummary>;
+
+export const PolicyDetails = PolicySummary.extend({
+  webhookUrl: z.string().nullable(),
+  resources: z.array(ProtectedResourceView),
+  failedOverAt: Timestamp.nullable(),
+});
+export type PolicyDetails = z.infer<typeof PolicyDetails>;
+
+// ---- Recovery points ----------------------------------------------------------------------
+
+export const RECOVERY_POINT_STATUSES = ['in_progress', 'succeeded', 'partial', 'failed'] as const;
+export const RecoveryPointStatusSchema = z.enum(RECOVERY_POINT_STATUSES);
+export type RecoveryPointStatus = z.infer<typeof RecoveryPointStatusSchema>;
+
+export const RecoveryPointView = z.object({
+  id: Id,
+  policyId: Id,
+  jobId: Id,
+  status: RecoveryPointStatusSchema,
+  /** When the point's metadata was captured (the time the operator sees). */
+  createdAt: Timestamp,
+  completedAt: Timestamp.nullable(),
+  itemCount: z.number().int(),
+  failedItemCount: z.number().int(),
+});
+export type RecoveryPointView = z.infer<typeof RecoveryPointView>;
+
+export const RecoveryPointItemView = z.object({
+  id: Id,
+  protectedResourceId: Id,
+  resourceName: z.string(),
+  type: ResourceTypeIdSchema,
+  status: z.enum(['succeeded', 'failed']),
+  metadata: z.record(z.string(), z.unknown()),
+  dataRefs: z.array(z.object({ kind: z.string(), id: z.string(), region: z.string().optional() })),
+  error: z.string().nullable(),
+  capturedAt: Timestamp,
+});
+export type RecoveryPointItemView = z.infer<typeof RecoveryPointItemView>;
+
+export const RecoveryPointDetails = RecoveryPointView.extend({ items: z.array(RecoveryPointItemView) });
+export type RecoveryPointDetails = z.infer<typeof RecoveryPointDetails>;
+
+// ---- Jobs ---------------------------------------------------------------------------------
+
+export const JOB_KINDS = ['replication', 'test_failover', 'reset', 'failover'] as const;
+export const JobKindSchema = z.enum(JOB_KINDS);
+export type JobKind = z.infer<typeof JobKindSchema>;
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'partially_failed', 'cancelled'] as const;
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export const StepStatusSchema = z.enum(STEP_STATUSES);
+export type StepStatus = z.infer<typeof StepStatusSchema>;
+
+export const JobView = z.object({
+  id: Id,
+  policyId: Id,
+  kind: JobKindSchema,
+  status: JobStatusSchema,
+  trigger: z.enum(['manual', 'schedule', 'resume']),
+  recoveryPointId: Id.nullable(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+  stepsTotal: z.number().int(),
+  stepsDone: z.number().int(),
+  stepsFailed: z.number().int(),
+  error: z.string().nullable(),
+});
+export type JobView = z.infer<typeof JobView>;
+
+export const JobStepView = z.object({
+  id: Id,
+  jobId: Id,
+  seq: z.number().int(),
+  protectedResourceId: Id.nullable(),
+  resourceName: z.string().nullable(),
+  type: ResourceTypeIdSchema.nullable(),
+  action: z.string(),
+  status: StepStatusSchema,
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+});
+export type JobStepView = z.infer<typeof JobStepView>;
+
+export const JobDetails = JobView.extend({ steps: z.array(JobStepView) });
+export type JobDetails = z.infer<typeof JobDetails>;
+
+// ---- Audit --------------------------------------------------------------------------------
+
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  at: Timestamp,
+  actor: z.string(),
+  action: z.string(),
+  subjectId: z.string().nullable(),
+  detail: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+// ---- Paging -------------------------------------------------------------------------------
+
+export const PageRequest = z.object({
+  offset: z.number().int().min(0).max(10_000_000).default(0),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ total: z.number().int(), offset: z.number().int(), items: z.array(item) });
+}

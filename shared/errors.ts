@@ -1,0 +1,37 @@
+// Error codes that cross the IPC boundary, and the shape of an error as data.
+// The core throws DomainError (main/core/errors.ts); the router maps every failure to one of these.
+
+export const ERROR_CODES = [
+  'ValidationFailed',
+  'PreconditionFailed',
+  'NotFound',
+  'Conflict',
+  'ProviderAuthFailed',
+  'ProviderPermissionDenied',
+  'ProviderThrottled',
+  'ProviderQuotaExceeded',
+  'ProviderUnavailable',
+  'ProviderError',
+  'CredentialStoreUnavailable',
+  'Forbidden',
+  'Cancelled',
+  'Internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface DrErrorData {
+  code: ErrorCode;
+  /** A sentence an operator can act on. */
+  message: string;
+  /** Field-level problems for ValidationFailed, or provider detail; never secrets. */
+  details?: { path?: string; message: string }[];
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: DrErrorData };
+
+/** Codes worth retrying automatically (with backoff) when a provider step fails. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ProviderThrottled',
+  'ProviderUnavailable',
+]);

@@ -1,0 +1,150 @@
+// The IPC contract: the single source of truth for every channel `dr:<domain>.<verb>`, its request
+// and response schemas, and the push events. Preload, renderer client and main router derive from it.
+
+import { z } from 'zod';
+import {
+  AccountCreateInput,
+  AccountView,
+  AuditEntry,
+  DiscoveredResource,
+  EnvironmentCreateInput,
+  EnvironmentView,
+  Id,
+  JobDetails,
+  JobKindSchema,
+  JobStatusSchema,
+  JobView,
+  PageRequest,
+  PolicyDetails,
+  PolicyInput,
+  PolicyStateSchema,
+  PolicySummary,
+  RecoveryPointDetails,
+  RecoveryPointStatusSchema,
+  RecoveryPointView,
+  page,
+} from '../domain';
+import { CloudSchema, ProviderKindSchema } from '../domain';
+
+const Empty = z.object({}).strict();
+const Ack = z.object({ ok: z.literal(true) });
+
+function channel<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res) {
+  return { request, response };
+}
+
+export const contract = {
+  // app
+  'dr:app.info': channel(
+    Empty,
+    z.object({
+      version: z.string(),
+      platform: z.string(),
+      workspaceReady: z.boolean(),
+      providers: z.array(
+        z.object({ kind: ProviderKindSchema, label: z.string(), simulated: z.boolean(), clouds: z.array(CloudSchema) }),
+      ),
+    }),
+  ),
+  'dr:workspace.createRehearsal': channel(
+    Empty,
+    z.object({ accounts: z.number().int(), environments: z.number().int(), resources: z.number().int() }),
+  ),
+
+  // accounts
+  'dr:accounts.list': channel(Empty, z.array(AccountView)),
+  'dr:accounts.create': channel(AccountCreateInput.strict(), AccountView),
+  'dr:accounts.delete': channel(z.object({ accountId: Id }).strict(), Ack),
+  'dr:accounts.test': channel(
+    z.object({ accountId: Id }).strict(),
+    z.object({ ok: z.boolean(), identity: z.string(), message: z.string() }),
+  ),
+
+  // environments
+  'dr:environments.list': channel(z.object({ accountId: Id.optional() }).strict(), z.array(EnvironmentView)),
+  'dr:environments.create': channel(EnvironmentCreateInput.strict(), EnvironmentView),
+  'dr:environments.delete': channel(z.object({ environmentId: Id }).strict(), Ack),
+
+  // inventory
+  'dr:inventory.discover': channel(z.object({ environmentId: Id }).strict(), z.array(DiscoveredResource)),
+
+  // policies
+  'dr:policies.list': channel(
+    z.object({ state: PolicyStateSchema.optional() }).strict(),
+    z.array(PolicySummary),
+  ),
+  'dr:policies.get': channel(z.object({ policyId: Id }).strict(), PolicyDetails),
+  'dr:policies.create': channel(PolicyInput.strict(), PolicyDetails),
+  'dr:policies.update': channel(
+    z.object({ policyId: Id, expectedUpdatedAt: z.string().max(40), policy: PolicyInput.strict() }).strict(),
+    PolicyDetails,
+  ),
+  'dr:policies.delete': channel(z.object({ policyId: Id }).strict(), Ack),
+
+  // replication
+  'dr:replication.run': channel(z.object({ policyId: Id }).strict(), z.object({ jobId: Id })),
+
+  // recovery points
+  'dr:recoveryPoints.list': channel(
+    PageRequest.extend({
+      policyId: Id,
+      status: RecoveryPointStatusSchema.optional(),
+      /** Matches the point's id or its time as shown (ISO prefix). */
+      query: z.string().max(64).optional(),
+    }).strict(),
+    page(RecoveryPointView),
+  ),
+  'dr:recoveryPoints.get': channel(z.object({ recoveryPointId: Id }).strict(), RecoveryPointDetails),
+
+  // jobs
+  'dr:jobs.list': channel(
+    PageRequest.extend({
+      policyId: Id.optional(),
+      kind: JobKindSchema.optional(),
+      status: JobStatusSchema.optional(),
+    }).strict(),
+    page(JobView),
+  ),
+  'dr:jobs.get': channel(z.object({ jobId: Id }).strict(), JobDetails),
+  'dr:jobs.cancel': channel(z.object({ jobId: Id }).strict(), Ack),
+
+  // audit
+  'dr:audit.list': channel(PageRequest.extend({ subjectId: Id.optional() }).strict(), page(AuditEntry)),
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export type RequestOf<C extends Channel> = z.input<Contract[C]['request']>;
+export type ParsedRequestOf<C extends Channel> = z.output<Contract[C]['request']>;
+export type ResponseOf<C extends Channel> = z.output<Contract[C]['response']>;
+
+export const CHANNELS = Object.keys(contract) as Channel[];
+
+// ---- Push events (main -> renderer) -------------------------------------------------------
+
+export const events = {
+  'dr:job.progress': z.object({
+    jobId: Id,
+    policyId: Id,
+    /** Monotonic per job; a listener drops anything older than what it has. */
+    seq: z.number().int(),
+    kind: JobKindSchema,
+    status: JobStatusSchema,
+    stepsTotal: z.number().int(),
+    stepsDone: z.number().int(),
+    stepsFailed: z.number().int(),
+  }),
+  'dr:policies.changed': z.object({ policyId: Id.nullable() }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);
+}
