@@ -1,0 +1,15 @@
+import { defineConfig } from '@playwright/test';
+
+// The e2e suite drives Debian's Chromium through test/e2e/harness.ts (never a downloaded browser),
+// and the Electron spec through Playwright's _electron where the binary exists.
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: /.*\.spec\.ts$/,
+  fullyParallel: false,
+  workers: 1,
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+});

@@ -1,0 +1,204 @@
+// Drives the real console in headless Chromium: serves the built renderer over loopback http,
+// installs `window.drConsole` through Playwright's exposeBinding and routes every call to the same
+// router Electron's IPC uses, on a real SQLite file. Importable by any test.
+
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { composeCore, type Core } from '../../main/compose';
+import type { ProviderAdapter } from '../../main/providers/types';
+import type { Db } from '../../main/db/connection';
+import type { Clock } from '../../main/core/clock';
+import { StaticKeyProvider } from '../../main/credentials/static-key-provider';
+import { CHANNELS, EVENT_NAMES, type Channel, type RequestOf, type ResponseOf } from '../../shared/ipc/contract';
+import type { Result } from '../../shared/errors';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+const RENDERER_DIR = resolve(import.meta.dirname, '../../out/renderer');
+
+/** The same policy the Electron shell sends with every renderer response. */
+export const RENDERER_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export interface OpenConsoleOptions {
+  /** Folder for the console's SQLite file; a fresh temp folder when omitted. */
+  dataDir?: string;
+  providers?: (deps: { db: Db; clock: Clock }) => ProviderAdapter[];
+  colorScheme?: 'light' | 'dark';
+  viewport?: { width: number; height: number };
+  /** Reuse a browser across consoles in one test file. */
+  browser?: Browser;
+}
+
+export interface ConsoleHandle {
+  page: Page;
+  core: Core;
+  dataDir: string;
+  url: string;
+  /** Calls the router exactly as the renderer would. */
+  invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Result<ResponseOf<C>>>;
+  /** Like invoke, but throws on an error result; for test set-up. */
+  call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>>;
+  close(): Promise<void>;
+}
+
+export function rendererBuilt(): boolean {
+  return existsSync(join(RENDERER_DIR, 'index.html'));
+}
+
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium".`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Serves out/renderer on a free loopback port, refusing anything outside it. */
+export async function serveRenderer(root = RENDERER_DIR): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+      const rel = normalize(pathname === '/' ? '/index.html' : pathname);
+      const file = join(root, rel);
+      if (!file.startsWith(root + sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, {
+          'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+          'content-security-policy': RENDERER_CSP,
+          'cache-control': 'no-store',
+        });
+        res.end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    })();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('renderer server has no port');
+  return { server, url: `http://127.0.0.1:${address.port}/` };
+}
+
+/** Page-side bridge: the same shape buildBridge gives the preload, over the exposed binding. */
+function installBridge({ channels, events }: { channels: string[]; events: string[] }): void {
+  const w = window as unknown as Record<string, unknown>;
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const api: Record<string, unknown> = {};
+  for (const channel of channels) {
+    const body = channel.slice(3);
+    const dot = body.indexOf('.');
+    const domain = body.slice(0, dot);
+    const group = (api[domain] ??= {}) as Record<string, unknown>;
+    group[body.slice(dot + 1)] = (request: unknown) =>
+      (w.__drInvoke as (c: string, r: unknown) => Promise<unknown>)(channel, request ?? {});
+  }
+  for (const key of Object.keys(api)) Object.freeze(api[key]);
+  api.on = (event: string, listener: (payload: unknown) => void) => {
+    if (!events.includes(event)) throw new Error(`Unknown event ${event}`);
+    const set = listeners.get(event) ?? new Set();
+    set.add(listener);
+    listeners.set(event, set);
+    return () => set.delete(listener);
+  };
+  Object.defineProperty(window, 'drConsole', { value: Object.freeze(api), writable: false, configurable: false });
+  Object.defineProperty(window, '__drEmit', {
+    value: (event: string, payload: unknown) => listeners.get(event)?.forEach((l) => l(payload)),
+  });
+}
+
+export async function openConsole(opts: OpenConsoleOptions = {}): Promise<ConsoleHandle> {
+  if (!rendererBuilt()) throw new Error('The renderer is not built: run "npm run build" first.');
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fc-e2e-'));
+  const core = composeCore({
+    dataDir,
+    keyProvider: new StaticKeyProvider(randomBytes(32)),
+    ...(opts.providers ? { providers: opts.providers } : {}),
+    startScheduler: false,
+    appVersion: 'e2e',
+    platform: process.platform,
+  });
+  const { server, url } = await serveRenderer();
+  const ownBrowser = !opts.browser;
+  const browser = opts.browser ?? (await launchChromium());
+  let context: BrowserContext | undefined;
+  try {
+    context = await browser.newContext({
+      viewport: opts.viewport ?? { width: 1440, height: 900 },
+      colorScheme: opts.colorScheme ?? 'light',
+      locale: 'en-GB',
+      timezoneId: 'UTC',
+    });
+    const sender = { id: 'harness', trusted: true };
+    await context.exposeBinding('__drInvoke', (_source, channel: unknown, request: unknown) =>
+      core.router.dispatch(channel, request, sender),
+    );
+    await context.addInitScript(installBridge, { channels: [...CHANNELS], events: [...EVENT_NAMES] });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('[renderer error]', err.message));
+    const unsubscribe = core.events.subscribe((name, payload) => {
+      page
+        .evaluate(([n, p]) => (window as unknown as { __drEmit?: (n: string, p: unknown) => void }).__drEmit?.(n, p), [
+          name,
+          payload,
+        ] as const)
+        .catch(() => undefined);
+    });
+    await page.goto(url);
+    const invoke = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+      core.router.dispatch(channel, request, sender) as Promise<Result<ResponseOf<C>>>;
+    return {
+      page,
+      core,
+      dataDir,
+      url,
+      invoke,
+      async call(channel, request) {
+        const r = await invoke(channel, request);
+        if (!r.ok) throw new Error(`${channel} failed: ${r.error.code}: ${r.error.message}`);
+        return r.value;
+      },
+      async close() {
+        unsubscribe();
+        await context?.close().catch(() => undefined);
+        if (ownBrowser) await browser.close().catch(() => undefined);
+        await new Promise<void>((ok) => server.close(() => ok()));
+        await core.close();
+      },
+    };
+  } catch (err) {
+    await context?.close().catch(() => undefined);
+    if (ownBrowser) await browser.close().catch(() => undefined);
+    server.close();
+    await core.close();
+    throw err;
+  }
+}
