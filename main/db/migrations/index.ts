@@ -3,6 +3,7 @@
 
 import * as m001 from './001-initial';
 import * as m002 from './002-sim-provider';
+import * as m003 from './003-protected-resource-removal';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];

@@ -1,0 +1,324 @@
+// Jobs and their step journal. An intent row is written (and committed) before every cloud
+// mutation and the result after it, so an interrupted job can later be resumed from here.
+
+import type { ResourceTypeId } from '../../shared/catalog';
+import type { JobKind, JobStatus, JobStepView, JobView, StepStatus } from '../../shared/domain';
+import type { Db } from './connection';
+import { StatementCache } from './statement-cache';
+
+export type JobTrigger = JobView['trigger'];
+
+export interface JobRecord {
+  id: string;
+  policyId: string;
+  kind: JobKind;
+  status: JobStatus;
+  trigger: JobTrigger;
+  recoveryPointId: string | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface StepRecord {
+  id: string;
+  jobId: string;
+  seq: number;
+  protectedResourceId: string | null;
+  action: string;
+  dependsOn: string[];
+  status: StepStatus;
+  attempts: number;
+  idempotencyKey: string;
+  intent: Record<string, unknown> | null;
+  result: unknown;
+  error: string | null;
+  errorCode: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface JobFilter {
+  policyId?: string | undefined;
+  kind?: JobKind | undefined;
+  status?: JobStatus | undefined;
+  offset: number;
+  limit: number;
+}
+
+interface RawJob {
+  id: string;
+  policy_id: string;
+  kind: JobKind;
+  status: JobStatus;
+  trigger: JobTrigger;
+  recovery_point_id: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+interface RawJobWithCounts extends RawJob {
+  steps_total: number;
+  steps_done: number;
+  steps_failed: number;
+}
+
+interface RawStep {
+  id: string;
+  job_id: string;
+  seq: number;
+  protected_resource_id: string | null;
+  action: string;
+  depends_on: string;
+  status: StepStatus;
+  attempts: number;
+  idempotency_key: string;
+  intent: string | null;
+  result: string | null;
+  error: string | null;
+  error_code: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** Steps in a terminal status count as done; the progress bar reaches the end even when some fail. */
+const COUNTS = `
+  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id) AS steps_total,
+  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status IN ('succeeded','failed','skipped','cancelled')) AS steps_done,
+  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS steps_failed`;
+
+const toJob = (r: RawJob): JobRecord => ({
+  id: r.id,
+  policyId: r.policy_id,
+  kind: r.kind,
+  status: r.status,
+  trigger: r.trigger,
+  recoveryPointId: r.recovery_point_id,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+const toJobView = (r: RawJobWithCounts): JobView => ({
+  ...toJob(r),
+  stepsTotal: r.steps_total,
+  stepsDone: r.steps_done,
+  stepsFailed: r.steps_failed,
+});
+
+const parseJson = <T>(text: string | null, fallback: T): T => (text === null ? fallback : (JSON.parse(text) as T));
+
+const toStep = (r: RawStep): StepRecord => ({
+  id: r.id,
+  jobId: r.job_id,
+  seq: r.seq,
+  protectedResourceId: r.protected_resource_id,
+  action: r.action,
+  dependsOn: parseJson<string[]>(r.depends_on, []),
+  status: r.status,
+  attempts: r.attempts,
+  idempotencyKey: r.idempotency_key,
+  intent: parseJson<Record<string, unknown> | null>(r.intent, null),
+  result: parseJson<unknown>(r.result, null),
+  error: r.error,
+  errorCode: r.error_code,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+export class JobsRepo {
+  private readonly insertJobStmt;
+  private readonly insertStepStmt;
+  private readonly getJobStmt;
+  private readonly getJobViewStmt;
+  private readonly stepsViewStmt;
+  private readonly stepsStmt;
+  private readonly unfinishedStmt;
+  private readonly activeForPolicyStmt;
+  private readonly startJobStmt;
+  private readonly finishJobStmt;
+  private readonly setRecoveryPointStmt;
+  private readonly stepStartStmt;
+  private readonly stepIntentStmt;
+  private readonly stepIntentGetStmt;
+  private readonly stepFinishStmt;
+  private readonly stepsInterruptStmt;
+  private readonly countsStmt;
+  private readonly cache: StatementCache;
+
+  constructor(db: Db) {
+    this.cache = new StatementCache(db);
+    this.insertJobStmt = db.prepare(
+      `INSERT INTO jobs (id, policy_id, kind, status, trigger, recovery_point_id, created_at, started_at)
+       VALUES (@id, @policyId, @kind, @status, @trigger, @recoveryPointId, @createdAt, @startedAt)`,
+    );
+    this.insertStepStmt = db.prepare(
+      `INSERT INTO job_steps (id, job_id, seq, protected_resource_id, action, depends_on, status, idempotency_key)
+       VALUES (@id, @jobId, @seq, @protectedResourceId, @action, @dependsOn, 'pending', @idempotencyKey)`,
+    );
+    this.getJobStmt = db.prepare<[string], RawJob>('SELECT * FROM jobs WHERE id = ?');
+    this.getJobViewStmt = db.prepare<[string], RawJobWithCounts>(`SELECT j.*, ${COUNTS} FROM jobs j WHERE j.id = ?`);
+    this.stepsViewStmt = db.prepare<[string], RawStep & { resource_name: string | null; resource_type: ResourceTypeId | null }>(
+      `SELECT s.*, r.name AS resource_name, r.type AS resource_type
+       FROM job_steps s LEFT JOIN protected_resources r ON r.id = s.protected_resource_id
+       WHERE s.job_id = ? ORDER BY s.seq`,
+    );
+    this.stepsStmt = db.prepare<[string], RawStep>('SELECT * FROM job_steps WHERE job_id = ? ORDER BY seq');
+    this.unfinishedStmt = db.prepare<[], RawJob>(
+      `SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY created_at`,
+    );
+    this.activeForPolicyStmt = db.prepare<[string], RawJob>(
+      `SELECT * FROM jobs WHERE policy_id = ? AND status IN ('queued','running') ORDER BY created_at DESC LIMIT 1`,
+    );
+    this.startJobStmt = db.prepare(`UPDATE jobs SET status = 'running', started_at = @at WHERE id = @id AND status = 'queued'`);
+    this.finishJobStmt = db.prepare(
+      `UPDATE jobs SET status = @status, error = @error, finished_at = @at WHERE id = @id AND status IN ('queued','running')`,
+    );
+    this.setRecoveryPointStmt = db.prepare(`UPDATE jobs SET recovery_point_id = @recoveryPointId WHERE id = @id`);
+    this.stepStartStmt = db.prepare(
+      `UPDATE job_steps SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, @at),
+         error = NULL, error_code = NULL
+       WHERE id = @id`,
+    );
+    this.stepIntentStmt = db.prepare(`UPDATE job_steps SET intent = @intent WHERE id = @id`);
+    this.stepIntentGetStmt = db.prepare<[string], { intent: string | null }>('SELECT intent FROM job_steps WHERE id = ?');
+    this.stepFinishStmt = db.prepare(
+      `UPDATE job_steps SET status = @status, result = @result, error = @error, error_code = @errorCode, finished_at = @at
+       WHERE id = @id`,
+    );
+    this.stepsInterruptStmt = db.prepare(
+      `UPDATE job_steps SET status = @status, error = @error, error_code = @errorCode, finished_at = @at
+       WHERE job_id = @jobId AND status IN ('pending','running')`,
+    );
+    this.countsStmt = db.prepare<[string], { total: number; done: number; failed: number }>(
+      `SELECT COUNT(*) AS total,
+         COALESCE(SUM(status IN ('succeeded','failed','skipped','cancelled')), 0) AS done,
+         COALESCE(SUM(status = 'failed'), 0) AS failed
+       FROM job_steps WHERE job_id = ?`,
+    );
+  }
+
+  insertJob(j: Pick<JobRecord, 'id' | 'policyId' | 'kind' | 'status' | 'trigger' | 'recoveryPointId' | 'createdAt' | 'startedAt'>): void {
+    this.insertJobStmt.run(j);
+  }
+
+  insertStep(s: Pick<StepRecord, 'id' | 'jobId' | 'seq' | 'protectedResourceId' | 'action' | 'dependsOn' | 'idempotencyKey'>): void {
+    this.insertStepStmt.run({ ...s, dependsOn: JSON.stringify(s.dependsOn) });
+  }
+
+  get(id: string): JobRecord | null {
+    const row = this.getJobStmt.get(id);
+    return row ? toJob(row) : null;
+  }
+
+  view(id: string): JobView | null {
+    const row = this.getJobViewStmt.get(id);
+    return row ? toJobView(row) : null;
+  }
+
+  stepViews(jobId: string): JobStepView[] {
+    return this.stepsViewStmt.all(jobId).map((r) => ({
+      id: r.id,
+      jobId: r.job_id,
+      seq: r.seq,
+      protectedResourceId: r.protected_resource_id,
+      resourceName: r.resource_name,
+      type: r.resource_type,
+      action: r.action,
+      status: r.status,
+      attempts: r.attempts,
+      error: r.error,
+      errorCode: r.error_code,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    }));
+  }
+
+  steps(jobId: string): StepRecord[] {
+    return this.stepsStmt.all(jobId).map(toStep);
+  }
+
+  list(f: JobFilter): { total: number; offset: number; items: JobView[] } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: f.limit, offset: f.offset };
+    if (f.policyId !== undefined) {
+      where.push('j.policy_id = @policyId');
+      params.policyId = f.policyId;
+    }
+    if (f.kind !== undefined) {
+      where.push('j.kind = @kind');
+      params.kind = f.kind;
+    }
+    if (f.status !== undefined) {
+      where.push('j.status = @status');
+      params.status = f.status;
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.cache.get(`SELECT COUNT(*) AS n FROM jobs j ${clause}`).get(params) as { n: number }).n;
+    const rows = this.cache
+      .get(`SELECT j.*, ${COUNTS} FROM jobs j ${clause} ORDER BY j.created_at DESC, j.id DESC LIMIT @limit OFFSET @offset`)
+      .all(params) as RawJobWithCounts[];
+    return { total, offset: f.offset, items: rows.map(toJobView) };
+  }
+
+  unfinished(): JobRecord[] {
+    return this.unfinishedStmt.all().map(toJob);
+  }
+
+  activeForPolicy(policyId: string): JobRecord | null {
+    const row = this.activeForPolicyStmt.get(policyId);
+    return row ? toJob(row) : null;
+  }
+
+  start(id: string, at: string): boolean {
+    return this.startJobStmt.run({ id, at }).changes > 0;
+  }
+
+  /** Moves an unfinished job to its final status; a finished job is never rewritten. */
+  finish(id: string, status: JobStatus, error: string | null, at: string): boolean {
+    return this.finishJobStmt.run({ id, status, error, at }).changes > 0;
+  }
+
+  setRecoveryPoint(id: string, recoveryPointId: string): void {
+    this.setRecoveryPointStmt.run({ id, recoveryPointId });
+  }
+
+  startStep(id: string, at: string): void {
+    this.stepStartStmt.run({ id, at });
+  }
+
+  recordIntent(id: string, intent: Record<string, unknown>): void {
+    this.stepIntentStmt.run({ id, intent: JSON.stringify(intent) });
+  }
+
+  intent(id: string): Record<string, unknown> | null {
+    return parseJson<Record<string, unknown> | null>(this.stepIntentGetStmt.get(id)?.intent ?? null, null);
+  }
+
+  finishStep(
+    id: string,
+    s: { status: StepStatus; result?: unknown; error?: string | null; errorCode?: string | null; at: string },
+  ): void {
+    this.stepFinishStmt.run({
+      id,
+      status: s.status,
+      result: s.result === undefined ? null : JSON.stringify(s.result),
+      error: s.error ?? null,
+      errorCode: s.errorCode ?? null,
+      at: s.at,
+    });
+  }
+
+  /** Closes every unfinished step of a job (crash recovery, cancellation); intents are kept. */
+  closeOpenSteps(jobId: string, status: StepStatus, error: string, errorCode: string, at: string): number {
+    return this.stepsInterruptStmt.run({ jobId, status, error, errorCode, at }).changes;
+  }
+
+  counts(jobId: string): { total: number; done: number; failed: number } {
+    return this.countsStmt.get(jobId) ?? { total: 0, done: 0, failed: 0 };
+  }
+}
