@@ -81,6 +81,7 @@ export function createSafeStorageKeyProvider(
         throw new Error(
           `The stored vault key could not be decrypted with this system's secure storage (${err instanceof Error ? err.message : String(err)}). ` +
             'It was probably saved on another machine or user account.',
+          { cause: err },
         );
       }
       if (!text.startsWith(WRAP_PREFIX)) {
