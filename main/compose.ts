@@ -1,0 +1,82 @@
+// The composition root: builds the whole core (database, vault, providers, services, router,
+// scheduler) from a data folder and a key provider. Used by Electron, the browser harness and tests.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase, type Db } from './db/connection';
+import { createRepos } from './db/repos';
+import type { KeyProvider } from './credentials/key-provider';
+import { systemClock, type Clock } from './core/clock';
+import { EventBus } from './core/events';
+import { consoleLogger, type Logger } from './core/logger';
+import { buildServices, type BuiltServices } from './core/services';
+import { setupAll } from './ipc/handlers';
+import { Router } from './ipc/router';
+import type { ProviderAdapter } from './providers/types';
+import { createSimProvider } from './providers/sim';
+
+export const DATA_FILE_NAME = 'console.sqlite';
+
+export interface ComposeOptions {
+  dataDir: string;
+  keyProvider: KeyProvider;
+  providers?: (deps: { db: Db; clock: Clock }) => ProviderAdapter[];
+  nativeBinding?: string;
+  clock?: Clock;
+  startScheduler?: boolean;
+  appVersion?: string;
+  platform?: string;
+  logger?: Logger;
+}
+
+export interface Core {
+  router: Router;
+  events: EventBus;
+  db: Db;
+  dataFile: string;
+  /** The wired services, for tests and tools that drive the core without IPC. */
+  services: BuiltServices;
+  close(): Promise<void>;
+}
+
+export function composeCore(opts: ComposeOptions): Core {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const dataFile = join(opts.dataDir, DATA_FILE_NAME);
+  const db = openDatabase(dataFile, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+  try {
+    const clock = opts.clock ?? systemClock;
+    const logger = opts.logger ?? consoleLogger;
+    const events = new EventBus(logger);
+    const adapters = (opts.providers ?? ((deps) => [createSimProvider(deps)]))({ db, clock });
+    const services = buildServices({
+      repos: createRepos(db),
+      keyProvider: opts.keyProvider,
+      adapters,
+      clock,
+      events,
+      logger,
+      app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
+    });
+    // Before anything can start a job: a crash may have left replication jobs marked running.
+    const interrupted = services.replication.recoverInterrupted();
+    if (interrupted > 0) logger.warn(`Closed ${interrupted} replication job(s) interrupted by the last exit`);
+
+    const router = new Router({ logger });
+    setupAll(router, services);
+    if (opts.startScheduler !== false) services.scheduler.start();
+
+    let closing: Promise<void> | null = null;
+    const close = () =>
+      (closing ??= (async () => {
+        services.scheduler.stop();
+        services.registry.cancelAll('Cancelled because the console closed.');
+        await services.registry.waitAll();
+        services.progress.dispose();
+        db.close();
+      })());
+    return { router, events, db, dataFile, services, close };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,113 @@
+// Runs active policies' replication on their cron schedules while the console runs. Due times are
+// computed with croner against the Clock port and checked by tick(), so tests drive it with a fake
+// clock; in the app a timer calls tick() when the next run is due. Missed runs are not caught up.
+
+import type { Repos } from '../db/repos';
+import type { Clock } from './clock';
+import { DomainError } from './errors';
+import type { EventBus } from './events';
+import type { Logger } from './logger';
+import type { ReplicationService } from './replication-service';
+import { nextRunAfter } from './schedule';
+
+/** Longest sleep between checks, so a changed system clock is noticed within a minute. */
+const MAX_SLEEP_MS = 60_000;
+
+interface Entry {
+  schedule: string;
+  nextAt: Date | null;
+}
+
+export interface SchedulerDeps {
+  repos: Repos;
+  replication: Pick<ReplicationService, 'start'>;
+  clock: Clock;
+  events: EventBus;
+  logger: Logger;
+}
+
+export class Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private running = false;
+
+  constructor(private readonly d: SchedulerDeps) {}
+
+  /** Loads schedules and keeps them current as policies change; arms the timer. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.reload();
+    this.unsubscribe = this.d.events.subscribe((name) => {
+      if (name === 'dr:policies.changed' && this.running) {
+        this.reload();
+        this.arm();
+      }
+    });
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Re-reads active scheduled policies; unchanged schedules keep their due time. */
+  reload(): void {
+    const now = this.d.clock.now();
+    const seen = new Set<string>();
+    for (const { id, schedule } of this.d.repos.policies.scheduled()) {
+      seen.add(id);
+      const current = this.entries.get(id);
+      if (current && current.schedule === schedule) continue;
+      this.entries.set(id, { schedule, nextAt: nextRunAfter(schedule, now) });
+    }
+    for (const id of [...this.entries.keys()]) if (!seen.has(id)) this.entries.delete(id);
+  }
+
+  nextRunAt(policyId: string): Date | null {
+    return this.entries.get(policyId)?.nextAt ?? null;
+  }
+
+  /** Starts replication for every policy that is due; returns the job ids started. */
+  tick(): string[] {
+    this.reload();
+    const now = this.d.clock.now();
+    const started: string[] = [];
+    for (const [policyId, entry] of this.entries) {
+      if (!entry.nextAt || entry.nextAt.getTime() > now.getTime()) continue;
+      entry.nextAt = nextRunAfter(entry.schedule, now);
+      try {
+        started.push(this.d.replication.start(policyId, 'schedule', 'scheduler').jobId);
+      } catch (err) {
+        // A run already in progress, or a policy failed over in between: skip this slot.
+        if (err instanceof DomainError) this.d.logger.info(`Scheduled replication of ${policyId} skipped: ${err.message}`);
+        else this.d.logger.error(`Scheduled replication of ${policyId} failed to start`, err);
+      }
+    }
+    return started;
+  }
+
+  private arm(): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    const now = this.d.clock.now().getTime();
+    let soonest = now + MAX_SLEEP_MS;
+    for (const e of this.entries.values()) if (e.nextAt && e.nextAt.getTime() < soonest) soonest = e.nextAt.getTime();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.running) return;
+      try {
+        this.tick();
+      } catch (err) {
+        this.d.logger.error('Scheduler tick failed', err);
+      }
+      this.arm();
+    }, Math.max(0, soonest - now));
+    this.timer.unref?.();
+  }
+}

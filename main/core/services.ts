@@ -1,0 +1,106 @@
+// The core's services as one hand-wired bundle: what the IPC handlers and the composition root see,
+// and the function that wires them (used by main/compose.ts and by tests that bring their own db).
+
+import type { Repos } from '../db/repos';
+import type { KeyProvider } from '../credentials/key-provider';
+import { Vault } from '../credentials/vault';
+import type { ProviderAdapter } from '../providers/types';
+import { AccountsService } from './accounts-service';
+import { AuditLog } from './audit-log';
+import type { Clock } from './clock';
+import { EnvironmentsService } from './environments-service';
+import { JobProgressPublisher, type EventBus } from './events';
+import { InventoryService } from './inventory-service';
+import { JobRegistry } from './job-registry';
+import { JobsService } from './jobs-service';
+import type { Logger } from './logger';
+import { PoliciesService } from './policies-service';
+import { ProviderRegistry } from './provider-registry';
+import { RecoveryPointsService } from './recovery-points-service';
+import { ReplicationService, type ReplicationOptions } from './replication-service';
+import { Scheduler } from './scheduler';
+import { WorkspaceService } from './workspace-service';
+
+export interface AppInfoSource {
+  version: string;
+  platform: string;
+}
+
+export interface Services {
+  app: AppInfoSource;
+  repos: Repos;
+  providers: ProviderRegistry;
+  accounts: AccountsService;
+  environments: EnvironmentsService;
+  inventory: InventoryService;
+  policies: PoliciesService;
+  replication: ReplicationService;
+  recoveryPoints: RecoveryPointsService;
+  jobs: JobsService;
+  workspace: WorkspaceService;
+  scheduler: Scheduler;
+}
+
+export interface BuildServicesOptions {
+  repos: Repos;
+  keyProvider: KeyProvider;
+  adapters: readonly ProviderAdapter[];
+  clock: Clock;
+  events: EventBus;
+  logger: Logger;
+  app: AppInfoSource;
+  replication?: Partial<ReplicationOptions>;
+  progressIntervalMs?: number;
+}
+
+export interface BuiltServices extends Services {
+  vault: Vault;
+  registry: JobRegistry;
+  progress: JobProgressPublisher;
+}
+
+/** Wires every service by hand, in dependency order. No I/O besides what the repos already hold. */
+export function buildServices(o: BuildServicesOptions): BuiltServices {
+  const { repos, clock, events, logger } = o;
+  const vault = new Vault(repos.settings, o.keyProvider, logger);
+  const providers = new ProviderRegistry(o.adapters, repos, vault);
+  const audit = new AuditLog(repos.audit, clock);
+  const registry = new JobRegistry();
+  const progress = new JobProgressPublisher(events, o.progressIntervalMs ?? 100);
+  const accounts = new AccountsService({ repos, vault, providers, audit, clock });
+  const environments = new EnvironmentsService({ repos, audit, clock });
+  const inventory = new InventoryService({ repos, providers, logger });
+  const policies = new PoliciesService({ repos, providers, audit, clock, events });
+  const replication = new ReplicationService({
+    repos,
+    providers,
+    audit,
+    clock,
+    events,
+    progress,
+    registry,
+    logger,
+    ...(o.replication ? { options: o.replication } : {}),
+  });
+  const recoveryPoints = new RecoveryPointsService({ repos });
+  const jobs = new JobsService({ repos, registry, audit });
+  const workspace = new WorkspaceService({ repos, providers, accounts, environments, inventory, events });
+  const scheduler = new Scheduler({ repos, replication, clock, events, logger });
+  return {
+    app: o.app,
+    repos,
+    providers,
+    accounts,
+    environments,
+    inventory,
+    policies,
+    replication,
+    recoveryPoints,
+    jobs,
+    workspace,
+    scheduler,
+    vault,
+    registry,
+    progress,
+  };
+}

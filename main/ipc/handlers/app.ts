@@ -1,0 +1,14 @@
+// dr:app.* and dr:workspace.*: what the console runs with, and the first-start rehearsal workspace.
+
+import type { Services } from '../../core/services';
+import type { Router } from '../router';
+
+export function setupApp(router: Router, s: Services): void {
+  router.handle('dr:app.info', () => ({
+    version: s.app.version,
+    platform: s.app.platform,
+    workspaceReady: s.workspace.ready(),
+    providers: s.providers.list().map((p) => ({ kind: p.kind, label: p.label, simulated: p.simulated, clouds: [...p.clouds] })),
+  }));
+  router.handle('dr:workspace.createRehearsal', () => s.workspace.createRehearsal());
+}

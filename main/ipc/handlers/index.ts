@@ -1,0 +1,25 @@
+// Registers every domain's handlers on the router; the contract test proves none is missing.
+
+import type { Services } from '../../core/services';
+import type { Router } from '../router';
+import { setupAccounts } from './accounts';
+import { setupApp } from './app';
+import { setupAudit } from './audit';
+import { setupEnvironments } from './environments';
+import { setupInventory } from './inventory';
+import { setupJobs } from './jobs';
+import { setupPolicies } from './policies';
+import { setupRecoveryPoints } from './recovery-points';
+import { setupReplication } from './replication';
+
+export function setupAll(router: Router, services: Services): void {
+  setupApp(router, services);
+  setupAccounts(router, services);
+  setupEnvironments(router, services);
+  setupInventory(router, services);
+  setupPolicies(router, services);
+  setupReplication(router, services);
+  setupRecoveryPoints(router, services);
+  setupJobs(router, services);
+  setupAudit(router, services);
+}
