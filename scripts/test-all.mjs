@@ -48,8 +48,9 @@ function countPlaywright() {
 
 const npx = 'npx';
 if (run('typecheck', 'npm', ['run', '-s', 'typecheck']) && run('lint', 'npm', ['run', '-s', 'lint'])) {
-  run('unit and integration (vitest)', npx, [
-    'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`,
+  run('unit and integration (vitest)', process.execPath, [
+    '--import', './scripts/node20-polyfills.mjs', 'node_modules/vitest/vitest.mjs',
+    'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`,
   ]);
   countVitest();
   if (run('build (electron-vite)', npx, ['electron-vite', 'build'])) {

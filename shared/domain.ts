@@ -12,6 +12,8 @@ const Name = z
   .trim()
   .min(1, 'is required')
   .max(80, 'must be at most 80 characters')
+  // Control characters in names break tables, logs and the failover report; refuse them outright.
+  // eslint-disable-next-line no-control-regex
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 
 export const CloudSchema = z.enum(CLOUDS);
