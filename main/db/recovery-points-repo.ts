@@ -186,7 +186,7 @@ export class RecoveryPointsRepo {
     const clause = where.join(' AND ');
     const total = (this.cache.get(`SELECT COUNT(*) AS n FROM recovery_points rp WHERE ${clause}`).get(params) as { n: number }).n;
     const rows = this.cache
-      .get(`SELECT ${COLUMNS} FROM recovery_points rp WHERE ${clause} ORDER BY rp.created_at DESC, rp.rowid DESC LIMIT @limit OFFSET @offset`)
+      .get(`SELECT ${COLUMNS} FROM recovery_points rp WHERE ${clause} ORDER BY rp.created_at DESC LIMIT @limit OFFSET @offset`)
       .all(params) as RawPoint[];
     return { total, offset: f.offset, items: rows.map(toView) };
   }
