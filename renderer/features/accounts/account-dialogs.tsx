@@ -1,0 +1,296 @@
+// Add-account and add-environment dialogs. Secrets are typed into password inputs, sent once in
+// the create request, and cleared from the form as soon as the dialog closes.
+
+import { useEffect, useState } from 'react';
+import { CLOUD_LABELS, type Cloud } from '../../../shared/catalog';
+import type { AccountView, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
+import type { DrErrorData } from '../../../shared/errors';
+import { toErrorData } from '../../api';
+import { ErrorAlert, fieldError } from '../../components/error-alert';
+import { Field } from '../../components/field';
+import { Modal } from '../../components/modal';
+import { useApp } from '../shell/app-store';
+import { useAccounts } from './accounts-store';
+
+export const CREDENTIAL_LABEL: Record<string, string> = {
+  none: 'None (simulated)',
+  'aws-access-key': 'AWS access key',
+  'aws-profile': 'AWS named profile',
+  'azure-service-principal': 'Azure service principal',
+  'gcp-service-account-key': 'Google service account key',
+};
+
+const KINDS_FOR: Record<ProviderKind, CredentialKind[]> = {
+  sim: ['none'],
+  aws: ['aws-access-key', 'aws-profile'],
+  azure: ['azure-service-principal'],
+  gcp: ['gcp-service-account-key'],
+};
+
+type Secrets = Record<string, string>;
+
+function credentialsOf(kind: CredentialKind, v: Secrets): CredentialInput {
+  switch (kind) {
+    case 'none':
+      return { kind };
+    case 'aws-access-key':
+      return {
+        kind,
+        accessKeyId: (v.accessKeyId ?? '').trim(),
+        secretAccessKey: v.secretAccessKey ?? '',
+        ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}),
+      };
+    case 'aws-profile':
+      return { kind, profile: (v.profile ?? '').trim() };
+    case 'azure-service-principal':
+      return { kind, tenantId: (v.tenantId ?? '').trim(), clientId: (v.clientId ?? '').trim(), clientSecret: v.clientSecret ?? '' };
+    case 'gcp-service-account-key':
+      return { kind, keyJson: v.keyJson ?? '' };
+  }
+}
+
+export function AddAccountDialog(props: { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (a: AccountView) => void }) {
+  const info = useApp((s) => s.info);
+  const createAccount = useAccounts((s) => s.createAccount);
+  const providers = info?.providers ?? [];
+  const [name, setName] = useState('');
+  const [provider, setProvider] = useState<ProviderKind | ''>('');
+  const [cloud, setCloud] = useState<Cloud | ''>('');
+  const [kind, setKind] = useState<CredentialKind | ''>('');
+  const [secrets, setSecrets] = useState<Secrets>({});
+  const [error, setError] = useState<DrErrorData | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (!props.open) {
+      // Never keep typed secrets around after the dialog closes.
+      setSecrets({});
+      setError(null);
+      setName('');
+      setProvider('');
+      setCloud('');
+      setKind('');
+    }
+  }, [props.open]);
+
+  const providerInfo = providers.find((p) => p.kind === provider);
+  const clouds = providerInfo?.clouds ?? [];
+  const kinds = provider ? KINDS_FOR[provider] : [];
+
+  const chooseProvider = (p: ProviderKind | '') => {
+    setProvider(p);
+    const info = providers.find((x) => x.kind === p);
+    setCloud(info && info.clouds.length === 1 ? (info.clouds[0] ?? '') : '');
+    const ks = p ? KINDS_FOR[p] : [];
+    setKind(ks.length === 1 ? (ks[0] ?? '') : '');
+    setSecrets({});
+  };
+
+  const local: DrErrorData | null = null;
+  const submit = async () => {
+    const problems: { path: string; message: string }[] = [];
+    if (!name.trim()) problems.push({ path: 'name', message: 'Enter a name for the account.' });
+    if (!provider) problems.push({ path: 'provider', message: 'Choose a provider.' });
+    if (!cloud) problems.push({ path: 'cloud', message: 'Choose a cloud.' });
+    if (!kind) problems.push({ path: 'kind', message: 'Choose how the console signs in.' });
+    if (problems.length || !provider || !cloud || !kind) {
+      setError({ code: 'ValidationFailed', message: 'Some fields need attention.', details: problems });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const account = await createAccount({ name: name.trim(), provider, cloud, credentials: credentialsOf(kind, secrets) });
+      setBusy(false);
+      props.onCreated(account);
+      props.onOpenChange(false);
+    } catch (err) {
+      setBusy(false);
+      setError(toErrorData(err));
+    }
+  };
+  const err = error ?? local;
+  const secret = (key: string) => ({
+    value: secrets[key] ?? '',
+    onChange: (e: { target: { value: string } }) => setSecrets((s) => ({ ...s, [key]: e.target.value })),
+  });
+
+  return (
+    <Modal
+      open={props.open}
+      onOpenChange={(o) => !busy && props.onOpenChange(o)}
+      title="Add cloud account"
+      description="Credentials are encrypted on this computer and never shown again."
+      footer={
+        <>
+          <button type="button" className="btn" onClick={() => props.onOpenChange(false)} disabled={busy}>
+            Cancel
+          </button>
+          <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={busy}>
+            {busy ? 'Adding…' : 'Add account'}
+          </button>
+        </>
+      }
+    >
+      <form
+        className="form-grid"
+        noValidate
+        autoComplete="off"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <Field label="Account name" error={fieldError(err, 'name')}>
+          <input type="text" value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />
+        </Field>
+        <div className="form-row">
+          <Field label="Provider" error={fieldError(err, 'provider')}>
+            <select value={provider} onChange={(e) => chooseProvider(e.target.value as ProviderKind | '')}>
+              <option value="">Choose…</option>
+              {providers.map((p) => (
+                <option key={p.kind} value={p.kind}>
+                  {p.label}
+                  {p.simulated ? ' (simulated)' : ''}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Cloud" error={fieldError(err, 'cloud')}>
+            <select value={cloud} disabled={!provider} onChange={(e) => setCloud(e.target.value as Cloud | '')}>
+              <option value="">Choose…</option>
+              {clouds.map((c) => (
+                <option key={c} value={c}>
+                  {CLOUD_LABELS[c]}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        {kinds.length > 1 && (
+          <Field label="Sign in with" error={fieldError(err, 'kind')}>
+            <select value={kind} onChange={(e) => setKind(e.target.value as CredentialKind | '')}>
+              <option value="">Choose…</option>
+              {kinds.map((k) => (
+                <option key={k} value={k}>
+                  {CREDENTIAL_LABEL[k]}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+        {kind === 'none' && <p className="form-note">The simulated provider needs no credentials. Everything it does stays on this computer.</p>}
+        {kind === 'aws-access-key' && (
+          <>
+            <Field label="Access key id" error={fieldError(err, 'accessKeyId')}>
+              <input type="text" className="mono" spellCheck={false} {...secret('accessKeyId')} />
+            </Field>
+            <Field label="Secret access key" error={fieldError(err, 'secretAccessKey')}>
+              <input type="password" autoComplete="new-password" {...secret('secretAccessKey')} />
+            </Field>
+            <Field label="Session token" optional error={fieldError(err, 'sessionToken')}>
+              <input type="password" autoComplete="new-password" {...secret('sessionToken')} />
+            </Field>
+          </>
+        )}
+        {kind === 'aws-profile' && (
+          <Field label="Profile name" hint="A profile from ~/.aws/config on this computer." error={fieldError(err, 'profile')}>
+            <input type="text" spellCheck={false} {...secret('profile')} />
+          </Field>
+        )}
+        {kind === 'azure-service-principal' && (
+          <>
+            <Field label="Tenant id" error={fieldError(err, 'tenantId')}>
+              <input type="text" className="mono" spellCheck={false} {...secret('tenantId')} />
+            </Field>
+            <Field label="Client id" error={fieldError(err, 'clientId')}>
+              <input type="text" className="mono" spellCheck={false} {...secret('clientId')} />
+            </Field>
+            <Field label="Client secret" error={fieldError(err, 'clientSecret')}>
+              <input type="password" autoComplete="new-password" {...secret('clientSecret')} />
+            </Field>
+          </>
+        )}
+        {kind === 'gcp-service-account-key' && (
+          <Field label="Service account key (JSON)" hint="Paste the key file's contents. It is not shown again." error={fieldError(err, 'keyJson')}>
+            <textarea className="mono secret-textarea" rows={5} spellCheck={false} {...secret('keyJson')} />
+          </Field>
+        )}
+        <ErrorAlert error={err} compact />
+        <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
+      </form>
+    </Modal>
+  );
+}
+
+export function AddEnvironmentDialog(props: { open: boolean; onOpenChange: (open: boolean) => void; account: AccountView | null }) {
+  const createEnvironment = useAccounts((s) => s.createEnvironment);
+  const [name, setName] = useState('');
+  const [region, setRegion] = useState('');
+  const [scope, setScope] = useState('');
+  const [error, setError] = useState<DrErrorData | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (props.open) {
+      setName('');
+      setRegion('');
+      setScope('');
+      setError(null);
+    }
+  }, [props.open]);
+  const account = props.account;
+  const scopeLabel = account?.cloud === 'azure' ? 'Subscription / resource group' : account?.cloud === 'gcp' ? 'Project' : 'AWS account id';
+  const submit = async () => {
+    if (!account) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await createEnvironment({ accountId: account.id, name, region: region.trim(), scope: scope.trim() });
+      setBusy(false);
+      props.onOpenChange(false);
+    } catch (err) {
+      setBusy(false);
+      setError(toErrorData(err));
+    }
+  };
+  return (
+    <Modal
+      open={props.open}
+      onOpenChange={(o) => !busy && props.onOpenChange(o)}
+      title="Add environment"
+      description={account ? `An environment is a region and scope of ${account.name} (${CLOUD_LABELS[account.cloud]}).` : undefined}
+      size="small"
+      footer={
+        <>
+          <button type="button" className="btn" onClick={() => props.onOpenChange(false)} disabled={busy}>
+            Cancel
+          </button>
+          <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={busy}>
+            {busy ? 'Adding…' : 'Add environment'}
+          </button>
+        </>
+      }
+    >
+      <form
+        className="form-grid"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <Field label="Environment name" error={fieldError(error, 'name')}>
+          <input type="text" value={name} maxLength={80} autoComplete="off" onChange={(e) => setName(e.target.value)} />
+        </Field>
+        <Field label="Region" hint="For example eu-west-1, westeurope or europe-west1." error={fieldError(error, 'region')}>
+          <input type="text" className="mono" value={region} autoComplete="off" spellCheck={false} onChange={(e) => setRegion(e.target.value)} />
+        </Field>
+        <Field label={scopeLabel} optional error={fieldError(error, 'scope')}>
+          <input type="text" className="mono" value={scope} autoComplete="off" spellCheck={false} onChange={(e) => setScope(e.target.value)} />
+        </Field>
+        <ErrorAlert error={error} compact />
+        <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,87 @@
+// The Audit log page: who did what and when, paged.
+
+import { useEffect } from 'react';
+import { useNow } from '../../components/clock-store';
+import { ErrorAlert } from '../../components/error-alert';
+import { formatAbsolute, formatRelative } from '../../components/format';
+import { SkeletonRows } from '../../components/skeleton';
+import { AUDIT_PAGE, useAudit } from './audit-store';
+
+export function AuditPage() {
+  const { entries, total, offset, loading, error, load } = useAudit();
+  const now = useNow();
+  useEffect(() => {
+    void load(0);
+  }, [load]);
+  const from = total === 0 ? 0 : offset + 1;
+  const to = Math.min(offset + (entries?.length ?? 0), total);
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Audit log</h1>
+          <p className="page-subtitle">Every change made through this console, newest first.</p>
+        </div>
+      </div>
+      {error && <ErrorAlert error={{ ...error, message: `Could not load the audit log. ${error.message}` }} onRetry={() => void load(offset)} />}
+      <div className="panel">
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">Audit log entries</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Detail</th>
+              </tr>
+            </thead>
+            {entries === null ? (
+              !error ? <SkeletonRows rows={6} columns={5} label="Loading audit log" /> : null
+            ) : entries.length === 0 ? (
+              <tbody>
+                <tr>
+                  <td colSpan={5} className="empty-cell">
+                    Nothing recorded yet.
+                  </td>
+                </tr>
+              </tbody>
+            ) : (
+              <tbody aria-busy={loading || undefined}>
+                {entries.map((e) => (
+                  <tr key={e.id}>
+                    <td className="tabular nowrap">
+                      <time dateTime={e.at}>{formatAbsolute(e.at, { seconds: true })}</time>{' '}
+                      <span className="muted">· {formatRelative(e.at, now)}</span>
+                    </td>
+                    <td>{e.actor}</td>
+                    <th scope="row" className="cell-name mono">
+                      {e.action}
+                    </th>
+                    <td className="mono cell-truncate" title={e.subjectId ?? undefined}>
+                      {e.subjectId ?? <span className="muted">—</span>}
+                    </td>
+                    <td>{e.detail}</td>
+                  </tr>
+                ))}
+              </tbody>
+            )}
+          </table>
+        </div>
+        <div className="panel-footer pager">
+          <span className="muted tabular" aria-live="polite">
+            {total === 0 ? 'No entries' : `${from.toLocaleString('en-GB')}–${to.toLocaleString('en-GB')} of ${total.toLocaleString('en-GB')}`}
+          </span>
+          <span className="toolbar-spacer" />
+          <button type="button" className="btn btn-small" disabled={offset === 0 || loading} onClick={() => void load(Math.max(0, offset - AUDIT_PAGE))}>
+            Newer
+          </button>
+          <button type="button" className="btn btn-small" disabled={offset + AUDIT_PAGE >= total || loading} onClick={() => void load(offset + AUDIT_PAGE)}>
+            Older
+          </button>
+        </div>
+      </div>
+    </>
+  );
+}

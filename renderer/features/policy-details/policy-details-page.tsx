@@ -1,0 +1,247 @@
+// Policy details: the header (name, state, source → target, schedule, actions) and the three
+// tabs the product document names: Resources, Recovery points, Jobs.
+
+import * as Tabs from '@radix-ui/react-tabs';
+import { useEffect, useState } from 'react';
+import { CLOUD_LABELS } from '../../../shared/catalog';
+import { PolicyStateBadge, SimulatedBadge } from '../../components/badges';
+import { ConfirmDialog } from '../../components/confirm-dialog';
+import { ErrorAlert } from '../../components/error-alert';
+import { describeSchedule, formatAbsolute, formatRelative } from '../../components/format';
+import { useNow } from '../../components/clock-store';
+import { SkeletonBlock } from '../../components/skeleton';
+import { useAccounts } from '../accounts/accounts-store';
+import { PolicyFormDialog } from '../policies/policy-form-dialog';
+import { usePolicyForm } from '../policies/policy-form-store';
+import { usePolicies } from '../policies/policies-store';
+import { useApp, type DetailsTab } from '../shell/app-store';
+import { JobsTab } from './jobs-tab';
+import { liveJob, useJobs } from './jobs-store';
+import { usePolicyDetails } from './policy-details-store';
+import { RecoveryPointsTab } from './recovery-points-tab';
+import { ResourcesTab } from './resources-tab';
+import { ProgressBar } from './progress-bar';
+
+export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) {
+  const { policy, loading, error, load, actionError, starting, runReplication, clearActionError } = usePolicyDetails();
+  const navigate = useApp((s) => s.navigate);
+  const now = useNow();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const openEdit = usePolicyForm((s) => s.openEdit);
+  const loadAccounts = useAccounts((s) => s.load);
+  const runningJob = useJobs((s) => (policy?.runningJobId ? s.jobs?.find((j) => j.id === policy.runningJobId) : undefined));
+  const runningProgress = useJobs((s) => (policy?.runningJobId ? s.progress[policy.runningJobId] : undefined));
+
+  useEffect(() => {
+    void load(props.policyId);
+    useJobs.getState().open(props.policyId);
+  }, [props.policyId, load]);
+
+  if (error && !policy) {
+    return (
+      <>
+        <BackLink />
+        <ErrorAlert error={{ ...error, message: `Could not load the policy. ${error.message}` }} onRetry={() => void load(props.policyId)} />
+      </>
+    );
+  }
+  if (!policy || (loading && policy.id !== props.policyId)) {
+    return (
+      <>
+        <BackLink />
+        <SkeletonBlock label="Loading policy" lines={4} />
+      </>
+    );
+  }
+
+  const running = policy.runningJobId !== null;
+  const runDisabledReason =
+    policy.state === 'failed_over'
+      ? 'This policy has failed over; replication has stopped for good.'
+      : policy.state === 'failing_over'
+        ? 'Failover is in progress; replication cannot start.'
+        : running
+          ? 'A job is running for this policy; wait for it to finish.'
+          : null;
+  const live = runningJob ? liveJob(runningJob, runningProgress) : null;
+  const progress = runningProgress ?? live;
+
+  const onEdit = async () => {
+    if (!useAccounts.getState().environments) await loadAccounts({ quiet: true });
+    const env = useAccounts.getState().environments?.find((e) => e.id === policy.sourceEnvironment.id);
+    openEdit(policy, env?.accountId ?? '');
+  };
+
+  return (
+    <>
+      <BackLink />
+      <div className="details-header">
+        <div className="details-title">
+          <h1>{policy.name}</h1>
+          <PolicyStateBadge state={policy.state} />
+          {policy.simulated && <SimulatedBadge />}
+        </div>
+        <div className="details-actions">
+          <div className="action-with-reason">
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={runDisabledReason !== null || starting}
+              aria-describedby={runDisabledReason ? 'run-disabled-reason' : undefined}
+              onClick={() => void runReplication().then((id) => (id ? useJobs.getState().load({ quiet: true }) : undefined))}
+            >
+              {starting ? 'Starting…' : 'Run replication'}
+            </button>
+          </div>
+          <button type="button" className="btn" disabled={policy.state !== 'active'} onClick={() => void onEdit()}>
+            Edit
+          </button>
+          {policy.state === 'active' && (
+            <button type="button" className="btn btn-danger-outline" onClick={() => setConfirmDelete(true)}>
+              Delete
+            </button>
+          )}
+        </div>
+      </div>
+      {runDisabledReason && (
+        <p id="run-disabled-reason" className="action-reason">
+          <span className="info-dot" aria-hidden="true">
+            i
+          </span>
+          Run replication is unavailable: {runDisabledReason}
+        </p>
+      )}
+      <dl className="facts">
+        <div>
+          <dt>Source → target</dt>
+          <dd>
+            {policy.sourceEnvironment.name} <span className="muted mono">{policy.sourceEnvironment.region}</span>
+            <span aria-label="to"> → </span>
+            {policy.targetEnvironment.name} <span className="muted mono">{policy.targetEnvironment.region}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Cloud</dt>
+          <dd>{CLOUD_LABELS[policy.cloud]}</dd>
+        </div>
+        <div>
+          <dt>Schedule</dt>
+          <dd className="tabular">
+            {policy.state === 'active' ? describeSchedule(policy.schedule) : 'Stopped'}
+            {policy.state === 'active' && policy.nextReplicationAt && (
+              <span className="muted"> · next {formatRelative(policy.nextReplicationAt, now)}</span>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Latest recovery point</dt>
+          <dd className="tabular">
+            {policy.latestRecoveryPointAt ? (
+              <>
+                {formatAbsolute(policy.latestRecoveryPointAt)} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
+              </>
+            ) : (
+              <span className="muted">None yet</span>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Webhook</dt>
+          <dd className="mono cell-truncate" title={policy.webhookUrl ?? undefined}>
+            {policy.webhookUrl ?? <span className="muted">None</span>}
+          </dd>
+        </div>
+        {policy.failedOverAt && (
+          <div>
+            <dt>Failed over</dt>
+            <dd className="tabular">{formatAbsolute(policy.failedOverAt)}</dd>
+          </div>
+        )}
+      </dl>
+      {running && progress && (
+        <div className="running-banner">
+          <ProgressBar
+            label="Replication running"
+            done={progress.stepsDone}
+            failed={progress.stepsFailed}
+            total={progress.stepsTotal}
+          />
+        </div>
+      )}
+      {actionError && (
+        <div className="stack-gap">
+          <ErrorAlert error={actionError} onRetry={clearActionError} retryLabel="Dismiss" />
+        </div>
+      )}
+      <Tabs.Root
+        className="tabs"
+        value={props.tab}
+        onValueChange={(v) => navigate({ name: 'policy', policyId: policy.id, tab: v as DetailsTab })}
+        activationMode="manual"
+      >
+        <Tabs.List className="tab-list" aria-label="Policy details">
+          <Tabs.Trigger className="tab" value="resources">
+            Resources
+          </Tabs.Trigger>
+          <Tabs.Trigger className="tab" value="recovery-points">
+            Recovery points
+          </Tabs.Trigger>
+          <Tabs.Trigger className="tab" value="jobs">
+            Jobs
+          </Tabs.Trigger>
+        </Tabs.List>
+        <Tabs.Content className="tab-panel" value="resources">
+          <ResourcesTab policy={policy} />
+        </Tabs.Content>
+        <Tabs.Content className="tab-panel" value="recovery-points">
+          <RecoveryPointsTab policyId={policy.id} />
+        </Tabs.Content>
+        <Tabs.Content className="tab-panel" value="jobs">
+          <JobsTab policyId={policy.id} />
+        </Tabs.Content>
+      </Tabs.Root>
+      <ConfirmDialog
+        open={confirmDelete}
+        onOpenChange={setConfirmDelete}
+        title="Delete policy"
+        confirmLabel="Delete policy"
+        danger
+        onConfirm={async () => {
+          await usePolicyDetails.getState().deletePolicy();
+          void usePolicies.getState().load({ quiet: true });
+          navigate({ name: 'policies' });
+        }}
+      >
+        <p>
+          Delete <strong>{policy.name}</strong>? Its schedule stops and its {policy.resources.length} protected resources are no longer
+          replicated. Recovery points and job history of this policy are deleted with it. Resources in the clouds are not touched.
+        </p>
+      </ConfirmDialog>
+      <PolicyFormDialog
+        onSaved={() => {
+          void load(policy.id, { quiet: true });
+          void usePolicies.getState().load({ quiet: true });
+        }}
+      />
+    </>
+  );
+}
+
+function BackLink() {
+  const navigate = useApp((s) => s.navigate);
+  return (
+    <nav aria-label="Breadcrumb" className="breadcrumb">
+      <a
+        href="#/policies"
+        onClick={(e) => {
+          e.preventDefault();
+          navigate({ name: 'policies' });
+        }}
+      >
+        Policies
+      </a>
+      <span aria-hidden="true"> / </span>
+      <span aria-current="page">Policy details</span>
+    </nav>
+  );
+}

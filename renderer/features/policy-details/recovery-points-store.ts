@@ -1,0 +1,175 @@
+// Recovery points of one policy, for a list that must scale to 100,000 points: pages fetched by
+// offset/limit as rows scroll into view, a total from the server, filters applied server-side.
+// Selection is split in two: the point being inspected (any status) and the failover source
+// (succeeded points only), which the Failover action will read.
+
+import { create } from 'zustand';
+import type { RecoveryPointDetails, RecoveryPointStatus, RecoveryPointView } from '../../../shared/domain';
+import type { DrErrorData } from '../../../shared/errors';
+import { call, toErrorData } from '../../api';
+
+export const PAGE_SIZE = 100;
+
+interface RecoveryPointsState {
+  policyId: string | null;
+  status: RecoveryPointStatus | '';
+  query: string;
+  total: number | null;
+  pages: Record<number, RecoveryPointView[]>;
+  error: DrErrorData | null;
+  /** The point whose items are shown (any status). */
+  inspected: RecoveryPointView | null;
+  /** The point chosen as failover source; only ever a succeeded point. */
+  selected: RecoveryPointView | null;
+  details: RecoveryPointDetails | null;
+  detailsLoading: boolean;
+  detailsError: DrErrorData | null;
+  open: (policyId: string) => void;
+  setStatus: (status: RecoveryPointStatus | '') => void;
+  setQuery: (query: string) => void;
+  ensureRange: (first: number, last: number) => void;
+  refresh: () => Promise<void>;
+  pointAt: (index: number) => RecoveryPointView | undefined;
+  inspect: (point: RecoveryPointView) => void;
+  reloadDetails: () => Promise<void>;
+}
+
+export function canBeFailoverSource(p: RecoveryPointView): boolean {
+  return p.status === 'succeeded';
+}
+
+/** Why a point cannot be a failover source, in a sentence; null when it can. */
+export function notSelectableReason(p: RecoveryPointView): string | null {
+  switch (p.status) {
+    case 'succeeded':
+      return null;
+    case 'in_progress':
+      return 'Still being created';
+    case 'partial':
+      return `${p.failedItemCount} of ${p.itemCount} resources failed`;
+    case 'failed':
+      return p.itemCount > 0 ? `All ${p.itemCount} resources failed` : 'Capture failed';
+  }
+}
+
+let generation = 0;
+const inflight = new Set<string>();
+let detailsSeq = 0;
+
+export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
+  async function fetchPage(pageIndex: number, gen: number): Promise<void> {
+    const { policyId, status, query } = get();
+    if (!policyId) return;
+    const key = `${gen}:${pageIndex}`;
+    if (inflight.has(key)) return;
+    inflight.add(key);
+    try {
+      const res = await call('dr:recoveryPoints.list', {
+        policyId,
+        offset: pageIndex * PAGE_SIZE,
+        limit: PAGE_SIZE,
+        ...(status ? { status } : {}),
+        ...(query.trim() ? { query: query.trim() } : {}),
+      });
+      if (gen !== generation) return;
+      set({ total: res.total, pages: { ...get().pages, [pageIndex]: res.items }, error: null });
+    } catch (err) {
+      if (gen === generation) set({ error: toErrorData(err) });
+    } finally {
+      inflight.delete(key);
+    }
+  }
+
+  function restart() {
+    generation++;
+    set({ pages: {}, total: null, error: null });
+    void fetchPage(0, generation);
+  }
+
+  return {
+    policyId: null,
+    status: '',
+    query: '',
+    total: null,
+    pages: {},
+    error: null,
+    inspected: null,
+    selected: null,
+    details: null,
+    detailsLoading: false,
+    detailsError: null,
+
+    open(policyId) {
+      if (get().policyId === policyId && get().total !== null) {
+        void get().refresh();
+        return;
+      }
+      set({ policyId, status: '', query: '', inspected: null, selected: null, details: null, detailsError: null });
+      restart();
+    },
+
+    setStatus(status) {
+      set({ status });
+      restart();
+    },
+
+    setQuery(query) {
+      set({ query });
+      restart();
+    },
+
+    ensureRange(first, last) {
+      const gen = generation;
+      const from = Math.floor(Math.max(0, first) / PAGE_SIZE);
+      const to = Math.floor(Math.max(0, last) / PAGE_SIZE);
+      for (let p = from; p <= to; p++) if (!get().pages[p]) void fetchPage(p, gen);
+    },
+
+    async refresh() {
+      // New points arrive at the top and shift every offset, so every loaded page is fetched again
+      // under a new generation; rows stay on screen until their replacement arrives.
+      const loaded = Object.keys(get().pages).map(Number);
+      generation++;
+      const gen = generation;
+      await Promise.all((loaded.length ? loaded : [0]).map((p) => fetchPage(p, gen)));
+      const { inspected, selected } = get();
+      // Keep the inspected point's status current (an in-progress point may have finished).
+      const all = Object.values(get().pages).flat();
+      const freshInspected = inspected && all.find((p) => p.id === inspected.id);
+      if (freshInspected) {
+        set({
+          inspected: freshInspected,
+          selected: canBeFailoverSource(freshInspected) && (selected?.id === freshInspected.id || !selected) ? freshInspected : selected,
+        });
+        if (freshInspected.status !== inspected?.status) void get().reloadDetails();
+      }
+    },
+
+    pointAt(index) {
+      const page = get().pages[Math.floor(index / PAGE_SIZE)];
+      return page?.[index % PAGE_SIZE];
+    },
+
+    inspect(point) {
+      const same = get().inspected?.id === point.id;
+      set({
+        inspected: point,
+        selected: canBeFailoverSource(point) ? point : get().selected,
+      });
+      if (!same) void get().reloadDetails();
+    },
+
+    async reloadDetails() {
+      const point = get().inspected;
+      if (!point) return;
+      const mine = ++detailsSeq;
+      set({ detailsLoading: true, detailsError: null, details: get().details?.id === point.id ? get().details : null });
+      try {
+        const details = await call('dr:recoveryPoints.get', { recoveryPointId: point.id });
+        if (mine === detailsSeq) set({ details, detailsLoading: false });
+      } catch (err) {
+        if (mine === detailsSeq) set({ detailsError: toErrorData(err), detailsLoading: false });
+      }
+    },
+  };
+});
