@@ -1,0 +1,294 @@
+// The simulated cloud's API surface for handlers: every "call" goes through one latency, fault and
+// cancellation model, and every mutation records its intent first and is looked up before it is
+// repeated, so a replayed step never creates a duplicate.
+
+import { CLOUD_LABELS, resourceType, type ResourceTypeId } from '../../../shared/catalog';
+import type { Clock } from '../../core/clock';
+import type { Db } from '../../db/connection';
+import { ProviderFailure } from '../provider-failure';
+import type { ResolvedAccount, StepContext } from '../types';
+import { digest } from './prng';
+import {
+  deleteResource,
+  getResource,
+  insertResource,
+  queryResources,
+  updateResource,
+  type SimOrigin,
+  type SimResource,
+} from './sim-store';
+
+/** Simulated time per API call: baseMs plus up to jitterMs. */
+export interface SimLatency {
+  baseMs: number;
+  jitterMs: number;
+}
+
+export const SIM_OPERATIONS = ['discover', 'replicate', 'testFailover', 'reset', 'failover', 'stopReplication'] as const;
+export type SimOperation = (typeof SIM_OPERATIONS)[number];
+
+/** Failure injection, per simulated API call. */
+export interface SimFaults {
+  /** Probability (0-1) that a call is throttled (ProviderThrottled with retryAfterMs). */
+  throttleRate?: number;
+  /** Probability (0-1) that a call fails hard (ProviderError). */
+  errorRate?: number;
+  /** Every call for these resource types fails hard. */
+  failTypes?: readonly ResourceTypeId[];
+  /** Every call for protected resources with these names fails hard. */
+  failNames?: readonly string[];
+  /** The Retry-After a throttled call reports (default 1000 ms). */
+  retryAfterMs?: number;
+  /** Operations the faults apply to (default: every operation except discover). */
+  operations?: readonly SimOperation[];
+}
+
+/** Whom a call is about, for fault targeting and the operator-facing sentences. */
+export interface CallSubject {
+  type: ResourceTypeId;
+  /** The protected resource's name (failNames matches it). */
+  name: string;
+  region: string;
+  /** What the call does, as an operator would say it: "create Disk web-01_OsDisk_1". */
+  action: string;
+}
+
+/** A resource a handler wants to exist in the target. */
+export interface PlannedResource {
+  kind: string;
+  /** Catalog type for protected-resource kinds, else the kind. */
+  type?: string;
+  name: string;
+  nativeId: string;
+  tags: Record<string, string>;
+  attributes: Record<string, unknown>;
+  origin: Exclude<SimOrigin, 'inventory'>;
+}
+
+export interface Ensured {
+  resource: SimResource;
+  /** created: by this call; replayed: an earlier attempt of this step made it; reused: someone else did. */
+  outcome: 'created' | 'replayed' | 'reused';
+}
+
+export function cancelled(): ProviderFailure {
+  return new ProviderFailure('Cancelled', 'The operation was cancelled before it finished; nothing more was changed.');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(cancelled());
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface SimCloudOptions {
+  db: Db;
+  clock: Clock;
+  latency?: SimLatency;
+  faults?: SimFaults;
+  random?: () => number;
+}
+
+export class SimCloud {
+  readonly db: Db;
+  readonly clock: Clock;
+  private readonly latency: SimLatency;
+  private readonly faults: SimFaults;
+  private readonly random: () => number;
+  private readonly faultOps: ReadonlySet<SimOperation>;
+
+  constructor(opts: SimCloudOptions) {
+    this.db = opts.db;
+    this.clock = opts.clock;
+    this.latency = opts.latency ?? { baseMs: 0, jitterMs: 0 };
+    this.faults = opts.faults ?? {};
+    this.random = opts.random ?? Math.random;
+    this.faultOps = new Set(this.faults.operations ?? SIM_OPERATIONS.filter((o) => o !== 'discover'));
+    for (const [label, v] of [
+      ['latency.baseMs', this.latency.baseMs],
+      ['latency.jitterMs', this.latency.jitterMs],
+    ] as const) {
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`sim ${label} must be a non-negative number, got ${v}`);
+    }
+    for (const [label, v] of [
+      ['faults.throttleRate', this.faults.throttleRate ?? 0],
+      ['faults.errorRate', this.faults.errorRate ?? 0],
+    ] as const) {
+      if (!(v >= 0 && v <= 1)) throw new RangeError(`sim ${label} must be between 0 and 1, got ${v}`);
+    }
+  }
+
+  now(): string {
+    return this.clock.iso();
+  }
+
+  /**
+   * One simulated API call: throttling answers at once (as a 429 would), then the call takes its
+   * latency, then it may fail. Faults strike before anything changes, like a rejected request.
+   */
+  async call(op: SimOperation, subject: CallSubject, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw cancelled();
+    const faulty = this.faultOps.has(op);
+    const cloud = CLOUD_LABELS[resourceType(subject.type).cloud];
+    if (faulty && (this.faults.throttleRate ?? 0) > 0 && this.random() < (this.faults.throttleRate ?? 0)) {
+      const retryAfterMs = this.faults.retryAfterMs ?? 1000;
+      throw new ProviderFailure(
+        'ProviderThrottled',
+        `${cloud} (simulated) throttled the request to ${subject.action} in ${subject.region}: rate limit exceeded. It will be retried after ${retryAfterMs} ms.`,
+        { retryAfterMs },
+      );
+    }
+    const ms = this.latency.baseMs + (this.latency.jitterMs > 0 ? this.random() * this.latency.jitterMs : 0);
+    if (ms > 0) await sleep(ms, signal);
+    if (signal.aborted) throw cancelled();
+    if (!faulty) return;
+    const label = resourceType(subject.type).label;
+    if (this.faults.failTypes?.includes(subject.type) || this.faults.failNames?.includes(subject.name)) {
+      throw new ProviderFailure(
+        'ProviderError',
+        `${cloud} (simulated) rejected the request to ${subject.action} for ${label} ${subject.name} in ${subject.region}: a failure is injected for this resource in the rehearsal settings. Remove the injected failure and retry the step.`,
+      );
+    }
+    if ((this.faults.errorRate ?? 0) > 0 && this.random() < (this.faults.errorRate ?? 0)) {
+      throw new ProviderFailure(
+        'ProviderError',
+        `${cloud} (simulated) returned an internal error while trying to ${subject.action} for ${label} ${subject.name} in ${subject.region}. Retry the step; if it keeps failing, lower the rehearsal's error rate.`,
+      );
+    }
+  }
+
+  /** The latency of one call without faults (connection checks). */
+  async wait(signal: AbortSignal): Promise<void> {
+    const ms = this.latency.baseMs + (this.latency.jitterMs > 0 ? this.random() * this.latency.jitterMs : 0);
+    if (ms > 0) await sleep(ms, signal);
+    if (signal.aborted) throw cancelled();
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  get(accountId: string, nativeId: string): SimResource | undefined {
+    return getResource(this.db, accountId, nativeId);
+  }
+
+  /** A live, non-test resource of this kind and name anywhere in the account (IAM is account-wide). */
+  findByName(accountId: string, kind: string, name: string): SimResource | undefined {
+    return queryResources(this.db, { accountId, kind, name, origin: ['inventory', 'replication', 'failover'] })[0];
+  }
+
+  // ---- step-level mutations -------------------------------------------------------------------
+
+  /**
+   * Makes sure a planned resource exists in the step's target. An earlier attempt of the same step
+   * (same idempotency key) is found by its deterministic native id and returned as 'replayed'.
+   * `share`: a resource made by another step may be used ('reused'); otherwise it is a conflict.
+   * `matchByName`: look for the same kind and name first (R7: IAM roles, policies, principals).
+   */
+  async ensure(
+    ctx: StepContext,
+    op: SimOperation,
+    subject: Omit<CallSubject, 'action' | 'region'>,
+    planned: PlannedResource,
+    opts: { share?: boolean; matchByName?: boolean } = {},
+  ): Promise<Ensured> {
+    const accountId = ctx.target.account.id;
+    const look = (): Ensured | undefined => {
+      const existing =
+        this.get(accountId, planned.nativeId) ??
+        (opts.matchByName ? this.findByName(accountId, planned.kind, planned.name) : undefined);
+      if (!existing) return undefined;
+      if (existing.stepKey === ctx.idempotencyKey) return { resource: existing, outcome: 'replayed' };
+      if (opts.share) return { resource: existing, outcome: 'reused' };
+      throw new ProviderFailure(
+        'Conflict',
+        `A ${planned.kind} named ${planned.name} already exists in ${ctx.target.region} (${existing.nativeId}) and was not created by this step. Remove or rename it, or choose another target environment.`,
+      );
+    };
+    const before = look();
+    if (before) return before;
+    ctx.recordIntent({
+      action: 'create',
+      kind: planned.kind,
+      name: planned.name,
+      nativeId: planned.nativeId,
+      token: ctx.idempotencyKey,
+    });
+    ctx.progress(`Creating ${planned.kind} ${planned.name} in ${ctx.target.region}`);
+    await this.call(op, { ...subject, region: ctx.target.region, action: `create ${planned.kind} ${planned.name}` }, ctx.signal);
+    // Another step may have created it while this call was in flight.
+    const raced = look();
+    if (raced) return raced;
+    const resource = insertResource(this.db, {
+      accountId,
+      region: ctx.target.region,
+      scope: ctx.target.scope,
+      type: planned.type ?? planned.kind,
+      kind: planned.kind,
+      nativeId: planned.nativeId,
+      name: planned.name,
+      tags: planned.tags,
+      attributes: planned.attributes,
+      origin: planned.origin,
+      jobId: ctx.jobId,
+      stepKey: ctx.idempotencyKey,
+      createdAt: this.now(),
+    });
+    return { resource, outcome: 'created' };
+  }
+
+  /** Changes a live resource through one simulated call; undefined when it is gone. */
+  async modify(
+    ctx: StepContext,
+    op: SimOperation,
+    subject: Omit<CallSubject, 'action'>,
+    where: { accountId: string; nativeId: string; action: string },
+    change: (r: SimResource) => { tags?: Record<string, string>; attributes?: Record<string, unknown> },
+  ): Promise<SimResource | undefined> {
+    if (!this.get(where.accountId, where.nativeId)) return undefined;
+    ctx.recordIntent({ action: where.action, nativeId: where.nativeId, token: ctx.idempotencyKey });
+    ctx.progress(`${where.action[0]?.toUpperCase() ?? ''}${where.action.slice(1)} on ${where.nativeId}`);
+    await this.call(op, { ...subject, action: where.action }, ctx.signal);
+    return updateResource(this.db, where.accountId, where.nativeId, change);
+  }
+
+  /** Soft-deletes a live resource through one simulated call; false when it was already gone. */
+  async remove(
+    ctx: StepContext,
+    op: SimOperation,
+    subject: Omit<CallSubject, 'action'>,
+    where: { accountId: string; nativeId: string; kind: string },
+  ): Promise<boolean> {
+    if (!this.get(where.accountId, where.nativeId)) return false;
+    ctx.recordIntent({ action: 'delete', kind: where.kind, nativeId: where.nativeId, token: ctx.idempotencyKey });
+    ctx.progress(`Deleting ${where.kind} ${where.nativeId}`);
+    await this.call(op, { ...subject, action: `delete ${where.kind}` }, ctx.signal);
+    return deleteResource(this.db, where.accountId, where.nativeId, this.now());
+  }
+
+  /** A token unique to this step and a role inside it: the basis of hex ids (i-, vol-, snap-). */
+  token(ctx: StepContext, role: string): string {
+    return digest(ctx.idempotencyKey, role);
+  }
+}
+
+/** Operations on a resource type need an account of that type's cloud. */
+export function assertCloud(type: ResourceTypeId, account: ResolvedAccount, where: string): void {
+  const cloud = resourceType(type).cloud;
+  if (account.cloud !== cloud) {
+    throw new ProviderFailure(
+      'PreconditionFailed',
+      `The ${where} account ${account.name} is a ${CLOUD_LABELS[account.cloud]} account; ${resourceType(type).label} resources need a ${CLOUD_LABELS[cloud]} account.`,
+    );
+  }
+}

@@ -1,0 +1,194 @@
+// The simulated cloud's state: typed access to the sim_resources table (migration 002). Handlers
+// and tests read and write the "cloud" through these functions only, never with ad-hoc SQL.
+
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/connection';
+
+export const SIM_ORIGINS = ['inventory', 'replication', 'test', 'failover'] as const;
+export type SimOrigin = (typeof SIM_ORIGINS)[number];
+
+export interface SimResource {
+  id: string;
+  accountId: string;
+  region: string;
+  scope: string;
+  /** Catalog type for protected resources (e.g. 'aws.rds'), otherwise the kind (Disk, IamRole...). */
+  type: string;
+  kind: string;
+  nativeId: string;
+  name: string;
+  tags: Record<string, string>;
+  attributes: Record<string, unknown>;
+  origin: SimOrigin;
+  jobId: string | null;
+  /** Idempotency key of the step that created it. */
+  stepKey: string | null;
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+export type NewSimResource = Omit<SimResource, 'id' | 'deletedAt' | 'jobId' | 'stepKey'> & {
+  jobId?: string | null;
+  stepKey?: string | null;
+};
+
+interface Row {
+  id: string;
+  account_id: string;
+  region: string;
+  scope: string;
+  type: string;
+  kind: string;
+  native_id: string;
+  name: string;
+  tags: string;
+  attributes: string;
+  origin: SimOrigin;
+  job_id: string | null;
+  step_key: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+function fromRow(r: Row): SimResource {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    region: r.region,
+    scope: r.scope,
+    type: r.type,
+    kind: r.kind,
+    nativeId: r.native_id,
+    name: r.name,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+    origin: r.origin,
+    jobId: r.job_id,
+    stepKey: r.step_key,
+    createdAt: r.created_at,
+    deletedAt: r.deleted_at,
+  };
+}
+
+/** The live resource with this native id in an account. */
+export function getResource(db: Db, accountId: string, nativeId: string): SimResource | undefined {
+  const row = db
+    .prepare('SELECT * FROM sim_resources WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL')
+    .get(accountId, nativeId) as Row | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+/** True when the account holds this native id at all, deleted rows included (UNIQUE covers both). */
+export function nativeIdTaken(db: Db, accountId: string, nativeId: string): boolean {
+  return (
+    db.prepare('SELECT 1 FROM sim_resources WHERE account_id = ? AND native_id = ?').get(accountId, nativeId) !==
+    undefined
+  );
+}
+
+export interface SimQuery {
+  accountId?: string;
+  region?: string;
+  origin?: SimOrigin | readonly SimOrigin[];
+  kind?: string;
+  type?: string;
+  name?: string;
+  scope?: string;
+  stepKey?: string;
+  jobId?: string;
+  includeDeleted?: boolean;
+}
+
+export function queryResources(db: Db, q: SimQuery): SimResource[] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const eq = (col: string, v: string | undefined) => {
+    if (v === undefined) return;
+    where.push(`${col} = ?`);
+    args.push(v);
+  };
+  eq('account_id', q.accountId);
+  eq('region', q.region);
+  eq('kind', q.kind);
+  eq('type', q.type);
+  eq('name', q.name);
+  eq('scope', q.scope);
+  eq('step_key', q.stepKey);
+  eq('job_id', q.jobId);
+  if (q.origin !== undefined) {
+    const origins = typeof q.origin === 'string' ? [q.origin] : [...q.origin];
+    where.push(`origin IN (${origins.map(() => '?').join(',')})`);
+    args.push(...origins);
+  }
+  if (!q.includeDeleted) where.push('deleted_at IS NULL');
+  const sql = `SELECT * FROM sim_resources${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
+  return (db.prepare(sql).all(...args) as Row[]).map(fromRow);
+}
+
+/**
+ * Inserts a resource. A soft-deleted row may still hold the native id (the UNIQUE constraint covers
+ * deleted rows); it is renamed out of the way, as a real cloud frees a name once a delete completes.
+ */
+export function insertResource(db: Db, r: NewSimResource): SimResource {
+  const id = randomUUID();
+  db.transaction(() => {
+    db.prepare(
+      `UPDATE sim_resources SET native_id = native_id || '#deleted:' || id
+       WHERE account_id = ? AND native_id = ? AND deleted_at IS NOT NULL`,
+    ).run(r.accountId, r.nativeId);
+    db.prepare(
+      `INSERT INTO sim_resources (id, account_id, region, scope, type, kind, native_id, name, tags, attributes,
+                                  origin, job_id, step_key, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      r.accountId,
+      r.region,
+      r.scope,
+      r.type,
+      r.kind,
+      r.nativeId,
+      r.name,
+      JSON.stringify(r.tags),
+      JSON.stringify(r.attributes),
+      r.origin,
+      r.jobId ?? null,
+      r.stepKey ?? null,
+      r.createdAt,
+    );
+  })();
+  return { ...r, id, jobId: r.jobId ?? null, stepKey: r.stepKey ?? null, deletedAt: null };
+}
+
+/**
+ * Read-modify-write of one live resource in a single transaction, so concurrent steps editing the
+ * same source (two policies adding rules to one bucket) never lose each other's change.
+ */
+export function updateResource(
+  db: Db,
+  accountId: string,
+  nativeId: string,
+  change: (r: SimResource) => { tags?: Record<string, string>; attributes?: Record<string, unknown> },
+): SimResource | undefined {
+  return db.transaction(() => {
+    const current = getResource(db, accountId, nativeId);
+    if (!current) return undefined;
+    const next = change(current);
+    const tags = next.tags ?? current.tags;
+    const attributes = next.attributes ?? current.attributes;
+    db.prepare('UPDATE sim_resources SET tags = ?, attributes = ? WHERE id = ?').run(
+      JSON.stringify(tags),
+      JSON.stringify(attributes),
+      current.id,
+    );
+    return { ...current, tags, attributes };
+  })();
+}
+
+/** Soft delete; false when there was nothing live to delete. */
+export function deleteResource(db: Db, accountId: string, nativeId: string, at: string): boolean {
+  const res = db
+    .prepare('UPDATE sim_resources SET deleted_at = ? WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL')
+    .run(at, accountId, nativeId);
+  return res.changes > 0;
+}

@@ -1,0 +1,101 @@
+// What a simulated resource type declares: how its inventory looks, which settings a recovery point
+// captures, and how replication is recorded on the source. The two families build handlers from it.
+
+import type { ResourceTypeId } from '../../../shared/catalog';
+import { ProviderFailure } from '../provider-failure';
+import type { EnvLike } from './naming';
+import type { Picker } from './prng';
+import type { SimResource } from './sim-store';
+
+/** Tools a type's inventory generator gets; everything random comes from `pick` (seeded). */
+export interface InventoryGen {
+  pick: Picker;
+  env: EnvLike;
+  /** A name from the pool not yet used by this type in this region (pool order is random). */
+  name(pool: readonly string[]): string;
+  /** One value per region and key: the virtual network VMs share, the IAM roles instances share. */
+  shared<T>(key: string, make: () => T): T;
+  /** Standard tags with a team and an application. */
+  tags(app: string): Record<string, string>;
+}
+
+export interface InventorySeed {
+  kind: string;
+  name: string;
+  nativeId: string;
+  tags: Record<string, string>;
+  attributes: Record<string, unknown>;
+}
+
+export interface InventorySpec {
+  /** How many of this type a region holds (inclusive range). */
+  count: readonly [number, number];
+  make(g: InventoryGen): InventorySeed;
+  /** The one-line summary discovery shows ("Standard_D2s_v5, 2 disks"). */
+  summarize(r: SimResource): string;
+}
+
+export interface SimTypeBase {
+  type: ResourceTypeId;
+  /** Attribute keys a recovery point captures and failover applies. */
+  settings: readonly string[];
+  inventory: InventorySpec;
+}
+
+/** How replication is recorded on a source resource's attributes (`replication` array). */
+export interface ReplicationEntry {
+  id: string;
+  /** ObjectReplicationRule, ReplicationRule, ReadReplica, GeoReplicationLink, GlobalTableReplica... */
+  kind: string;
+  /** The resilience policy that created it; null for rules the customer set up themselves. */
+  policyId: string | null;
+  destination: string;
+  destinationRegion: string;
+  createdAt: string;
+}
+
+export function replicationEntries(r: SimResource): ReplicationEntry[] {
+  const v = r.attributes.replication;
+  return Array.isArray(v) ? (v as ReplicationEntry[]) : [];
+}
+
+/** The settings a recovery point keeps: a deep copy, so later changes to the source do not leak in. */
+export function pickSettings(r: SimResource, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in r.attributes) out[k] = structuredClone(r.attributes[k]);
+  return out;
+}
+
+/** The metadata part every captured item shares. */
+export interface CapturedBase {
+  name: string;
+  kind: string;
+  sourceId: string;
+  sourceRegion: string;
+  tags: Record<string, string>;
+  settings: Record<string, unknown>;
+}
+
+export function readCaptured(metadata: Record<string, unknown>): CapturedBase {
+  const m = metadata as Partial<CapturedBase>;
+  if (typeof m.name !== 'string' || typeof m.kind !== 'string' || typeof m.sourceId !== 'string') {
+    throw new ProviderFailure(
+      'PreconditionFailed',
+      'This recovery point item has no usable metadata (name, kind or source id is missing); choose another recovery point.',
+    );
+  }
+  return {
+    name: m.name,
+    kind: m.kind,
+    sourceId: m.sourceId,
+    sourceRegion: typeof m.sourceRegion === 'string' ? m.sourceRegion : '',
+    tags: (m.tags ?? {}) as Record<string, string>,
+    settings: (m.settings ?? {}) as Record<string, unknown>,
+  };
+}
+
+export function drTags(policyId: string, jobId: string, test: boolean): Record<string, string> {
+  return test
+    ? { 'dr:policy': policyId, 'dr:job': jobId, 'dr:test': 'true' }
+    : { 'dr:policy': policyId, 'dr:job': jobId };
+}
