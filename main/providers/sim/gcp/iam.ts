@@ -62,7 +62,8 @@ export function gcpIamSteps(iam: GcpIam, sourceProject: string, p: PlanContext, 
     });
     for (const role of sa.roles) {
       const ref = roleRef(role);
-      const bindingName = `${ref} serviceAccount:${email}`;
+      // Named after the principal first, so a test binding carries the test prefix like everything else.
+      const bindingName = `${name}/${role.startsWith('roles/') ? role : `roles/${gcpRoleId(p.name(role))}`}`;
       steps.push({
         kind: 'IamRoleBinding',
         name: bindingName,
