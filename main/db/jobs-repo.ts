@@ -188,7 +188,7 @@ export class JobsRepo {
     this.stepIntentGetStmt = db.prepare<[string], { intent: string | null }>('SELECT intent FROM job_steps WHERE id = ?');
     this.stepFinishStmt = db.prepare(
       `UPDATE job_steps SET status = @status, result = @result, error = @error, error_code = @errorCode, finished_at = @at
-       WHERE id = @id`,
+       WHERE id = @id AND status IN ('pending','running')`,
     );
     this.stepsInterruptStmt = db.prepare(
       `UPDATE job_steps SET status = @status, error = @error, error_code = @errorCode, finished_at = @at
@@ -299,18 +299,19 @@ export class JobsRepo {
     return parseJson<Record<string, unknown> | null>(this.stepIntentGetStmt.get(id)?.intent ?? null, null);
   }
 
+  /** Records a step's outcome once; a finished step is never rewritten. */
   finishStep(
     id: string,
     s: { status: StepStatus; result?: unknown; error?: string | null; errorCode?: string | null; at: string },
-  ): void {
-    this.stepFinishStmt.run({
+  ): boolean {
+    return this.stepFinishStmt.run({
       id,
       status: s.status,
       result: s.result === undefined ? null : JSON.stringify(s.result),
       error: s.error ?? null,
       errorCode: s.errorCode ?? null,
       at: s.at,
-    });
+    }).changes > 0;
   }
 
   /** Closes every unfinished step of a job (crash recovery, cancellation); intents are kept. */
