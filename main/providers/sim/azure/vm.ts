@@ -45,7 +45,7 @@ export const azureVm: ComputeTypeSpec = {
     'publicIp',
   ],
   inventory: {
-    count: [2, 4],
+    count: [3, 4],
     make(g) {
       const name = g.name(['web-01', 'web-02', 'app-01', 'api-01', 'batch-01', 'jump-01', 'reports-01']);
       const id = (path: string) => azureId(g.env, 'inventory', path);
