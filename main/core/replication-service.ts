@@ -15,7 +15,7 @@ import type { Clock } from './clock';
 import { DomainError, notFound, precondition } from './errors';
 import type { EventBus, JobProgressPublisher } from './events';
 import { newId } from './ids';
-import { JobRegistry, cancelMessage } from './job-registry';
+import { cancelMessage, type JobRegistry } from './job-registry';
 import type { Logger } from './logger';
 import type { ProviderRegistry } from './provider-registry';
 
@@ -120,10 +120,10 @@ export class ReplicationService {
     }).immediate();
 
     const controller = new AbortController();
-    const done = this.execute(jobId, policyId, resources, controller.signal).catch((err: unknown) => {
+    const done = this.execute(jobId, policyId, resources, controller.signal, actor).catch((err: unknown) => {
       // execute() journals its own failures; this is the last line for bugs, so the job never stays running.
       this.d.logger.error(`Replication job ${jobId} crashed`, err);
-      this.finishJob(jobId, policyId, 'failed', 'The job stopped because of an internal error; the details are in the log.');
+      this.finishJob(jobId, policyId, 'failed', 'The job stopped because of an internal error; the details are in the log.', actor);
     });
     this.d.registry.track({ jobId, policyId, controller, done });
     this.d.events.emit('dr:policies.changed', { policyId });
@@ -156,7 +156,13 @@ export class ReplicationService {
     return closed;
   }
 
-  private async execute(jobId: string, policyId: string, resources: ProtectedResourceRecord[], signal: AbortSignal): Promise<void> {
+  private async execute(
+    jobId: string,
+    policyId: string,
+    resources: ProtectedResourceRecord[],
+    signal: AbortSignal,
+    actor: AuditActor,
+  ): Promise<void> {
     const policy = this.d.repos.policies.get(policyId);
     if (!policy) throw notFound('Policy', policyId);
     let adapter: ProviderAdapter;
@@ -179,7 +185,7 @@ export class ReplicationService {
           if (rpId && step.protectedResourceId) this.recordFailedItem(rpId, step.protectedResourceId, message, at);
         }
       })();
-      this.finishJob(jobId, policyId, 'failed', message);
+      this.finishJob(jobId, policyId, 'failed', message, actor);
       return;
     }
 
@@ -206,12 +212,12 @@ export class ReplicationService {
     if (signal.aborted) {
       const at = this.d.clock.iso();
       this.d.repos.jobs.closeOpenSteps(jobId, 'cancelled', cancelMessage(signal), 'Cancelled', at);
-      this.finishJob(jobId, policyId, 'cancelled', cancelMessage(signal));
+      this.finishJob(jobId, policyId, 'cancelled', cancelMessage(signal), actor);
       return;
     }
     const status = this.outcomeStatus(jobId);
     const counts = this.d.repos.jobs.counts(jobId);
-    this.finishJob(jobId, policyId, status, status === 'succeeded' ? null : `${counts.failed} of ${counts.total} resource(s) failed.`);
+    this.finishJob(jobId, policyId, status, status === 'succeeded' ? null : `${counts.failed} of ${counts.total} resource(s) failed.`, actor);
   }
 
   private async runStep(a: {
@@ -335,14 +341,15 @@ export class ReplicationService {
     this.d.repos.recoveryPoints.complete(rpId, status, at);
   }
 
-  private finishJob(jobId: string, policyId: string, status: JobStatus, error: string | null): void {
+  /** The finish is audited under the actor who started the job (operator or scheduler). */
+  private finishJob(jobId: string, policyId: string, status: JobStatus, error: string | null, actor: AuditActor): void {
     const at = this.d.clock.iso();
     const rpId = this.d.repos.jobs.get(jobId)?.recoveryPointId ?? null;
     let finished = false;
     this.d.repos.db.transaction(() => {
       this.completePoint(rpId, jobId, at);
       finished = this.d.repos.jobs.finish(jobId, status, error, at);
-      if (finished) this.d.audit.record('system', 'replication.finish', policyId, `job ${jobId}: ${status}${error ? ` (${error})` : ''}`);
+      if (finished) this.d.audit.record(actor, 'replication.finish', policyId, `job ${jobId}: ${status}${error ? ` (${error})` : ''}`);
     })();
     if (!finished) return;
     this.publish(jobId, policyId, status, true);

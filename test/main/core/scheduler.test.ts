@@ -39,7 +39,10 @@ describe('the scheduler', () => {
     expect(scheduler.tick()).toEqual([]);
     expect(scheduler.nextRunAt(policy.id)).toEqual(new Date(2030, 0, 15, 12, 0, 0, 0));
     const audit = (await core.call('dr:audit.list', { subjectId: policy.id })).items;
-    expect(audit.find((e) => e.action === 'replication.start')).toMatchObject({ actor: 'scheduler' });
+    expect(audit.filter((e) => e.action.startsWith('replication.')).map((e) => [e.action, e.actor])).toEqual([
+      ['replication.finish', 'scheduler'],
+      ['replication.start', 'scheduler'],
+    ]);
     await core.close();
   });
 
