@@ -91,6 +91,11 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
     ctx: StepContext,
     mode: 'test' | 'failover',
   ): Promise<{ step: PlannedStep; ensured: Ensured }[]> {
+    await cloud.call(
+      mode === 'test' ? 'testFailover' : 'failover',
+      { type: spec.type, name: item.resource.name, region: ctx.target.region, action: `describe the recovery point's snapshots of ${meta.name}` },
+      ctx.signal,
+    );
     for (const [volumeId, snapshotId] of Object.entries(meta.snapshots)) {
       if (!cloud.get(ctx.target.account.id, snapshotId)) {
         throw missingReplicatedData(spec, `snapshot of volume ${volumeId}`, snapshotId, meta.name, ctx.target.region);
@@ -146,7 +151,7 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
 
     async replicate(resource, ctx): Promise<CapturedItem> {
       assertStepClouds(spec, ctx);
-      const source = loadSource(world, spec, resource, ctx);
+      const source = await loadSource(world, spec, resource, ctx, 'replicate');
       const subject = { type: spec.type, name: source.name };
       await ensureReplicationEntry(world, spec, ctx, source, {
         id: replicationId(ctx.policyId, source.nativeId),

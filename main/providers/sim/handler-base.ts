@@ -33,8 +33,19 @@ export function assertStepClouds(spec: SimTypeBase, ctx: StepContext): void {
   assertCloud(spec.type, ctx.target.account, 'target');
 }
 
-/** The protected resource as it is now in the source region. */
-export function loadSource(world: SimWorld, spec: SimTypeBase, resource: ProtectedResourceRef, ctx: StepContext): SimResource {
+/** The protected resource as it is now in the source region (one describe call). */
+export async function loadSource(
+  world: SimWorld,
+  spec: SimTypeBase,
+  resource: ProtectedResourceRef,
+  ctx: StepContext,
+  op: SimOperation,
+): Promise<SimResource> {
+  await world.cloud.call(
+    op,
+    { type: spec.type, name: resource.name, region: ctx.source.region, action: `describe ${resourceType(spec.type).label} ${resource.name}` },
+    ctx.signal,
+  );
   const source = world.cloud.get(ctx.source.account.id, resource.nativeId);
   if (!source || source.type !== spec.type) {
     throw new ProviderFailure(
@@ -130,7 +141,11 @@ export async function resetTestResource(
 ): Promise<void> {
   assertCloud(spec.type, ctx.target.account, 'target');
   const existing = world.cloud.get(ctx.target.account.id, created.nativeId);
-  if (!existing) return;
+  if (!existing) {
+    // The delete still goes out and comes back "not found", which counts as done.
+    await world.cloud.call('reset', { type: spec.type, name: created.name, region: ctx.target.region, action: `delete ${created.kind}` }, ctx.signal);
+    return;
+  }
   if (existing.origin !== 'test') {
     throw new ProviderFailure(
       'PreconditionFailed',
@@ -153,6 +168,11 @@ export async function stopPolicyReplication(
   ctx: StepContext,
 ): Promise<void> {
   assertCloud(spec.type, ctx.source.account, 'source');
+  await world.cloud.call(
+    'stopReplication',
+    { type: spec.type, name: resource.name, region: ctx.source.region, action: `describe replication of ${resource.name}` },
+    ctx.signal,
+  );
   await removeReplicationEntries(world, spec, ctx, 'stopReplication', resource.nativeId, () => true);
 }
 

@@ -4,7 +4,7 @@
 
 import { resourceType } from '../../../shared/catalog';
 import { ProviderFailure } from '../provider-failure';
-import type { CapturedItem, CreatedResource, ResourceHandler, ResourceMappingEntry } from '../types';
+import type { CapturedItem, CreatedResource, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import {
   assertStepClouds,
   captureBase,
@@ -19,6 +19,7 @@ import {
   type SimWorld,
 } from './handler-base';
 import { shortToken, testName, type EnvLike } from './naming';
+import type { SimOperation } from './sim-cloud';
 import { updateResource, type SimResource } from './sim-store';
 import { drTags, readCaptured, type SimTypeBase } from './type-spec';
 
@@ -44,7 +45,14 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
   const { cloud } = world;
   const label = resourceType(spec.type).label;
 
-  const loadReplica = (item: { dataRefs: { kind: string; id: string }[] }, name: string, accountId: string, region: string) => {
+  const loadReplica = async (
+    item: { dataRefs: { kind: string; id: string }[] },
+    name: string,
+    ctx: StepContext,
+    op: SimOperation,
+  ): Promise<SimResource> => {
+    const { id: accountId } = ctx.target.account;
+    const region = ctx.target.region;
     const ref = item.dataRefs.find((d) => d.kind === 'Replica');
     if (!ref) {
       throw new ProviderFailure(
@@ -52,6 +60,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
         `The recovery point of ${label} ${name} has no replica reference; choose a recovery point created by a successful replication.`,
       );
     }
+    await cloud.call(op, { type: spec.type, name, region, action: `describe replica ${ref.id}` }, ctx.signal);
     const replica = cloud.get(accountId, ref.id);
     if (!replica) throw missingReplicatedData(spec, 'replica', ref.id, name, region);
     return replica;
@@ -65,7 +74,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
 
     async replicate(resource, ctx): Promise<CapturedItem> {
       assertStepClouds(spec, ctx);
-      const source = loadSource(world, spec, resource, ctx);
+      const source = await loadSource(world, spec, resource, ctx, 'replicate');
       const subject = { type: spec.type, name: source.name };
       const want = spec.replica(source, ctx.target, shortToken(ctx.policyId));
       const { resource: replica, outcome } = await cloud.ensure(
@@ -117,7 +126,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
     async testFailover(item, ctx): Promise<CreatedResource[]> {
       assertStepClouds(spec, ctx);
       const meta = readCaptured(item.metadata);
-      const replica = loadReplica(item, meta.name, ctx.target.account.id, ctx.target.region);
+      const replica = await loadReplica(item, meta.name, ctx, 'testFailover');
       const copy = spec.testCopy((spec.testName ?? testName)(meta.name, ctx.jobId), ctx.target, replica);
       const { resource } = await cloud.ensure(ctx, 'testFailover', { type: spec.type, name: item.resource.name }, {
         kind: meta.kind,
@@ -138,7 +147,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
     async failover(item, ctx): Promise<ResourceMappingEntry[]> {
       assertStepClouds(spec, ctx);
       const meta = readCaptured(item.metadata);
-      const replica = loadReplica(item, meta.name, ctx.target.account.id, ctx.target.region);
+      const replica = await loadReplica(item, meta.name, ctx, 'failover');
       const subject = { type: spec.type, name: item.resource.name, region: ctx.target.region };
       const applied = replica.attributes.appliedRecoveryPointId === item.recoveryPointId && replica.attributes.appliedBy === ctx.idempotencyKey;
       if (!applied) {
