@@ -80,6 +80,16 @@ export function schedulePresetOf(cron: string | null): SchedulePresetId {
   return SCHEDULE_PRESETS.find((p) => p.cron === normalized)?.id ?? 'custom';
 }
 
+/** An environment as "name (region)", without repeating a region the name already carries. */
+export function environmentLabel(env: { name: string; region: string }): string {
+  return env.name.toLowerCase().includes(env.region.toLowerCase()) ? env.name : `${env.name} (${env.region})`;
+}
+
+/** Adds "(simulated)" to a name unless the name already says so. */
+export function withSimulatedSuffix(name: string, simulated: boolean): string {
+  return simulated && !/simulated/i.test(name) ? `${name} (simulated)` : name;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
 }

@@ -1,7 +1,7 @@
 // Add-account and add-environment dialogs. Secrets are typed into password inputs, sent once in
 // the create request, and cleared from the form as soon as the dialog closes.
 
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { CLOUD_LABELS, type Cloud } from '../../../shared/catalog';
 import type { AccountView, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
 import type { DrErrorData } from '../../../shared/errors';
@@ -49,7 +49,14 @@ function credentialsOf(kind: CredentialKind, v: Secrets): CredentialInput {
   }
 }
 
-export function AddAccountDialog(props: { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (a: AccountView) => void }) {
+type AddAccountProps = { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (a: AccountView) => void };
+
+/** Mounted only while open, so typed secrets are dropped with the form when it closes. */
+export function AddAccountDialog(props: AddAccountProps) {
+  return props.open ? <AddAccountForm {...props} /> : null;
+}
+
+function AddAccountForm(props: AddAccountProps) {
   const info = useApp((s) => s.info);
   const createAccount = useAccounts((s) => s.createAccount);
   const providers = info?.providers ?? [];
@@ -60,18 +67,6 @@ export function AddAccountDialog(props: { open: boolean; onOpenChange: (open: bo
   const [secrets, setSecrets] = useState<Secrets>({});
   const [error, setError] = useState<DrErrorData | null>(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (!props.open) {
-      // Never keep typed secrets around after the dialog closes.
-      setSecrets({});
-      setError(null);
-      setName('');
-      setProvider('');
-      setCloud('');
-      setKind('');
-    }
-  }, [props.open]);
 
   const providerInfo = providers.find((p) => p.kind === provider);
   const clouds = providerInfo?.clouds ?? [];
@@ -86,7 +81,6 @@ export function AddAccountDialog(props: { open: boolean; onOpenChange: (open: bo
     setSecrets({});
   };
 
-  const local: DrErrorData | null = null;
   const submit = async () => {
     const problems: { path: string; message: string }[] = [];
     if (!name.trim()) problems.push({ path: 'name', message: 'Enter a name for the account.' });
@@ -109,7 +103,7 @@ export function AddAccountDialog(props: { open: boolean; onOpenChange: (open: bo
       setError(toErrorData(err));
     }
   };
-  const err = error ?? local;
+  const err = error;
   const secret = (key: string) => ({
     value: secrets[key] ?? '',
     onChange: (e: { target: { value: string } }) => setSecrets((s) => ({ ...s, [key]: e.target.value })),
@@ -223,21 +217,19 @@ export function AddAccountDialog(props: { open: boolean; onOpenChange: (open: bo
   );
 }
 
-export function AddEnvironmentDialog(props: { open: boolean; onOpenChange: (open: boolean) => void; account: AccountView | null }) {
+type AddEnvironmentProps = { open: boolean; onOpenChange: (open: boolean) => void; account: AccountView | null };
+
+export function AddEnvironmentDialog(props: AddEnvironmentProps) {
+  return props.open ? <AddEnvironmentForm {...props} /> : null;
+}
+
+function AddEnvironmentForm(props: AddEnvironmentProps) {
   const createEnvironment = useAccounts((s) => s.createEnvironment);
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
   const [scope, setScope] = useState('');
   const [error, setError] = useState<DrErrorData | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (props.open) {
-      setName('');
-      setRegion('');
-      setScope('');
-      setError(null);
-    }
-  }, [props.open]);
   const account = props.account;
   const scopeLabel = account?.cloud === 'azure' ? 'Subscription / resource group' : account?.cloud === 'gcp' ? 'Project' : 'AWS account id';
   const submit = async () => {

@@ -18,13 +18,14 @@ export function AccountsPage() {
   const { accounts, environments, loading, error, load, tests, testAccount, deleteAccount, deleteEnvironment } = useAccounts();
   const info = useApp((s) => s.info);
   const [adding, setAdding] = useState(false);
+  // The welcome panel's "Add a cloud account" arrives here with the dialog already asked for.
+  const addRequested = useApp((s) => s.addAccountRequested);
   const [envFor, setEnvFor] = useState<AccountView | null>(null);
   const [deletingAccount, setDeletingAccount] = useState<AccountView | null>(null);
   const [deletingEnv, setDeletingEnv] = useState<EnvironmentView | null>(null);
 
   useEffect(() => {
     void load({ quiet: accounts !== null });
-    if (useApp.getState().consumeAddAccountRequest()) setAdding(true);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
@@ -176,7 +177,13 @@ export function AccountsPage() {
           </table>
         </div>
       </section>
-      <AddAccountDialog open={adding} onOpenChange={setAdding} onCreated={(a) => setEnvFor(a)} />
+      <AddAccountDialog
+        open={adding || addRequested}
+        onOpenChange={(open) => {
+          setAdding(open);
+          if (!open) useApp.getState().consumeAddAccountRequest();
+        }}
+        onCreated={(a) => setEnvFor(a)} />
       <AddEnvironmentDialog open={envFor !== null} onOpenChange={(o) => !o && setEnvFor(null)} account={envFor} />
       <ConfirmDialog
         open={deletingAccount !== null}

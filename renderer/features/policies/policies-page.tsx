@@ -4,6 +4,7 @@
 import { useEffect } from 'react';
 import type { PolicySummary } from '../../../shared/domain';
 import { PolicyStateBadge, SimulatedBadge } from '../../components/badges';
+import { EnvironmentName } from '../../components/environment-name';
 import { ErrorAlert } from '../../components/error-alert';
 import { describeSchedule, formatAbsolute, formatRelative } from '../../components/format';
 import { useNow } from '../../components/clock-store';
@@ -121,15 +122,11 @@ function PoliciesTable(props: { policies: PolicySummary[] | null; loading: boole
                     )}
                   </th>
                   <td>
-                    <span className="env">
-                      {p.sourceEnvironment.name} <span className="muted mono">{p.sourceEnvironment.region}</span>
-                    </span>
+                    <EnvironmentName env={p.sourceEnvironment} />
                     <span className="arrow" aria-label="to">
                       {' → '}
                     </span>
-                    <span className="env">
-                      {p.targetEnvironment.name} <span className="muted mono">{p.targetEnvironment.region}</span>
-                    </span>
+                    <EnvironmentName env={p.targetEnvironment} />
                   </td>
                   <td>
                     <PolicyStateBadge state={p.state} />

@@ -6,7 +6,7 @@ import { CLOUD_LABELS, RESOURCE_TYPES, resourceType } from '../../../shared/cata
 import type { DiscoveredResource, EnvironmentView, PolicyDetails } from '../../../shared/domain';
 import { ErrorAlert } from '../../components/error-alert';
 import { Field } from '../../components/field';
-import { SCHEDULE_PRESETS, describeSchedule, plural } from '../../components/format';
+import { SCHEDULE_PRESETS, describeSchedule, environmentLabel, plural, withSimulatedSuffix } from '../../components/format';
 import { Modal } from '../../components/modal';
 import { SkeletonBlock } from '../../components/skeleton';
 import { SimulatedBadge } from '../../components/badges';
@@ -145,8 +145,7 @@ function AccountStep() {
             <option value="">Choose an account…</option>
             {accounts.map((a) => (
               <option key={a.id} value={a.id}>
-                {a.name} — {CLOUD_LABELS[a.cloud]}
-                {a.simulated ? ' (simulated)' : ''}
+                {withSimulatedSuffix(a.name, a.simulated)} — {CLOUD_LABELS[a.cloud]}
               </option>
             ))}
           </select>
@@ -157,7 +156,7 @@ function AccountStep() {
 }
 
 function envLabel(env: EnvironmentView): string {
-  return `${env.name} (${env.region})`;
+  return environmentLabel(env);
 }
 
 function EnvironmentsStep() {
@@ -340,7 +339,9 @@ function ResourcesStep() {
                         <th scope="row" className="cell-name">
                           {r.name || r.nativeId}
                         </th>
-                        <td className="muted">{r.summary}</td>
+                        <td className="muted cell-summary" title={r.summary}>
+                          {r.summary}
+                        </td>
                         <td className="mono">{r.region}</td>
                         <td className="mono cell-truncate" title={r.nativeId}>
                           {r.nativeId}

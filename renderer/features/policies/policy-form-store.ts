@@ -100,17 +100,19 @@ export function checkStep(state: FormValues & { selected: Record<string, unknown
       errors.schedule = 'Enter a cron expression with five fields, for example "30 */6 * * *".';
     const url = state.webhookUrl.trim();
     if (url) {
-      let ok = false;
-      try {
-        const u = new URL(url);
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password;
-      } catch {
-        ok = false;
-      }
-      if (!ok) errors.webhookUrl = 'Enter an http:// or https:// URL without a user name or password.';
+      if (!isPlainHttpUrl(url)) errors.webhookUrl = 'Enter an http:// or https:// URL without a user name or password.';
     }
   }
   return errors;
+}
+
+function isPlainHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password;
+  } catch {
+    return false;
+  }
 }
 
 function fieldErrorsFrom(error: DrErrorData): Partial<Record<FormField, string>> {

@@ -156,7 +156,7 @@ function JobPanel() {
       {running && <ProgressBar label={`${JOB_KIND_LABEL[job.kind]} progress`} done={job.stepsDone} failed={job.stepsFailed} total={job.stepsTotal} />}
       {job.error && <p className="note note-bad">{job.error}</p>}
       <ErrorAlert error={cancelError} compact />
-      <div className="table-scroll steps-scroll">
+      <div className="table-scroll steps-scroll" tabIndex={0} role="region" aria-label="Steps of the selected job">
         <table className="table table-dense">
           <caption className="visually-hidden">Steps of the selected job</caption>
           <thead>

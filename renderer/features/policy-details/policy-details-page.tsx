@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { CLOUD_LABELS } from '../../../shared/catalog';
 import { PolicyStateBadge, SimulatedBadge } from '../../components/badges';
 import { ConfirmDialog } from '../../components/confirm-dialog';
+import { EnvironmentName } from '../../components/environment-name';
 import { ErrorAlert } from '../../components/error-alert';
 import { describeSchedule, formatAbsolute, formatRelative } from '../../components/format';
 import { useNow } from '../../components/clock-store';
@@ -115,9 +116,9 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
         <div>
           <dt>Source → target</dt>
           <dd>
-            {policy.sourceEnvironment.name} <span className="muted mono">{policy.sourceEnvironment.region}</span>
+            <EnvironmentName env={policy.sourceEnvironment} />
             <span aria-label="to"> → </span>
-            {policy.targetEnvironment.name} <span className="muted mono">{policy.targetEnvironment.region}</span>
+            <EnvironmentName env={policy.targetEnvironment} />
           </dd>
         </div>
         <div>

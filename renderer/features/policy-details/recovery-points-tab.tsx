@@ -24,12 +24,11 @@ const STATUS_OPTIONS: { value: RecoveryPointStatus | ''; label: string }[] = [
 
 export function RecoveryPointsTab({ policyId }: { policyId: string }) {
   const store = useRecoveryPoints();
-  const [search, setSearch] = useState(store.query);
+  // The tab remounts per policy; a query typed for another policy must not carry over.
+  const [search, setSearch] = useState(() => (store.policyId === policyId ? store.query : ''));
 
   useEffect(() => {
-    store.open(policyId);
-    setSearch(useRecoveryPoints.getState().query);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    useRecoveryPoints.getState().open(policyId);
   }, [policyId]);
 
   useEffect(() => {
@@ -92,6 +91,8 @@ function PointList() {
   const [active, setActive] = useState(0);
 
   const count = total ?? 0;
+  // The virtualizer's functions are not memoizable; this component opts out of the compiler's memoization.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scrollRef.current,
@@ -119,7 +120,7 @@ function PointList() {
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (count === 0) return;
     const pageRows = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1);
-    let next: number | null = null;
+    let next: number;
     switch (e.key) {
       case 'ArrowDown':
         next = Math.min(count - 1, active + 1);
@@ -291,7 +292,7 @@ function PointPanel() {
       {detailsLoading && !details ? (
         <SkeletonBlock label="Loading items" lines={5} />
       ) : details && details.id === inspected.id ? (
-        <div className="table-scroll rp-items">
+        <div className="table-scroll rp-items" tabIndex={0} role="region" aria-label="Items of the recovery point">
           <table className="table table-dense">
             <caption className="visually-hidden">Items of the recovery point</caption>
             <thead>

@@ -1,0 +1,143 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobView, RecoveryPointView } from '../../shared/domain';
+import { useJobs } from '../../renderer/features/policy-details/jobs-store';
+import { PAGE_SIZE, notSelectableReason, useRecoveryPoints } from '../../renderer/features/policy-details/recovery-points-store';
+import { checkStep, usePolicyForm } from '../../renderer/features/policies/policy-form-store';
+import { installFakeBridge, ok } from './fake-bridge';
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+function point(i: number, status: RecoveryPointView['status'] = 'succeeded'): RecoveryPointView {
+  return {
+    id: `rp_${i}`,
+    policyId: 'pol_1',
+    jobId: `job_${i}`,
+    status,
+    createdAt: new Date(Date.UTC(2026, 10, 26, 10, 0, 0) - i * 60_000).toISOString(),
+    completedAt: null,
+    itemCount: 4,
+    failedItemCount: status === 'partial' ? 1 : status === 'failed' ? 4 : 0,
+  };
+}
+
+let bridge: ReturnType<typeof installFakeBridge> | null = null;
+afterEach(() => bridge?.uninstall());
+
+describe('recovery points store', () => {
+  beforeEach(() => {
+    const total = 100_000;
+    bridge = installFakeBridge({
+      'dr:recoveryPoints.list': (r) => {
+        const offset = r.offset as number;
+        const limit = r.limit as number;
+        const items = Array.from({ length: Math.min(limit, total - offset) }, (_, k) => point(offset + k, (offset + k) % 10 === 3 ? 'partial' : 'succeeded'));
+        return ok({ total, offset, items });
+      },
+      'dr:recoveryPoints.get': (r) => ok({ ...point(Number(String(r.recoveryPointId).slice(3))), items: [] }),
+    });
+  });
+
+  it('fetches only the pages that scroll into view, by offset and limit', async () => {
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    expect(useRecoveryPoints.getState().total).toBe(100_000);
+    useRecoveryPoints.getState().ensureRange(50_000, 50_030);
+    await flush();
+    const lists = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list').map((c) => c.request.offset);
+    expect(lists).toEqual([0, Math.floor(50_000 / PAGE_SIZE) * PAGE_SIZE]);
+    expect(useRecoveryPoints.getState().pointAt(50_010)?.id).toBe('rp_50010');
+    expect(useRecoveryPoints.getState().pointAt(30_000)).toBeUndefined();
+  });
+
+  it('sends filters to the core and starts over from the first page', async () => {
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    useRecoveryPoints.getState().setStatus('failed');
+    useRecoveryPoints.getState().setQuery('2026-11-26T09');
+    await flush();
+    const last = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list').at(-1);
+    expect(last?.request).toMatchObject({ offset: 0, status: 'failed', query: '2026-11-26T09' });
+  });
+
+  it('lets any point be inspected but only a succeeded one become the failover source', async () => {
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    const good = useRecoveryPoints.getState().pointAt(0)!;
+    const partial = useRecoveryPoints.getState().pointAt(3)!;
+    useRecoveryPoints.getState().inspect(good);
+    useRecoveryPoints.getState().inspect(partial);
+    expect(useRecoveryPoints.getState().inspected?.id).toBe('rp_3');
+    expect(useRecoveryPoints.getState().selected?.id).toBe('rp_0');
+    expect(notSelectableReason(partial)).toBe('1 of 4 resources failed');
+    expect(notSelectableReason(good)).toBeNull();
+  });
+});
+
+describe('jobs store', () => {
+  const job: JobView = {
+    id: 'job_1',
+    policyId: 'pol_1',
+    kind: 'replication',
+    status: 'running',
+    trigger: 'manual',
+    recoveryPointId: null,
+    createdAt: '2026-11-26T10:00:00.000Z',
+    startedAt: '2026-11-26T10:00:00.000Z',
+    finishedAt: null,
+    stepsTotal: 10,
+    stepsDone: 0,
+    stepsFailed: 0,
+    error: null,
+  };
+
+  it('drops progress events whose sequence number is not newer than the one it holds', async () => {
+    bridge = installFakeBridge({ 'dr:jobs.list': () => ok({ total: 1, offset: 0, items: [job] }) });
+    useJobs.getState().open('pol_1');
+    await flush();
+    const base = { jobId: 'job_1', policyId: 'pol_1', kind: 'replication' as const, status: 'running' as const, stepsTotal: 10, stepsFailed: 0 };
+    expect(useJobs.getState().applyProgress({ ...base, seq: 5, stepsDone: 5 })).toBe(true);
+    expect(useJobs.getState().applyProgress({ ...base, seq: 3, stepsDone: 3 })).toBe(false);
+    expect(useJobs.getState().applyProgress({ ...base, seq: 5, stepsDone: 4 })).toBe(false);
+    expect(useJobs.getState().progress.job_1?.stepsDone).toBe(5);
+    expect(useJobs.getState().jobs?.[0]?.stepsDone).toBe(5);
+  });
+});
+
+describe('create policy flow', () => {
+  it('checks each step before moving on', () => {
+    const empty = { name: ' ', accountId: '', sourceEnvironmentId: 'e1', targetEnvironmentId: 'e1', schedulePreset: 'custom' as const, customCron: '* *', webhookUrl: 'ftp://x', selected: {} };
+    expect(Object.keys(checkStep(empty, 0)).sort()).toEqual(['accountId', 'name']);
+    expect(checkStep(empty, 1).targetEnvironmentId).toMatch(/different/);
+    expect(checkStep(empty, 2).resources).toMatch(/at least one/);
+    expect(Object.keys(checkStep(empty, 3)).sort()).toEqual(['schedule', 'webhookUrl']);
+    expect(checkStep({ ...empty, schedulePreset: 'custom', customCron: '30 */6 * * *', webhookUrl: 'https://h.example/x' }, 3)).toEqual({});
+  });
+
+  it("puts the server's field errors next to their fields and returns to that step", async () => {
+    bridge = installFakeBridge({
+      'dr:policies.create': () => ({
+        ok: false,
+        error: { code: 'ValidationFailed', message: 'The policy is not valid.', details: [{ path: 'name', message: 'A policy with this name already exists.' }] },
+      }),
+    });
+    const form = usePolicyForm.getState();
+    form.openCreate();
+    usePolicyForm.setState({
+      name: 'orders',
+      accountId: 'acc_1',
+      sourceEnvironmentId: 'env_1',
+      targetEnvironmentId: 'env_2',
+      selected: { k: { type: 'aws.s3-bucket', nativeId: 'b1', name: 'b1' } },
+      step: 4,
+    });
+    const saved = await usePolicyForm.getState().submit();
+    expect(saved).toBeNull();
+    const s = usePolicyForm.getState();
+    expect(s.step).toBe(0);
+    expect(s.fieldErrors.name).toBe('A policy with this name already exists.');
+    expect(s.error?.message).toBe('The policy is not valid.');
+    expect(s.open).toBe(true);
+    expect(bridge.calls[0]?.request).toMatchObject({ name: 'orders', schedule: null, webhookUrl: null, resources: [{ type: 'aws.s3-bucket', nativeId: 'b1', name: 'b1' }] });
+  });
+});
