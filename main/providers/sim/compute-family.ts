@@ -136,7 +136,7 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
           attributes: { ...step.attributes, recoveryPointId: item.recoveryPointId },
           origin: mode,
         },
-        { share: step.share !== undefined, matchByName: step.share === 'iam' && mode === 'failover' },
+        { share: step.share !== undefined },
       );
       out.push({ step, ensured });
     }

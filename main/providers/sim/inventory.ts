@@ -73,6 +73,22 @@ export class SimInventory {
               origin: 'inventory',
               createdAt,
             });
+            for (const extra of seed.extras ?? []) {
+              if (nativeIdTaken(db, env.account.id, extra.nativeId)) continue;
+              insertResource(db, {
+                accountId: env.account.id,
+                region: extra.region,
+                scope: env.scope,
+                type: extra.kind,
+                kind: extra.kind,
+                nativeId: extra.nativeId,
+                name: extra.name,
+                tags: extra.tags,
+                attributes: extra.attributes,
+                origin: 'inventory',
+                createdAt,
+              });
+            }
             break;
           }
         }

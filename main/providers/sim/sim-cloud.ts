@@ -12,7 +12,6 @@ import {
   deleteResource,
   getResource,
   insertResource,
-  queryResources,
   updateResource,
   type SimOrigin,
   type SimResource,
@@ -182,31 +181,25 @@ export class SimCloud {
     return getResource(this.db, accountId, nativeId);
   }
 
-  /** A live, non-test resource of this kind and name anywhere in the account (IAM is account-wide). */
-  findByName(accountId: string, kind: string, name: string): SimResource | undefined {
-    return queryResources(this.db, { accountId, kind, name, origin: ['inventory', 'replication', 'failover'] })[0];
-  }
-
   // ---- step-level mutations -------------------------------------------------------------------
 
   /**
    * Makes sure a planned resource exists in the step's target. An earlier attempt of the same step
    * (same idempotency key) is found by its deterministic native id and returned as 'replayed'.
-   * `share`: a resource made by another step may be used ('reused'); otherwise it is a conflict.
-   * `matchByName`: look for the same kind and name first (R7: IAM roles, policies, principals).
+   * `share`: a resource made by someone else may be used ('reused'); otherwise it is a conflict.
+   * IAM ids are derived from the name and the account or project (arn:aws:iam::<acct>:role/<name>,
+   * projects/<p>/roles/<id>), so "same name in the target" (R7) is exactly "same native id".
    */
   async ensure(
     ctx: StepContext,
     op: SimOperation,
     subject: Omit<CallSubject, 'action' | 'region'>,
     planned: PlannedResource,
-    opts: { share?: boolean; matchByName?: boolean } = {},
+    opts: { share?: boolean } = {},
   ): Promise<Ensured> {
     const accountId = ctx.target.account.id;
     const look = (): Ensured | undefined => {
-      const existing =
-        this.get(accountId, planned.nativeId) ??
-        (opts.matchByName ? this.findByName(accountId, planned.kind, planned.name) : undefined);
+      const existing = this.get(accountId, planned.nativeId);
       if (!existing) return undefined;
       if (existing.stepKey === ctx.idempotencyKey) return { resource: existing, outcome: 'replayed' };
       if (opts.share) return { resource: existing, outcome: 'reused' };

@@ -25,6 +25,12 @@ export interface InventorySeed {
   nativeId: string;
   tags: Record<string, string>;
   attributes: Record<string, unknown>;
+  /**
+   * Resources that come with it and exist on their own in the cloud: the IAM roles, policies and
+   * principals an instance or cluster uses. Account-wide ones use region 'global'; one already
+   * present (another instance's, another region's) is not added twice.
+   */
+  extras?: (Omit<InventorySeed, 'extras'> & { region: string })[];
 }
 
 export interface InventorySpec {

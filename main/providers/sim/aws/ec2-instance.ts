@@ -5,7 +5,7 @@
 import type { ComputeTypeSpec } from '../compute-family';
 import { awsHexId } from '../naming';
 import { digest } from '../prng';
-import { awsIamSteps, awsPolicy, awsRole, type AwsIamRole } from './iam';
+import { awsIamInventory, awsIamSteps, awsPolicy, awsRole, type AwsIamRole } from './iam';
 
 interface Ec2Volume {
   id: string;
@@ -105,12 +105,14 @@ export const awsEc2Instance: ComputeTypeSpec = {
         iam: { instanceProfile: roles[0]?.name ?? null, roles },
         metadataOptions: { httpTokens: 'required' },
       };
+      const tags = { Name: name, ...g.tags(app) };
       return {
         kind: 'Instance',
         name,
         nativeId: `i-${g.pick.hex(17)}`,
-        tags: { Name: name, ...g.tags(app) },
+        tags,
         attributes: { ...settings },
+        extras: awsIamInventory(roles, { app, env: 'production' }),
       };
     },
     summarize(r) {

@@ -4,7 +4,7 @@
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { awsAccountNumber, awsHexId } from '../naming';
-import { awsIamSteps, awsPolicy, awsRole, type AwsIamRole } from './iam';
+import { awsIamInventory, awsIamSteps, awsPolicy, awsRole, type AwsIamRole } from './iam';
 
 interface EksVolume {
   id: string;
@@ -64,6 +64,7 @@ export const awsEks: ComputeTypeSpec = {
         nativeId: `arn:aws:eks:${g.env.region}:${awsAccountNumber(g.env)}:cluster/${name}`,
         tags: g.tags('kubernetes'),
         attributes: { ...settings },
+        extras: awsIamInventory(settings.iam.roles, { app: 'kubernetes', env: 'production' }),
       };
     },
     summarize(r) {

@@ -3,6 +3,7 @@
 
 import type { PlanContext, PlannedStep } from '../compute-family';
 import { awsAccountNumber, type EnvLike } from '../naming';
+import type { InventorySeed } from '../type-spec';
 
 export interface AwsIamPolicy {
   name: string;
@@ -71,4 +72,26 @@ export function awsIamSteps(roles: readonly AwsIamRole[], p: PlanContext, rank: 
     });
   }
   return steps;
+}
+
+/** The roles and policies as resources of the source account (IAM is global: region 'global'). */
+export function awsIamInventory(roles: readonly AwsIamRole[], tags: Record<string, string>): NonNullable<InventorySeed['extras']> {
+  return roles.flatMap((role) => [
+    ...role.policies.map((pol) => ({
+      kind: 'IamPolicy',
+      name: pol.name,
+      nativeId: pol.arn,
+      region: 'global',
+      tags,
+      attributes: { document: pol.document },
+    })),
+    {
+      kind: 'IamRole',
+      name: role.name,
+      nativeId: role.arn,
+      region: 'global',
+      tags,
+      attributes: { assumeRolePolicy: role.assumeRolePolicy, attachedPolicyArns: role.policies.map((p) => p.arn) },
+    },
+  ]);
 }

@@ -4,7 +4,7 @@
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { gcpProject, gcpZone } from '../naming';
-import { gcpIamSteps, gcpServiceAccount, type GcpIam } from './iam';
+import { gcpIamInventory, gcpIamSteps, gcpServiceAccount, type GcpIam } from './iam';
 
 interface GkeDisk {
   id: string;
@@ -64,6 +64,7 @@ export const gcpGke: ComputeTypeSpec = {
         nativeId: `projects/${project}/locations/${g.env.region}/clusters/${name}`,
         tags: g.tags('kubernetes'),
         attributes: { ...settings },
+        extras: gcpIamInventory(g.env, settings.iam, { app: 'kubernetes', env: 'production' }),
       };
     },
     summarize(r) {

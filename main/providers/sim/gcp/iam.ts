@@ -4,6 +4,7 @@
 
 import type { PlanContext, PlannedStep } from '../compute-family';
 import { gcpProject, gcpRoleId, type EnvLike } from '../naming';
+import type { InventorySeed } from '../type-spec';
 
 export interface GcpCustomRole {
   /** Role id, e.g. "appRuntime"; the role's name is projects/<p>/roles/<id>. */
@@ -76,4 +77,38 @@ export function gcpIamSteps(iam: GcpIam, sourceProject: string, p: PlanContext, 
     }
   }
   return steps;
+}
+
+/** The custom roles, service accounts and bindings as resources of the source project. */
+export function gcpIamInventory(env: EnvLike, iam: GcpIam, tags: Record<string, string>): NonNullable<InventorySeed['extras']> {
+  const project = gcpProject(env);
+  const roleRef = (role: string) => (role.startsWith('roles/') ? role : `projects/${project}/roles/${role}`);
+  return [
+    ...iam.roles.map((r) => ({
+      kind: 'IamRole',
+      name: r.id,
+      nativeId: `projects/${project}/roles/${r.id}`,
+      region: 'global',
+      tags,
+      attributes: { title: r.title, permissions: r.permissions, stage: 'GA' },
+    })),
+    ...iam.serviceAccounts.flatMap((sa) => [
+      {
+        kind: 'ServiceAccount',
+        name: sa.name,
+        nativeId: `projects/${project}/serviceAccounts/${sa.email}`,
+        region: 'global',
+        tags,
+        attributes: { email: sa.email, displayName: sa.name },
+      },
+      ...sa.roles.map((role) => ({
+        kind: 'IamRoleBinding',
+        name: `${sa.name}/${role.startsWith('roles/') ? role : `roles/${role}`}`,
+        nativeId: `projects/${project}/iamBindings/${roleRef(role)}/serviceAccount:${sa.email}`,
+        region: 'global',
+        tags,
+        attributes: { role: roleRef(role), member: `serviceAccount:${sa.email}` },
+      })),
+    ]),
+  ];
 }

@@ -4,7 +4,7 @@
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { gcpProject, gcpZone } from '../naming';
-import { gcpIamSteps, gcpServiceAccount, type GcpIam } from './iam';
+import { gcpIamInventory, gcpIamSteps, gcpServiceAccount, type GcpIam } from './iam';
 
 interface GceDisk {
   id: string;
@@ -72,6 +72,7 @@ export const gcpVmInstance: ComputeTypeSpec = {
         nativeId: `projects/${project}/zones/${zone}/instances/${name}`,
         tags: g.tags(app),
         attributes: { ...settings },
+        extras: gcpIamInventory(g.env, iam, { app, env: 'production' }),
       };
     },
     summarize(r) {

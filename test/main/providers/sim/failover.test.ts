@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { resourceType, type ResourceTypeId } from '../../../../shared/catalog';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
-import { simFindResource, simLiveResources, simMutateSource, simSeedResource, type SimProvider } from '../../../../main/providers/sim';
+import { simFindResource, simLiveResources, simMutateSource, simSeedResource } from '../../../../main/providers/sim';
+import { awsAccountNumber, gcpProject, gcpRoleId } from '../../../../main/providers/sim/naming';
 import type { EnvRef, ProtectedResourceRef, RecoveryPointItemRef } from '../../../../main/providers/types';
 import { useTempDirs } from '../../../helpers/temp-dir';
 import { Journal, REGIONS, account, env, handlerOf, openSimBed, type SimBed } from './sim-fixture';
@@ -23,14 +24,15 @@ interface Bench {
 }
 
 let seq = 0;
-function bench(cloud: 'azure' | 'aws' | 'gcp', provider?: (bed: SimBed) => SimProvider): Bench {
+/** crossAccount: the target is another account (AWS account, GCP project) than the source. */
+function bench(cloud: 'azure' | 'aws' | 'gcp', opts: { crossAccount?: boolean } = {}): Bench {
   const bed = openSimBed(newDir());
   const acct = account(cloud);
   const source = env(acct, REGIONS[cloud].source);
-  const target = env(acct, REGIONS[cloud].target);
+  const target = env(opts.crossAccount ? account(cloud, `acct-${cloud}-dr`) : acct, REGIONS[cloud].target);
   const journal = new Journal();
   const step = (jobId: string, key = `${jobId}:${++seq}`) => journal.ctx({ key, jobId, policyId: 'pol-1', source, target });
-  const p = provider ? provider(bed) : bed.provider;
+  const p = bed.provider;
   return {
     bed,
     source,
@@ -115,38 +117,59 @@ describe('sim failover', () => {
     ['gcp.vm-instance', 'gcp', (s: string) => s.includes('runs as')],
   ] as const;
 
-  it.each(IAM_TYPES)('%s reuses an IAM role with the same name already in the target instead of creating another', async (type, cloud, match) => {
+  it.each(IAM_TYPES)('%s reuses an IAM role with the same name already in the target account instead of creating another', async (type, cloud, match) => {
     expect(resourceType(type).reusesSameNamedIam).toBe(true);
-    const b = bench(cloud);
+    const b = bench(cloud, { crossAccount: true });
     try {
       const point = await b.protect(type, match);
-      const h = handlerOf(b.bed.provider, type);
-      // Learn the role names failover would create, from a test failover's (prefixed) copy.
       const settings = point.metadata.settings as { iam: { roles: { name?: string; id?: string }[] } };
-      const roleName = settings.iam.roles[0]?.name ?? settings.iam.roles[0]?.id;
-      expect(roleName).toBeTruthy();
+      const roleName = String(settings.iam.roles[0]?.name ?? settings.iam.roles[0]?.id);
+      const drAccount = b.target.account.id;
+      // Someone already made a role of that name in the recovery account / project.
       const existing = simSeedResource(b.bed.db, {
-        accountId: `acct-${cloud}`,
-        region: cloud === 'aws' ? 'global' : b.target.region,
+        accountId: drAccount,
+        region: 'global',
         kind: 'IamRole',
-        name: String(roleName),
-        nativeId: `pre-existing-role-${roleName}`,
+        name: roleName,
+        nativeId:
+          cloud === 'aws'
+            ? `arn:aws:iam::${awsAccountNumber(b.target)}:role/${roleName}`
+            : `projects/${gcpProject(b.target)}/roles/${gcpRoleId(roleName)}`,
         origin: 'inventory',
       });
-      const mapping = await h.failover(point, b.step('job-f'));
+      const mapping = await handlerOf(b.bed.provider, type).failover(point, b.step('job-f'));
       const roleEntries = mapping.filter((m) => m.kind === 'IamRole' && m.name === roleName);
       expect(roleEntries).toEqual([expect.objectContaining({ targetId: existing.nativeId, reused: true })]);
-      const sameName = simLiveResources(b.bed.db, { accountId: `acct-${cloud}`, kind: 'IamRole', name: String(roleName) });
-      expect(sameName.map((r) => r.nativeId)).toEqual([existing.nativeId]);
-      // Everything else was created, not reused.
+      expect(simLiveResources(b.bed.db, { accountId: drAccount, kind: 'IamRole', name: roleName }).map((r) => r.nativeId)).toEqual([
+        existing.nativeId,
+      ]);
+      // The rest of the IAM set-up did not exist, so it was created.
       expect(mapping.filter((m) => m.reused)).toEqual(roleEntries);
+      expect(mapping.filter((m) => ['IamPolicy', 'ServiceAccount', 'IamRoleBinding'].includes(m.kind)).length).toBeGreaterThan(0);
+    } finally {
+      b.bed.close();
+    }
+  });
+
+  it('reuses the roles and policies of the same AWS account when failing over to another region (IAM is global)', async () => {
+    const b = bench('aws');
+    try {
+      const point = await b.protect('aws.ec2-instance', (s) => s.includes('role'));
+      const before = simLiveResources(b.bed.db, { accountId: 'acct-aws', kind: 'IamRole' }).length;
+      expect(before).toBeGreaterThan(0);
+      const mapping = await handlerOf(b.bed.provider, 'aws.ec2-instance').failover(point, b.step('job-f'));
+      const iam = mapping.filter((m) => m.kind === 'IamRole' || m.kind === 'IamPolicy');
+      expect(iam.length).toBeGreaterThan(0);
+      for (const m of iam) expect(m).toMatchObject({ reused: true, targetId: m.sourceId });
+      expect(simLiveResources(b.bed.db, { accountId: 'acct-aws', kind: 'IamRole' })).toHaveLength(before);
+      expect(simLiveResources(b.bed.db, { accountId: 'acct-aws', origin: 'failover', kind: 'IamRole' })).toEqual([]);
     } finally {
       b.bed.close();
     }
   });
 
   it('creates an IAM role shared by two EC2 instances once, and a later policy reuses it', async () => {
-    const b = bench('aws');
+    const b = bench('aws', { crossAccount: true });
     try {
       const h = handlerOf(b.bed.provider, 'aws.ec2-instance');
       const found = await h.discover({ env: b.source, signal });
@@ -161,11 +184,11 @@ describe('sim failover', () => {
       const second = await h.failover(await b.protect('aws.ec2-instance', (_s, n) => n === names[1]), b.step('job-f1'));
       expect(first.filter((m) => m.kind === 'IamRole' && m.name === roleName)).toHaveLength(1);
       expect(second.filter((m) => m.kind === 'IamRole' && m.name === roleName)).toEqual([]);
-      expect(simLiveResources(b.bed.db, { accountId: 'acct-aws', kind: 'IamRole', name: roleName })).toHaveLength(1);
+      expect(simLiveResources(b.bed.db, { accountId: 'acct-aws-dr', kind: 'IamRole', name: roleName })).toHaveLength(1);
       // Another policy's failover job later: the role exists, so it is mapped as reused.
       const later = await h.failover(await b.protect('aws.ec2-instance', (_s, n) => n === names[0]), b.step('job-f2'));
       expect(later.filter((m) => m.kind === 'IamRole' && m.name === roleName)).toEqual([expect.objectContaining({ reused: true })]);
-      expect(simLiveResources(b.bed.db, { accountId: 'acct-aws', kind: 'IamRole', name: roleName })).toHaveLength(1);
+      expect(simLiveResources(b.bed.db, { accountId: 'acct-aws-dr', kind: 'IamRole', name: roleName })).toHaveLength(1);
     } finally {
       b.bed.close();
     }

@@ -91,7 +91,9 @@ describe('sim provider lifecycle', () => {
         const info = resourceType(type);
         const acct = account(info.cloud);
         const source = env(acct, REGIONS[info.cloud].source);
-        const target = env(acct, REGIONS[info.cloud].target);
+        // A separate recovery account (cross-account DR), so everything failover makes is new there.
+        const dr = account(info.cloud, `acct-${info.cloud}-dr`);
+        const target = env(dr, REGIONS[info.cloud].target);
         const policyId = 'pol-1';
         const journal = new Journal();
         let n = 0;
@@ -130,13 +132,13 @@ describe('sim provider lifecycle', () => {
         expect(settingsOf(item1)[setting]).not.toBe('changed-by-operator');
         expect(settingsOf(item2)[setting]).toBe('changed-by-operator');
         for (const ref2 of [...item1.dataRefs, ...item2.dataRefs].filter((d) => d.region === target.region)) {
-          expect(simFindResource(bed.db, acct.id, ref2.id), `data ref ${ref2.kind} ${ref2.id}`).toBeDefined();
+          expect(simFindResource(bed.db, dr.id, ref2.id), `data ref ${ref2.kind} ${ref2.id}`).toBeDefined();
         }
 
         const policyEntries = () =>
           entriesOf(simFindResource(bed.db, acct.id, chosen.nativeId)?.attributes).filter((e) => e.policyId === policyId);
         expect(policyEntries()).toHaveLength(1);
-        const replicationRows = () => simLiveResources(bed.db, { accountId: acct.id, region: target.region, origin: 'replication' });
+        const replicationRows = () => simLiveResources(bed.db, { accountId: dr.id, region: target.region, origin: 'replication' });
         if (info.createsResources) {
           const snaps1 = item1.dataRefs.filter((d) => d.kind === 'Snapshot').map((d) => d.id);
           const snaps2 = item2.dataRefs.filter((d) => d.kind === 'Snapshot').map((d) => d.id);
@@ -162,7 +164,7 @@ describe('sim provider lifecycle', () => {
         const created = await handler.testFailover(point, step('job-t1'));
         expect(created.length).toBeGreaterThan(0);
         for (const c of created) {
-          const row = simFindResource(bed.db, acct.id, c.nativeId);
+          const row = simFindResource(bed.db, dr.id, c.nativeId);
           expect(row, `${c.kind} ${c.nativeId}`).toBeDefined();
           expect(row?.origin).toBe('test');
           expect(row?.region).toBe(target.region);
@@ -175,8 +177,8 @@ describe('sim provider lifecycle', () => {
 
         // -- reset: every test resource gone; again is fine
         for (const c of created) await handler.reset(c, step('job-x1'));
-        expect(simLiveResources(bed.db, { accountId: acct.id, origin: 'test' })).toEqual([]);
-        for (const c of created) expect(simFindResource(bed.db, acct.id, c.nativeId)).toBeUndefined();
+        expect(simLiveResources(bed.db, { accountId: dr.id, origin: 'test' })).toEqual([]);
+        for (const c of created) expect(simFindResource(bed.db, dr.id, c.nativeId)).toBeUndefined();
         for (const c of created) await handler.reset(c, step('job-x2'));
         expect(JSON.stringify([policyEntries(), replicationRows()])).toBe(replicationBefore);
 
@@ -185,7 +187,7 @@ describe('sim provider lifecycle', () => {
         expect(mapping[0]?.sourceId).toBe(chosen.nativeId);
         expect(PRIMARY_KINDS[type]).toContain(mapping[0]?.kind);
         for (const m of mapping) {
-          const row = simFindResource(bed.db, acct.id, m.targetId);
+          const row = simFindResource(bed.db, dr.id, m.targetId);
           expect(row, `${m.kind} ${m.targetId}`).toBeDefined();
           expect(row?.region).toBe(target.region);
           expect(row?.name).toBe(m.name);
@@ -197,16 +199,16 @@ describe('sim provider lifecycle', () => {
         if (info.createsResources) {
           expect(new Set(mapping.map((m) => m.kind))).toEqual(new Set([PRIMARY_KINDS[type][0], ...(DEPENDENT_KINDS[type] ?? [])]));
           for (const m of mapping) {
-            expect(simFindResource(bed.db, acct.id, m.targetId)?.origin).toBe('failover');
+            expect(simFindResource(bed.db, dr.id, m.targetId)?.origin).toBe('failover');
             expect(m.reused).toBeUndefined();
           }
-          const primary = simFindResource(bed.db, acct.id, mapping[0]?.targetId ?? '');
+          const primary = simFindResource(bed.db, dr.id, mapping[0]?.targetId ?? '');
           expect(primary?.tags).toMatchObject({ ...chosen.tags, 'dr:policy': policyId, 'dr:job': 'job-f1' });
           expect(primary?.tags['dr:test']).toBeUndefined();
         } else {
           expect(mapping).toHaveLength(1);
           expect(mapping[0]?.reused).toBe(true);
-          const replica = simFindResource(bed.db, acct.id, mapping[0]?.targetId ?? '');
+          const replica = simFindResource(bed.db, dr.id, mapping[0]?.targetId ?? '');
           expect(replica?.origin).toBe('replication');
           expect(replica?.attributes[setting]).toBe('changed-by-operator');
           expect(replica?.attributes.appliedRecoveryPointId).toBe('rp-2');
