@@ -1,6 +1,5 @@
-// Handlers for types that failover creates anew in the target (VMs, instances, Kubernetes clusters):
-// each recovery point copies disk snapshots (and an image) into the target; test failover and
-// failover build the resource and its dependents from them, reusing same-named IAM (R7).
+// Types failover creates anew (VMs, instances, Kubernetes clusters): each point copies snapshots (and an
+// image) into the target; test failover and failover build the resource and its dependents from them.
 
 import { resourceType } from '../../../shared/catalog';
 import { ProviderFailure } from '../provider-failure';

@@ -1,6 +1,5 @@
-// Handlers for types whose data is replicated continuously into a standing replica (databases,
-// buckets, storage accounts): failover applies the recovery point's metadata to that replica and,
-// where the product document says so, deletes the replication link the policy created.
+// Types replicated into a standing replica (databases, buckets, storage accounts): failover applies
+// the point's metadata to the replica and, where the table says so, deletes the policy's replication link.
 
 import { resourceType } from '../../../shared/catalog';
 import { ProviderFailure } from '../provider-failure';

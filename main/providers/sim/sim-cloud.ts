@@ -1,6 +1,5 @@
-// The simulated cloud's API surface for handlers: every "call" goes through one latency, fault and
-// cancellation model, and every mutation records its intent first and is looked up before it is
-// repeated, so a replayed step never creates a duplicate.
+// The simulated cloud's API for handlers: one latency, fault and cancellation model for every call,
+// and mutations that record their intent first and are looked up before they are ever repeated.
 
 import { CLOUD_LABELS, resourceType, type ResourceTypeId } from '../../../shared/catalog';
 import type { Clock } from '../../core/clock';

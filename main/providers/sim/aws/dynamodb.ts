@@ -1,6 +1,5 @@
-// Amazon DynamoDB on the sim provider: replication adds a global-table replica in the target region
-// (same table name); failover applies the metadata to it and deletes that replica link from the
-// source, leaving the customer's other replicas alone.
+// DynamoDB on the sim provider: a global-table replica in the target region (same table name); failover
+// applies the metadata and deletes that replica link, leaving the customer's other replicas alone.
 
 import { awsAccountNumber, type EnvLike } from '../naming';
 import type { ReplicaTypeSpec } from '../replica-family';

@@ -1,6 +1,5 @@
-// Amazon EC2 instance on the sim provider: each recovery point copies an AMI and its EBS snapshots
-// into the target region; failover creates the instance, its volumes, security groups, IAM roles
-// and policies (same-named IAM in the target is reused) and applies the saved settings.
+// Amazon EC2 instance on the sim provider: points copy an AMI and EBS snapshots to the target; failover
+// creates instance, volumes, security groups, IAM roles and policies (same-named IAM reused, R7).
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { awsHexId } from '../naming';

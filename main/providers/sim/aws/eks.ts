@@ -1,6 +1,5 @@
-// Amazon EKS on the sim provider: each recovery point snapshots the cluster's EBS persistent
-// volumes into the target region; failover creates the cluster, node groups, volumes and the
-// cluster's IAM roles and policies (same-named IAM in the target is reused, R7).
+// Amazon EKS on the sim provider: points snapshot the EBS persistent volumes; failover creates the cluster,
+// node groups, volumes and the cluster's IAM roles and policies (same-named IAM is reused, R7).
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { awsAccountNumber, awsHexId } from '../naming';

@@ -1,6 +1,5 @@
-// Amazon Aurora and RDS on the sim provider: replication keeps a cross-region read replica (an
-// instance, or an Aurora cluster); failover applies the metadata and promotes it, deleting the
-// read-replica link from the source.
+// Aurora and RDS on the sim provider: a cross-region read replica (instance or Aurora cluster); failover
+// applies the metadata and promotes it, deleting the read-replica link from the source.
 
 import { awsAccountNumber, type EnvLike } from '../naming';
 import type { ReplicaTypeSpec } from '../replica-family';

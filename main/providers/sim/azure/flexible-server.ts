@@ -1,6 +1,5 @@
-// Azure Database for MySQL / PostgreSQL flexible server on the sim provider (one shape, two
-// engines): replication keeps a read replica in the target; failover applies the latest recovery
-// point's metadata to it and deletes the read-replica link from the source (promotes it).
+// Azure MySQL / PostgreSQL flexible server on the sim provider (one shape, two engines): a read replica
+// in the target; failover applies the latest point's metadata and deletes the read-replica link.
 
 import type { ResourceTypeId } from '../../../../shared/catalog';
 import { azureId } from '../naming';

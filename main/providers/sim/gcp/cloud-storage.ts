@@ -1,6 +1,5 @@
-// Google Cloud Storage bucket on the sim provider: replication sets a replication destination on
-// the source bucket (cross-bucket replication to a bucket in the target); failover applies the
-// latest point's metadata to that bucket and deletes the destination and the replication job.
+// Cloud Storage bucket on the sim provider: cross-bucket replication to a bucket in the target; failover
+// applies the latest point's metadata there and deletes the replication destination on the source.
 
 import type { ReplicaTypeSpec } from '../replica-family';
 

@@ -1,6 +1,5 @@
-// Google Kubernetes Engine on the sim provider: each recovery point snapshots the persistent disks
-// into the target region; failover creates the cluster, its disks, the custom IAM role, the
-// principal (service account) and its role bindings, reusing same-named IAM (R7).
+// Google Kubernetes Engine on the sim provider: points snapshot the persistent disks; failover creates
+// the cluster, disks, custom IAM role, principal and bindings (same-named IAM is reused, R7).
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { gcpProject, gcpZone } from '../naming';

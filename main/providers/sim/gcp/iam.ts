@@ -1,6 +1,5 @@
-// Custom IAM roles, service accounts (principals) and their role bindings as GCE instances and GKE
-// clusters carry them in the sim, and the failover steps that recreate them in the target project,
-// reusing same-named ones (R7).
+// GCP custom roles, service accounts (principals) and role bindings as the sim holds them, and the
+// failover steps that recreate them in the target project, reusing same-named ones (R7).
 
 import type { PlanContext, PlannedStep } from '../compute-family';
 import { gcpProject, gcpRoleId, type EnvLike } from '../naming';

@@ -1,6 +1,5 @@
-// Compute Engine VM instance on the sim provider: each recovery point snapshots the instance's
-// disks into the target region; failover creates the instance and its disks, plus the IAM role and
-// principal (service account) it runs as, reusing same-named IAM (R7).
+// Compute Engine VM instance on the sim provider: points snapshot the disks into the target; failover
+// creates the instance, its disks, IAM role and principal (same-named IAM is reused, R7).
 
 import type { ComputeTypeSpec } from '../compute-family';
 import { gcpProject, gcpZone } from '../naming';
