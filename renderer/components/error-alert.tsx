@@ -6,7 +6,7 @@ const TITLES: Partial<Record<DrErrorData['code'], string>> = {
   ValidationFailed: 'Check the highlighted fields',
   PreconditionFailed: 'Not possible right now',
   NotFound: 'Not found',
-  Conflict: 'Changed elsewhere',
+  Conflict: 'Conflict',
   ProviderAuthFailed: 'The cloud rejected the credentials',
   ProviderPermissionDenied: 'Permission denied by the cloud',
   ProviderThrottled: 'The cloud is throttling requests',

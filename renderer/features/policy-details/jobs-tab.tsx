@@ -197,7 +197,7 @@ function JobPanel() {
                       </p>
                     )}
                   </th>
-                  <td>{s.type ? resourceType(s.type).label : '—'}</td>
+                  <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
                   <td>{s.action}</td>
                   <td>
                     <StepStatusBadge status={s.status} />

@@ -312,7 +312,7 @@ function PointPanel() {
                     {item.resourceName}
                     {item.error && <p className="cell-error">{item.error}</p>}
                   </th>
-                  <td>{resourceType(item.type).label}</td>
+                  <td className="nowrap">{resourceType(item.type).label}</td>
                   <td>{item.status === 'succeeded' ? <Badge tone="ok">Captured</Badge> : <Badge tone="bad">Failed</Badge>}</td>
                   <td className="num tabular" title={item.dataRefs.map((d) => `${d.kind}: ${d.id}`).join('\n')}>
                     {item.dataRefs.length}
