@@ -12,4 +12,5 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   outputDir: 'test-results',
+  use: { actionTimeout: 20_000 },
 });

@@ -45,7 +45,7 @@ export class AccountsService {
   }
 
   create(input: AccountCreateInput, actor: AuditActor = 'operator'): AccountView {
-    const adapter = this.d.providers.require(input.provider);
+    const adapter = this.d.providers.get(input.provider);
     if (input.provider !== 'sim' && input.provider !== input.cloud) {
       throw invalid(`A ${input.provider} account cannot be a ${input.cloud} account.`, [
         { path: 'cloud', message: `must be ${input.provider} for a ${input.provider} account` },
@@ -100,7 +100,7 @@ export class AccountsService {
   async test(id: string, actor: AuditActor = 'operator'): Promise<{ ok: boolean; identity: string; message: string }> {
     const account = this.d.repos.accounts.get(id);
     if (!account) throw notFound('Account', id);
-    const adapter = this.d.providers.require(account.provider);
+    const adapter = this.d.providers.get(account.provider);
     const resolved = this.d.providers.resolveAccount(id);
     let outcome: { ok: boolean; identity: string; message: string };
     try {

@@ -23,7 +23,7 @@ export class InventoryService {
   async discover(environmentId: string, signal: AbortSignal = AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)): Promise<DiscoveredResource[]> {
     const env = this.d.repos.environments.get(environmentId);
     if (!env) throw notFound('Environment', environmentId);
-    const adapter = this.d.providers.require(env.provider);
+    const adapter = this.d.providers.get(env.provider);
     const ref = this.d.providers.envRef(environmentId);
     const found: DiscoveredResource[] = [];
     for (const type of resourceTypesFor(env.cloud)) {

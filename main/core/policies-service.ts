@@ -140,7 +140,7 @@ export class PoliciesService {
       name: p.name,
       state: p.state,
       cloud: p.cloud,
-      simulated: this.d.providers.get(p.provider)?.simulated ?? p.provider === 'sim',
+      simulated: this.d.providers.find(p.provider)?.simulated ?? p.provider === 'sim',
       sourceEnvironment: p.source,
       targetEnvironment: p.target,
       resourceCount: p.resourceCount,
@@ -194,7 +194,7 @@ export class PoliciesService {
       }
     }
 
-    const adapter = source ? this.d.providers.get(source.provider) : undefined;
+    const adapter = source ? this.d.providers.find(source.provider) : undefined;
     if (source && !adapter) problems.push({ path: 'sourceEnvironmentId', message: `uses the ${source.provider} provider, which this console does not have` });
     const seen = new Set<string>();
     input.resources.forEach((r, i) => {

@@ -1,38 +1,20 @@
 // The provider adapters this console runs with, and the lookups that turn stored accounts and
 // environments into what an adapter needs (decrypted credentials stay inside main).
 
-import type { ProviderKind } from '../../shared/domain';
 import type { Repos } from '../db/repos';
 import type { Vault } from '../credentials/vault';
 import type { EnvRef, ProviderAdapter, ResolvedAccount } from '../providers/types';
-import { notFound, precondition } from './errors';
+import { ProviderRegistry as AdapterRegistry } from '../providers/registry';
+import { notFound } from './errors';
 
-export class ProviderRegistry {
-  private readonly byKind = new Map<ProviderKind, ProviderAdapter>();
-
+/** The adapter registry, plus the account/environment lookups only main may do (decrypted secrets). */
+export class ProviderRegistry extends AdapterRegistry {
   constructor(
     adapters: readonly ProviderAdapter[],
     private readonly repos: Repos,
     private readonly vault: Vault,
   ) {
-    for (const a of adapters) {
-      if (this.byKind.has(a.kind)) throw new Error(`Two provider adapters for ${a.kind}`);
-      this.byKind.set(a.kind, a);
-    }
-  }
-
-  list(): ProviderAdapter[] {
-    return [...this.byKind.values()];
-  }
-
-  get(kind: ProviderKind): ProviderAdapter | undefined {
-    return this.byKind.get(kind);
-  }
-
-  require(kind: ProviderKind): ProviderAdapter {
-    const adapter = this.byKind.get(kind);
-    if (!adapter) throw precondition(`This console has no ${kind} provider; accounts of that kind cannot be used here.`);
-    return adapter;
+    super(adapters);
   }
 
   resolveAccount(accountId: string): ResolvedAccount {

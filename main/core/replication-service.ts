@@ -169,7 +169,7 @@ export class ReplicationService {
     let source: EnvRef;
     let target: EnvRef;
     try {
-      adapter = this.d.providers.require(policy.provider);
+      adapter = this.d.providers.get(policy.provider);
       source = this.d.providers.envRef(policy.sourceEnvironmentId);
       target = this.d.providers.envRef(policy.targetEnvironmentId);
     } catch (err) {

@@ -65,7 +65,7 @@ export class WorkspaceService {
   }
 
   async createRehearsal(): Promise<{ accounts: number; environments: number; resources: number }> {
-    const sim = this.d.providers.get('sim');
+    const sim = this.d.providers.find('sim');
     if (!sim || !sim.simulated) throw precondition('This console has no rehearsal provider.');
     const sources: string[] = [];
     let environments = 0;

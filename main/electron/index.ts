@@ -15,6 +15,7 @@ import {
   type IpcMainInvokeEvent,
 } from 'electron';
 import { composeCore, type Core } from '../compose';
+import { createSimProvider } from '../providers/sim';
 import { CHANNELS, isEventName } from '../../shared/ipc/contract';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { bindIpc, type IpcSender } from './ipc-binding';
@@ -109,6 +110,9 @@ function startCore(): Core {
   try {
     return composeCore({
       dataDir: app.getPath('userData'),
+      // A rehearsal should feel like a cloud: each simulated API call takes a few hundred ms, so
+      // progress, live updates and cancellation can be practised. Tests run the sim with no latency.
+      providers: (deps) => [createSimProvider({ ...deps, latency: { baseMs: 250, jitterMs: 250 } })],
       keyProvider: createSafeStorageKeyProvider(safeStorage, process.platform),
       ...(binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {}),
       appVersion: app.getVersion(),

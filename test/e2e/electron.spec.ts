@@ -70,7 +70,7 @@ test.describe(electronInstalled ? 'Electron app' : `Electron app — ${SKIP_MESS
     await dialog.getByLabel('Source environment').selectOption({ index: 1 });
     await dialog.getByLabel('Target environment').selectOption({ index: 1 });
     await dialog.getByRole('button', { name: 'Next' }).click();
-    await dialog.getByRole('checkbox', { name: 'Select all' }).check();
+    await dialog.getByRole('checkbox', { name: 'Select all', exact: true }).check();
     await dialog.getByRole('button', { name: 'Next' }).click();
     await dialog.getByRole('button', { name: 'Next' }).click();
     await dialog.getByRole('button', { name: 'Create policy' }).click();

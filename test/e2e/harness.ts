@@ -161,7 +161,11 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
     await context.exposeBinding('__drInvoke', (_source, channel: unknown, request: unknown) =>
       core.router.dispatch(channel, request, sender),
     );
-    await context.addInitScript(installBridge, { channels: [...CHANNELS], events: [...EVENT_NAMES] });
+    // Some TS transformers (esbuild under tsx) wrap functions in __name(); define it in the page.
+    const bridgeArgs = JSON.stringify({ channels: [...CHANNELS], events: [...EVENT_NAMES] });
+    await context.addInitScript({
+      content: `globalThis.__name ??= (f) => f;\n(${installBridge.toString()})(${bridgeArgs});`,
+    });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('[renderer error]', err.message));
     const unsubscribe = core.events.subscribe((name, payload) => {
