@@ -152,6 +152,13 @@ export const PolicyInput = z.object({
   /** null: replication runs on demand only. */
   schedule: Cron.nullable(),
   webhookUrl: WebhookUrl.nullable(),
+  /**
+   * HMAC-SHA256 signing secret for webhook deliveries. Write-only: stored in the vault, never read
+   * back. Omitted on edit: keep the stored one; null: remove it.
+   */
+  webhookSecret: z.string().min(16, 'must be at least 16 characters').max(256).nullable().optional(),
+  /** Also POST the job details for test failovers (R8 is for failover; this is the operator's opt-in). */
+  webhookOnTestFailover: z.boolean().default(false),
 });
 export type PolicyInput = z.infer<typeof PolicyInput>;
 
@@ -175,6 +182,12 @@ export type PolicySummary = z.infer<typeof PolicySummary>;
 
 export const PolicyDetails = PolicySummary.extend({
   webhookUrl: z.string().nullable(),
+  /** Whether a signing secret is stored (the secret itself never leaves main). */
+  webhookSigned: z.boolean(),
+  webhookOnTestFailover: z.boolean(),
+  /** Test resources created by test failovers and not yet reset. */
+  liveTestResourceCount: z.number().int(),
+  failoverJobId: Id.nullable(),
   resources: z.array(ProtectedResourceView),
   failedOverAt: Timestamp.nullable(),
 });
@@ -265,6 +278,82 @@ export type JobStepView = z.infer<typeof JobStepView>;
 
 export const JobDetails = JobView.extend({ steps: z.array(JobStepView) });
 export type JobDetails = z.infer<typeof JobDetails>;
+
+// ---- Failover, test failover, reset -------------------------------------------------------
+
+export const PlannedResourceAction = z.object({
+  protectedResourceId: Id,
+  name: z.string(),
+  type: ResourceTypeIdSchema,
+  /** The product document's failover text for the type. */
+  action: z.string(),
+  /** R6: this resource uses the latest successful point, not the selected one. */
+  usesLatestPoint: z.boolean(),
+  /** The point whose metadata this resource's failover will apply. */
+  recoveryPointId: Id,
+  recoveryPointAt: Timestamp,
+  /** Sentence shown in the confirmation, e.g. why the latest point is used. */
+  note: z.string().nullable(),
+});
+export type PlannedResourceAction = z.infer<typeof PlannedResourceAction>;
+
+export const TestResourceView = z.object({
+  id: Id,
+  policyId: Id,
+  jobId: Id,
+  protectedResourceId: Id.nullable(),
+  kind: z.string(),
+  nativeId: z.string(),
+  name: z.string(),
+  region: z.string(),
+  createdAt: Timestamp,
+  deletedAt: Timestamp.nullable(),
+});
+export type TestResourceView = z.infer<typeof TestResourceView>;
+
+export const FailoverPlan = z.object({
+  /** Short-lived, single-use; failover.start needs it. */
+  token: z.string().min(16).max(128),
+  expiresAt: Timestamp,
+  policyId: Id,
+  policyName: z.string(),
+  /** The point the operator chose (or the latest successful one). */
+  recoveryPoint: z.object({ id: Id, createdAt: Timestamp }),
+  latestRecoveryPoint: z.object({ id: Id, createdAt: Timestamp }),
+  resources: z.array(PlannedResourceAction),
+  /** Test resources that failover will reset (delete) first (R3). */
+  testResourcesToReset: z.array(TestResourceView),
+  webhookUrl: z.string().nullable(),
+  /** Plain sentences the confirmation must show (one-time, irreversible, replication stops...). */
+  warnings: z.array(z.string()),
+});
+export type FailoverPlan = z.infer<typeof FailoverPlan>;
+
+export const ResourceMappingView = z.object({
+  protectedResourceId: Id.nullable(),
+  sourceId: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  targetId: z.string(),
+  reused: z.boolean(),
+});
+export type ResourceMappingView = z.infer<typeof ResourceMappingView>;
+
+export const WEBHOOK_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export const WebhookDeliveryView = z.object({
+  id: Id,
+  jobId: Id,
+  url: z.string(),
+  status: z.enum(WEBHOOK_STATUSES),
+  attempts: z.number().int(),
+  nextAttemptAt: Timestamp.nullable(),
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: Timestamp,
+  deliveredAt: Timestamp.nullable(),
+  signed: z.boolean(),
+});
+export type WebhookDeliveryView = z.infer<typeof WebhookDeliveryView>;
 
 // ---- Audit --------------------------------------------------------------------------------
 

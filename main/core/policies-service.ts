@@ -49,6 +49,8 @@ export class PoliciesService {
       ...this.summary(p),
       webhookUrl: p.webhookUrl,
       failedOverAt: p.failedOverAt,
+      failoverJobId: p.failoverJobId,
+      liveTestResourceCount: this.d.repos.policies.liveTestResourceCount(id),
       resources: this.d.repos.policies.resources(id).map(toProtectedResourceView),
     };
   }

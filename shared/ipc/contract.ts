@@ -7,6 +7,10 @@ import {
   AccountView,
   AuditEntry,
   DiscoveredResource,
+  FailoverPlan,
+  ResourceMappingView,
+  TestResourceView,
+  WebhookDeliveryView,
   EnvironmentCreateInput,
   EnvironmentView,
   Id,
@@ -108,6 +112,29 @@ export const contract = {
   'dr:jobs.get': channel(z.object({ jobId: Id }).strict(), JobDetails),
   'dr:jobs.cancel': channel(z.object({ jobId: Id }).strict(), Ack),
 
+  // test failover and reset (R1)
+  'dr:testFailover.run': channel(
+    z.object({ policyId: Id, recoveryPointId: Id.optional() }).strict(),
+    z.object({ jobId: Id }),
+  ),
+  'dr:testFailover.reset': channel(z.object({ policyId: Id }).strict(), z.object({ jobId: Id })),
+  'dr:testResources.list': channel(
+    z.object({ policyId: Id, includeDeleted: z.boolean().optional() }).strict(),
+    z.array(TestResourceView),
+  ),
+
+  // failover (R2-R6, R9)
+  'dr:failover.prepare': channel(
+    z.object({ policyId: Id, recoveryPointId: Id.optional() }).strict(),
+    FailoverPlan,
+  ),
+  'dr:failover.start': channel(z.object({ token: z.string().min(16).max(128) }).strict(), z.object({ jobId: Id })),
+
+  // job follow-up
+  'dr:jobs.retryFailed': channel(z.object({ jobId: Id }).strict(), z.object({ jobId: Id, retried: z.number().int() })),
+  'dr:jobs.mappings': channel(z.object({ jobId: Id }).strict(), z.array(ResourceMappingView)),
+  'dr:webhooks.list': channel(z.object({ jobId: Id }).strict(), z.array(WebhookDeliveryView)),
+
   // audit
   'dr:audit.list': channel(PageRequest.extend({ subjectId: Id.optional() }).strict(), page(AuditEntry)),
 } as const;
@@ -135,6 +162,15 @@ export const events = {
     stepsFailed: z.number().int(),
   }),
   'dr:policies.changed': z.object({ policyId: Id.nullable() }),
+  /** A job reached a final status; the shell turns it into a desktop notification. */
+  'dr:job.finished': z.object({
+    jobId: Id,
+    policyId: Id,
+    policyName: z.string(),
+    kind: JobKindSchema,
+    status: JobStatusSchema,
+    message: z.string(),
+  }),
 } as const;
 
 export type Events = typeof events;
