@@ -178,10 +178,16 @@ export class RecoveryPointsRepo {
     }
     const q = f.query?.trim();
     if (q) {
-      // Times are ASCII ISO strings: a prefix is a range on the index; U+FFFF sorts after any of them.
-      where.push('((rp.created_at >= @q AND rp.created_at < @qEnd) OR substr(rp.id, 1, length(@q)) = @q)');
+      // Times are ASCII ISO strings: a prefix is a range on the (policy, created_at) index; U+FFFF sorts
+      // after any of them. Ids never start with a digit, so a query is one or the other: an OR of both
+      // would defeat the index and scan every point of the policy.
       params.q = q;
-      params.qEnd = `${q}\uffff`;
+      if (/^\d/.test(q)) {
+        where.push('rp.created_at >= @q AND rp.created_at < @qEnd');
+        params.qEnd = `${q}\uffff`;
+      } else {
+        where.push('substr(rp.id, 1, length(@q)) = @q');
+      }
     }
     const clause = where.join(' AND ');
     const total = (this.cache.get(`SELECT COUNT(*) AS n FROM recovery_points rp WHERE ${clause}`).get(params) as { n: number }).n;
