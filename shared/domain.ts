@@ -25,16 +25,42 @@ export const Tags = z.record(z.string().max(128), z.string().max(256));
 
 // ---- Accounts and credentials -------------------------------------------------------------
 
+const AwsAccessKeyId = z.string().regex(/^[A-Z0-9]{16,128}$/, 'is not an access key id');
+const AwsProfileName = z.string().min(1).max(128).regex(/^[\w.@+-]+$/, 'is not a profile name');
+
+/** A profile of the operator's ~/.aws/config, as listed for picking (no secrets). */
+export const AwsProfileView = z.object({
+  name: z.string(),
+  region: z.string().nullable(),
+  /** SSO profile (IAM Identity Center): signs in through the browser with `aws sso login`. */
+  sso: z.boolean(),
+  ssoStartUrl: z.string().nullable(),
+  /** Profile that itself assumes a role. */
+  roleArn: z.string().nullable(),
+});
+export type AwsProfileView = z.infer<typeof AwsProfileView>;
+
 /** What the operator types in; goes to the vault in main and never comes back. */
 export const CredentialInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }),
   z.object({
     kind: z.literal('aws-access-key'),
-    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'is not an access key id'),
+    accessKeyId: AwsAccessKeyId,
     secretAccessKey: z.string().min(1).max(256),
     sessionToken: z.string().max(4096).optional(),
   }),
-  z.object({ kind: z.literal('aws-profile'), profile: z.string().min(1).max(128) }),
+  z.object({ kind: z.literal('aws-profile'), profile: AwsProfileName }),
+  z.object({
+    kind: z.literal('aws-assume-role'),
+    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, 'is not an IAM role ARN'),
+    externalId: z.string().min(2).max(1224).regex(/^[\w+=,.@:\/-]+$/, 'has characters AWS does not accept').optional(),
+    sessionName: z.string().min(2).max(64).regex(/^[\w+=,.@-]+$/).optional(),
+    /** Whose credentials assume the role: a profile or access keys. */
+    source: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('aws-profile'), profile: AwsProfileName }),
+      z.object({ kind: z.literal('aws-access-key'), accessKeyId: AwsAccessKeyId, secretAccessKey: z.string().min(1).max(256), sessionToken: z.string().max(4096).optional() }),
+    ]),
+  }),
   z.object({
     kind: z.literal('azure-service-principal'),
     tenantId: z.string().uuid(),

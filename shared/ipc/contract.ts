@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   AccountCreateInput,
   AccountView,
+  AwsProfileView,
   AuditEntry,
   DiscoveredResource,
   FailoverPlan,
@@ -59,6 +60,8 @@ export const contract = {
   'dr:accounts.list': channel(Empty, z.array(AccountView)),
   'dr:accounts.create': channel(AccountCreateInput.strict(), AccountView),
   'dr:accounts.delete': channel(z.object({ accountId: Id }).strict(), Ack),
+  /** Profiles of ~/.aws/config and ~/.aws/credentials (names and non-secret settings only). */
+  'dr:accounts.awsProfiles': channel(Empty, z.array(AwsProfileView)),
   'dr:accounts.test': channel(
     z.object({ accountId: Id }).strict(),
     z.object({ ok: z.boolean(), identity: z.string(), message: z.string() }),
