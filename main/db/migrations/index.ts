@@ -4,6 +4,7 @@
 import * as m001 from './001-initial';
 import * as m002 from './002-sim-provider';
 import * as m003 from './003-protected-resource-removal';
+import * as m004 from './004-webhooks';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];

@@ -21,7 +21,7 @@ describe('migration 003 (protected resource removal)', () => {
     db.prepare(`INSERT INTO environments VALUES ('e2','a1','Dst','us-west-2','',?)`).run(at);
     db.prepare(`INSERT INTO policies (id,name,source_environment_id,target_environment_id,created_at,updated_at) VALUES ('p1','Pol','e1','e2',?,?)`).run(at, at);
     db.prepare(`INSERT INTO protected_resources VALUES ('r1','p1','aws.s3-bucket','b1','b1',?)`).run(at);
-    migrate(db, MIGRATIONS);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 3));
     expect(schemaVersion(db)).toBe(3);
     expect(db.prepare(`SELECT removed_at FROM protected_resources WHERE id='r1'`).pluck().get()).toBeNull();
     const idx = db.prepare(`SELECT name FROM sqlite_schema WHERE type='index' AND name='protected_resources_live'`).pluck().get();
