@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './core/clock';
 import { EventBus } from './core/events';
 import { consoleLogger, type Logger } from './core/logger';
 import { buildServices, type BuiltServices } from './core/services';
+import type { WebhookOptions } from './core/webhooks/outbox';
 import { setupAll } from './ipc/handlers';
 import { Router } from './ipc/router';
 import type { ProviderAdapter } from './providers/types';
@@ -27,6 +28,9 @@ export interface ComposeOptions {
   appVersion?: string;
   platform?: string;
   logger?: Logger;
+  /** Webhook outbox tuning (timeouts, backoff); the worker always runs unless startWebhooks is false. */
+  webhooks?: Partial<WebhookOptions>;
+  startWebhooks?: boolean;
 }
 
 export interface Core {
@@ -56,6 +60,7 @@ export function composeCore(opts: ComposeOptions): Core {
       events,
       logger,
       app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
+      ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
     });
     // Before anything can start a job: a crash may have left replication jobs marked running.
     const interrupted = services.replication.recoverInterrupted();
@@ -64,6 +69,7 @@ export function composeCore(opts: ComposeOptions): Core {
     const router = new Router({ logger });
     setupAll(router, services);
     if (opts.startScheduler !== false) services.scheduler.start();
+    if (opts.startWebhooks !== false) services.webhooks.start();
 
     let closing: Promise<void> | null = null;
     const close = () =>
@@ -71,6 +77,8 @@ export function composeCore(opts: ComposeOptions): Core {
         services.scheduler.stop();
         services.registry.cancelAll('Cancelled because the console closed.');
         await services.registry.waitAll();
+        // After the jobs: a job finishing while closing may still enqueue its delivery.
+        await services.webhooks.stop();
         services.progress.dispose();
         db.close();
       })());

@@ -7,6 +7,7 @@ import type { AuditActor } from '../db/audit-repo';
 import type { PolicyRecord } from '../db/policies-repo';
 import { toProtectedResourceView } from '../db/policies-repo';
 import type { Repos } from '../db/repos';
+import type { Vault } from '../credentials/vault';
 import type { AuditLog } from './audit-log';
 import type { Clock } from './clock';
 import { conflict, invalid, notFound, precondition, type ErrorDetail } from './errors';
@@ -21,6 +22,8 @@ export interface PoliciesServiceDeps {
   audit: AuditLog;
   clock: Clock;
   events: EventBus;
+  /** Seals the webhook signing secret (write-only: stored sealed, never read back here). */
+  vault: Vault;
 }
 
 const STATE_WORDS: Record<PolicyState, string> = {
@@ -48,6 +51,8 @@ export class PoliciesService {
     return {
       ...this.summary(p),
       webhookUrl: p.webhookUrl,
+      webhookSigned: p.webhookSigned,
+      webhookOnTestFailover: p.webhookOnTestFailover,
       failedOverAt: p.failedOverAt,
       failoverJobId: p.failoverJobId,
       liveTestResourceCount: this.d.repos.policies.liveTestResourceCount(id),
@@ -73,6 +78,7 @@ export class PoliciesService {
       for (const r of input.resources) {
         this.d.repos.policies.insertResource({ id: newId('res'), policyId: id, type: r.type, nativeId: r.nativeId, name: r.name, addedAt: now });
       }
+      this.saveWebhookSettings(id, input);
       this.d.audit.record(actor, 'policy.create', id, `${input.name.trim()}: ${input.resources.length} resource(s), schedule ${input.schedule ?? 'on demand'}`);
     }).immediate();
     this.d.events.emit('dr:policies.changed', { policyId: id });
@@ -99,6 +105,7 @@ export class PoliciesService {
         expectedUpdatedAt,
       });
       if (!changed) throw conflict(`Policy "${current.name}" was changed elsewhere since you opened it; reload and edit again.`);
+      this.saveWebhookSettings(id, input);
 
       // Reconcile the resource list: dropped resources are retired (their recovery point items stay).
       const key = (type: string, nativeId: string) => `${type}\u0000${nativeId}`;
@@ -153,6 +160,15 @@ export class PoliciesService {
       createdAt: p.createdAt,
       updatedAt: p.updatedAt,
     };
+  }
+
+  /** The secret is sealed under the policy's id; omitted keeps the stored one, null removes it. */
+  private saveWebhookSettings(id: string, input: PolicyInput): void {
+    const secret = input.webhookSecret;
+    this.d.repos.policies.setWebhookSettings(id, {
+      onTestFailover: input.webhookOnTestFailover,
+      sealedSecret: secret === undefined ? undefined : secret === null ? null : this.d.vault.sealWebhookSecret(id, secret),
+    });
   }
 
   private requireEditable(id: string, verb: 'edited' | 'deleted'): PolicyRecord {

@@ -20,6 +20,8 @@ import { RecoveryPointsService } from './recovery-points-service';
 import { ReplicationService, type ReplicationOptions } from './replication-service';
 import { Scheduler } from './scheduler';
 import { WorkspaceService } from './workspace-service';
+import { WebhooksRepo } from '../db/webhooks-repo';
+import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
 
 export interface AppInfoSource {
   version: string;
@@ -39,6 +41,8 @@ export interface Services {
   jobs: JobsService;
   workspace: WorkspaceService;
   scheduler: Scheduler;
+  /** The durable webhook outbox (R8); the job engine calls enqueueForJob when a (test) failover completes. */
+  webhooks: WebhookOutbox;
 }
 
 export interface BuildServicesOptions {
@@ -51,6 +55,7 @@ export interface BuildServicesOptions {
   app: AppInfoSource;
   replication?: Partial<ReplicationOptions>;
   progressIntervalMs?: number;
+  webhooks?: Partial<WebhookOptions>;
 }
 
 export interface BuiltServices extends Services {
@@ -70,7 +75,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const accounts = new AccountsService({ repos, vault, providers, audit, clock });
   const environments = new EnvironmentsService({ repos, audit, clock });
   const inventory = new InventoryService({ repos, providers, logger });
-  const policies = new PoliciesService({ repos, providers, audit, clock, events });
+  const policies = new PoliciesService({ repos, providers, audit, clock, events, vault });
   const replication = new ReplicationService({
     repos,
     providers,
@@ -86,6 +91,15 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const jobs = new JobsService({ repos, registry, audit });
   const workspace = new WorkspaceService({ repos, providers, accounts, environments, inventory, events });
   const scheduler = new Scheduler({ repos, replication, clock, events, logger });
+  const webhooks = new WebhookOutbox({
+    repo: new WebhooksRepo(repos.db),
+    vault,
+    audit,
+    clock,
+    logger,
+    events,
+    options: { userAgent: `FailoverConsole-Webhook/${o.app.version}`, ...o.webhooks },
+  });
   return {
     app: o.app,
     repos,
@@ -99,6 +113,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     jobs,
     workspace,
     scheduler,
+    webhooks,
     vault,
     registry,
     progress,

@@ -13,6 +13,7 @@ const DATA_KEY_SETTING = 'vault.dataKey';
 const PROVIDER_SETTING = 'vault.keyProvider';
 
 const aadFor = (accountId: string) => `failover-console:account:${accountId}`;
+const webhookAadFor = (policyId: string) => `failover-console:policy-webhook-secret:${policyId}`;
 
 export class Vault {
   private dataKey: Buffer | null = null;
@@ -70,6 +71,30 @@ export class Vault {
       return parsed.data;
     } finally {
       plaintext.fill(0);
+    }
+  }
+
+  /** Seals a policy's webhook signing secret; the AAD binds the blob to that policy. */
+  sealWebhookSecret(policyId: string, secret: string): Buffer {
+    const plaintext = Buffer.from(secret, 'utf8');
+    try {
+      return seal(this.key(true), plaintext, webhookAadFor(policyId));
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** Opens what `sealWebhookSecret` produced for the same policy. The caller should zero the result. */
+  openWebhookSecret(policyId: string, blob: Buffer): Buffer {
+    try {
+      return open(this.key(false), blob, webhookAadFor(policyId));
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      this.logger?.warn(`Could not decrypt the webhook signing secret of policy ${policyId}`);
+      throw new DomainError(
+        'CredentialStoreUnavailable',
+        'The webhook signing secret of this policy could not be decrypted; it may have been written with another key. Enter it again.',
+      );
     }
   }
 

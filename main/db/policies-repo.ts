@@ -13,6 +13,9 @@ export interface PolicyRow {
   state: PolicyState;
   schedule: string | null;
   webhookUrl: string | null;
+  /** A signing secret is stored (the sealed secret itself is read only by the webhook outbox). */
+  webhookSigned: boolean;
+  webhookOnTestFailover: boolean;
   failoverJobId: string | null;
   failedOverAt: string | null;
   createdAt: string;
@@ -47,6 +50,8 @@ interface RawPolicy {
   state: PolicyState;
   schedule: string | null;
   webhook_url: string | null;
+  webhook_secret: Buffer | null;
+  webhook_on_test_failover: number;
   failover_job_id: string | null;
   failed_over_at: string | null;
   created_at: string;
@@ -92,6 +97,8 @@ const toRecord = (r: RawPolicy): PolicyRecord => ({
   state: r.state,
   schedule: r.schedule,
   webhookUrl: r.webhook_url,
+  webhookSigned: r.webhook_secret !== null,
+  webhookOnTestFailover: r.webhook_on_test_failover === 1,
   failoverJobId: r.failover_job_id,
   failedOverAt: r.failed_over_at,
   createdAt: r.created_at,
@@ -135,6 +142,8 @@ export class PoliciesRepo {
   private readonly reviveResourceStmt;
   private readonly retireResourceStmt;
   private readonly liveTestResourcesStmt;
+  private readonly webhookOptInStmt;
+  private readonly webhookSecretStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -173,6 +182,17 @@ export class PoliciesRepo {
     this.liveTestResourcesStmt = db.prepare<[string], { n: number }>(
       'SELECT COUNT(*) AS n FROM test_resources WHERE policy_id = ? AND deleted_at IS NULL',
     );
+    this.webhookOptInStmt = db.prepare(`UPDATE policies SET webhook_on_test_failover = @on WHERE id = @id`);
+    this.webhookSecretStmt = db.prepare(`UPDATE policies SET webhook_secret = @secret WHERE id = @id`);
+  }
+
+  /**
+   * The webhook settings that are not part of the insert/update above. `sealedSecret`: undefined
+   * keeps the stored secret, null removes it, a buffer (vault ciphertext) replaces it.
+   */
+  setWebhookSettings(id: string, s: { onTestFailover: boolean; sealedSecret?: Buffer | null | undefined }): void {
+    this.webhookOptInStmt.run({ id, on: s.onTestFailover ? 1 : 0 });
+    if (s.sealedSecret !== undefined) this.webhookSecretStmt.run({ id, secret: s.sealedSecret });
   }
 
   insert(p: Pick<PolicyRow, 'id' | 'name' | 'sourceEnvironmentId' | 'targetEnvironmentId' | 'schedule' | 'webhookUrl' | 'createdAt' | 'updatedAt'>): void {

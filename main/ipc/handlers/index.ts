@@ -11,6 +11,7 @@ import { setupJobs } from './jobs';
 import { setupPolicies } from './policies';
 import { setupRecoveryPoints } from './recovery-points';
 import { setupReplication } from './replication';
+import { setupWebhooks } from './webhooks';
 
 export function setupAll(router: Router, services: Services): void {
   setupApp(router, services);
@@ -22,4 +23,5 @@ export function setupAll(router: Router, services: Services): void {
   setupRecoveryPoints(router, services);
   setupJobs(router, services);
   setupAudit(router, services);
+  setupWebhooks(router, services);
 }

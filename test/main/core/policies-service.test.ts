@@ -18,6 +18,7 @@ async function setup(opts: Parameters<typeof createTestCore>[1] = {}) {
     resources: seeded.inventory.slice(0, 3).map((r) => ({ type: r.type, nativeId: r.nativeId, name: r.name })),
     schedule: '0 * * * *',
     webhookUrl: 'https://hooks.example.test/dr',
+    webhookOnTestFailover: false,
   };
   return { core, ...seeded, input };
 }
