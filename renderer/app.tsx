@@ -6,6 +6,8 @@ import { ErrorAlert } from './components/error-alert';
 import { startClock } from './components/clock-store';
 import { AccountsPage } from './features/accounts/accounts-page';
 import { AuditPage } from './features/audit/audit-page';
+import { FailoverDialog } from './features/failover/failover-dialog';
+import { Toasts } from './features/notifications/toasts';
 import { PoliciesPage } from './features/policies/policies-page';
 import { PolicyDetailsPage } from './features/policy-details/policy-details-page';
 import { useAccounts } from './features/accounts/accounts-store';
@@ -53,6 +55,9 @@ export function App() {
       {route.name === 'policy' && <PolicyDetailsPage key={route.policyId} policyId={route.policyId} tab={route.tab} />}
       {route.name === 'accounts' && <AccountsPage />}
       {route.name === 'audit' && <AuditPage />}
+      {/* Failover is offered from the list and from a policy's details; one confirmation serves both. */}
+      <FailoverDialog />
+      <Toasts />
     </AppShell>
   );
 }

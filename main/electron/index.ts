@@ -8,6 +8,7 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  Notification,
   protocol,
   safeStorage,
   session,
@@ -20,6 +21,7 @@ import { CHANNELS, isEventName } from '../../shared/ipc/contract';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { bindIpc, type IpcSender } from './ipc-binding';
 import { chooseNativeBinding } from './native-binding';
+import { showJobNotification } from './notifications';
 import { createSafeStorageKeyProvider } from './safe-storage-key-provider';
 import { allowedRendererOrigins, isExternalHttpUrl, isTrustedSender } from './sender-check';
 import { mainWindowOptions } from './window-options';
@@ -146,6 +148,15 @@ if (!app.requestSingleInstanceLock()) {
     started.events.subscribe((name, payload) => {
       if (!isEventName(name)) return;
       if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(name, payload);
+      // A job can run for a long time; tell the operator when it ends even if the window is hidden.
+      if (name === 'dr:job.finished') {
+        showJobNotification(Notification, payload, () => {
+          if (!mainWindow || mainWindow.isDestroyed()) return;
+          if (mainWindow.isMinimized()) mainWindow.restore();
+          mainWindow.show();
+          mainWindow.focus();
+        });
+      }
     });
 
     mainWindow = createWindow();

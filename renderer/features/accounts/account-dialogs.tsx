@@ -42,6 +42,19 @@ function credentialsOf(kind: CredentialKind, v: Secrets): CredentialInput {
       };
     case 'aws-profile':
       return { kind, profile: (v.profile ?? '').trim() };
+    case 'aws-assume-role': {
+      // The role is assumed with a profile's credentials when one is named, otherwise with access keys.
+      const profile = (v.profile ?? '').trim();
+      return {
+        kind,
+        roleArn: (v.roleArn ?? '').trim(),
+        ...(v.externalId?.trim() ? { externalId: v.externalId.trim() } : {}),
+        ...(v.sessionName?.trim() ? { sessionName: v.sessionName.trim() } : {}),
+        source: profile
+          ? { kind: 'aws-profile', profile }
+          : { kind: 'aws-access-key', accessKeyId: (v.accessKeyId ?? '').trim(), secretAccessKey: v.secretAccessKey ?? '' },
+      };
+    }
     case 'azure-service-principal':
       return { kind, tenantId: (v.tenantId ?? '').trim(), clientId: (v.clientId ?? '').trim(), clientSecret: v.clientSecret ?? '' };
     case 'gcp-service-account-key':

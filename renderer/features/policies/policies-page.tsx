@@ -10,6 +10,7 @@ import { describeSchedule, formatAbsolute, formatRelative } from '../../componen
 import { useNow } from '../../components/clock-store';
 import { SkeletonRows } from '../../components/skeleton';
 import { useAccounts } from '../accounts/accounts-store';
+import { useFailover } from '../failover/failover-store';
 import { useApp } from '../shell/app-store';
 import { WelcomePanel } from '../workspace/welcome-panel';
 import { PolicyFormDialog } from './policy-form-dialog';
@@ -84,14 +85,17 @@ function PoliciesTable(props: { policies: PolicySummary[] | null; loading: boole
                 Resources
               </th>
               <th scope="col">Schedule / next run</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           {props.loading && !policies ? (
-            <SkeletonRows rows={4} columns={6} label="Loading policies" />
+            <SkeletonRows rows={4} columns={7} label="Loading policies" />
           ) : policies && policies.length === 0 ? (
             <tbody>
               <tr>
-                <td colSpan={6} className="empty-cell">
+                <td colSpan={7} className="empty-cell">
                   <p className="empty-title">No policies yet</p>
                   <p>A policy protects resources from a source environment to a target environment and replicates them on a schedule.</p>
                   <button type="button" className="btn btn-primary" onClick={props.onCreate}>
@@ -130,7 +134,8 @@ function PoliciesTable(props: { policies: PolicySummary[] | null; loading: boole
                   </td>
                   <td>
                     <PolicyStateBadge state={p.state} />
-                    {p.runningJobId && p.state === 'active' && <span className="muted small"> · replicating</span>}
+                    {p.runningJobId && p.state === 'active' && <span className="muted small"> · job running</span>}
+                    {p.state === 'failed_over' && <span className="muted small"> · read-only</span>}
                   </td>
                   <td className="tabular">
                     {p.latestRecoveryPointAt ? (
@@ -155,6 +160,18 @@ function PoliciesTable(props: { policies: PolicySummary[] | null; loading: boole
                           </span>
                         )}
                       </>
+                    )}
+                  </td>
+                  <td className="cell-actions">
+                    {/* Failover is offered only while it is possible; a failed-over policy says so in State. */}
+                    {p.state === 'active' && (
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-outline"
+                        onClick={() => void useFailover.getState().openFor(p.id)}
+                      >
+                        Failover
+                      </button>
                     )}
                   </td>
                 </tr>

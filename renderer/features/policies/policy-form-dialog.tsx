@@ -360,7 +360,9 @@ function ResourcesStep() {
 }
 
 function ScheduleStep() {
-  const { schedulePreset, customCron, webhookUrl, fieldErrors, set } = usePolicyForm();
+  const { schedulePreset, customCron, webhookUrl, webhookSecret, removeWebhookSecret, webhookOnTestFailover, hasStoredSecret, mode, fieldErrors, set } =
+    usePolicyForm();
+  const keepsStoredSecret = mode === 'edit' && hasStoredSecret;
   return (
     <div className="form-grid">
       <fieldset className="fieldset">
@@ -402,6 +404,45 @@ function ScheduleStep() {
           onChange={(e) => set('webhookUrl', e.target.value)}
         />
       </Field>
+      <Field
+        label="Webhook signing secret"
+        optional
+        error={fieldErrors.webhookSecret}
+        hint={
+          keepsStoredSecret
+            ? removeWebhookSecret
+              ? 'The stored secret will be removed when you save; deliveries will not be signed.'
+              : 'A secret is stored — leave empty to keep it, or type a new one to replace it. It is never shown again.'
+            : 'At least 16 characters. Each delivery carries an HMAC-SHA256 signature made with it. It is stored encrypted and never shown again.'
+        }
+      >
+        <input
+          type="password"
+          value={webhookSecret}
+          autoComplete="new-password"
+          spellCheck={false}
+          disabled={removeWebhookSecret}
+          placeholder={keepsStoredSecret && !removeWebhookSecret ? '•••••••• (stored)' : undefined}
+          onChange={(e) => set('webhookSecret', e.target.value)}
+        />
+      </Field>
+      {keepsStoredSecret && (
+        <label className="checkbox-label">
+          <input
+            type="checkbox"
+            checked={removeWebhookSecret}
+            onChange={(e) => {
+              set('removeWebhookSecret', e.target.checked);
+              if (e.target.checked) set('webhookSecret', '');
+            }}
+          />
+          Remove the stored secret
+        </label>
+      )}
+      <label className="checkbox-label">
+        <input type="checkbox" checked={webhookOnTestFailover} onChange={(e) => set('webhookOnTestFailover', e.target.checked)} />
+        Also send for test failovers
+      </label>
     </div>
   );
 }
@@ -444,6 +485,19 @@ function ReviewStep() {
         <dd>{describeSchedule(cronOf(form))}</dd>
         <dt>Webhook URL</dt>
         <dd className="mono">{form.webhookUrl.trim() || 'None'}</dd>
+        {form.webhookUrl.trim() && (
+          <>
+            <dt>Webhook signing</dt>
+            <dd>
+              {form.webhookSecret
+                ? 'Signed with the new secret'
+                : form.mode === 'edit' && form.hasStoredSecret && !form.removeWebhookSecret
+                  ? 'Signed with the stored secret'
+                  : 'Not signed'}
+              {form.webhookOnTestFailover ? '; also sent for test failovers' : ''}
+            </dd>
+          </>
+        )}
       </dl>
       {latestTypes.length > 0 && (
         <p className="form-note">

@@ -9,7 +9,15 @@ import { call, toErrorData, ApiError } from '../../api';
 import { SCHEDULE_PRESETS, schedulePresetOf, type SchedulePresetId } from '../../components/format';
 
 export const STEPS = ['Account', 'Environments', 'Resources', 'Schedule', 'Review'] as const;
-export type FormField = 'name' | 'accountId' | 'sourceEnvironmentId' | 'targetEnvironmentId' | 'resources' | 'schedule' | 'webhookUrl';
+export type FormField =
+  | 'name'
+  | 'accountId'
+  | 'sourceEnvironmentId'
+  | 'targetEnvironmentId'
+  | 'resources'
+  | 'schedule'
+  | 'webhookUrl'
+  | 'webhookSecret';
 
 const FIELD_STEP: Record<FormField, number> = {
   name: 0,
@@ -19,6 +27,7 @@ const FIELD_STEP: Record<FormField, number> = {
   resources: 2,
   schedule: 3,
   webhookUrl: 3,
+  webhookSecret: 3,
 };
 const FIELDS = Object.keys(FIELD_STEP) as FormField[];
 
@@ -32,6 +41,11 @@ interface FormValues {
   schedulePreset: SchedulePresetId;
   customCron: string;
   webhookUrl: string;
+  /** Typed only to set a new secret; the stored one never comes back from main. */
+  webhookSecret: string;
+  /** Edit only: drop the stored secret (sends null). */
+  removeWebhookSecret: boolean;
+  webhookOnTestFailover: boolean;
 }
 
 interface PolicyFormState extends FormValues {
@@ -39,6 +53,8 @@ interface PolicyFormState extends FormValues {
   mode: 'create' | 'edit';
   policyId: string | null;
   expectedUpdatedAt: string | null;
+  /** Edit only: main holds a signing secret for this policy. */
+  hasStoredSecret: boolean;
   step: number;
   inventory: DiscoveredResource[] | null;
   inventoryFor: string | null;
@@ -72,6 +88,9 @@ const EMPTY: FormValues = {
   schedulePreset: 'manual',
   customCron: '',
   webhookUrl: '',
+  webhookSecret: '',
+  removeWebhookSecret: false,
+  webhookOnTestFailover: false,
 };
 
 export function cronOf(values: Pick<FormValues, 'schedulePreset' | 'customCron'>): string | null {
@@ -80,7 +99,13 @@ export function cronOf(values: Pick<FormValues, 'schedulePreset' | 'customCron'>
 }
 
 /** The checks a person would expect before Next; the server repeats them all. */
-export function checkStep(state: FormValues & { selected: Record<string, unknown> }, step: number): Partial<Record<FormField, string>> {
+export function checkStep(
+  state: Omit<FormValues, 'webhookSecret' | 'removeWebhookSecret' | 'webhookOnTestFailover'> & {
+    webhookSecret?: string;
+    selected: Record<string, unknown>;
+  },
+  step: number,
+): Partial<Record<FormField, string>> {
   const errors: Partial<Record<FormField, string>> = {};
   if (step === 0) {
     const name = state.name.trim();
@@ -101,6 +126,12 @@ export function checkStep(state: FormValues & { selected: Record<string, unknown
     const url = state.webhookUrl.trim();
     if (url) {
       if (!isPlainHttpUrl(url)) errors.webhookUrl = 'Enter an http:// or https:// URL without a user name or password.';
+    }
+    const secret = state.webhookSecret ?? '';
+    if (secret) {
+      if (secret.length < 16) errors.webhookSecret = 'Use at least 16 characters for the signing secret.';
+      else if (secret.length > 256) errors.webhookSecret = 'Use at most 256 characters for the signing secret.';
+      else if (!url) errors.webhookSecret = 'A signing secret needs a webhook URL; enter the URL or clear the secret.';
     }
   }
   return errors;
@@ -131,6 +162,7 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
   mode: 'create',
   policyId: null,
   expectedUpdatedAt: null,
+  hasStoredSecret: false,
   step: 0,
   inventory: null,
   inventoryFor: null,
@@ -149,6 +181,7 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
       mode: 'create',
       policyId: null,
       expectedUpdatedAt: null,
+      hasStoredSecret: false,
       step: 0,
       inventory: null,
       inventoryFor: null,
@@ -177,6 +210,10 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
       schedulePreset: schedulePresetOf(policy.schedule),
       customCron: schedulePresetOf(policy.schedule) === 'custom' ? (policy.schedule ?? '') : '',
       webhookUrl: policy.webhookUrl ?? '',
+      webhookSecret: '',
+      removeWebhookSecret: false,
+      webhookOnTestFailover: policy.webhookOnTestFailover,
+      hasStoredSecret: policy.webhookSigned,
       inventory: null,
       inventoryFor: null,
       inventoryError: null,
@@ -190,7 +227,8 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
 
   close() {
     if (get().submitting) return;
-    set({ open: false });
+    // A typed secret does not outlive the dialog.
+    set({ open: false, webhookSecret: '' });
   },
 
   set(key, value) {
@@ -280,6 +318,14 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
       resources: Object.values(s.selected),
       schedule: cronOf(s),
       webhookUrl: s.webhookUrl.trim() || null,
+      webhookOnTestFailover: s.webhookOnTestFailover,
+      // Write-only: a typed secret replaces the stored one, "remove" (or no URL) clears it, and
+      // leaving it empty keeps whatever main holds.
+      ...(s.webhookSecret
+        ? { webhookSecret: s.webhookSecret }
+        : s.mode === 'edit' && s.hasStoredSecret && (s.removeWebhookSecret || !s.webhookUrl.trim())
+          ? { webhookSecret: null }
+          : {}),
     };
     set({ submitting: true, error: null, fieldErrors: {} });
     try {
@@ -287,7 +333,7 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
         s.mode === 'edit' && s.policyId
           ? await call('dr:policies.update', { policyId: s.policyId, expectedUpdatedAt: s.expectedUpdatedAt ?? '', policy })
           : await call('dr:policies.create', policy);
-      set({ submitting: false, open: false });
+      set({ submitting: false, open: false, webhookSecret: '' });
       return result;
     } catch (err) {
       const error = toErrorData(err);

@@ -2,7 +2,7 @@
 // not newer than what we hold is dropped, so late or replayed events never move a bar backwards.
 
 import { create } from 'zustand';
-import type { JobDetails, JobView } from '../../../shared/domain';
+import type { JobDetails, JobView, ResourceMappingView, WebhookDeliveryView } from '../../../shared/domain';
 import type { DrErrorData } from '../../../shared/errors';
 import type { EventPayload } from '../../../shared/ipc/contract';
 import { call, toErrorData } from '../../api';
@@ -23,6 +23,18 @@ interface JobsState {
   detailsError: DrErrorData | null;
   cancelling: Record<string, boolean>;
   cancelError: DrErrorData | null;
+  /** When the last progress event for each job arrived (renderer clock), for the stall warning. */
+  lastEventAt: Record<string, number>;
+  /** Source → target ids of the selected failover job. */
+  mappings: ResourceMappingView[] | null;
+  mappingsError: DrErrorData | null;
+  /** Webhook deliveries of the selected job. */
+  webhooks: WebhookDeliveryView[] | null;
+  webhooksError: DrErrorData | null;
+  retrying: boolean;
+  retryError: DrErrorData | null;
+  /** How many items the last Retry failed items sent back to work. */
+  retried: number | null;
   open: (policyId: string) => void;
   load: (opts?: { quiet?: boolean }) => Promise<void>;
   loadMore: () => Promise<void>;
@@ -30,7 +42,11 @@ interface JobsState {
   select: (jobId: string) => void;
   reloadDetails: () => Promise<void>;
   cancel: (jobId: string) => Promise<void>;
+  retryFailed: (jobId: string) => Promise<void>;
 }
+
+const hasMappings = (kind: JobView['kind']) => kind === 'failover';
+const hasWebhooks = (kind: JobView['kind']) => kind === 'failover' || kind === 'test_failover';
 
 let detailsTimer: ReturnType<typeof setTimeout> | null = null;
 let detailsSeq = 0;
@@ -49,10 +65,30 @@ export const useJobs = create<JobsState>()((set, get) => ({
   detailsError: null,
   cancelling: {},
   cancelError: null,
+  lastEventAt: {},
+  mappings: null,
+  mappingsError: null,
+  webhooks: null,
+  webhooksError: null,
+  retrying: false,
+  retryError: null,
+  retried: null,
 
   open(policyId) {
     if (get().policyId !== policyId) {
-      set({ policyId, jobs: null, total: 0, selectedJobId: null, details: null, detailsError: null, cancelError: null });
+      set({
+        policyId,
+        jobs: null,
+        total: 0,
+        selectedJobId: null,
+        details: null,
+        detailsError: null,
+        cancelError: null,
+        mappings: null,
+        webhooks: null,
+        retryError: null,
+        retried: null,
+      });
     }
     void get().load({ quiet: get().jobs !== null });
   },
@@ -91,7 +127,11 @@ export const useJobs = create<JobsState>()((set, get) => ({
     const jobs = get().jobs?.map((j) =>
       j.id === p.jobId ? { ...j, status: p.status, stepsTotal: p.stepsTotal, stepsDone: p.stepsDone, stepsFailed: p.stepsFailed } : j,
     );
-    set({ progress: { ...get().progress, [p.jobId]: p }, ...(jobs ? { jobs } : {}) });
+    set({
+      progress: { ...get().progress, [p.jobId]: p },
+      lastEventAt: { ...get().lastEventAt, [p.jobId]: Date.now() },
+      ...(jobs ? { jobs } : {}),
+    });
     if (p.policyId === get().policyId && !get().jobs?.some((j) => j.id === p.jobId)) void get().load({ quiet: true });
     if (get().selectedJobId === p.jobId && !detailsTimer) {
       // Step tables can be long; refetch them at most twice a second while a job runs.
@@ -105,7 +145,7 @@ export const useJobs = create<JobsState>()((set, get) => ({
 
   select(jobId) {
     if (get().selectedJobId === jobId) return;
-    set({ selectedJobId: jobId, details: null, cancelError: null });
+    set({ selectedJobId: jobId, details: null, cancelError: null, mappings: null, webhooks: null, retryError: null, retried: null });
     void get().reloadDetails();
   },
 
@@ -116,9 +156,39 @@ export const useJobs = create<JobsState>()((set, get) => ({
     set({ detailsLoading: get().details?.id !== jobId, detailsError: null });
     try {
       const details = await call('dr:jobs.get', { jobId });
-      if (mine === detailsSeq) set({ details, detailsLoading: false });
+      if (mine !== detailsSeq) return;
+      set({ details, detailsLoading: false });
+      await Promise.all([
+        hasMappings(details.kind)
+          ? call('dr:jobs.mappings', { jobId }).then(
+              (mappings) => mine === detailsSeq && set({ mappings, mappingsError: null }),
+              (err: unknown) => mine === detailsSeq && set({ mappingsError: toErrorData(err) }),
+            )
+          : set({ mappings: null, mappingsError: null }),
+        hasWebhooks(details.kind)
+          ? call('dr:webhooks.list', { jobId }).then(
+              (webhooks) => mine === detailsSeq && set({ webhooks, webhooksError: null }),
+              (err: unknown) => mine === detailsSeq && set({ webhooksError: toErrorData(err) }),
+            )
+          : set({ webhooks: null, webhooksError: null }),
+      ]);
     } catch (err) {
       if (mine === detailsSeq) set({ detailsError: toErrorData(err), detailsLoading: false });
+    }
+  },
+
+  async retryFailed(jobId) {
+    if (get().retrying) return;
+    set({ retrying: true, retryError: null, retried: null });
+    try {
+      const res = await call('dr:jobs.retryFailed', { jobId });
+      // Main may continue the same job (failover, R9) or start a new one; follow whichever it is.
+      if (res.jobId !== get().selectedJobId) get().select(res.jobId);
+      else void get().reloadDetails();
+      set({ retrying: false, retried: res.retried });
+      void get().load({ quiet: true });
+    } catch (err) {
+      set({ retrying: false, retryError: toErrorData(err) });
     }
   },
 

@@ -1,14 +1,16 @@
-// The Jobs tab: every job of the policy; the selected one shows its journal steps, and a running
-// one a live progress bar (fed by dr:job.progress) and, for replication, a Cancel button.
+// The Jobs tab: every job of the policy; the selected one shows its journal steps with times and
+// errors, a live progress bar, a stall warning, Retry failed items, and for failover the resource
+// mapping and webhook deliveries.
 
 import { useEffect } from 'react';
 import { resourceType } from '../../../shared/catalog';
 import type { JobKind, JobView } from '../../../shared/domain';
-import { JobStatusBadge, StepStatusBadge } from '../../components/badges';
+import { Badge, JobStatusBadge, StepStatusBadge } from '../../components/badges';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatDuration, formatRelative } from '../../components/format';
 import { SkeletonBlock, SkeletonRows } from '../../components/skeleton';
+import { adviceFor, stalledMinutes, waitingFor } from './job-insights';
 import { liveJob, useJobs } from './jobs-store';
 import { ProgressBar } from './progress-bar';
 
@@ -127,6 +129,7 @@ export function JobsTab({ policyId }: { policyId: string }) {
 
 function JobPanel() {
   const { details, detailsLoading, detailsError, selectedJobId, progress, cancelling, cancelError, cancel, reloadDetails } = useJobs();
+  const { lastEventAt, retrying, retryError, retried, retryFailed } = useJobs();
   const now = useNow();
   if (!selectedJobId) return null;
   if (detailsLoading && !details) return <SkeletonBlock label="Loading job steps" lines={4} />;
@@ -134,6 +137,10 @@ function JobPanel() {
   if (!details || details.id !== selectedJobId) return null;
   const job = liveJob(details, progress[details.id]);
   const running = isRunning(job);
+  const stalled = stalledMinutes(job, details.steps, lastEventAt[job.id], now);
+  const failedSteps = details.steps.filter((s) => s.status === 'failed').length;
+  const canRetry = !running && (failedSteps > 0 || job.stepsFailed > 0);
+  const cancellable = running && (job.kind === 'replication' || job.kind === 'test_failover');
   return (
     <section className="panel job-panel" aria-labelledby="job-panel-title">
       <div className="panel-header">
@@ -147,14 +154,39 @@ function JobPanel() {
           {` · ${formatDuration(job.startedAt, job.finishedAt, now) ?? '—'}`}
         </span>
         <span className="toolbar-spacer" />
-        {running && job.kind === 'replication' && (
+        {canRetry && (
+          <button type="button" className="btn btn-primary" disabled={retrying} onClick={() => void retryFailed(job.id)}>
+            {retrying ? 'Retrying…' : 'Retry failed items'}
+          </button>
+        )}
+        {cancellable && (
           <button type="button" className="btn btn-danger-outline" disabled={!!cancelling[job.id]} onClick={() => void cancel(job.id)}>
             {cancelling[job.id] ? 'Cancelling…' : 'Cancel'}
           </button>
         )}
       </div>
-      {running && <ProgressBar label={`${JOB_KIND_LABEL[job.kind]} progress`} done={job.stepsDone} failed={job.stepsFailed} total={job.stepsTotal} />}
+      {(running || job.stepsTotal > 0) && (
+        <ProgressBar label={`${JOB_KIND_LABEL[job.kind]} progress`} done={job.stepsDone} failed={job.stepsFailed} total={job.stepsTotal} />
+      )}
+      {stalled !== null && (
+        <p className="note note-warn" role="status">
+          <span aria-hidden="true">⚠ </span>
+          No progress for {stalled} {stalled === 1 ? 'minute' : 'minutes'}. The cloud may be throttling or a long operation is still
+          running; the job carries on by itself. If it stays stuck, check the provider’s status and the network.
+        </p>
+      )}
       {job.error && <p className="note note-bad">{job.error}</p>}
+      {canRetry && job.kind === 'failover' && (
+        <p className="note note-info">
+          Retrying failed items continues this failover from its journal; it is not a second failover.
+        </p>
+      )}
+      {retried !== null && (
+        <p className="note note-ok" role="status">
+          {retried === 0 ? 'No failed items were left to retry.' : `${retried} failed ${retried === 1 ? 'item was' : 'items were'} sent back to work.`}
+        </p>
+      )}
+      <ErrorAlert error={retryError ? { ...retryError, message: `Retry failed items did not start. ${retryError.message}` } : null} compact />
       <ErrorAlert error={cancelError} compact />
       <div className="table-scroll steps-scroll" tabIndex={0} role="region" aria-label="Steps of the selected job">
         <table className="table table-dense">
@@ -172,6 +204,7 @@ function JobPanel() {
                 Attempts
               </th>
               <th scope="col">Started</th>
+              <th scope="col">Finished</th>
               <th scope="col" className="num">
                 Duration
               </th>
@@ -180,37 +213,182 @@ function JobPanel() {
           <tbody>
             {details.steps.length === 0 ? (
               <tr>
-                <td colSpan={8} className="empty-cell">
+                <td colSpan={9} className="empty-cell">
                   No steps recorded yet.
                 </td>
               </tr>
             ) : (
-              details.steps.map((s) => (
-                <tr key={s.id}>
-                  <td className="num tabular muted">{s.seq}</td>
-                  <th scope="row" className="cell-name">
-                    {s.resourceName ?? <span className="muted">—</span>}
-                    {s.error && (
-                      <p className="cell-error">
-                        {s.error}
-                        {s.errorCode && <span className="muted"> ({s.errorCode})</span>}
-                      </p>
-                    )}
-                  </th>
-                  <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
-                  <td>{s.action}</td>
-                  <td>
-                    <StepStatusBadge status={s.status} />
-                  </td>
-                  <td className="num tabular">{s.attempts}</td>
-                  <td className="tabular">{s.startedAt ? formatAbsolute(s.startedAt, { seconds: true }).split(', ')[1] : '—'}</td>
-                  <td className="num tabular">{formatDuration(s.startedAt, s.finishedAt, now) ?? '—'}</td>
-                </tr>
-              ))
+              details.steps.map((s) => {
+                const waiting = waitingFor(s, details.steps);
+                const advice = s.status === 'failed' ? adviceFor(s.errorCode) : null;
+                return (
+                  <tr key={s.id}>
+                    <td className="num tabular muted">{s.seq}</td>
+                    <th scope="row" className="cell-name">
+                      {s.resourceName ?? <span className="muted">—</span>}
+                      {s.error && (
+                        <p className="cell-error">
+                          {s.error}
+                          {s.errorCode && <span className="muted"> ({s.errorCode})</span>}
+                        </p>
+                      )}
+                      {advice && <p className="cell-advice">{advice}</p>}
+                      {waiting && <p className="cell-waiting">{waiting}</p>}
+                    </th>
+                    <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
+                    <td>{s.action}</td>
+                    <td>{waiting && s.status === 'pending' ? <Badge tone="warn">Waiting</Badge> : <StepStatusBadge status={s.status} />}</td>
+                    <td className="num tabular">{s.attempts}</td>
+                    <td className="tabular nowrap">{s.startedAt ? timeOfDay(s.startedAt) : '—'}</td>
+                    <td className="tabular nowrap">{s.finishedAt ? timeOfDay(s.finishedAt) : '—'}</td>
+                    <td className="num tabular">{formatDuration(s.startedAt, s.finishedAt, now) ?? '—'}</td>
+                  </tr>
+                );
+              })
             )}
           </tbody>
         </table>
       </div>
+      {job.kind === 'failover' && <MappingsSection />}
+      {(job.kind === 'failover' || job.kind === 'test_failover') && <WebhooksSection />}
+    </section>
+  );
+}
+
+function timeOfDay(iso: string): string {
+  return formatAbsolute(iso, { seconds: true }).split(', ')[1] ?? iso;
+}
+
+function MappingsSection() {
+  const { mappings, mappingsError, reloadDetails } = useJobs();
+  return (
+    <section className="job-section" aria-labelledby="job-mappings-title">
+      <h3 id="job-mappings-title" className="job-section-title">
+        Resource mapping
+      </h3>
+      <ErrorAlert error={mappingsError} onRetry={() => void reloadDetails()} compact />
+      {mappings === null ? (
+        !mappingsError && <SkeletonBlock label="Loading resource mapping" lines={2} />
+      ) : mappings.length === 0 ? (
+        <p className="muted">No resources mapped yet.</p>
+      ) : (
+        <div className="table-scroll mappings-scroll" tabIndex={0} role="region" aria-label="Resource mapping: source to target">
+          <table className="table table-dense">
+            <caption className="visually-hidden">Resource mapping: source to target</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Source id</th>
+                <th scope="col">Target id</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mappings.map((m, i) => (
+                <tr key={`${m.sourceId}-${m.targetId}-${i}`}>
+                  <th scope="row" className="cell-name">
+                    {m.name}
+                    {m.reused && (
+                      <>
+                        {' '}
+                        <Badge tone="info" title="An IAM item with the same name already existed in the target and was reused">
+                          Reused
+                        </Badge>
+                      </>
+                    )}
+                  </th>
+                  <td className="nowrap">{m.kind}</td>
+                  <td className="mono cell-id" title={m.sourceId}>
+                    {m.sourceId}
+                  </td>
+                  <td className="mono cell-id" title={m.targetId}>
+                    <span aria-hidden="true">→ </span>
+                    {m.targetId}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+const WEBHOOK_STATUS = {
+  pending: ['info', 'Pending'],
+  delivered: ['ok', 'Delivered'],
+  failed: ['bad', 'Failed'],
+} as const;
+
+function WebhooksSection() {
+  const { webhooks, webhooksError, reloadDetails } = useJobs();
+  const now = useNow();
+  if (webhooks !== null && webhooks.length === 0 && !webhooksError) {
+    return (
+      <section className="job-section" aria-labelledby="job-webhooks-title">
+        <h3 id="job-webhooks-title" className="job-section-title">
+          Webhook
+        </h3>
+        <p className="muted">No webhook delivery for this job.</p>
+      </section>
+    );
+  }
+  return (
+    <section className="job-section" aria-labelledby="job-webhooks-title">
+      <h3 id="job-webhooks-title" className="job-section-title">
+        Webhook
+      </h3>
+      <ErrorAlert error={webhooksError} onRetry={() => void reloadDetails()} compact />
+      {webhooks === null ? (
+        !webhooksError && <SkeletonBlock label="Loading webhook deliveries" lines={1} />
+      ) : (
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Webhook deliveries">
+          <table className="table table-dense">
+            <caption className="visually-hidden">Webhook deliveries</caption>
+            <thead>
+              <tr>
+                <th scope="col">URL</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Attempts
+                </th>
+                <th scope="col">Last response</th>
+                <th scope="col">When</th>
+              </tr>
+            </thead>
+            <tbody>
+              {webhooks.map((w) => {
+                const [tone, text] = WEBHOOK_STATUS[w.status];
+                return (
+                  <tr key={w.id}>
+                    <th scope="row" className="mono cell-id" title={w.url}>
+                      {w.url}
+                      {w.signed && <span className="muted small"> · signed</span>}
+                    </th>
+                    <td>
+                      <Badge tone={tone}>{text}</Badge>
+                    </td>
+                    <td className="num tabular">{w.attempts}</td>
+                    <td>
+                      {w.lastStatus !== null && <span className="tabular">HTTP {w.lastStatus}</span>}
+                      {w.lastError && <p className="cell-error">{w.lastError}</p>}
+                      {w.lastStatus === null && !w.lastError && <span className="muted">—</span>}
+                    </td>
+                    <td className="tabular small">
+                      {w.deliveredAt
+                        ? `delivered ${formatAbsolute(w.deliveredAt, { seconds: true })}`
+                        : w.nextAttemptAt
+                          ? `next attempt ${formatRelative(w.nextAttemptAt, now)}`
+                          : `queued ${formatRelative(w.createdAt, now)}`}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }

@@ -1,5 +1,5 @@
-// Policy details: the header (name, state, source → target, schedule, actions) and the three
-// tabs the product document names: Resources, Recovery points, Jobs.
+// Policy details: the header (name, state, source → target, schedule, test resources up, actions:
+// Run replication, Test failover, Reset, Failover) and the tabs Resources, Recovery points, Jobs.
 
 import * as Tabs from '@radix-ui/react-tabs';
 import { useEffect, useState } from 'react';
@@ -16,7 +16,10 @@ import { PolicyFormDialog } from '../policies/policy-form-dialog';
 import { usePolicyForm } from '../policies/policy-form-store';
 import { usePolicies } from '../policies/policies-store';
 import { useApp, type DetailsTab } from '../shell/app-store';
-import { JobsTab } from './jobs-tab';
+import { JOB_KIND_LABEL, JobsTab } from './jobs-tab';
+import { useFailover } from '../failover/failover-store';
+import { TestFailoverDialogs } from '../test-failover/test-failover-dialogs';
+import { useTestFailover } from '../test-failover/test-failover-store';
 import { liveJob, useJobs } from './jobs-store';
 import { usePolicyDetails } from './policy-details-store';
 import { RecoveryPointsTab } from './recovery-points-tab';
@@ -56,16 +59,11 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
   }
 
   const running = policy.runningJobId !== null;
-  const runDisabledReason =
-    policy.state === 'failed_over'
-      ? 'This policy has failed over; replication has stopped for good.'
-      : policy.state === 'failing_over'
-        ? 'Failover is in progress; replication cannot start.'
-        : running
-          ? 'A job is running for this policy; wait for it to finish.'
-          : null;
+  const active = policy.state === 'active';
+  const runDisabledReason = running ? 'A job is running for this policy; wait for it to finish.' : null;
   const live = runningJob ? liveJob(runningJob, runningProgress) : null;
   const progress = runningProgress ?? live;
+  const runningKind = runningProgress?.kind ?? runningJob?.kind ?? (policy.state === 'failing_over' ? 'failover' : 'replication');
 
   const onEdit = async () => {
     if (!useAccounts.getState().environments) await loadAccounts({ quiet: true });
@@ -80,10 +78,16 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
         <div className="details-title">
           <h1>{policy.name}</h1>
           <PolicyStateBadge state={policy.state} />
+          {policy.failedOverAt && (
+            <span className="muted tabular">
+              <time dateTime={policy.failedOverAt}>{formatAbsolute(policy.failedOverAt)}</time>
+            </span>
+          )}
           {policy.simulated && <SimulatedBadge />}
         </div>
-        <div className="details-actions">
-          <div className="action-with-reason">
+        {/* A failed-over (or failing-over) policy is read-only: its actions are gone, not greyed out. */}
+        {active && (
+          <div className="details-actions">
             <button
               type="button"
               className="btn btn-primary"
@@ -93,18 +97,26 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
             >
               {starting ? 'Starting…' : 'Run replication'}
             </button>
-          </div>
-          <button type="button" className="btn" disabled={policy.state !== 'active'} onClick={() => void onEdit()}>
-            Edit
-          </button>
-          {policy.state === 'active' && (
+            <button type="button" className="btn" onClick={() => useTestFailover.getState().openRun(policy.id)}>
+              Test failover
+            </button>
+            <button type="button" className="btn" onClick={() => useTestFailover.getState().openReset(policy.id)}>
+              Reset
+            </button>
+            <button type="button" className="btn btn-danger" onClick={() => void useFailover.getState().openFor(policy.id)}>
+              Failover
+            </button>
+            <span className="actions-divider" aria-hidden="true" />
+            <button type="button" className="btn" onClick={() => void onEdit()}>
+              Edit
+            </button>
             <button type="button" className="btn btn-danger-outline" onClick={() => setConfirmDelete(true)}>
               Delete
             </button>
-          )}
-        </div>
+          </div>
+        )}
       </div>
-      {runDisabledReason && (
+      {active && runDisabledReason && (
         <p id="run-disabled-reason" className="action-reason">
           <span className="info-dot" aria-hidden="true">
             i
@@ -112,6 +124,7 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           Run replication is unavailable: {runDisabledReason}
         </p>
       )}
+      {policy.state !== 'active' && <ReadOnlyNotice state={policy.state} failedOverAt={policy.failedOverAt} />}
       <dl className="facts">
         <div>
           <dt>Source → target</dt>
@@ -128,8 +141,8 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
         <div>
           <dt>Schedule</dt>
           <dd className="tabular">
-            {policy.state === 'active' ? describeSchedule(policy.schedule) : 'Stopped'}
-            {policy.state === 'active' && policy.nextReplicationAt && (
+            {active ? describeSchedule(policy.schedule) : 'Stopped'}
+            {active && policy.nextReplicationAt && (
               <span className="muted"> · next {formatRelative(policy.nextReplicationAt, now)}</span>
             )}
           </dd>
@@ -147,22 +160,31 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           </dd>
         </div>
         <div>
+          <dt>Test resources</dt>
+          <dd>
+            <button type="button" className="linklike tabular" onClick={() => useTestFailover.getState().openList(policy.id)}>
+              {policy.liveTestResourceCount.toLocaleString('en-GB')} test {policy.liveTestResourceCount === 1 ? 'resource' : 'resources'} up
+            </button>
+          </dd>
+        </div>
+        <div>
           <dt>Webhook</dt>
           <dd className="mono cell-truncate" title={policy.webhookUrl ?? undefined}>
             {policy.webhookUrl ?? <span className="muted">None</span>}
+            {policy.webhookUrl && policy.webhookSigned && <span className="muted small"> · signed</span>}
           </dd>
         </div>
         {policy.failedOverAt && (
           <div>
             <dt>Failed over</dt>
-            <dd className="tabular">{formatAbsolute(policy.failedOverAt)}</dd>
+            <dd className="tabular">{formatAbsolute(policy.failedOverAt, { seconds: true })}</dd>
           </div>
         )}
       </dl>
       {running && progress && (
-        <div className="running-banner">
+        <div className={runningKind === 'failover' ? 'running-banner running-banner-failover' : 'running-banner'}>
           <ProgressBar
-            label="Replication running"
+            label={`${JOB_KIND_LABEL[runningKind]} running`}
             done={progress.stepsDone}
             failed={progress.stepsFailed}
             total={progress.stepsTotal}
@@ -195,7 +217,7 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           <ResourcesTab policy={policy} />
         </Tabs.Content>
         <Tabs.Content className="tab-panel" value="recovery-points">
-          <RecoveryPointsTab policyId={policy.id} />
+          <RecoveryPointsTab policyId={policy.id} failoverAllowed={active} />
         </Tabs.Content>
         <Tabs.Content className="tab-panel" value="jobs">
           <JobsTab policyId={policy.id} />
@@ -218,6 +240,7 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           replicated. Recovery points and job history of this policy are deleted with it. Resources in the clouds are not touched.
         </p>
       </ConfirmDialog>
+      <TestFailoverDialogs policyName={policy.name} latestRecoveryPointAt={policy.latestRecoveryPointAt} />
       <PolicyFormDialog
         onSaved={() => {
           void load(policy.id, { quiet: true });
@@ -225,6 +248,27 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
         }}
       />
     </>
+  );
+}
+
+function ReadOnlyNotice(props: { state: 'failing_over' | 'failed_over'; failedOverAt: string | null }) {
+  return (
+    <div className="note note-neutral read-only-notice" role="note">
+      {props.state === 'failing_over' ? (
+        <p>
+          <strong>Failing over.</strong> The one-time failover job is running; this policy is read-only. Follow it on the Jobs tab; if
+          items fail, retry them there until the job completes.
+        </p>
+      ) : (
+        <p>
+          <strong>
+            Failed over{props.failedOverAt ? ` on ${formatAbsolute(props.failedOverAt, { seconds: true })}` : ''}.
+          </strong>{' '}
+          This policy is read-only: its replication has stopped for good and it cannot fail over, test failover or replicate again. To
+          protect the same resources again, create a new policy.
+        </p>
+      )}
+    </div>
   );
 }
 

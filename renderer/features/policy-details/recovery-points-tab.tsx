@@ -11,6 +11,7 @@ import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative, plural } from '../../components/format';
 import { SkeletonBlock } from '../../components/skeleton';
+import { useFailover } from '../failover/failover-store';
 import { canBeFailoverSource, notSelectableReason, useRecoveryPoints } from './recovery-points-store';
 
 const ROW_HEIGHT = 52;
@@ -22,7 +23,7 @@ const STATUS_OPTIONS: { value: RecoveryPointStatus | ''; label: string }[] = [
   { value: 'in_progress', label: 'In progress' },
 ];
 
-export function RecoveryPointsTab({ policyId }: { policyId: string }) {
+export function RecoveryPointsTab({ policyId, failoverAllowed }: { policyId: string; failoverAllowed: boolean }) {
   const store = useRecoveryPoints();
   // The tab remounts per policy; a query typed for another policy must not carry over.
   const [search, setSearch] = useState(() => (store.policyId === policyId ? store.query : ''));
@@ -59,7 +60,7 @@ export function RecoveryPointsTab({ policyId }: { policyId: string }) {
           {store.total === null ? 'Loading…' : plural(store.total, 'recovery point')}
         </span>
         <span className="toolbar-spacer" />
-        {/* Upper right: the failover source. The Failover action attaches here. */}
+        {/* Upper right: the failover source and the Failover that runs from it (R5). */}
         <div className="rp-selection" data-testid="failover-source">
           {store.selected ? (
             <>
@@ -68,6 +69,16 @@ export function RecoveryPointsTab({ policyId }: { policyId: string }) {
             </>
           ) : (
             <span className="muted">Select a succeeded recovery point to use it as failover source</span>
+          )}
+          {failoverAllowed && (
+            <button
+              type="button"
+              className="btn btn-danger"
+              disabled={!store.selected}
+              onClick={() => store.selected && void useFailover.getState().openFor(policyId, store.selected.id)}
+            >
+              Failover
+            </button>
           )}
         </div>
       </div>

@@ -1,5 +1,6 @@
 // Live updates: one subscription per push event for the whole app. Job progress goes to the jobs
-// store (dropping stale sequence numbers); "policies changed" refreshes whatever is on screen.
+// store (dropping stale sequence numbers); "policies changed" refreshes whatever is on screen; a
+// finished job becomes an in-app notice.
 
 import { useEffect } from 'react';
 import { onEvent } from '../../api';
@@ -8,6 +9,7 @@ import { usePolicies } from '../policies/policies-store';
 import { usePolicyDetails } from '../policy-details/policy-details-store';
 import { useJobs } from '../policy-details/jobs-store';
 import { useRecoveryPoints } from '../policy-details/recovery-points-store';
+import { useToasts } from '../notifications/toasts-store';
 import { useApp } from './app-store';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'partially_failed', 'cancelled']);
@@ -37,8 +39,13 @@ export function useLiveUpdates(): void {
       if (accepted && TERMINAL.has(p.status)) refreshSoon(p.policyId);
     });
     const offPolicies = onEvent('dr:policies.changed', (p) => refreshSoon(p.policyId));
+    const offFinished = onEvent('dr:job.finished', (p) => {
+      useToasts.getState().push(p);
+      refreshSoon(p.policyId);
+    });
     return () => {
       offProgress();
+      offFinished();
       offPolicies();
       if (policiesTimer) clearTimeout(policiesTimer);
     };

@@ -1,0 +1,241 @@
+// The Failover confirmation (R4-R6): the recovery point's time first, then what will happen to
+// each resource, the warnings, the test resources to be reset and the webhook. OK needs a
+// deliberate tick, because failover is one-time and cannot be undone.
+
+import { useId } from 'react';
+import { resourceType } from '../../../shared/catalog';
+import type { FailoverPlan } from '../../../shared/domain';
+import { Badge } from '../../components/badges';
+import { useNow } from '../../components/clock-store';
+import { ErrorAlert } from '../../components/error-alert';
+import { formatAbsolute, formatRelative, plural } from '../../components/format';
+import { Modal } from '../../components/modal';
+import { SkeletonBlock } from '../../components/skeleton';
+import { usePolicies } from '../policies/policies-store';
+import { usePolicyDetails } from '../policy-details/policy-details-store';
+import { useJobs } from '../policy-details/jobs-store';
+import { useApp } from '../shell/app-store';
+import { useFailover } from './failover-store';
+
+export function FailoverDialog() {
+  const { open, policyId, recoveryPointId, plan, preparing, prepareError, acknowledged, starting, startError } = useFailover();
+  const { setAcknowledged, start, close, openFor } = useFailover.getState();
+  const navigate = useApp((s) => s.navigate);
+  const knownName = usePolicies((s) => s.policies?.find((p) => p.id === policyId)?.name);
+  const detailsName = usePolicyDetails((s) => (s.policy?.id === policyId ? s.policy.name : undefined));
+  const name = plan?.policyName ?? knownName ?? detailsName;
+  const ackId = useId();
+  const fromSelected = recoveryPointId !== null;
+
+  const onOk = async () => {
+    const jobId = await start();
+    if (!jobId || !policyId) return;
+    // Follow the job where it runs; the live events keep the page and the list current.
+    useJobs.getState().open(policyId);
+    useJobs.getState().select(jobId);
+    navigate({ name: 'policy', policyId, tab: 'jobs' });
+    void usePolicyDetails.getState().load(policyId, { quiet: true });
+    void usePolicies.getState().load({ quiet: true });
+  };
+
+  const seeMoreDetails = () => {
+    if (!policyId) return;
+    close();
+    navigate({ name: 'policy', policyId, tab: 'recovery-points' });
+  };
+
+  return (
+    <Modal
+      open={open}
+      onOpenChange={(o) => (o ? undefined : close())}
+      title={name ? `Fail over ${name}` : 'Failover'}
+      size="large"
+      description={
+        <p>
+          Failover is a one-time job for this policy. If you click <strong>OK</strong>, a failover job runs based on the recovery point
+          below.
+        </p>
+      }
+      footer={
+        <>
+          {plan && !acknowledged && (
+            <span className="modal-footer-note" id={`${ackId}-why`}>
+              Tick “I understand…” to enable OK.
+            </span>
+          )}
+          <button type="button" className="btn" onClick={close} disabled={starting}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger"
+            disabled={!plan || !acknowledged || starting}
+            aria-describedby={plan && !acknowledged ? `${ackId}-why` : undefined}
+            onClick={() => void onOk()}
+          >
+            {/* The name stays "OK" while busy too, so a person (and a test) finds the same button. */}
+            OK
+          </button>
+        </>
+      }
+    >
+      {preparing && <SkeletonBlock label="Preparing the failover plan" lines={6} />}
+      {prepareError && (
+        <ErrorAlert
+          error={{ ...prepareError, message: `Failover cannot be prepared. ${prepareError.message}` }}
+          onRetry={policyId ? () => void openFor(policyId, recoveryPointId) : undefined}
+        />
+      )}
+      {plan && (
+        <PlanBody
+          plan={plan}
+          fromSelected={fromSelected}
+          onSeeMoreDetails={seeMoreDetails}
+        />
+      )}
+      {plan && (
+        <label className="checkbox-label ack" htmlFor={ackId}>
+          <input id={ackId} type="checkbox" checked={acknowledged} disabled={starting} onChange={(e) => setAcknowledged(e.target.checked)} />
+          I understand that failover of {plan.policyName} is one-time and cannot be undone
+        </label>
+      )}
+      {starting && (
+        <p className="note" role="status">
+          Starting failover…
+        </p>
+      )}
+      <ErrorAlert
+        error={startError ? { ...startError, message: `Failover did not start. ${startError.message}` } : null}
+        onRetry={policyId && startError ? () => void openFor(policyId, recoveryPointId) : undefined}
+        retryLabel="Prepare again"
+        compact
+      />
+    </Modal>
+  );
+}
+
+function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreDetails: () => void }) {
+  const { plan } = props;
+  const now = useNow();
+  const point = plan.recoveryPoint;
+  const isLatest = point.id === plan.latestRecoveryPoint.id;
+  const latestUsers = plan.resources.filter((r) => r.usesLatestPoint);
+  return (
+    <>
+      <section className="failover-point" aria-labelledby="failover-point-label">
+        <p id="failover-point-label" className="failover-point-label">
+          {props.fromSelected ? 'Selected recovery point' : 'Latest recovery point'}
+        </p>
+        <p className="failover-point-time tabular">
+          <time dateTime={point.createdAt} data-testid="failover-point-time">
+            {formatAbsolute(point.createdAt, { seconds: true })}
+          </time>
+          <span className="muted"> · {formatRelative(point.createdAt, now)}</span>
+        </p>
+        {!isLatest && (
+          <p className="small muted">
+            The latest successful recovery point is {formatAbsolute(plan.latestRecoveryPoint.createdAt, { seconds: true })}.
+          </p>
+        )}
+        {!props.fromSelected && (
+          <p className="small">
+            To fail over from another recovery point,{' '}
+            <button type="button" className="linklike" onClick={props.onSeeMoreDetails}>
+              see more details
+            </button>
+            .
+          </p>
+        )}
+      </section>
+
+      {plan.warnings.length > 0 && (
+        <div className="note note-warn">
+          <p className="note-title">
+            <span aria-hidden="true">⚠ </span>Before you continue
+          </p>
+          <ul className="warning-list">
+            {plan.warnings.map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+
+      {latestUsers.length > 0 && !isLatest && (
+        <p className="note note-info">
+          {plural(latestUsers.length, 'resource')} ({latestUsers.map((r) => r.name).join(', ')}) always use the latest successful recovery
+          point, whichever point is selected.
+        </p>
+      )}
+
+      <div className="table-scroll plan-scroll" tabIndex={0} role="region" aria-label="What failover does for each resource">
+        <table className="table table-dense">
+          <caption className="visually-hidden">What failover does for each resource</caption>
+          <thead>
+            <tr>
+              <th scope="col">Resource</th>
+              <th scope="col">Type</th>
+              <th scope="col">Failover</th>
+              <th scope="col">Recovery point used</th>
+            </tr>
+          </thead>
+          <tbody>
+            {plan.resources.map((r) => (
+              <tr key={r.protectedResourceId}>
+                <th scope="row" className="cell-name">
+                  {r.name}
+                </th>
+                <td className="nowrap">{resourceType(r.type).label}</td>
+                <td className="plan-action">{r.action}</td>
+                <td className="tabular">
+                  {r.usesLatestPoint ? (
+                    <>
+                      <Badge tone="info">Latest</Badge> {formatAbsolute(r.recoveryPointAt, { seconds: true })}
+                    </>
+                  ) : (
+                    formatAbsolute(r.recoveryPointAt, { seconds: true })
+                  )}
+                  {r.note && <p className="small muted">{r.note}</p>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <dl className="review-list">
+        <dt>Test resources</dt>
+        <dd>
+          {plan.testResourcesToReset.length === 0 ? (
+            'None up; nothing to reset.'
+          ) : (
+            <details>
+              <summary>
+                {plural(plan.testResourcesToReset.length, 'test resource')} will be reset (deleted) first
+              </summary>
+              <ul className="plain-list">
+                {plan.testResourcesToReset.map((t) => (
+                  <li key={t.id}>
+                    <span className="mono">{t.name}</span> <span className="muted small">{t.kind}</span>
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+        </dd>
+        <dt>Webhook</dt>
+        <dd>
+          {plan.webhookUrl ? (
+            <>
+              Job details will be POSTed to <span className="mono">{plan.webhookUrl}</span>
+            </>
+          ) : (
+            'None configured'
+          )}
+        </dd>
+        <dt>Confirmation valid until</dt>
+        <dd className="tabular">{formatAbsolute(plan.expiresAt, { seconds: true })}</dd>
+      </dl>
+    </>
+  );
+}
