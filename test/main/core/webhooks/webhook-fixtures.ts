@@ -233,7 +233,12 @@ export function insertFinishedJob(
   const insert = core.db.prepare(
     `INSERT INTO resource_mappings (job_id, protected_resource_id, source_id, kind, name, target_id) VALUES (?, ?, ?, ?, ?, ?)`,
   );
-  for (const m of opts.mappings ?? DOCUMENT_VM_MAPPINGS) insert.run(id, opts.protectedResourceId ?? null, m.sourceId, m.kind, m.name, m.targetId);
+  // As the engine records them: every row of a resource's failover carries its protected resource.
+  const protectedResourceId =
+    opts.protectedResourceId !== undefined
+      ? opts.protectedResourceId
+      : ((core.db.prepare('SELECT id FROM protected_resources WHERE policy_id = ? ORDER BY id LIMIT 1').pluck().get(policyId) as string | undefined) ?? null);
+  for (const m of opts.mappings ?? DOCUMENT_VM_MAPPINGS) insert.run(id, protectedResourceId, m.sourceId, m.kind, m.name, m.targetId);
   return id;
 }
 
