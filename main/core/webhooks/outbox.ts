@@ -106,7 +106,9 @@ export class WebhookOutbox {
     });
     if (inserted) {
       this.d.audit.record('system', 'webhook.enqueue', jobId, `${event} delivery ${id} to ${hostOf(ctx.webhookUrl)}${ctx.signed ? ', signed' : ''}`);
-      this.pump();
+      // Not now: the caller may be inside its own transaction, and nothing may be sent for a job
+      // whose completion could still roll back. By the next turn it has committed (or vanished).
+      setImmediate(() => this.pump());
     }
     const row = this.d.repo.byJob(jobId)[0];
     return row ? this.view(row) : null;

@@ -102,6 +102,21 @@ describe('enqueueing a job', () => {
 });
 
 describe('delivering', () => {
+  it('sends nothing for a job whose completion rolls back after it was enqueued in the same transaction', async () => {
+    const r = await receiver();
+    const c = core();
+    const { policy } = await createPolicy(c, { url: r.url });
+    const jobId = insertFinishedJob(c, policy.id);
+    const complete = c.db.transaction(() => {
+      c.services.webhooks.enqueueForJob(jobId);
+      throw new Error('rolled back');
+    });
+    expect(() => complete()).toThrow('rolled back');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.requests).toHaveLength(0);
+    expect(c.services.webhooks.list(jobId)).toEqual([]);
+  });
+
   it('POSTs the document JSON with the delivery headers and a signature the receiver verifies with the secret', async () => {
     const r = await receiver();
     const secret = 'receiver-shared-secret-0123456789';
