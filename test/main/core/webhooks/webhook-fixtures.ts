@@ -153,13 +153,13 @@ export function openCore(dataDir: string, opts: { webhooks?: Partial<WebhookOpti
 /** A sim Azure account with a source and a target environment and one protected VM. */
 export async function createPolicy(
   core: WebhookCore,
-  webhook: { url: string | null; secret?: string | null; onTestFailover?: boolean; name?: string },
+  webhook: { url: string | null; secret?: string | null; onTestFailover?: boolean; name?: string; vmName?: RegExp },
 ) {
   const account = await core.call('dr:accounts.create', { name: `Sim Azure ${Math.random()}`, provider: 'sim', cloud: 'azure', credentials: { kind: 'none' } });
   const source = await core.call('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: 'sub-0001/rg-prod' });
   const target = await core.call('dr:environments.create', { accountId: account.id, name: 'DR', region: 'northeurope', scope: 'sub-0001/rg-dr' });
   const inventory = await core.call('dr:inventory.discover', { environmentId: source.id });
-  const vm = inventory.find((r) => r.type === 'azure.vm');
+  const vm = inventory.find((r) => r.type === 'azure.vm' && (webhook.vmName ? webhook.vmName.test(r.name) : true));
   if (!vm) throw new Error('the sim Azure inventory has no VM');
   const policy = await core.call('dr:policies.create', {
     name: webhook.name ?? 'policy01',
