@@ -54,6 +54,7 @@ beforeAll(async () => {
     'dr:jobs.list': { policyId: policy.id, kind: 'replication', status: 'succeeded', offset: 0, limit: 5 },
     'dr:jobs.get': { jobId: job.id },
     'dr:jobs.cancel': { jobId: job.id },
+    'dr:webhooks.list': { jobId: job.id },
     'dr:audit.list': { subjectId: policy.id, offset: 0, limit: 5 },
   };
 });
