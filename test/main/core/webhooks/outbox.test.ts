@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyDelivery } from '../../../../main/core/webhooks/signer';
+import { WebhookDeliveryView } from '../../../../shared/domain';
 import { useTempDirs } from '../../../helpers/temp-dir';
 import {
   DOCUMENT_EXAMPLE_JSON,
@@ -130,6 +131,8 @@ describe('delivering', () => {
     const done = await waitFor('delivered', () => (delivery(c, jobId)?.status === 'delivered' ? delivery(c, jobId) : null));
     expect(done).toMatchObject({ attempts: 1, lastStatus: 200, lastError: null, nextAttemptAt: null, signed: true });
     expect(done.deliveredAt).not.toBeNull();
+    // What crosses IPC matches the contract's schema.
+    expect(WebhookDeliveryView.array().safeParse(await c.call('dr:webhooks.list', { jobId })).success).toBe(true);
     expect(r.requests).toHaveLength(1);
     const got = r.requests[0]!;
     expect(got).toMatchObject({ method: 'POST', path: '/hooks/dr?token=receiver-token', contentType: 'application/json', delivery: queued?.id, event: 'failover' });
@@ -220,10 +223,12 @@ describe('delivering', () => {
 
   it('gives up after the maximum age with a sentence, and never sends again', async () => {
     const r = await receiver(() => 503);
-    const c = core({ webhooks: { maxAgeMs: 1 } });
+    const c = core({ webhooks: { maxAgeMs: 5 }, startWebhooks: false });
     const { policy } = await createPolicy(c, { url: r.url });
     const jobId = insertFinishedJob(c, policy.id);
     c.services.webhooks.enqueueForJob(jobId);
+    await new Promise((res) => setTimeout(res, 20));
+    c.services.webhooks.start();
     const failed = await waitFor('failed', () => (delivery(c, jobId)?.status === 'failed' ? delivery(c, jobId) : null));
     expect(failed.lastError).toMatch(/^Gave up after 1 attempt over \d+ s; the last one: 127\.0\.0\.1:\d+ answered 503/);
     await new Promise((res) => setTimeout(res, 200));
