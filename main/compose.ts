@@ -10,11 +10,13 @@ import { systemClock, type Clock } from './core/clock';
 import { EventBus } from './core/events';
 import { consoleLogger, type Logger } from './core/logger';
 import { buildServices, type BuiltServices } from './core/services';
+import type { EngineOptions } from './core/jobs/engine';
 import type { WebhookOptions } from './core/webhooks/outbox';
 import { setupAll } from './ipc/handlers';
 import { Router } from './ipc/router';
 import type { ProviderAdapter } from './providers/types';
 import { createSimProvider } from './providers/sim';
+import { createAwsProvider } from './providers/aws';
 
 export const DATA_FILE_NAME = 'console.sqlite';
 
@@ -31,6 +33,10 @@ export interface ComposeOptions {
   /** Webhook outbox tuning (timeouts, backoff); the worker always runs unless startWebhooks is false. */
   webhooks?: Partial<WebhookOptions>;
   startWebhooks?: boolean;
+  /** Job engine tuning: concurrency, backoff, rate limits, journal hooks (crash tests), ownership lease. */
+  engine?: Partial<EngineOptions>;
+  /** False: unfinished jobs are not resumed at start-up (tools that only read the file). */
+  resumeJobs?: boolean;
 }
 
 export interface Core {
@@ -51,7 +57,7 @@ export function composeCore(opts: ComposeOptions): Core {
     const clock = opts.clock ?? systemClock;
     const logger = opts.logger ?? consoleLogger;
     const events = new EventBus(logger);
-    const adapters = (opts.providers ?? ((deps) => [createSimProvider(deps)]))({ db, clock });
+    const adapters = (opts.providers ?? ((deps) => [createSimProvider(deps), createAwsProvider()]))({ db, clock });
     const services = buildServices({
       repos: createRepos(db),
       keyProvider: opts.keyProvider,
@@ -61,6 +67,7 @@ export function composeCore(opts: ComposeOptions): Core {
       logger,
       app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
       ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
+      ...(opts.engine ? { engine: opts.engine } : {}),
     });
     // Before anything can start a job: a crash may have left replication jobs marked running.
     const interrupted = services.replication.recoverInterrupted();
@@ -70,11 +77,18 @@ export function composeCore(opts: ComposeOptions): Core {
     setupAll(router, services);
     if (opts.startScheduler !== false) services.scheduler.start();
     if (opts.startWebhooks !== false) services.webhooks.start();
+    // R9: failovers, test failovers and resets a crash interrupted continue from their journal.
+    if (opts.resumeJobs !== false) {
+      const resumed = services.engine.resumeAll();
+      if (resumed.length > 0) logger.warn(`Resumed ${resumed.length} job(s) interrupted by the last exit`);
+    }
 
     let closing: Promise<void> | null = null;
     const close = () =>
       (closing ??= (async () => {
         services.scheduler.stop();
+        // Resumable jobs are suspended (resumed at the next start); replication is cancelled.
+        await services.engine.shutdown('Cancelled because the console closed.');
         services.registry.cancelAll('Cancelled because the console closed.');
         await services.registry.waitAll();
         // After the jobs: a job finishing while closing may still enqueue its delivery.

@@ -1,22 +1,22 @@
-// Replication jobs: one journaled step per protected resource, run with bounded concurrency and
-// retries, each producing a recovery point item. The point is `succeeded` only if every item is.
+// Replication jobs: one journaled step per protected resource, run by the job engine with bounded
+// concurrency and retries, each producing a recovery point item. The point is `succeeded` only if
+// every item is. Interrupted replications are closed at start-up (not resumed): a recovery point is
+// a moment in time, and a fresh run captures a better one than a resumed stale one.
 
-import PQueue from 'p-queue';
 import type { JobStatus } from '../../shared/domain';
 import type { AuditActor } from '../db/audit-repo';
-import type { JobTrigger, StepRecord } from '../db/jobs-repo';
+import type { JobRecord, JobTrigger } from '../db/jobs-repo';
 import type { ProtectedResourceRecord } from '../db/policies-repo';
 import type { Repos } from '../db/repos';
 import { ProviderFailure } from '../providers/provider-failure';
-import type { CapturedItem, EnvRef, ProviderAdapter, StepContext } from '../providers/types';
+import type { CapturedItem } from '../providers/types';
 import type { AuditLog } from './audit-log';
-import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './backoff';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import type { Clock } from './clock';
-import { DomainError, notFound, precondition } from './errors';
-import type { EventBus, JobProgressPublisher } from './events';
+import { notFound, precondition } from './errors';
+import type { EventBus } from './events';
 import { newId } from './ids';
-import { cancelMessage, type JobRegistry } from './job-registry';
-import type { Logger } from './logger';
+import type { JobEngine, PreparedJob } from './jobs/engine';
 import type { ProviderRegistry } from './provider-registry';
 
 export const INTERRUPTED = 'Interrupted by app exit';
@@ -36,13 +36,16 @@ export interface ReplicationServiceDeps {
   audit: AuditLog;
   clock: Clock;
   events: EventBus;
-  progress: JobProgressPublisher;
-  registry: JobRegistry;
-  logger: Logger;
+  engine: JobEngine;
   options?: Partial<ReplicationOptions>;
 }
 
-type StepOutcome = 'succeeded' | 'failed' | 'cancelled';
+interface PreparedReplication extends PreparedJob {
+  resources: Map<string, ProtectedResourceRecord>;
+  rpId: string;
+}
+
+const actorOf = (job: JobRecord): AuditActor => (job.trigger === 'schedule' ? 'scheduler' : job.trigger === 'manual' ? 'operator' : 'system');
 
 const stepKey = (jobId: string, resourceId: string) => `${jobId}/replicate/${resourceId}`;
 
@@ -69,6 +72,7 @@ export class ReplicationService {
 
   constructor(private readonly d: ReplicationServiceDeps) {
     this.opts = { ...DEFAULT_REPLICATION, ...d.options };
+    this.define();
   }
 
   /**
@@ -79,7 +83,7 @@ export class ReplicationService {
     const jobId = newId('job');
     const recoveryPointId = newId('rp');
     const now = this.d.clock.iso();
-    const resources = this.d.repos.db.transaction(() => {
+    this.d.repos.db.transaction(() => {
       const policy = this.d.repos.policies.get(policyId);
       if (!policy) throw notFound('Policy', policyId);
       if (policy.state !== 'active') {
@@ -102,6 +106,8 @@ export class ReplicationService {
         recoveryPointId,
         createdAt: now,
         startedAt: now,
+        owner: this.d.engine.owner,
+        heartbeatAt: now,
       });
       this.d.repos.recoveryPoints.insert({ id: recoveryPointId, policyId, jobId, createdAt: now });
       list.forEach((r, i) => {
@@ -116,18 +122,10 @@ export class ReplicationService {
         });
       });
       this.d.audit.record(actor, 'replication.start', policyId, `job ${jobId} (${trigger}), ${list.length} resource(s)`);
-      return list;
     }).immediate();
 
-    const controller = new AbortController();
-    const done = this.execute(jobId, policyId, resources, controller.signal, actor).catch((err: unknown) => {
-      // execute() journals its own failures; this is the last line for bugs, so the job never stays running.
-      this.d.logger.error(`Replication job ${jobId} crashed`, err);
-      this.finishJob(jobId, policyId, 'failed', 'The job stopped because of an internal error; the details are in the log.', actor);
-    });
-    this.d.registry.track({ jobId, policyId, controller, done });
+    void this.d.engine.launch(jobId);
     this.d.events.emit('dr:policies.changed', { policyId });
-    this.publish(jobId, policyId, 'running');
     return { jobId };
   }
 
@@ -156,158 +154,77 @@ export class ReplicationService {
     return closed;
   }
 
-  private async execute(
-    jobId: string,
-    policyId: string,
-    resources: ProtectedResourceRecord[],
-    signal: AbortSignal,
-    actor: AuditActor,
-  ): Promise<void> {
-    const policy = this.d.repos.policies.get(policyId);
-    if (!policy) throw notFound('Policy', policyId);
-    let adapter: ProviderAdapter;
-    let source: EnvRef;
-    let target: EnvRef;
-    try {
-      adapter = this.d.providers.get(policy.provider);
-      source = this.d.providers.envRef(policy.sourceEnvironmentId);
-      target = this.d.providers.envRef(policy.targetEnvironmentId);
-    } catch (err) {
-      // No provider or unreadable credentials: every step fails with the same operator-facing reason.
-      const message = err instanceof DomainError ? err.message : 'The job could not prepare its provider; the details are in the log.';
-      const code = err instanceof DomainError ? err.code : 'Internal';
-      if (!(err instanceof DomainError)) this.d.logger.error(`Replication job ${jobId} could not start`, err);
-      const at = this.d.clock.iso();
-      const rpId = this.d.repos.jobs.get(jobId)?.recoveryPointId ?? null;
-      this.d.repos.db.transaction(() => {
-        for (const step of this.d.repos.jobs.steps(jobId)) {
-          this.d.repos.jobs.finishStep(step.id, { status: 'failed', error: message, errorCode: code, at });
-          if (rpId && step.protectedResourceId) this.recordFailedItem(rpId, step.protectedResourceId, message, at);
-        }
-      })();
-      this.finishJob(jobId, policyId, 'failed', message, actor);
-      return;
-    }
-
-    const byId = new Map(resources.map((r) => [r.id, r]));
-    const rpId = this.d.repos.jobs.get(jobId)?.recoveryPointId ?? null;
-    const queue = new PQueue({ concurrency: Math.max(1, this.opts.concurrency) });
-    const onAbort = () => queue.clear();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      for (const step of this.d.repos.jobs.steps(jobId)) {
-        const resource = step.protectedResourceId ? byId.get(step.protectedResourceId) : undefined;
-        if (!resource || !rpId) continue;
-        void queue.add(async () => {
-          if (signal.aborted) return;
-          await this.runStep({ step, resource, adapter, source, target, policyId, jobId, rpId, signal });
-          this.publish(jobId, policyId, 'running');
-        });
-      }
-      await queue.onIdle();
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-
-    if (signal.aborted) {
-      const at = this.d.clock.iso();
-      this.d.repos.jobs.closeOpenSteps(jobId, 'cancelled', cancelMessage(signal), 'Cancelled', at);
-      this.finishJob(jobId, policyId, 'cancelled', cancelMessage(signal), actor);
-      return;
-    }
-    const status = this.outcomeStatus(jobId);
-    const counts = this.d.repos.jobs.counts(jobId);
-    this.finishJob(jobId, policyId, status, status === 'succeeded' ? null : `${counts.failed} of ${counts.total} resource(s) failed.`, actor);
-  }
-
-  private async runStep(a: {
-    step: StepRecord;
-    resource: ProtectedResourceRecord;
-    adapter: ProviderAdapter;
-    source: EnvRef;
-    target: EnvRef;
-    policyId: string;
-    jobId: string;
-    rpId: string;
-    signal: AbortSignal;
-  }): Promise<StepOutcome> {
-    const { step, resource, signal } = a;
-    const handler = a.adapter.handler(resource.type);
-    if (!handler) {
-      return this.failStep(a.rpId, step, resource, new ProviderFailure('ProviderError', `${a.adapter.label} cannot replicate ${resource.type}.`));
-    }
-    const ctx: StepContext = {
-      jobId: a.jobId,
-      stepId: step.id,
-      policyId: a.policyId,
-      source: a.source,
-      target: a.target,
-      idempotencyKey: step.idempotencyKey,
-      signal,
-      recordIntent: (material) => {
-        if (!isPlainObject(material)) throw new TypeError('intent material must be an object');
-        this.d.repos.jobs.recordIntent(step.id, material);
+  private define(): void {
+    this.d.engine.define<PreparedReplication>({
+      kind: 'replication',
+      cancel: 'abort',
+      resumable: false,
+      concurrency: () => this.opts.concurrency,
+      backoff: () => this.opts.backoff,
+      prepare: (job) => {
+        const policy = this.d.repos.policies.get(job.policyId);
+        if (!policy) throw notFound('Policy', job.policyId);
+        if (!job.recoveryPointId) throw precondition('This replication job has no recovery point.');
+        return {
+          adapter: this.d.providers.get(policy.provider),
+          source: this.d.providers.envRef(policy.sourceEnvironmentId),
+          target: this.d.providers.envRef(policy.targetEnvironmentId),
+          policyName: policy.name,
+          resources: new Map(this.d.repos.policies.allResources(job.policyId).map((r) => [r.id, r])),
+          rpId: job.recoveryPointId,
+        };
       },
-      previousIntent: () => this.d.repos.jobs.intent(step.id),
-      progress: () => this.publish(a.jobId, a.policyId, 'running'),
-    };
-    const ref = { id: resource.id, policyId: resource.policyId, type: resource.type, nativeId: resource.nativeId, name: resource.name };
-
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) return this.cancelStep(step, signal);
-      this.d.repos.jobs.startStep(step.id, this.d.clock.iso());
-      let failure: ProviderFailure;
-      try {
-        const captured = checkCaptured(await handler.replicate(ref, ctx));
-        if (!captured) {
-          failure = new ProviderFailure('ProviderError', `The provider returned an unusable recovery point item for ${resource.name}.`);
-        } else {
-          const at = this.d.clock.iso();
-          const itemId = newId('rpi');
-          this.d.repos.db.transaction(() => {
+      rateAccount: (_step, p) => p.source,
+      execute: async (step, ctx, p) => {
+        const resource = step.protectedResourceId ? p.resources.get(step.protectedResourceId) : undefined;
+        if (!resource) throw new ProviderFailure('PreconditionFailed', 'The protected resource of this step no longer exists.');
+        const handler = p.adapter.handler(resource.type);
+        if (!handler) throw new ProviderFailure('ProviderError', `${p.adapter.label} cannot replicate ${resource.type}.`);
+        const ref = { id: resource.id, policyId: resource.policyId, type: resource.type, nativeId: resource.nativeId, name: resource.name };
+        let raw: unknown;
+        try {
+          raw = await handler.replicate(ref, ctx);
+        } catch (err) {
+          if (err instanceof ProviderFailure || ctx.signal.aborted) throw err;
+          throw new ProviderFailure('ProviderError', `Replicating ${resource.name} failed unexpectedly; the details are in the log.`, { cause: err });
+        }
+        const captured = checkCaptured(raw);
+        if (!captured) throw new ProviderFailure('ProviderError', `The provider returned an unusable recovery point item for ${resource.name}.`);
+        const itemId = newId('rpi');
+        return {
+          result: { recoveryPointItemId: itemId, dataRefs: captured.dataRefs.length },
+          commit: (at) =>
             this.d.repos.recoveryPoints.upsertItem({
               id: itemId,
-              recoveryPointId: a.rpId,
+              recoveryPointId: p.rpId,
               protectedResourceId: resource.id,
               status: 'succeeded',
               metadata: captured.metadata,
               dataRefs: captured.dataRefs,
               error: null,
               capturedAt: at,
-            });
-            this.d.repos.jobs.finishStep(step.id, { status: 'succeeded', result: { recoveryPointItemId: itemId, dataRefs: captured.dataRefs.length }, at });
-          })();
-          return 'succeeded';
-        }
-      } catch (err) {
-        if (signal.aborted) return this.cancelStep(step, signal);
-        if (err instanceof ProviderFailure) failure = err;
-        else {
-          this.d.logger.error(`Replication step ${step.id} (${resource.type}) threw`, err);
-          failure = new ProviderFailure('ProviderError', `Replicating ${resource.name} failed unexpectedly; the details are in the log.`);
-        }
-      }
-      if (!failure.retryable || attempt >= this.opts.backoff.maxAttempts) return this.failStep(a.rpId, step, resource, failure);
-      try {
-        await sleep(backoffDelay(attempt, this.opts.backoff, this.opts.random, failure.retryAfterMs), signal);
-      } catch {
-        return this.cancelStep(step, signal);
-      }
-    }
-  }
-
-  private failStep(rpId: string, step: StepRecord, resource: ProtectedResourceRecord, failure: ProviderFailure): StepOutcome {
-    const at = this.d.clock.iso();
-    this.d.repos.db.transaction(() => {
-      this.d.repos.jobs.finishStep(step.id, { status: 'failed', error: failure.message, errorCode: failure.code, at });
-      this.recordFailedItem(rpId, resource.id, failure.message, at);
-    })();
-    return 'failed';
-  }
-
-  private cancelStep(step: StepRecord, signal: AbortSignal): StepOutcome {
-    this.d.repos.jobs.finishStep(step.id, { status: 'cancelled', error: cancelMessage(signal), errorCode: 'Cancelled', at: this.d.clock.iso() });
-    return 'cancelled';
+            }),
+        };
+      },
+      onStepFailed: (step, failure, at) => {
+        const rpId = this.d.repos.jobs.get(step.jobId)?.recoveryPointId;
+        if (rpId && step.protectedResourceId) this.recordFailedItem(rpId, step.protectedResourceId, failure.message, at);
+      },
+      complete: (job, o, at) => {
+        this.completePoint(job.recoveryPointId, job.id, at);
+        const status: JobStatus = o.cancelled ? 'cancelled' : o.total > 0 && o.succeeded === o.total ? 'succeeded' : o.succeeded === 0 ? 'failed' : 'partially_failed';
+        const error = status === 'succeeded' ? null : o.cancelled ? o.cancelMessage : `${o.failed} of ${o.total} resource(s) failed.`;
+        this.d.audit.record(actorOf(job), 'replication.finish', job.policyId, `job ${job.id}: ${status}${error ? ` (${error})` : ''}`);
+        const name = this.d.repos.policies.get(job.policyId)?.name ?? job.policyId;
+        const message =
+          status === 'succeeded'
+            ? `Replication of "${name}" created a recovery point for ${o.total} resource(s).`
+            : status === 'cancelled'
+              ? `Replication of "${name}" was cancelled.`
+              : `Replication of "${name}" ${status === 'failed' ? 'failed' : 'partly failed'}: ${o.failed} of ${o.total} resource(s) failed.`;
+        return { status, error, message };
+      },
+    });
   }
 
   private recordFailedItem(rpId: string, protectedResourceId: string, error: string, at: string): void {
@@ -339,28 +256,5 @@ export class ReplicationService {
     const ok = items.total - items.failed;
     const status = total > 0 && ok === total ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
     this.d.repos.recoveryPoints.complete(rpId, status, at);
-  }
-
-  /** The finish is audited under the actor who started the job (operator or scheduler). */
-  private finishJob(jobId: string, policyId: string, status: JobStatus, error: string | null, actor: AuditActor): void {
-    const at = this.d.clock.iso();
-    const rpId = this.d.repos.jobs.get(jobId)?.recoveryPointId ?? null;
-    let finished = false;
-    this.d.repos.db.transaction(() => {
-      this.completePoint(rpId, jobId, at);
-      finished = this.d.repos.jobs.finish(jobId, status, error, at);
-      if (finished) this.d.audit.record(actor, 'replication.finish', policyId, `job ${jobId}: ${status}${error ? ` (${error})` : ''}`);
-    })();
-    if (!finished) return;
-    this.publish(jobId, policyId, status, true);
-    this.d.events.emit('dr:policies.changed', { policyId });
-  }
-
-  private publish(jobId: string, policyId: string, status: JobStatus, final = false): void {
-    const c = this.d.repos.jobs.counts(jobId);
-    this.d.progress.publish(
-      { jobId, policyId, kind: 'replication', status, stepsTotal: c.total, stepsDone: c.done, stepsFailed: c.failed },
-      { final },
-    );
   }
 }

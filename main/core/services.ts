@@ -13,6 +13,9 @@ import { JobProgressPublisher, type EventBus } from './events';
 import { InventoryService } from './inventory-service';
 import { JobRegistry } from './job-registry';
 import { JobsService } from './jobs-service';
+import { JobEngine, type EngineOptions } from './jobs/engine';
+import { FailoverService } from './failover/failover-service';
+import { TestFailoverService } from './failover/test-failover-service';
 import type { Logger } from './logger';
 import { PoliciesService } from './policies-service';
 import { ProviderRegistry } from './provider-registry';
@@ -41,6 +44,10 @@ export interface Services {
   jobs: JobsService;
   workspace: WorkspaceService;
   scheduler: Scheduler;
+  /** The crash-safe job engine every job kind runs on (see main/core/jobs/engine.ts). */
+  engine: JobEngine;
+  testFailover: TestFailoverService;
+  failover: FailoverService;
   /** The durable webhook outbox (R8); the job engine calls enqueueForJob when a (test) failover completes. */
   webhooks: WebhookOutbox;
 }
@@ -55,6 +62,7 @@ export interface BuildServicesOptions {
   app: AppInfoSource;
   replication?: Partial<ReplicationOptions>;
   progressIntervalMs?: number;
+  engine?: Partial<EngineOptions>;
   webhooks?: Partial<WebhookOptions>;
 }
 
@@ -76,15 +84,14 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const environments = new EnvironmentsService({ repos, audit, clock });
   const inventory = new InventoryService({ repos, providers, logger });
   const policies = new PoliciesService({ repos, providers, audit, clock, events, vault });
+  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, ...(o.engine ? { options: o.engine } : {}) });
   const replication = new ReplicationService({
     repos,
     providers,
     audit,
     clock,
     events,
-    progress,
-    registry,
-    logger,
+    engine,
     ...(o.replication ? { options: o.replication } : {}),
   });
   const recoveryPoints = new RecoveryPointsService({ repos });
@@ -100,6 +107,8 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     events,
     options: { userAgent: `FailoverConsole-Webhook/${o.app.version}`, ...o.webhooks },
   });
+  const testFailover = new TestFailoverService({ repos, providers, audit, clock, events, engine, webhooks });
+  const failover = new FailoverService({ repos, providers, audit, clock, events, engine, webhooks });
   return {
     app: o.app,
     repos,
@@ -114,6 +123,9 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     workspace,
     scheduler,
     webhooks,
+    engine,
+    testFailover,
+    failover,
     vault,
     registry,
     progress,

@@ -19,6 +19,9 @@ export interface JobRecord {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The engine instance running it ("<host>|<pid>|<instance>"), null before any claimed it. */
+  owner: string | null;
+  heartbeatAt: string | null;
 }
 
 export interface StepRecord {
@@ -37,6 +40,8 @@ export interface StepRecord {
   errorCode: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** What the step works on besides its protected resource (recovery point item, test resource). */
+  params: Record<string, unknown>;
 }
 
 export interface JobFilter {
@@ -58,6 +63,8 @@ interface RawJob {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  owner: string | null;
+  heartbeat_at: string | null;
 }
 
 interface RawJobWithCounts extends RawJob {
@@ -82,6 +89,7 @@ interface RawStep {
   error_code: string | null;
   started_at: string | null;
   finished_at: string | null;
+  params: string;
 }
 
 /** Steps in a terminal status count as done; the progress bar reaches the end even when some fail. */
@@ -101,10 +109,21 @@ const toJob = (r: RawJob): JobRecord => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  owner: r.owner,
+  heartbeatAt: r.heartbeat_at,
 });
 
 const toJobView = (r: RawJobWithCounts): JobView => ({
-  ...toJob(r),
+  id: r.id,
+  policyId: r.policy_id,
+  kind: r.kind,
+  status: r.status,
+  trigger: r.trigger,
+  recoveryPointId: r.recovery_point_id,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
   stepsTotal: r.steps_total,
   stepsDone: r.steps_done,
   stepsFailed: r.steps_failed,
@@ -128,6 +147,7 @@ const toStep = (r: RawStep): StepRecord => ({
   errorCode: r.error_code,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  params: parseJson<Record<string, unknown>>(r.params, {}),
 });
 
 export class JobsRepo {
@@ -148,17 +168,22 @@ export class JobsRepo {
   private readonly stepFinishStmt;
   private readonly stepsInterruptStmt;
   private readonly countsStmt;
+  private readonly claimStmt;
+  private readonly heartbeatStmt;
+  private readonly reopenStmt;
+  private readonly retryStepsStmt;
+  private readonly stepAttemptsStmt;
   private readonly cache: StatementCache;
 
   constructor(db: Db) {
     this.cache = new StatementCache(db);
     this.insertJobStmt = db.prepare(
-      `INSERT INTO jobs (id, policy_id, kind, status, trigger, recovery_point_id, created_at, started_at)
-       VALUES (@id, @policyId, @kind, @status, @trigger, @recoveryPointId, @createdAt, @startedAt)`,
+      `INSERT INTO jobs (id, policy_id, kind, status, trigger, recovery_point_id, created_at, started_at, owner, heartbeat_at)
+       VALUES (@id, @policyId, @kind, @status, @trigger, @recoveryPointId, @createdAt, @startedAt, @owner, @heartbeatAt)`,
     );
     this.insertStepStmt = db.prepare(
-      `INSERT INTO job_steps (id, job_id, seq, protected_resource_id, action, depends_on, status, idempotency_key)
-       VALUES (@id, @jobId, @seq, @protectedResourceId, @action, @dependsOn, 'pending', @idempotencyKey)`,
+      `INSERT INTO job_steps (id, job_id, seq, protected_resource_id, action, depends_on, status, idempotency_key, params)
+       VALUES (@id, @jobId, @seq, @protectedResourceId, @action, @dependsOn, 'pending', @idempotencyKey, @params)`,
     );
     this.getJobStmt = db.prepare<[string], RawJob>('SELECT * FROM jobs WHERE id = ?');
     this.getJobViewStmt = db.prepare<[string], RawJobWithCounts>(`SELECT j.*, ${COUNTS} FROM jobs j WHERE j.id = ?`);
@@ -182,7 +207,7 @@ export class JobsRepo {
     this.stepStartStmt = db.prepare(
       `UPDATE job_steps SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, @at),
          error = NULL, error_code = NULL
-       WHERE id = @id`,
+       WHERE id = @id AND status IN ('pending','running')`,
     );
     this.stepIntentStmt = db.prepare(`UPDATE job_steps SET intent = @intent WHERE id = @id`);
     this.stepIntentGetStmt = db.prepare<[string], { intent: string | null }>('SELECT intent FROM job_steps WHERE id = ?');
@@ -200,14 +225,37 @@ export class JobsRepo {
          COALESCE(SUM(status = 'failed'), 0) AS failed
        FROM job_steps WHERE job_id = ?`,
     );
+    // Compare-and-set on the owner: of two engines that find the same orphaned job, one wins.
+    this.claimStmt = db.prepare(
+      `UPDATE jobs SET owner = @owner, heartbeat_at = @at
+       WHERE id = @id AND status IN ('queued','running') AND owner IS @expected`,
+    );
+    this.heartbeatStmt = db.prepare(
+      `UPDATE jobs SET heartbeat_at = @at WHERE owner = @owner AND status IN ('queued','running')`,
+    );
+    this.reopenStmt = db.prepare(
+      `UPDATE jobs SET status = 'running', error = NULL, finished_at = NULL, owner = @owner, heartbeat_at = @at
+       WHERE id = @id AND status IN ('failed','partially_failed','cancelled')`,
+    );
+    this.retryStepsStmt = db.prepare(
+      `UPDATE job_steps SET status = 'pending', finished_at = NULL
+       WHERE job_id = @jobId AND status IN ('failed','cancelled')`,
+    );
+    this.stepAttemptsStmt = db.prepare<[string], { attempts: number }>('SELECT attempts FROM job_steps WHERE id = ?');
   }
 
-  insertJob(j: Pick<JobRecord, 'id' | 'policyId' | 'kind' | 'status' | 'trigger' | 'recoveryPointId' | 'createdAt' | 'startedAt'>): void {
-    this.insertJobStmt.run(j);
+  insertJob(
+    j: Pick<JobRecord, 'id' | 'policyId' | 'kind' | 'status' | 'trigger' | 'recoveryPointId' | 'createdAt' | 'startedAt'> &
+      Partial<Pick<JobRecord, 'owner' | 'heartbeatAt'>>,
+  ): void {
+    this.insertJobStmt.run({ owner: null, heartbeatAt: null, ...j });
   }
 
-  insertStep(s: Pick<StepRecord, 'id' | 'jobId' | 'seq' | 'protectedResourceId' | 'action' | 'dependsOn' | 'idempotencyKey'>): void {
-    this.insertStepStmt.run({ ...s, dependsOn: JSON.stringify(s.dependsOn) });
+  insertStep(
+    s: Pick<StepRecord, 'id' | 'jobId' | 'seq' | 'protectedResourceId' | 'action' | 'dependsOn' | 'idempotencyKey'> &
+      Partial<Pick<StepRecord, 'params'>>,
+  ): void {
+    this.insertStepStmt.run({ ...s, dependsOn: JSON.stringify(s.dependsOn), params: JSON.stringify(s.params ?? {}) });
   }
 
   get(id: string): JobRecord | null {
@@ -287,8 +335,33 @@ export class JobsRepo {
     this.setRecoveryPointStmt.run({ id, recoveryPointId });
   }
 
-  startStep(id: string, at: string): void {
-    this.stepStartStmt.run({ id, at });
+  /** Marks an attempt; false when the step was closed meanwhile (by recovery or another owner). */
+  startStep(id: string, at: string): boolean {
+    return this.stepStartStmt.run({ id, at }).changes > 0;
+  }
+
+  attempts(id: string): number {
+    return this.stepAttemptsStmt.get(id)?.attempts ?? 0;
+  }
+
+  /** Takes over an unfinished job whose owner is `expected` (null: never claimed). */
+  claim(id: string, owner: string, expected: string | null, at: string): boolean {
+    return this.claimStmt.run({ id, owner, expected, at }).changes > 0;
+  }
+
+  /** Proves the owner is alive for every unfinished job it runs. */
+  heartbeat(owner: string, at: string): void {
+    this.heartbeatStmt.run({ owner, at });
+  }
+
+  /**
+   * Retry of failed items: a finished (failed / partially failed / cancelled) job runs again with
+   * the same steps and idempotency keys. Returns the number of steps put back to pending, or -1
+   * when the job was not in a retryable status.
+   */
+  reopen(id: string, owner: string, at: string): number {
+    if (this.reopenStmt.run({ id, owner, at }).changes === 0) return -1;
+    return this.retryStepsStmt.run({ jobId: id }).changes;
   }
 
   recordIntent(id: string, intent: Record<string, unknown>): void {

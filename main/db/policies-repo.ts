@@ -142,6 +142,8 @@ export class PoliciesRepo {
   private readonly reviveResourceStmt;
   private readonly retireResourceStmt;
   private readonly liveTestResourcesStmt;
+  private readonly beginFailoverStmt;
+  private readonly finishFailoverStmt;
   private readonly webhookOptInStmt;
   private readonly webhookSecretStmt;
 
@@ -181,6 +183,14 @@ export class PoliciesRepo {
     this.retireResourceStmt = db.prepare(`UPDATE protected_resources SET removed_at = @at WHERE id = @id`);
     this.liveTestResourcesStmt = db.prepare<[string], { n: number }>(
       'SELECT COUNT(*) AS n FROM test_resources WHERE policy_id = ? AND deleted_at IS NULL',
+    );
+    // R2: the one transition into failover is a compare-and-set on 'active'; of two starts, one wins.
+    this.beginFailoverStmt = db.prepare(
+      `UPDATE policies SET state = 'failing_over', failover_job_id = @jobId, updated_at = @at WHERE id = @id AND state = 'active'`,
+    );
+    this.finishFailoverStmt = db.prepare(
+      `UPDATE policies SET state = 'failed_over', failed_over_at = @at, updated_at = @at
+       WHERE id = @id AND state = 'failing_over' AND failover_job_id = @jobId`,
     );
     this.webhookOptInStmt = db.prepare(`UPDATE policies SET webhook_on_test_failover = @on WHERE id = @id`);
     this.webhookSecretStmt = db.prepare(`UPDATE policies SET webhook_secret = @secret WHERE id = @id`);
@@ -255,6 +265,16 @@ export class PoliciesRepo {
 
   retireResource(id: string, at: string): void {
     this.retireResourceStmt.run({ id, at });
+  }
+
+  /** active -> failing_over; false when the policy is not active (any more). */
+  beginFailover(id: string, jobId: string, at: string): boolean {
+    return this.beginFailoverStmt.run({ id, jobId, at }).changes === 1;
+  }
+
+  /** failing_over -> failed_over, only by the policy's own failover job. */
+  finishFailover(id: string, jobId: string, at: string): boolean {
+    return this.finishFailoverStmt.run({ id, jobId, at }).changes === 1;
   }
 
   liveTestResourceCount(policyId: string): number {

@@ -5,9 +5,11 @@ import { AccountsRepo } from './accounts-repo';
 import { AuditRepo } from './audit-repo';
 import { EnvironmentsRepo } from './environments-repo';
 import { JobsRepo } from './jobs-repo';
+import { MappingsRepo } from './mappings-repo';
 import { PoliciesRepo } from './policies-repo';
 import { RecoveryPointsRepo } from './recovery-points-repo';
 import { SettingsRepo } from './settings-repo';
+import { TestResourcesRepo } from './test-resources-repo';
 
 export interface Repos {
   db: Db;
@@ -18,6 +20,8 @@ export interface Repos {
   jobs: JobsRepo;
   recoveryPoints: RecoveryPointsRepo;
   audit: AuditRepo;
+  testResources: TestResourcesRepo;
+  mappings: MappingsRepo;
 }
 
 export function createRepos(db: Db): Repos {
@@ -30,5 +34,7 @@ export function createRepos(db: Db): Repos {
     jobs: new JobsRepo(db),
     recoveryPoints: new RecoveryPointsRepo(db),
     audit: new AuditRepo(db),
+    testResources: new TestResourcesRepo(db),
+    mappings: new MappingsRepo(db),
   };
 }

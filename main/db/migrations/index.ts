@@ -5,6 +5,8 @@ import * as m001 from './001-initial';
 import * as m002 from './002-sim-provider';
 import * as m003 from './003-protected-resource-removal';
 import * as m004 from './004-webhooks';
+import * as m005 from './005-job-engine';
+import * as m006 from './006-job-lookup-indexes';
 
 export interface Migration {
   version: number;
@@ -12,4 +14,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];

@@ -6,11 +6,13 @@ import { setupAccounts } from './accounts';
 import { setupApp } from './app';
 import { setupAudit } from './audit';
 import { setupEnvironments } from './environments';
+import { setupFailover } from './failover';
 import { setupInventory } from './inventory';
 import { setupJobs } from './jobs';
 import { setupPolicies } from './policies';
 import { setupRecoveryPoints } from './recovery-points';
 import { setupReplication } from './replication';
+import { setupTestFailover } from './test-failover';
 import { setupWebhooks } from './webhooks';
 
 export function setupAll(router: Router, services: Services): void {
@@ -22,6 +24,8 @@ export function setupAll(router: Router, services: Services): void {
   setupReplication(router, services);
   setupRecoveryPoints(router, services);
   setupJobs(router, services);
+  setupTestFailover(router, services);
+  setupFailover(router, services);
   setupAudit(router, services);
   setupWebhooks(router, services);
 }

@@ -1,5 +1,6 @@
-// dr:jobs.*: job lists, one job's step journal, cancellation.
+// dr:jobs.*: job lists, one job's step journal, cancellation, retry of failed items, mappings.
 
+import { notFound } from '../../core/errors';
 import type { Services } from '../../core/services';
 import type { Router } from '../router';
 
@@ -9,5 +10,10 @@ export function setupJobs(router: Router, s: Services): void {
   router.handle('dr:jobs.cancel', async (req) => {
     await s.jobs.cancel(req.jobId);
     return { ok: true as const };
+  });
+  router.handle('dr:jobs.retryFailed', (req) => s.engine.retryFailed(req.jobId));
+  router.handle('dr:jobs.mappings', (req) => {
+    if (!s.repos.jobs.get(req.jobId)) throw notFound('Job', req.jobId);
+    return s.repos.mappings.byJob(req.jobId);
   });
 }

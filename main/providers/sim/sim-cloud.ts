@@ -37,6 +37,11 @@ export interface SimFaults {
   failNames?: readonly string[];
   /** The Retry-After a throttled call reports (default 1000 ms). */
   retryAfterMs?: number;
+  /**
+   * Tries per call before a throttle reaches the handler, as the cloud SDKs retry throttled requests
+   * themselves (AWS SDK v3 standard mode: 3 tries, short backoff). Default 3; 1: every throttle surfaces.
+   */
+  sdkAttempts?: number;
   /** Operations the faults apply to (default: every operation except discover). */
   operations?: readonly SimOperation[];
 }
@@ -140,8 +145,14 @@ export class SimCloud {
     if (signal.aborted) throw cancelled();
     const faulty = this.faultOps.has(op);
     const cloud = CLOUD_LABELS[resourceType(subject.type).cloud];
-    if (faulty && (this.faults.throttleRate ?? 0) > 0 && this.random() < (this.faults.throttleRate ?? 0)) {
+    const tries = Math.max(1, this.faults.sdkAttempts ?? 3);
+    for (let attempt = 1; faulty && (this.faults.throttleRate ?? 0) > 0 && this.random() < (this.faults.throttleRate ?? 0); attempt++) {
       const retryAfterMs = this.faults.retryAfterMs ?? 1000;
+      if (attempt < tries) {
+        // The SDK's own short backoff (100 ms base), not the Retry-After the engine honours.
+        await sleep(Math.min(retryAfterMs, 100 * attempt), signal);
+        continue;
+      }
       throw new ProviderFailure(
         'ProviderThrottled',
         `${cloud} (simulated) throttled the request to ${subject.action} in ${subject.region}: rate limit exceeded. It will be retried after ${retryAfterMs} ms.`,

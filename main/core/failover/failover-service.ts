@@ -1,0 +1,283 @@
+// Failover (R2-R6, R9): prepare returns the plan and a short-lived single-use token; start re-checks
+// everything in one IMMEDIATE transaction and moves the policy active -> failing_over by compare-and-
+// set. The job resets test resources, fails each resource over, stops replication for good, and
+// marks the policy failed over. Failed items are retried in the same job until it completes.
+
+import { randomBytes } from 'node:crypto';
+import { resourceType } from '../../../shared/catalog';
+import type { FailoverPlan, PlannedResourceAction } from '../../../shared/domain';
+import type { AuditActor } from '../../db/audit-repo';
+import type { JobRecord } from '../../db/jobs-repo';
+import type { PolicyRecord } from '../../db/policies-repo';
+import type { Repos } from '../../db/repos';
+import { toTestResourceView } from '../../db/test-resources-repo';
+import { ProviderFailure } from '../../providers/provider-failure';
+import type { AuditLog } from '../audit-log';
+import type { Clock } from '../clock';
+import { notFound, precondition } from '../errors';
+import type { EventBus } from '../events';
+import { newId } from '../ids';
+import type { JobEngine } from '../jobs/engine';
+import type { ProviderRegistry } from '../provider-registry';
+import { formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
+import { executeReset, insertResetSteps, type WebhookEnqueuer } from './test-failover-service';
+
+/** How long a failover confirmation's token stays valid. */
+export const FAILOVER_TOKEN_TTL_MS = 5 * 60_000;
+
+export interface FailoverServiceDeps {
+  repos: Repos;
+  providers: ProviderRegistry;
+  audit: AuditLog;
+  clock: Clock;
+  events: EventBus;
+  engine: JobEngine;
+  webhooks?: WebhookEnqueuer | undefined;
+}
+
+interface PendingToken {
+  policyId: string;
+  recoveryPointId: string;
+  expiresAt: number;
+}
+
+function refusal(policy: PolicyRecord): string | null {
+  if (policy.state === 'failed_over') {
+    return `Policy "${policy.name}" has already been failed over${policy.failedOverAt ? ` (${formatPointTime(policy.failedOverAt)})` : ''}; failover runs only once per policy. Create a new policy to protect these resources again.`;
+  }
+  if (policy.state === 'failing_over') return `A failover of policy "${policy.name}" has already started; it cannot be started again.`;
+  return null;
+}
+
+export class FailoverService {
+  /** Tokens live in this process only: a token from another window's console or a restart is refused. */
+  private readonly tokens = new Map<string, PendingToken>();
+
+  constructor(private readonly d: FailoverServiceDeps) {
+    this.define();
+  }
+
+  /** What failover will do, and the token that lets start() do it. Changes nothing in the database. */
+  prepare(policyId: string, recoveryPointId?: string): FailoverPlan {
+    this.dropExpired();
+    const policy = this.requirePolicy(policyId);
+    const points = resolvePoints(this.d.repos, policy, recoveryPointId);
+    const { planned, missing } = planItems(this.d.repos, policyId, points);
+    if (planned.length === 0) throw precondition(`No resource of policy "${policy.name}" has a successful item in that recovery point; choose another one.`);
+    const latestText = formatPointTime(points.latest.createdAt);
+    const resources: PlannedResourceAction[] = planned.map((p) => {
+      const info = resourceType(p.resource.type);
+      return {
+        protectedResourceId: p.resource.id,
+        name: p.resource.name,
+        type: p.resource.type,
+        action: info.failover,
+        usesLatestPoint: p.usesLatestPoint,
+        recoveryPointId: p.point.id,
+        recoveryPointAt: p.point.createdAt,
+        note: p.usesLatestPoint ? `${info.label} always fails over from the latest recovery point (${latestText}).` : null,
+      };
+    });
+    const testResources = this.d.repos.testResources.live(policyId);
+    const target = `${policy.target.name} (${policy.target.region})`;
+    const warnings = [
+      `Failover runs once for policy "${policy.name}": once started it cannot be cancelled or run again.`,
+      `It cannot be undone: resources are created or promoted in ${target}.`,
+      'The policy\'s replication stops for good and the policy becomes read-only ("Failed over").',
+      'To protect these resources again after failover, create a new policy.',
+    ];
+    if (testResources.length > 0) warnings.push(`${testResources.length} test failover resource(s) will be reset (deleted) first.`);
+    for (const r of missing) {
+      warnings.push(`${r.name} (${resourceType(r.type).label}) has no successful item in this recovery point and will not be failed over.`);
+    }
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = this.d.clock.now().getTime() + FAILOVER_TOKEN_TTL_MS;
+    this.tokens.set(token, { policyId, recoveryPointId: points.selected.id, expiresAt });
+    return {
+      token,
+      expiresAt: new Date(expiresAt).toISOString(),
+      policyId,
+      policyName: policy.name,
+      recoveryPoint: { id: points.selected.id, createdAt: points.selected.createdAt },
+      latestRecoveryPoint: { id: points.latest.id, createdAt: points.latest.createdAt },
+      resources,
+      testResourcesToReset: testResources.map(toTestResourceView),
+      webhookUrl: policy.webhookUrl,
+      warnings,
+    };
+  }
+
+  /**
+   * Starts the one failover of a policy. The token is spent whatever happens; every precondition is
+   * checked again inside one IMMEDIATE transaction, where the policy moves active -> failing_over by
+   * compare-and-set and the unique index on failover jobs is the last guard (R2).
+   */
+  start(token: string, actor: AuditActor = 'operator'): { jobId: string } {
+    const pending = this.tokens.get(token);
+    this.tokens.delete(token);
+    if (!pending) {
+      throw precondition('This failover confirmation is not valid: it was already used, or it comes from another window. Open the failover confirmation again.');
+    }
+    if (pending.expiresAt <= this.d.clock.now().getTime()) {
+      throw precondition('This failover confirmation has expired. Open the failover confirmation again and confirm within 5 minutes.');
+    }
+    const jobId = newId('job');
+    this.d.repos.db
+      .transaction(() => {
+        const policy = this.requirePolicy(pending.policyId);
+        let points: ResolvedPoints;
+        try {
+          points = resolvePoints(this.d.repos, policy, pending.recoveryPointId);
+        } catch (err) {
+          throw precondition(`The recovery point chosen for this failover can no longer be used: ${(err as Error).message}`);
+        }
+        const { planned } = planItems(this.d.repos, policy.id, points);
+        if (planned.length === 0) throw precondition(`No resource of policy "${policy.name}" has a successful item in that recovery point.`);
+        const now = this.d.clock.iso();
+        if (!this.d.repos.policies.beginFailover(policy.id, jobId, now)) {
+          throw precondition(`A failover of policy "${policy.name}" has already started; it cannot be started again.`);
+        }
+        try {
+          this.d.repos.jobs.insertJob({
+            id: jobId,
+            policyId: policy.id,
+            kind: 'failover',
+            status: 'running',
+            trigger: 'manual',
+            recoveryPointId: points.selected.id,
+            createdAt: now,
+            startedAt: now,
+            owner: this.d.engine.owner,
+            heartbeatAt: now,
+          });
+        } catch (err) {
+          if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+            throw precondition(`Policy "${policy.name}" already has a failover job; failover runs only once per policy.`);
+          }
+          throw err;
+        }
+        const resetIds = insertResetSteps(this.d.repos, jobId, this.d.repos.testResources.live(policy.id), 1);
+        let seq = resetIds.length;
+        const failoverIds = planned.map((p) => {
+          const id = newId('step');
+          this.d.repos.jobs.insertStep({
+            id,
+            jobId,
+            seq: ++seq,
+            protectedResourceId: p.resource.id,
+            action: 'failover',
+            dependsOn: resetIds,
+            idempotencyKey: `${jobId}/failover/${p.resource.id}`,
+            params: { recoveryPointId: p.point.id, itemId: p.itemId },
+          });
+          return id;
+        });
+        planned.forEach((p, i) =>
+          this.d.repos.jobs.insertStep({
+            id: newId('step'),
+            jobId,
+            seq: ++seq,
+            protectedResourceId: p.resource.id,
+            action: 'stopReplication',
+            dependsOn: [failoverIds[i]!],
+            idempotencyKey: `${jobId}/stopReplication/${p.resource.id}`,
+          }),
+        );
+        this.d.audit.record(
+          actor,
+          'failover.start',
+          policy.id,
+          `job ${jobId}: ${planned.length} resource(s) from recovery point ${points.selected.id}, ${resetIds.length} test resource(s) to reset`,
+        );
+      })
+      .immediate();
+    void this.d.engine.launch(jobId);
+    this.d.events.emit('dr:policies.changed', { policyId: pending.policyId });
+    return { jobId };
+  }
+
+  private requirePolicy(policyId: string): PolicyRecord {
+    const policy = this.d.repos.policies.get(policyId);
+    if (!policy) throw notFound('Policy', policyId);
+    const why = refusal(policy);
+    if (why) throw precondition(why);
+    const active = this.d.repos.jobs.activeForPolicy(policyId);
+    if (active) {
+      throw precondition(
+        `A ${active.kind.replace('_', ' ')} job is running for policy "${policy.name}"; wait for it to finish (or cancel it) before failing over.`,
+      );
+    }
+    return policy;
+  }
+
+  private dropExpired(): void {
+    const now = this.d.clock.now().getTime();
+    for (const [token, t] of this.tokens) if (t.expiresAt <= now) this.tokens.delete(token);
+  }
+
+  private define(): void {
+    this.d.engine.define<PreparedFailover>({
+      kind: 'failover',
+      cancel: 'never',
+      resumable: true,
+      prepare: (job, steps) => prepareFailoverJob(this.d.repos, this.d.providers, job, steps),
+      checkRetry: (job: JobRecord) => {
+        const policy = this.d.repos.policies.get(job.policyId);
+        if (!policy) throw notFound('Policy', job.policyId);
+        if (policy.state !== 'failing_over' || policy.failoverJobId !== job.id) {
+          throw precondition(`Policy "${policy.name}" is not failing over with this job; there is nothing to retry.`);
+        }
+      },
+      rateAccount: (step, p) => (step.action === 'stopReplication' ? p.source : p.target),
+      execute: async (step, ctx, p) => {
+        if (step.action === 'reset') return executeReset(this.d.repos, step, ctx, p);
+        const resource = step.protectedResourceId ? p.resources.get(step.protectedResourceId) : undefined;
+        if (!resource) throw new ProviderFailure('PreconditionFailed', 'The protected resource of this step no longer exists.');
+        const handler = p.adapter.handler(resource.type);
+        if (!handler) throw new ProviderFailure('ProviderError', `${p.adapter.label} cannot fail over ${resource.type}.`);
+        if (step.action === 'stopReplication') {
+          await handler.stopReplication({ id: resource.id, policyId: resource.policyId, type: resource.type, nativeId: resource.nativeId, name: resource.name }, ctx);
+          return { result: { stopped: resource.nativeId } };
+        }
+        const { item } = itemRefFor(step, p);
+        const mapping = await handler.failover(item, ctx);
+        return {
+          result: { targets: mapping.map((m) => m.targetId) },
+          commit: () => {
+            for (const m of mapping) {
+              this.d.repos.mappings.insert({
+                jobId: step.jobId,
+                stepId: step.id,
+                protectedResourceId: resource.id,
+                sourceId: m.sourceId,
+                kind: m.kind,
+                name: m.name,
+                targetId: m.targetId,
+                reused: m.reused === true,
+              });
+            }
+          },
+        };
+      },
+      complete: (job, o, at) => {
+        const policy = this.d.repos.policies.get(job.policyId);
+        const name = policy?.name ?? job.policyId;
+        let status = statusOf({ ...o, cancelled: false });
+        if (status === 'succeeded' && !this.d.repos.policies.finishFailover(job.policyId, job.id, at)) {
+          // The policy is not failing over with this job (edited by hand?): never claim success then.
+          status = 'failed';
+        }
+        this.d.audit.record('system', status === 'succeeded' ? 'failover.finish' : 'failover.stopped', job.policyId, `job ${job.id}: ${status}`);
+        if (status === 'succeeded') {
+          const where = policy ? ` in ${policy.target.name} (${policy.target.region})` : '';
+          return { status, error: null, message: `Failover of "${name}" completed: ${this.d.repos.mappings.byJob(job.id).length} resource(s) mapped${where}; the policy is now failed over.` };
+        }
+        const error = `${o.failed} step(s) failed${o.blocked ? ` and ${o.blocked} wait on them` : ''}; retry the failed items to complete the failover.`;
+        return { status, error, message: `Failover of "${name}" stopped part-way: ${error}` };
+      },
+      afterComplete: (job, c) => {
+        if (c.status === 'succeeded') this.d.webhooks?.enqueueForJob(job.id);
+      },
+    });
+  }
+}
