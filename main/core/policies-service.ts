@@ -78,7 +78,7 @@ export class PoliciesService {
       for (const r of input.resources) {
         this.d.repos.policies.insertResource({ id: newId('res'), policyId: id, type: r.type, nativeId: r.nativeId, name: r.name, addedAt: now });
       }
-      this.saveWebhookSettings(id, input);
+      this.saveWebhookSettings(id, input, actor);
       this.d.audit.record(actor, 'policy.create', id, `${input.name.trim()}: ${input.resources.length} resource(s), schedule ${input.schedule ?? 'on demand'}`);
     }).immediate();
     this.d.events.emit('dr:policies.changed', { policyId: id });
@@ -105,7 +105,7 @@ export class PoliciesService {
         expectedUpdatedAt,
       });
       if (!changed) throw conflict(`Policy "${current.name}" was changed elsewhere since you opened it; reload and edit again.`);
-      this.saveWebhookSettings(id, input);
+      this.saveWebhookSettings(id, input, actor);
 
       // Reconcile the resource list: dropped resources are retired (their recovery point items stay).
       const key = (type: string, nativeId: string) => `${type}\u0000${nativeId}`;
@@ -163,12 +163,14 @@ export class PoliciesService {
   }
 
   /** The secret is sealed under the policy's id; omitted keeps the stored one, null removes it. */
-  private saveWebhookSettings(id: string, input: PolicyInput): void {
+  private saveWebhookSettings(id: string, input: PolicyInput, actor: AuditActor): void {
     const secret = input.webhookSecret;
     this.d.repos.policies.setWebhookSettings(id, {
       onTestFailover: input.webhookOnTestFailover,
       sealedSecret: secret === undefined ? undefined : secret === null ? null : this.d.vault.sealWebhookSecret(id, secret),
     });
+    // That the signing key changed is worth an audit row; the key itself never is.
+    if (secret !== undefined) this.d.audit.record(actor, 'policy.webhookSecret', id, secret === null ? 'signing secret removed' : 'signing secret set');
   }
 
   private requireEditable(id: string, verb: 'edited' | 'deleted'): PolicyRecord {

@@ -73,6 +73,8 @@ describe('the policy webhook secret', () => {
     });
     expect(removed).toMatchObject({ webhookSigned: false, webhookOnTestFailover: false });
     expect(sealed(c, p.policy.id)).toBeNull();
+    const audit = c.db.prepare(`SELECT detail FROM audit_log WHERE action = 'policy.webhookSecret' AND subject_id = ? ORDER BY id`).pluck().all(p.policy.id);
+    expect(audit).toEqual(['signing secret set', 'signing secret set', 'signing secret removed']);
   });
 
   it('that is too short is refused with a clear error and nothing changes', async () => {
