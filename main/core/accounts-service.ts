@@ -1,7 +1,8 @@
 // Cloud accounts: create (credentials go straight into the vault), list, delete while unused, and
 // test the connection through the provider adapter.
 
-import type { AccountCreateInput, AccountView, CredentialKind, ProviderKind } from '../../shared/domain';
+import type { AccountCreateInput, AccountView, AwsProfileView, CredentialKind, ProviderKind } from '../../shared/domain';
+import { listAwsProfiles } from '../providers/aws/profiles';
 import type { Repos } from '../db/repos';
 import { toAccountView } from '../db/accounts-repo';
 import type { Vault } from '../credentials/vault';
@@ -16,7 +17,7 @@ import type { ProviderRegistry } from './provider-registry';
 /** Which credential kinds each provider understands. */
 const CREDENTIAL_KINDS: Record<ProviderKind, readonly CredentialKind[]> = {
   sim: ['none'],
-  aws: ['aws-access-key', 'aws-profile'],
+  aws: ['aws-access-key', 'aws-profile', 'aws-assume-role'],
   azure: ['azure-service-principal'],
   gcp: ['gcp-service-account-key'],
 };
@@ -94,6 +95,11 @@ export class AccountsService {
       this.d.repos.accounts.delete(id);
       this.d.audit.record(actor, 'account.delete', id, account.name);
     }).immediate();
+  }
+
+  /** The operator's AWS profiles (names and non-secret settings) for the Add account dialog. */
+  async awsProfiles(): Promise<AwsProfileView[]> {
+    return listAwsProfiles();
   }
 
   /** Asks the provider who we are. Provider refusals are a result, not an error: the operator sees why. */

@@ -36,7 +36,10 @@ describe('the composed core on the sim provider', () => {
 
     const info = await call(core, 'dr:app.info', {});
     expect(info).toMatchObject({ version: '1.2.3', platform: 'linux', workspaceReady: false });
-    expect(info.providers).toEqual([expect.objectContaining({ kind: 'sim', simulated: true, clouds: ['azure', 'aws', 'gcp'] })]);
+    expect(info.providers).toEqual([
+      expect.objectContaining({ kind: 'sim', simulated: true, clouds: ['azure', 'aws', 'gcp'] }),
+      expect.objectContaining({ kind: 'aws', simulated: false, clouds: ['aws'] }),
+    ]);
 
     const workspace = await call(core, 'dr:workspace.createRehearsal', {});
     expect(workspace).toMatchObject({ accounts: 3, environments: 6 });

@@ -11,4 +11,5 @@ export function setupAccounts(router: Router, s: Services): void {
     return { ok: true as const };
   });
   router.handle('dr:accounts.test', (req) => s.accounts.test(req.accountId));
+  router.handle('dr:accounts.awsProfiles', () => s.accounts.awsProfiles());
 }

@@ -39,6 +39,7 @@ beforeAll(async () => {
     'dr:accounts.create': { name: 'New', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } },
     'dr:accounts.delete': { accountId: account.id },
     'dr:accounts.test': { accountId: account.id },
+    'dr:accounts.awsProfiles': {},
     'dr:environments.list': { accountId: account.id },
     'dr:environments.create': { accountId: account.id, name: 'New env', region: 'eu-west-1', scope: '' },
     'dr:environments.delete': { environmentId: target.id },
