@@ -7,6 +7,7 @@ import { ProviderFailure } from '../provider-failure';
 import type { ConnectionCheck, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
 import { AwsContext, type AwsProviderOptions } from './clients';
 import { createEc2InstanceHandler } from './ec2-instance';
+import { createDynamoDbHandler } from './dynamodb';
 import { createRdsHandler } from './rds';
 import { createS3BucketHandler } from './s3-bucket';
 
@@ -23,7 +24,7 @@ export interface AwsProvider extends ProviderAdapter {
 export function createAwsProvider(opts: AwsProviderOptions = {}): AwsProvider {
   const aws = new AwsContext(opts);
   const handlers = new Map<ResourceTypeId, ResourceHandler>();
-  for (const h of [createEc2InstanceHandler(aws), createS3BucketHandler(aws), createRdsHandler(aws)]) handlers.set(h.type, h);
+  for (const h of [createEc2InstanceHandler(aws), createS3BucketHandler(aws), createRdsHandler(aws), createDynamoDbHandler(aws)]) handlers.set(h.type, h);
 
   return {
     kind: 'aws',
