@@ -210,6 +210,9 @@ describe('finished-job toasts', () => {
       useToasts.getState().push(finished);
       useToasts.getState().push({ ...finished, jobId: 'job_2', status: 'failed' });
       expect(useToasts.getState().toasts.map((t) => t.jobId)).toEqual(['job_2', 'job_1']);
+      // A later success of the same policy and kind replaces the earlier notice.
+      useToasts.getState().push({ ...finished, jobId: 'job_3' });
+      expect(useToasts.getState().toasts.map((t) => t.jobId)).toEqual(['job_3', 'job_2']);
       vi.advanceTimersByTime(TOAST_MS + 1);
       expect(useToasts.getState().toasts.map((t) => t.jobId)).toEqual(['job_2']);
     } finally {

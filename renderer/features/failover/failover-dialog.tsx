@@ -58,10 +58,18 @@ export function FailoverDialog() {
       }
       footer={
         <>
-          {plan && !acknowledged && (
-            <span className="modal-footer-note" id={`${ackId}-why`}>
-              Tick “I understand…” to enable OK.
-            </span>
+          {/* The deliberate act sits next to OK, so it is never scrolled out of sight. */}
+          {plan && (
+            <label className="checkbox-label ack" htmlFor={ackId}>
+              <input
+                id={ackId}
+                type="checkbox"
+                checked={acknowledged}
+                disabled={starting}
+                onChange={(e) => setAcknowledged(e.target.checked)}
+              />
+              I understand that failover of {plan.policyName} is one-time and cannot be undone
+            </label>
           )}
           <button type="button" className="btn" onClick={close} disabled={starting}>
             Cancel
@@ -93,11 +101,10 @@ export function FailoverDialog() {
           onSeeMoreDetails={seeMoreDetails}
         />
       )}
-      {plan && (
-        <label className="checkbox-label ack" htmlFor={ackId}>
-          <input id={ackId} type="checkbox" checked={acknowledged} disabled={starting} onChange={(e) => setAcknowledged(e.target.checked)} />
-          I understand that failover of {plan.policyName} is one-time and cannot be undone
-        </label>
+      {plan && !acknowledged && (
+        <p className="visually-hidden" id={`${ackId}-why`}>
+          OK is enabled once you tick “I understand”.
+        </p>
       )}
       {starting && (
         <p className="note" role="status">

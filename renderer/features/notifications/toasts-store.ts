@@ -38,14 +38,17 @@ const OUTCOME: Record<JobStatus, [Toast['tone'], string]> = {
 
 export function toastFor(p: JobFinished): Toast {
   const [tone, outcome] = OUTCOME[p.status];
+  const sticky = tone === 'bad' || tone === 'warn';
   return {
-    id: `${p.jobId}:${p.status}`,
+    // Routine successes of one policy and kind replace each other (an hourly schedule must not
+    // pile up notices); every failure keeps its own.
+    id: sticky ? `${p.jobId}:${p.status}` : `${p.policyId}:${p.kind}:done`,
     jobId: p.jobId,
     policyId: p.policyId,
     tone,
     title: `${KIND[p.kind]} ${outcome} — ${p.policyName}`,
     body: p.message,
-    sticky: tone === 'bad' || tone === 'warn',
+    sticky,
   };
 }
 

@@ -87,6 +87,8 @@ export function JobsTab({ policyId }: { policyId: string }) {
                       <th scope="row" className="cell-name">
                         <button type="button" className="linklike" aria-pressed={current} onClick={() => select(j.id)}>
                           {JOB_KIND_LABEL[j.kind]}
+                          {/* "Failover job", so it is never mistaken for the Failover action. */}
+                          <span className="visually-hidden"> job</span>
                         </button>
                       </th>
                       <td>{TRIGGER_LABEL[j.trigger]}</td>
@@ -236,7 +238,7 @@ function JobPanel() {
                       {waiting && <p className="cell-waiting">{waiting}</p>}
                     </th>
                     <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
-                    <td>{s.action}</td>
+                    <td>{sentenceCase(s.action)}</td>
                     <td>{waiting && s.status === 'pending' ? <Badge tone="warn">Waiting</Badge> : <StepStatusBadge status={s.status} />}</td>
                     <td className="num tabular">{s.attempts}</td>
                     <td className="tabular nowrap">{s.startedAt ? timeOfDay(s.startedAt) : '—'}</td>
@@ -253,6 +255,10 @@ function JobPanel() {
       {(job.kind === 'failover' || job.kind === 'test_failover') && <WebhooksSection />}
     </section>
   );
+}
+
+function sentenceCase(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function timeOfDay(iso: string): string {
@@ -291,7 +297,7 @@ function MappingsSection() {
                     {m.reused && (
                       <>
                         {' '}
-                        <Badge tone="info" title="An IAM item with the same name already existed in the target and was reused">
+                        <Badge tone="info" title="Already existed in the target (a replica, or a same-named IAM item) and was reused rather than created">
                           Reused
                         </Badge>
                       </>

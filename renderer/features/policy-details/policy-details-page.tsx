@@ -174,12 +174,6 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
             {policy.webhookUrl && policy.webhookSigned && <span className="muted small"> · signed</span>}
           </dd>
         </div>
-        {policy.failedOverAt && (
-          <div>
-            <dt>Failed over</dt>
-            <dd className="tabular">{formatAbsolute(policy.failedOverAt, { seconds: true })}</dd>
-          </div>
-        )}
       </dl>
       {running && progress && (
         <div className={runningKind === 'failover' ? 'running-banner running-banner-failover' : 'running-banner'}>

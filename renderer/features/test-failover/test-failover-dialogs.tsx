@@ -210,7 +210,7 @@ function TestResourceTable({ resources, caption }: { resources: TestResourceView
                 {r.name}
               </th>
               <td>{r.kind}</td>
-              <td>{r.region}</td>
+              <td className="nowrap">{r.region}</td>
               <td className="tabular nowrap">
                 {formatAbsolute(r.createdAt, { seconds: true })} <span className="muted">· {formatRelative(r.createdAt, now)}</span>
               </td>
