@@ -350,7 +350,7 @@ export function createEc2InstanceHandler(aws: AwsContext): ResourceHandler {
       const inst = await loadInstance(aws, src, resource.nativeId, 'remove it from the policy or restore it.');
       const captured = await captureInstance(aws, src, inst);
       const ec2 = aws.ec2(src);
-      const imageName = `dr-${(captured.name || resource.nativeId).replace(/[^\w().\/-]+/g, '-').slice(0, 60)}-${stepToken(ctx, 'image').slice(0, 16)}`;
+      const imageName = `dr-${(captured.name || resource.nativeId).replace(/[^\w()./-]+/g, '-').slice(0, 60)}-${stepToken(ctx, 'image').slice(0, 16)}`;
       const pointTags = [...drTags(ctx, { purpose: 'image', sourceId: resource.nativeId })];
 
       // The copy in the target first: when an earlier attempt got that far, the source image is not needed.

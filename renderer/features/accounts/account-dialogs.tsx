@@ -1,11 +1,11 @@
 // Add-account and add-environment dialogs. Secrets are typed into password inputs, sent once in
 // the create request, and cleared from the form as soon as the dialog closes.
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { CLOUD_LABELS, type Cloud } from '../../../shared/catalog';
-import type { AccountView, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
+import type { AccountView, AwsProfileView, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
 import type { DrErrorData } from '../../../shared/errors';
-import { toErrorData } from '../../api';
+import { call, toErrorData } from '../../api';
 import { ErrorAlert, fieldError } from '../../components/error-alert';
 import { Field } from '../../components/field';
 import { Modal } from '../../components/modal';
@@ -15,14 +15,15 @@ import { useAccounts } from './accounts-store';
 export const CREDENTIAL_LABEL: Record<string, string> = {
   none: 'None (simulated)',
   'aws-access-key': 'AWS access key',
-  'aws-profile': 'AWS named profile',
+  'aws-profile': 'AWS named profile (incl. SSO)',
+  'aws-assume-role': 'Assume an IAM role',
   'azure-service-principal': 'Azure service principal',
   'gcp-service-account-key': 'Google service account key',
 };
 
 const KINDS_FOR: Record<ProviderKind, CredentialKind[]> = {
   sim: ['none'],
-  aws: ['aws-access-key', 'aws-profile'],
+  aws: ['aws-profile', 'aws-access-key', 'aws-assume-role'],
   azure: ['azure-service-principal'],
   gcp: ['gcp-service-account-key'],
 };
@@ -43,8 +44,8 @@ function credentialsOf(kind: CredentialKind, v: Secrets): CredentialInput {
     case 'aws-profile':
       return { kind, profile: (v.profile ?? '').trim() };
     case 'aws-assume-role': {
-      // The role is assumed with a profile's credentials when one is named, otherwise with access keys.
-      const profile = (v.profile ?? '').trim();
+      // The role is assumed with a profile's credentials or with access keys, as the operator chose.
+      const profile = v.source === 'keys' ? '' : (v.profile ?? '').trim();
       return {
         kind,
         roleArn: (v.roleArn ?? '').trim(),
@@ -200,10 +201,39 @@ function AddAccountForm(props: AddAccountProps) {
             </Field>
           </>
         )}
-        {kind === 'aws-profile' && (
-          <Field label="Profile name" hint="A profile from ~/.aws/config on this computer." error={fieldError(err, 'profile')}>
-            <input type="text" spellCheck={false} {...secret('profile')} />
-          </Field>
+        {kind === 'aws-profile' && <AwsProfilePicker error={fieldError(err, 'profile')} {...secret('profile')} />}
+        {kind === 'aws-assume-role' && (
+          <>
+            <Field label="Role ARN" hint="For example arn:aws:iam::111122223333:role/failover-console." error={fieldError(err, 'roleArn')}>
+              <input type="text" className="mono" spellCheck={false} {...secret('roleArn')} />
+            </Field>
+            <div className="form-row">
+              <Field label="External id" optional hint="When the role's trust policy requires one." error={fieldError(err, 'externalId')}>
+                <input type="text" className="mono" spellCheck={false} {...secret('externalId')} />
+              </Field>
+              <Field label="Session name" optional error={fieldError(err, 'sessionName')}>
+                <input type="text" className="mono" spellCheck={false} {...secret('sessionName')} />
+              </Field>
+            </div>
+            <Field label="Assume the role with">
+              <select value={secrets.source ?? 'profile'} onChange={(e) => setSecrets((s) => ({ ...s, source: e.target.value }))}>
+                <option value="profile">A named profile</option>
+                <option value="keys">Access keys</option>
+              </select>
+            </Field>
+            {(secrets.source ?? 'profile') === 'profile' ? (
+              <AwsProfilePicker error={fieldError(err, 'profile')} {...secret('profile')} />
+            ) : (
+              <div className="form-row">
+                <Field label="Access key id" error={fieldError(err, 'accessKeyId')}>
+                  <input type="text" className="mono" spellCheck={false} {...secret('accessKeyId')} />
+                </Field>
+                <Field label="Secret access key" error={fieldError(err, 'secretAccessKey')}>
+                  <input type="password" autoComplete="new-password" {...secret('secretAccessKey')} />
+                </Field>
+              </div>
+            )}
+          </>
         )}
         {kind === 'azure-service-principal' && (
           <>
@@ -227,6 +257,59 @@ function AddAccountForm(props: AddAccountProps) {
         <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
       </form>
     </Modal>
+  );
+}
+
+function profileLabel(p: AwsProfileView): string {
+  const parts = [p.sso ? `SSO${p.ssoStartUrl ? ` ${p.ssoStartUrl}` : ''}` : null, p.roleArn ? `role ${p.roleArn}` : null, p.region].filter(Boolean);
+  return parts.length ? `${p.name} (${parts.join(', ')})` : p.name;
+}
+
+/** Profiles of ~/.aws/config and ~/.aws/credentials to pick from; a name can still be typed when none are listed. */
+function AwsProfilePicker(props: { value: string; onChange: (e: { target: { value: string } }) => void; error?: string | undefined }) {
+  const [profiles, setProfiles] = useState<AwsProfileView[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    call('dr:accounts.awsProfiles', {}).then(
+      (list) => live && setProfiles(list),
+      (e: unknown) => {
+        if (!live) return;
+        setProfiles([]);
+        setLoadError(toErrorData(e).message);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  const chosen = profiles?.find((p) => p.name === props.value);
+  if (profiles && profiles.length > 0) {
+    return (
+      <Field
+        label="Profile"
+        hint={chosen?.sso ? `Signs in through IAM Identity Center: run \`aws sso login --profile ${chosen.name}\` when the session expires.` : 'From ~/.aws/config and ~/.aws/credentials on this computer.'}
+        error={props.error}
+      >
+        <select value={props.value} onChange={props.onChange}>
+          <option value="">Choose…</option>
+          {profiles.map((p) => (
+            <option key={p.name} value={p.name}>
+              {profileLabel(p)}
+            </option>
+          ))}
+        </select>
+      </Field>
+    );
+  }
+  return (
+    <Field
+      label="Profile name"
+      hint={profiles === null ? 'Reading ~/.aws/config…' : (loadError ?? 'No profiles were found in ~/.aws/config on this computer; type the name of one.')}
+      error={props.error}
+    >
+      <input type="text" spellCheck={false} value={props.value} onChange={props.onChange} />
+    </Field>
   );
 }
 
