@@ -50,13 +50,13 @@ function shownTime(iso: string): string {
 interface Bed {
   c: ConsoleHandle;
   latency: SimLatency;
-  faults: SimFaults & { failTypes: string[] };
+  faults: SimFaults & { failTypes: string[]; failNames: string[] };
 }
 
 /** A console on the sim provider whose latency and faults the test can change while it runs. */
-async function openBed(): Promise<Bed> {
+async function openBed(operations: string[] = ['replicate']): Promise<Bed> {
   const latency: SimLatency = { baseMs: 0, jitterMs: 0 };
-  const faults = { failTypes: [] as string[], operations: ['replicate'] } as unknown as Bed['faults'];
+  const faults = { failTypes: [] as string[], failNames: [] as string[], operations } as unknown as Bed['faults'];
   const c = await openConsole({ providers: (deps) => [createSimProvider({ ...deps, latency, faults })] });
   return { c, latency, faults };
 }
@@ -367,6 +367,58 @@ test.describe(mustRun ? 'Failover flows in Chromium' : `Failover flows in Chromi
       // Main refuses a failed point too, whatever a page sends.
       const refused = await c.invoke('dr:failover.prepare', { policyId: policy.id, recoveryPointId: bad!.id });
       expect(refused.ok).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+  test('a failover step that fails shows why and what waits for it; Retry failed items completes the same failover', async () => {
+    const { c, faults } = await openBed(['replicate', 'failover']);
+    try {
+      const { page } = c;
+      await c.call('dr:workspace.createRehearsal', {});
+      const policy = await createPolicy(c, 'Billing north', { cloud: 'azure' });
+      await page.reload();
+      await openPolicy(page, 'Billing north');
+      await replicate(c, page, policy.id, 1);
+      const vm = policy.resources.find((r) => r.type === 'azure.vm');
+      expect(vm).toBeDefined();
+      // The target refuses this VM's failover until the operator has "fixed" it.
+      faults.failNames.push(vm!.name);
+
+      await header(page).getByRole('button', { name: 'Failover', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Fail over Billing north' });
+      await dialog.getByRole('checkbox', { name: /I understand/ }).check();
+      await dialog.getByRole('button', { name: 'OK', exact: true }).click();
+      await expect(dialog).toBeHidden();
+      await expect
+        .poll(async () => (await c.call('dr:jobs.list', { policyId: policy.id, kind: 'failover', offset: 0, limit: 5 })).items[0]?.status, {
+          timeout: 60_000,
+        })
+        .toMatch(/^(failed|partially_failed)$/);
+
+      // Not failed over yet, and nothing offers a second failover.
+      await expect(header(page).getByText('Failing over')).toBeVisible();
+      await expect(header(page).getByRole('button', { name: 'Failover', exact: true })).toHaveCount(0);
+      const steps = page.getByRole('region', { name: 'Steps of the selected job' });
+      await expect(steps.getByRole('row', { name: new RegExp(vm!.name) }).getByText('Failed').first()).toBeVisible();
+      await expect(steps.getByText(/injected/).first()).toBeVisible();
+      const job = (await c.call('dr:jobs.list', { policyId: policy.id, kind: 'failover', offset: 0, limit: 5 })).items[0]!;
+      const details = await c.call('dr:jobs.get', { jobId: job.id });
+      if (details.steps.some((s) => s.status === 'pending' || s.status === 'skipped')) {
+        await expect(steps.getByText(/^Waiting for/).first()).toBeVisible();
+      }
+      const retry = page.getByRole('button', { name: 'Retry failed items' });
+      await expect(retry).toBeVisible();
+      await expect(page.getByText(/it is not a second failover/)).toBeVisible();
+      await shotBoth(page, '12-failover-failed-step', 'failover with a failed step', page.getByRole('heading', { name: 'Failover job' }));
+
+      faults.failNames.length = 0;
+      await retry.click();
+      await waitForJobs(c, policy.id, 'failover', 1);
+      await expect(header(page).getByText('Failed over')).toBeVisible();
+      await expect(page.getByRole('button', { name: 'Retry failed items' })).toHaveCount(0);
+      const all = await c.call('dr:jobs.list', { policyId: policy.id, kind: 'failover', offset: 0, limit: 5 });
+      expect(all.items.map((j) => j.id)).toEqual([job.id]);
     } finally {
       await c.close();
     }

@@ -187,6 +187,24 @@ describe('job follow-up in the jobs store', () => {
     expect(useJobs.getState().selectedJobId).toBe('job_fo');
   });
 
+  it('follows a retried job whose progress numbering starts again', async () => {
+    bridge = installFakeBridge({
+      'dr:jobs.list': () => ok({ total: 1, offset: 0, items: [details] }),
+      'dr:jobs.get': () => ok(details),
+      'dr:jobs.mappings': () => ok([]),
+      'dr:webhooks.list': () => ok([]),
+      'dr:jobs.retryFailed': () => ok({ jobId: 'job_fo', retried: 1 }),
+    });
+    const event = (seq: number, status: 'running' | 'partially_failed') =>
+      ({ jobId: 'job_fo', policyId: 'pol_1', seq, kind: 'failover', status, stepsTotal: 2, stepsDone: 1, stepsFailed: status === 'running' ? 0 : 1 }) as const;
+    useJobs.getState().open('pol_1');
+    expect(useJobs.getState().applyProgress(event(7, 'partially_failed'))).toBe(true);
+    expect(useJobs.getState().applyProgress(event(1, 'running'))).toBe(false);
+    await useJobs.getState().retryFailed('job_fo');
+    expect(useJobs.getState().applyProgress(event(1, 'running'))).toBe(true);
+    expect(useJobs.getState().progress['job_fo']?.status).toBe('running');
+  });
+
   it('remembers when the last live event for a job arrived', () => {
     bridge = installFakeBridge({ 'dr:jobs.list': () => ok({ total: 0, offset: 0, items: [] }) });
     const before = Date.now();

@@ -179,7 +179,10 @@ export const useJobs = create<JobsState>()((set, get) => ({
 
   async retryFailed(jobId) {
     if (get().retrying) return;
-    set({ retrying: true, retryError: null, retried: null });
+    // The retried run numbers its progress events afresh; forget the old run's numbers first, or
+    // every new event would look stale and the bar would freeze at the old run's end.
+    const { [jobId]: _oldRun, ...progress } = get().progress;
+    set({ retrying: true, retryError: null, retried: null, progress });
     try {
       const res = await call('dr:jobs.retryFailed', { jobId });
       // Main may continue the same job (failover, R9) or start a new one; follow whichever it is.
