@@ -164,6 +164,8 @@ interface Run {
   /** What handlers see: aborted by suspend, and by cancel for 'abort' kinds. */
   hard: AbortController;
   suspended: boolean;
+  /** A journal write failed (file closed, disk gone): the run stops where it is, like a crash. */
+  fatal: unknown;
   done: Promise<void>;
 }
 
@@ -209,7 +211,7 @@ export class JobEngine {
     if (!def) throw new Error(`No job definition for kind ${job.kind}`);
     const soft = new AbortController();
     const hard = new AbortController();
-    const run: Run = { job, def, soft, hard, suspended: false, done: Promise.resolve() };
+    const run: Run = { job, def, soft, hard, suspended: false, fatal: undefined, done: Promise.resolve() };
     soft.signal.addEventListener(
       'abort',
       () => {
@@ -377,7 +379,17 @@ export class JobEngine {
           node.state = 'open';
           return;
         }
-        const outcome = await providerQueue.add(() => this.runStep(run, node.step, prepared, backoff));
+        let outcome: Awaited<ReturnType<JobEngine['runStep']>> | undefined;
+        try {
+          outcome = await providerQueue.add(() => this.runStep(run, node.step, prepared, backoff));
+        } catch (err) {
+          run.fatal ??= err;
+          run.suspended = true;
+          run.hard.abort(new SuspendReason());
+          jobQueue.clear();
+          node.state = 'open';
+          return;
+        }
         node.state = outcome === 'succeeded' ? 'succeeded' : outcome === 'failed' ? 'failed' : outcome === 'cancelled' ? 'cancelled' : 'open';
         if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'cancelled') counts.done += 1;
         if (outcome === 'failed') counts.failed += 1;
@@ -399,6 +411,7 @@ export class JobEngine {
     } finally {
       run.soft.signal.removeEventListener('abort', onAbort);
     }
+    if (run.fatal !== undefined) throw run.fatal;
     if (run.suspended) return;
     this.completeRun(run, nodes);
   }

@@ -1,0 +1,105 @@
+// The job engine's own rules: rate-limit gates modelled on the published throttles, who may resume a
+// job (owner lease), Retry-After honoured, and a throttled job completing within its attempt budget.
+
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { PUBLISHED_RATE_LIMITS, RateLimiters, makeGate, rateFamily } from '../../../../main/core/jobs/rate-limits';
+import { newOwner, ownerGone, registerLive } from '../../../../main/core/jobs/owner';
+import { useTempDirs } from '../../../helpers/temp-dir';
+import { call, open, protect, waitJob } from '../failover/failover-bed';
+
+const tempDir = useTempDirs('fc-engine-');
+
+describe('rate limits', () => {
+  it('model EC2 RunInstances (1,000, 2/s), ARM writes (200, 10/s) and per-minute GCE windows; sim is unlimited', () => {
+    expect(PUBLISHED_RATE_LIMITS.aws?.['ec2.run-instances']).toEqual({ kind: 'token-bucket', bucketSize: 1000, refillPerSecond: 2 });
+    expect(PUBLISHED_RATE_LIMITS.azure?.['arm.write']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
+    expect(PUBLISHED_RATE_LIMITS.gcp?.['compute.write']).toMatchObject({ kind: 'window', windowMs: 60_000 });
+    expect(new RateLimiters({}).spec('sim', 'arm.write')).toEqual({ kind: 'unlimited' });
+    expect(new RateLimiters({ sim: { default: { kind: 'token-bucket', bucketSize: 5, refillPerSecond: 1 } } }).spec('sim', 'x')).toMatchObject({ bucketSize: 5 });
+    expect(rateFamily('aws.ec2-instance', 'failover')).toBe('ec2.run-instances');
+    expect(rateFamily('aws.ec2-instance', 'stopReplication')).toBe('ec2.mutating');
+    expect(rateFamily('azure.vm', 'failover')).toBe('arm.write');
+    expect(rateFamily('gcp.gke', 'testFailover')).toBe('compute.write');
+  });
+
+  it('lets a full bucket burst, then waits for the refill; an abort ends the wait', async () => {
+    const gate = makeGate({ kind: 'token-bucket', bucketSize: 3, refillPerSecond: 50 });
+    const signal = new AbortController().signal;
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) await gate.take(signal);
+    expect(performance.now() - t0).toBeLessThan(15);
+    await gate.take(signal);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(12);
+    const slow = makeGate({ kind: 'token-bucket', bucketSize: 1, refillPerSecond: 0.01 });
+    await slow.take(signal);
+    const c = new AbortController();
+    const waiting = slow.take(c.signal);
+    c.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+  });
+
+  it('caps calls per window', async () => {
+    const gate = makeGate({ kind: 'window', limit: 2, windowMs: 60 });
+    const signal = new AbortController().signal;
+    const t0 = performance.now();
+    await Promise.all([gate.take(signal), gate.take(signal), gate.take(signal)]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(50);
+  });
+});
+
+describe('job ownership', () => {
+  it('treats a job as orphaned only when its owner is gone', () => {
+    expect(ownerGone(null, Number.POSITIVE_INFINITY, 60_000)).toBe(true);
+    const me = newOwner();
+    let alive = true;
+    const unregister = registerLive(me.instance, () => alive);
+    expect(ownerGone(me.id, 0, 60_000)).toBe(false);
+    alive = false;
+    expect(ownerGone(me.id, 0, 60_000)).toBe(true);
+    unregister();
+    // A process that no longer exists on this host (pid 2^22 + 1 is beyond Linux's pid_max).
+    expect(ownerGone(`${hostname()}|4194305|x`, 0, 60_000)).toBe(true);
+    expect(ownerGone('other-host|1|x', 1_000, 60_000)).toBe(false);
+    expect(ownerGone('other-host|1|x', 61_000, 60_000)).toBe(true);
+  });
+});
+
+describe('retries', () => {
+  it('completes a test failover under 30% throttling (seeded) with no step over its attempt budget', async () => {
+    const core = open(tempDir(), {
+      faults: { throttleRate: 0.3, retryAfterMs: 2, sdkAttempts: 1, operations: ['testFailover'] },
+      seed: 'engine-throttle',
+      engine: { backoff: { maxAttempts: 12, baseMs: 1, capMs: 4 } },
+    });
+    try {
+      const p = await protect(core, 'aws', ['aws.s3-bucket', 'aws.rds', 'aws.dynamodb', 'aws.ec2-instance', 'aws.eks']);
+      const job = await waitJob(core, (await call(core, 'dr:testFailover.run', { policyId: p.policyId })).jobId);
+      expect(job.status).toBe('succeeded');
+      expect(Math.max(...job.steps.map((s) => s.attempts))).toBeLessThanOrEqual(12);
+      expect(job.steps.some((s) => s.attempts > 1)).toBe(true);
+    } finally {
+      await core.close();
+    }
+  });
+
+  it('honours Retry-After before the next attempt', async () => {
+    const core = open(tempDir(), {
+      faults: { throttleRate: 0.5, retryAfterMs: 40, sdkAttempts: 1, operations: ['testFailover'] },
+      seed: 'retry-after',
+      engine: { backoff: { maxAttempts: 10, baseMs: 1, capMs: 2 } },
+    });
+    try {
+      const p = await protect(core, 'aws', ['aws.s3-bucket']);
+      const job = await waitJob(core, (await call(core, 'dr:testFailover.run', { policyId: p.policyId })).jobId);
+      const step = job.steps[0]!;
+      expect(job.status).toBe('succeeded');
+      if (step.attempts > 1) {
+        const ms = Date.parse(step.finishedAt!) - Date.parse(step.startedAt!);
+        expect(ms).toBeGreaterThanOrEqual(40 * (step.attempts - 1) - 5);
+      }
+    } finally {
+      await core.close();
+    }
+  });
+});
