@@ -423,4 +423,58 @@ test.describe(mustRun ? 'Failover flows in Chromium' : `Failover flows in Chromi
       await c.close();
     }
   });
+  test('the policy form takes a write-only webhook secret and the test-failover opt-in; Failover from the list can be cancelled', async () => {
+    const { c } = await openBed();
+    try {
+      const { page } = c;
+      await c.call('dr:workspace.createRehearsal', {});
+      const policy = await createPolicy(c, 'Search west', { cloud: 'aws', take: 3 });
+      await page.reload();
+      await openPolicy(page, 'Search west');
+
+      const goToSchedule = async () => {
+        await header(page).getByRole('button', { name: 'Edit', exact: true }).click();
+        const form = page.getByRole('dialog', { name: 'Edit policy' });
+        await expect(form).toBeVisible();
+        for (let i = 0; i < 3; i++) await form.getByRole('button', { name: 'Next' }).click();
+        await expect(form.getByLabel('Webhook URL')).toBeVisible();
+        return form;
+      };
+      let form = await goToSchedule();
+      await form.getByLabel('Webhook URL').fill('https://hooks.example.com/search');
+      await form.getByLabel('Webhook signing secret').fill('short');
+      await form.getByRole('button', { name: 'Next' }).click();
+      await expect(form.getByText('Use at least 16 characters for the signing secret.')).toBeVisible();
+      await form.getByLabel('Webhook signing secret').fill('s3cret-s3cret-s3cret');
+      await form.getByRole('checkbox', { name: 'Also send for test failovers' }).check();
+      await form.getByRole('button', { name: 'Next' }).click();
+      await expect(form.getByText('Signed with the new secret; also sent for test failovers')).toBeVisible();
+      await form.getByRole('button', { name: 'Save changes' }).click();
+      await expect(form).toBeHidden();
+      const saved = await c.call('dr:policies.get', { policyId: policy.id });
+      expect(saved).toMatchObject({ webhookUrl: 'https://hooks.example.com/search', webhookSigned: true, webhookOnTestFailover: true });
+      expect(JSON.stringify(saved)).not.toContain('s3cret');
+
+      // Reopened: the secret is not shown, only that one is stored.
+      form = await goToSchedule();
+      await expect(form.getByLabel('Webhook signing secret')).toHaveValue('');
+      await expect(form.getByText(/A secret is stored — leave empty to keep it/)).toBeVisible();
+      await expect(form.getByRole('checkbox', { name: 'Also send for test failovers' })).toBeChecked();
+      await shotBoth(page, '13-policy-form-secret', 'policy form with a stored webhook secret');
+      await form.getByRole('button', { name: 'Cancel' }).click();
+
+      // Failover from the policies list opens the same confirmation; Cancel changes nothing.
+      await replicate(c, page, policy.id, 1);
+      await page.getByRole('link', { name: 'Policies', exact: true }).first().click();
+      await page.getByRole('row', { name: /Search west/ }).getByRole('button', { name: 'Failover', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Fail over Search west' });
+      await expect(dialog.getByTestId('failover-point-time')).toBeVisible();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await expect(dialog).toBeHidden();
+      expect((await c.call('dr:policies.get', { policyId: policy.id })).state).toBe('active');
+      expect((await c.call('dr:jobs.list', { policyId: policy.id, kind: 'failover', offset: 0, limit: 5 })).total).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
 });
