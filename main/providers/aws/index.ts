@@ -4,9 +4,12 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ResourceTypeId } from '../../../shared/catalog';
 import { ProviderFailure } from '../provider-failure';
-import type { ConnectionCheck, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
+import type { DiscoveredResource } from '../../../shared/domain';
+import type { ConnectionCheck, EnvRef, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
+import { discoverAll } from './discovery';
 import { AwsContext, type AwsProviderOptions } from './clients';
 import { createEc2InstanceHandler } from './ec2-instance';
+import { createEksHandler } from './eks';
 import { createDynamoDbHandler } from './dynamodb';
 import { createRdsHandler } from './rds';
 import { createS3BucketHandler } from './s3-bucket';
@@ -18,13 +21,15 @@ export interface AwsProvider extends ProviderAdapter {
   readonly simulated: false;
   /** The clients and helpers the handlers share (tests read state back through the same clients). */
   readonly aws: AwsContext;
+  /** Every supported type's resources in one environment (the policy's resource picker). */
+  discover(env: EnvRef, signal: AbortSignal): Promise<DiscoveredResource[]>;
   close(): void;
 }
 
 export function createAwsProvider(opts: AwsProviderOptions = {}): AwsProvider {
   const aws = new AwsContext(opts);
   const handlers = new Map<ResourceTypeId, ResourceHandler>();
-  for (const h of [createEc2InstanceHandler(aws), createS3BucketHandler(aws), createRdsHandler(aws), createDynamoDbHandler(aws)]) handlers.set(h.type, h);
+  for (const h of [createEc2InstanceHandler(aws), createS3BucketHandler(aws), createRdsHandler(aws), createDynamoDbHandler(aws), createEksHandler(aws)]) handlers.set(h.type, h);
 
   return {
     kind: 'aws',
@@ -33,6 +38,7 @@ export function createAwsProvider(opts: AwsProviderOptions = {}): AwsProvider {
     clouds: ['aws'],
     aws,
     handler: (type) => handlers.get(type),
+    discover: (env, signal) => discoverAll(handlers, { env, signal }),
     async testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck> {
       if (account.cloud !== 'aws') {
         throw new ProviderFailure('PreconditionFailed', `Account "${account.name}" is a ${account.cloud} account, not AWS.`);
