@@ -56,6 +56,13 @@ beforeAll(async () => {
     'dr:jobs.get': { jobId: job.id },
     'dr:jobs.cancel': { jobId: job.id },
     'dr:webhooks.list': { jobId: job.id },
+    'dr:testFailover.run': { policyId: policy.id, recoveryPointId: job.recoveryPointId! },
+    'dr:testFailover.reset': { policyId: policy.id },
+    'dr:testResources.list': { policyId: policy.id, includeDeleted: true },
+    'dr:failover.prepare': { policyId: policy.id, recoveryPointId: job.recoveryPointId! },
+    'dr:failover.start': { token: 'x'.repeat(43) },
+    'dr:jobs.retryFailed': { jobId: job.id },
+    'dr:jobs.mappings': { jobId: job.id },
     'dr:audit.list': { subjectId: policy.id, offset: 0, limit: 5 },
   };
 });
