@@ -2,7 +2,9 @@
 // keys, test its connection (the account id is shown), then fail over a policy protecting an EC2
 // instance and read the launched instance back from moto with the SDK.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { expect, test } from '@playwright/test';
 import { createAwsProvider } from '../../main/providers/aws';
@@ -135,6 +137,69 @@ test.describe(mustRun ? 'AWS account in Chromium against moto' : `AWS account in
       await expect(page.getByRole('region', { name: 'Resource mapping: source to target' }).getByText(launched[0]?.InstanceId ?? '-')).toBeVisible();
     } finally {
       await c.close();
+    }
+  });
+  test('pick an SSO profile from ~/.aws/config, or assume a role with an external id from access keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fc-e2e-aws-'));
+    const saved = { config: process.env.AWS_CONFIG_FILE, creds: process.env.AWS_SHARED_CREDENTIALS_FILE };
+    writeFileSync(
+      join(dir, 'config'),
+      '[profile corp-admin]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n[profile ci]\nregion = us-east-1\n',
+    );
+    writeFileSync(join(dir, 'credentials'), '[ci]\naws_access_key_id = AKIAEXAMPLE0000000001\naws_secret_access_key = never-shown-secret\n');
+    process.env.AWS_CONFIG_FILE = join(dir, 'config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
+    const c = await openConsole({ providers: (deps) => [createSimProvider(deps), createAwsProvider({ endpoint: moto.url, pollIntervalMs: 20 })] });
+    try {
+      const { page } = c;
+      await page.getByRole('button', { name: 'Create rehearsal workspace' }).click();
+      await page.getByRole('link', { name: 'Accounts', exact: true }).first().click();
+
+      // A named profile: the picker lists the profiles, the SSO one labelled with its start URL.
+      await page.getByRole('button', { name: 'Add account' }).first().click();
+      let dialog = page.getByRole('dialog', { name: 'Add cloud account' });
+      await dialog.getByLabel('Account name').fill('Corp SSO');
+      await dialog.getByLabel('Provider').selectOption('aws');
+      await dialog.getByLabel('Sign in with').selectOption('aws-profile');
+      const picker = dialog.getByLabel('Profile');
+      await expect(picker.locator('option')).toHaveText(['Choose…', 'ci (us-east-1)', 'corp-admin (SSO https://corp.awsapps.com/start, eu-west-1)']);
+      await picker.selectOption('corp-admin');
+      await expect(dialog.getByText('aws sso login --profile corp-admin')).toBeVisible();
+      expect(await page.content()).not.toContain('never-shown-secret');
+      await dialog.getByRole('button', { name: 'Add account' }).click();
+      await expect(dialog).toBeHidden();
+      await page.getByRole('dialog', { name: 'Add environment' }).getByRole('button', { name: 'Cancel' }).click();
+      // No SSO session on this machine: Test connection says what to run.
+      await page.getByRole('button', { name: 'Test connection of Corp SSO' }).click();
+      await expect(page.getByText(/aws sso login --profile corp-admin/).first()).toBeVisible();
+
+      // Assume a role with an external id, from access keys.
+      await page.getByRole('button', { name: 'Add account' }).first().click();
+      dialog = page.getByRole('dialog', { name: 'Add cloud account' });
+      await dialog.getByLabel('Account name').fill('Partner role');
+      await dialog.getByLabel('Provider').selectOption('aws');
+      await dialog.getByLabel('Sign in with').selectOption('aws-assume-role');
+      await dialog.getByLabel('Role ARN').fill('arn:aws:iam::210987654321:role/failover-console');
+      await dialog.getByLabel(/External id/).fill('partner-ext-42');
+      await dialog.getByLabel('Assume the role with').selectOption('keys');
+      await dialog.getByLabel('Access key id').fill(creds.accessKeyId);
+      await expect(dialog.getByLabel('Secret access key')).toHaveAttribute('type', 'password');
+      await dialog.getByLabel('Secret access key').fill(creds.secretAccessKey);
+      await dialog.getByRole('button', { name: 'Add account' }).click();
+      await expect(dialog).toBeHidden();
+      await page.getByRole('dialog', { name: 'Add environment' }).getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('button', { name: 'Test connection of Partner role' }).click();
+      await expect(page.getByText('Connected as 210987654321')).toBeVisible();
+      const accounts = await c.call('dr:accounts.list', {});
+      expect(accounts.find((a) => a.name === 'Partner role')?.credentialKind).toBe('aws-assume-role');
+      expect(JSON.stringify(accounts)).not.toContain(creds.secretAccessKey);
+    } finally {
+      await c.close();
+      if (saved.config === undefined) delete process.env.AWS_CONFIG_FILE;
+      else process.env.AWS_CONFIG_FILE = saved.config;
+      if (saved.creds === undefined) delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+      else process.env.AWS_SHARED_CREDENTIALS_FILE = saved.creds;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
