@@ -1,0 +1,198 @@
+// A 1,000-resource failover on the sim provider under a latency model (20 ± 10 ms per call) and token
+// buckets per API family, compared with its analytical lower bound and with naive sequential execution.
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { composeCore } from '../main/compose';
+import { DEFAULT_ENGINE } from '../main/core/jobs/engine';
+import { rateFamily, type RateLimitSpec, type RateLimitTable } from '../main/core/jobs/rate-limits';
+import { StaticKeyProvider } from '../main/credentials/static-key-provider';
+import { openDatabase } from '../main/db/connection';
+import { createSimProvider } from '../main/providers/sim';
+import { seededRandom } from '../main/providers/sim/prng';
+import type { ProviderAdapter, ResourceHandler } from '../main/providers/types';
+import type { ResourceTypeId } from '../shared/catalog';
+import { SCENARIO_KEY, auditFailover, call, seedScenario, stderrLogger } from '../test/fixtures/failover-scenario';
+import { journalCommits } from '../test/fixtures/journal-probe';
+import { commitCost, record } from './report';
+
+/** Per simulated call: 10 ms plus up to 20 ms of jitter, i.e. 20 ± 10 ms. */
+const LATENCY = { baseMs: 10, jitterMs: 20 };
+
+/**
+ * The mutating families' buckets (each step attempt takes one token of its family). Sized like the
+ * published EC2 shape, scaled so the drain is comparable to the latency work of 1,000 resources.
+ */
+export const BENCH_RATE_LIMITS: Record<string, RateLimitSpec> = {
+  'ec2.run-instances': { kind: 'token-bucket', bucketSize: 200, refillPerSecond: 40 },
+  'ec2.mutating': { kind: 'token-bucket', bucketSize: 200, refillPerSecond: 80 },
+};
+
+interface StepCost {
+  latencyMs: number;
+  calls: number;
+}
+
+/** Wraps every handler call so the sim's latency draws are attributed to the step that made them. */
+function attributing(adapter: ProviderAdapter, als: AsyncLocalStorage<string>): ProviderAdapter {
+  const cache = new Map<string, ResourceHandler>();
+  const wrap = (h: ResourceHandler): ResourceHandler => {
+    const inStep =
+      <A, R>(fn: (a: A, ctx: Parameters<ResourceHandler['replicate']>[1]) => Promise<R>) =>
+      (a: A, ctx: Parameters<ResourceHandler['replicate']>[1]) =>
+        als.run(ctx.stepId, () => fn(a, ctx));
+    return {
+      type: h.type,
+      usesLatestPoint: h.usesLatestPoint,
+      discover: (ctx) => h.discover(ctx),
+      replicate: inStep(h.replicate.bind(h)),
+      testFailover: inStep(h.testFailover.bind(h)),
+      reset: inStep(h.reset.bind(h)),
+      failover: inStep(h.failover.bind(h)),
+      stopReplication: inStep(h.stopReplication.bind(h)),
+    };
+  };
+  return {
+    kind: adapter.kind,
+    label: adapter.label,
+    simulated: adapter.simulated,
+    clouds: adapter.clouds,
+    testConnection: (account, signal) => adapter.testConnection(account, signal),
+    handler(type) {
+      const h = adapter.handler(type);
+      if (!h) return undefined;
+      let w = cache.get(type);
+      if (!w) cache.set(type, (w = wrap(h)));
+      return w;
+    },
+  };
+}
+
+export async function benchFailoverModel(resources: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'fc-bench-failover-'));
+  try {
+    const t0 = performance.now();
+    const info = await seedScenario(dir, { resources, name: `Bench ${resources}` });
+    console.log(`  (seeded ${resources} resources and replicated them without latency in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+    // With no faults injected, the sim draws one random number per call, for its latency jitter:
+    // each draw is one call of the step running in that async context.
+    const als = new AsyncLocalStorage<string>();
+    const costs = new Map<string, StepCost>();
+    const base = seededRandom('failover-model');
+    const random = () => {
+      const r = base();
+      const stepId = als.getStore();
+      if (stepId) {
+        const c = costs.get(stepId) ?? { latencyMs: 0, calls: 0 };
+        c.latencyMs += LATENCY.baseMs + r * LATENCY.jitterMs;
+        c.calls += 1;
+        costs.set(stepId, c);
+      }
+      return r;
+    };
+    const rateLimits: RateLimitTable = { sim: { ...BENCH_RATE_LIMITS, default: { kind: 'unlimited' } } };
+    const core = composeCore({
+      dataDir: dir,
+      keyProvider: new StaticKeyProvider(SCENARIO_KEY),
+      startScheduler: false,
+      logger: stderrLogger,
+      engine: { rateLimits },
+      providers: ({ db, clock }) => [attributing(createSimProvider({ db, clock, latency: LATENCY, random }), als)],
+    });
+    let elapsed = 0;
+    let jobId = '';
+    const commitsBefore = journalCommits();
+    try {
+      const finished = new Promise<number>((resolve) => {
+        const off = core.events.subscribe((name, payload) => {
+          if (name === 'dr:job.finished' && (payload as { jobId: string }).jobId === jobId) {
+            off();
+            resolve(performance.now());
+          }
+        });
+      });
+      const plan = await call(core, 'dr:failover.prepare', { policyId: info.policyId });
+      const started = performance.now();
+      jobId = (await call(core, 'dr:failover.start', { token: plan.token })).jobId;
+      elapsed = ((await finished) - started) / 1000;
+    } finally {
+      await core.close();
+    }
+    const commits = journalCommits() - commitsBefore;
+    const perCommit = commitCost();
+
+    const db = openDatabase(join(dir, 'console.sqlite'));
+    try {
+      const audit = auditFailover(db, info.policyId);
+      if (audit.jobStatus !== 'succeeded' || audit.duplicates.length || audit.leaks.length) {
+        throw new Error(`the benchmark failover ended ${audit.jobStatus}: ${audit.stepsNotSucceeded.slice(0, 3).join('; ')} ${audit.duplicates.length} duplicates, ${audit.leaks.length} leaks`);
+      }
+      const steps = db
+        .prepare(
+          `SELECT s.id, s.action, s.attempts, s.depends_on, r.type FROM job_steps s
+           LEFT JOIN protected_resources r ON r.id = s.protected_resource_id WHERE s.job_id = ?`,
+        )
+        .all(jobId) as { id: string; action: string; attempts: number; depends_on: string; type: ResourceTypeId | null }[];
+      const cost = (id: string) => (costs.get(id)?.latencyMs ?? 0) / 1000;
+      // Critical path: the longest dependency chain, each step weighing its own calls' latency.
+      const byId = new Map(steps.map((s) => [s.id, s]));
+      const finish = new Map<string, number>();
+      const longest = (id: string): number => {
+        const known = finish.get(id);
+        if (known !== undefined) return known;
+        const s = byId.get(id);
+        const deps = s ? (JSON.parse(s.depends_on) as string[]) : [];
+        const v = cost(id) + Math.max(0, ...deps.map(longest));
+        finish.set(id, v);
+        return v;
+      };
+      const chain = Math.max(...steps.map((s) => longest(s.id)));
+      const work = steps.reduce((sum, s) => sum + cost(s.id), 0);
+      const concurrency = DEFAULT_ENGINE.concurrency;
+      // Rate limits: the k-th token of a family exists no earlier than (k - bucket) / refill; the
+      // step that takes the last one still needs its own latency after it.
+      let drain = 0;
+      const families = new Map<string, { tokens: number; minCost: number }>();
+      for (const s of steps) {
+        const f = rateFamily(s.type, s.action);
+        const e = families.get(f) ?? { tokens: 0, minCost: Number.POSITIVE_INFINITY };
+        e.tokens += s.attempts;
+        e.minCost = Math.min(e.minCost, cost(s.id));
+        families.set(f, e);
+      }
+      const familyText: string[] = [];
+      for (const [f, e] of families) {
+        const spec = BENCH_RATE_LIMITS[f];
+        if (!spec || spec.kind !== 'token-bucket') continue;
+        const t = Math.max(0, e.tokens - spec.bucketSize) / spec.refillPerSecond + e.minCost;
+        drain = Math.max(drain, t);
+        familyText.push(`${f}: ${e.tokens} tokens, bucket ${spec.bucketSize} + ${spec.refillPerSecond}/s -> ${t.toFixed(2)} s`);
+      }
+      const lower = Math.max(chain, drain, work / concurrency);
+      const sequential = Math.max(work, drain);
+      const calls = [...costs.values()].reduce((n, c) => n + c.calls, 0);
+      console.log(
+        `  (${steps.length} steps, ${calls} simulated calls, ${audit.createdByFailover} target resources; critical path ${chain.toFixed(2)} s; ` +
+          `work ${work.toFixed(1)} s / concurrency ${concurrency} = ${(work / concurrency).toFixed(2)} s; ${familyText.join('; ')})`,
+      );
+      const n = resources.toLocaleString('en');
+      record({ section: 'failover', name: `${n}-resource failover on sim, 20±10 ms calls, token buckets`, value: elapsed, unit: 's' });
+      record({ section: 'failover', name: 'analytical lower bound max(critical path, bucket drain, work/concurrency)', value: lower, unit: 's' });
+      record({ section: 'failover', name: `${n}-resource failover: ratio to the lower bound`, value: elapsed / lower, unit: 'x', target: 1.15 });
+      const floor = (commits * perCommit) / 1000;
+      record({ section: 'failover', name: `${n}-resource failover: journal commits (serial, synchronous=FULL)`, value: commits, unit: '' , note: `${perCommit.toFixed(3)} ms each on this disk now` });
+      record({ section: 'failover', name: `${n}-resource failover: journal floor (commits x commit cost)`, value: floor, unit: 's' });
+      record({ section: 'failover', name: `${n}-resource failover: ratio to max(lower bound, journal floor)`, value: elapsed / Math.max(lower, floor), unit: 'x' });
+      record({ section: 'failover', name: `${n}-resource failover: naive sequential execution (analytical)`, value: sequential, unit: 's' });
+      record({ section: 'failover', name: `${n}-resource failover: speed-up over naive sequential`, value: sequential / elapsed, unit: 'x' });
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,27 @@
+// The Recovery points tab over 100,000 points in headless Chromium (the same harness the end-to-end
+// tests use): time to first rows, and the status filter and search from input to DOM update.
+
+import { openConsole, rendererBuilt } from '../test/e2e/harness';
+import { measureRecoveryPointsUi } from '../test/e2e/recovery-points-bench';
+import type { History } from './foundation';
+import { median, percentile, record, skip } from './report';
+
+export async function benchRendererRecoveryPoints(h: History, runs: number): Promise<void> {
+  if (!rendererBuilt()) {
+    skip('renderer', 'out/renderer is not built; run "npm run build" first');
+    return;
+  }
+  const handle = await openConsole({ dataDir: h.dir });
+  try {
+    const t = await measureRecoveryPointsUi(handle, h.policyId, { runs });
+    const n = h.recoveryPoints.toLocaleString('en');
+    record({ section: 'renderer', name: `recovery points tab: first rows over ${n} points (median of ${t.firstRows.length})`, value: median(t.firstRows), unit: 'ms', target: 150, note: `max ${Math.max(...t.firstRows).toFixed(1)}` });
+    record({ section: 'renderer', name: `status filter: change -> filtered rows (median of ${t.statusFilter.length})`, value: median(t.statusFilter), unit: 'ms', target: 16, note: `p90 ${percentile(t.statusFilter, 90).toFixed(1)}` });
+    record({ section: 'renderer', name: `search: request -> filtered rows (median of ${t.searchFromRequest.length})`, value: median(t.searchFromRequest), unit: 'ms', target: 16, note: `p90 ${percentile(t.searchFromRequest, 90).toFixed(1)}` });
+    record({ section: 'renderer', name: 'search: keystroke -> filtered rows, incl. the 200 ms typing debounce', value: median(t.searchFromKeystroke), unit: 'ms' });
+    record({ section: 'renderer', name: `filters: list response -> DOM updated (renderer's share, median of ${t.renderAfterResponse.length})`, value: median(t.renderAfterResponse), unit: 'ms', target: 16, note: `p90 ${percentile(t.renderAfterResponse, 90).toFixed(1)}` });
+    record({ section: 'renderer', name: 'filters: request -> response in the page (harness bridge + core)', value: median(t.bridgeRoundTrip), unit: 'ms', note: 'Playwright binding; Electron IPC is not measured here' });
+  } finally {
+    await handle.close();
+  }
+}
