@@ -52,8 +52,8 @@ export const CredentialInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('aws-profile'), profile: AwsProfileName }),
   z.object({
     kind: z.literal('aws-assume-role'),
-    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, 'is not an IAM role ARN'),
-    externalId: z.string().min(2).max(1224).regex(/^[\w+=,.@:\/-]+$/, 'has characters AWS does not accept').optional(),
+    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'is not an IAM role ARN'),
+    externalId: z.string().min(2).max(1224).regex(/^[\w+=,.@:/-]+$/, 'has characters AWS does not accept').optional(),
     sessionName: z.string().min(2).max(64).regex(/^[\w+=,.@-]+$/).optional(),
     /** Whose credentials assume the role: a profile or access keys. */
     source: z.discriminatedUnion('kind', [
