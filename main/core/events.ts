@@ -48,7 +48,6 @@ export interface JobProgressSnapshot {
 }
 
 interface JobState {
-  seq: number;
   lastAt: number;
   pending: JobProgressSnapshot | null;
   timer: ReturnType<typeof setTimeout> | null;
@@ -56,11 +55,17 @@ interface JobState {
 
 /**
  * Publishes `dr:job.progress` at most once per interval per job (a trailing event carries the
- * latest snapshot), with a per-job increasing `seq` so listeners can drop stale ones.
+ * latest snapshot), with a `seq` that only ever increases (per job, and across a job's retries) so listeners can drop stale ones.
  * `final: true` flushes immediately and forgets the job.
  */
 export class JobProgressPublisher {
   private readonly jobs = new Map<string, JobState>();
+  /**
+   * One counter for the whole process, not one per job: a job forgotten after its final event and
+   * later continued (Retry failed items, resume) must never restart at 1, or listeners would drop
+   * its new events as stale.
+   */
+  private seq = 0;
 
   constructor(
     private readonly bus: EventBus,
@@ -70,7 +75,7 @@ export class JobProgressPublisher {
   publish(snapshot: JobProgressSnapshot, opts: { final?: boolean } = {}): void {
     let state = this.jobs.get(snapshot.jobId);
     if (!state) {
-      state = { seq: 0, lastAt: 0, pending: null, timer: null };
+      state = { lastAt: 0, pending: null, timer: null };
       this.jobs.set(snapshot.jobId, state);
     }
     const now = Date.now();
@@ -103,9 +108,9 @@ export class JobProgressPublisher {
   }
 
   private send(state: JobState, snapshot: JobProgressSnapshot, now: number): void {
-    state.seq += 1;
+    this.seq += 1;
     state.lastAt = now;
     state.pending = null;
-    this.bus.emit('dr:job.progress', { ...snapshot, seq: state.seq });
+    this.bus.emit('dr:job.progress', { ...snapshot, seq: this.seq });
   }
 }

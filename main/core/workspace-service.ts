@@ -22,19 +22,19 @@ export const REHEARSAL: readonly RehearsalSpec[] = [
   {
     cloud: 'aws',
     account: 'Rehearsal AWS (simulated)',
-    source: { name: 'Production (us-east-1)', region: 'us-east-1', scope: '111122223333' },
-    target: { name: 'Recovery (us-west-2)', region: 'us-west-2', scope: '111122223333' },
+    source: { name: 'Production', region: 'us-east-1', scope: '111122223333' },
+    target: { name: 'Recovery', region: 'us-west-2', scope: '111122223333' },
   },
   {
     cloud: 'azure',
     account: 'Rehearsal Azure (simulated)',
     source: {
-      name: 'Production (eastus)',
+      name: 'Production',
       region: 'eastus',
       scope: '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-production',
     },
     target: {
-      name: 'Recovery (westus2)',
+      name: 'Recovery',
       region: 'westus2',
       scope: '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-recovery',
     },
@@ -42,8 +42,8 @@ export const REHEARSAL: readonly RehearsalSpec[] = [
   {
     cloud: 'gcp',
     account: 'Rehearsal Google Cloud (simulated)',
-    source: { name: 'Production (us-central1)', region: 'us-central1', scope: 'rehearsal-production' },
-    target: { name: 'Recovery (us-east4)', region: 'us-east4', scope: 'rehearsal-recovery' },
+    source: { name: 'Production', region: 'us-central1', scope: 'rehearsal-production' },
+    target: { name: 'Recovery', region: 'us-east4', scope: 'rehearsal-recovery' },
   },
 ];
 

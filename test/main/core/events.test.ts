@@ -53,4 +53,19 @@ describe('job progress', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
     publisher.dispose();
   });
+
+  it('keeps seq increasing when a finished job is continued (Retry failed items), so listeners never drop its events', () => {
+    const bus = new EventBus(silentLogger);
+    const publisher = new JobProgressPublisher(bus, 0);
+    const seqs: number[] = [];
+    bus.subscribe((_n, p) => seqs.push((p as { seq: number }).seq));
+    publisher.publish(snap(3));
+    publisher.publish(snap(10, 'succeeded'), { final: true });
+    publisher.publish(snap(10)); // the same job, retried after its final event
+    publisher.publish(snap(10, 'succeeded'), { final: true });
+    expect(seqs).toHaveLength(4);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(4);
+    publisher.dispose();
+  });
 });
