@@ -15,7 +15,7 @@ import { createSimProvider } from '../main/providers/sim';
 import { seededRandom } from '../main/providers/sim/prng';
 import type { ProviderAdapter, ResourceHandler } from '../main/providers/types';
 import type { ResourceTypeId } from '../shared/catalog';
-import { SCENARIO_KEY, auditFailover, call, seedScenario, stderrLogger } from '../test/fixtures/failover-scenario';
+import { SCENARIO_KEY, auditFailover, call, copyScenario, seedScenario, stderrLogger } from '../test/fixtures/failover-scenario';
 import { journalCommits } from '../test/fixtures/journal-probe';
 import { commitCost, record } from './report';
 
@@ -71,128 +71,162 @@ function attributing(adapter: ProviderAdapter, als: AsyncLocalStorage<string>): 
   };
 }
 
+interface ModelRun {
+  elapsed: number;
+  lower: number;
+  chain: number;
+  drain: number;
+  workPerSlot: number;
+  sequential: number;
+  commits: number;
+  perCommit: number;
+  detail: string;
+}
+
+/** One failover of a fresh copy of the seeded template under the latency model and `limits`. */
+async function runModel(templateDir: string, workDir: string, policyId: string, limits: Record<string, RateLimitSpec>): Promise<ModelRun> {
+  copyScenario(templateDir, workDir);
+  // With no faults injected, the sim draws one random number per call, for its latency jitter:
+  // each draw is one call of the step running in that async context.
+  const als = new AsyncLocalStorage<string>();
+  const costs = new Map<string, StepCost>();
+  const base = seededRandom('failover-model');
+  const random = () => {
+    const r = base();
+    const stepId = als.getStore();
+    if (stepId) {
+      const c = costs.get(stepId) ?? { latencyMs: 0, calls: 0 };
+      c.latencyMs += LATENCY.baseMs + r * LATENCY.jitterMs;
+      c.calls += 1;
+      costs.set(stepId, c);
+    }
+    return r;
+  };
+  const rateLimits: RateLimitTable = { sim: { ...limits, default: { kind: 'unlimited' } } };
+  const core = composeCore({
+    dataDir: workDir,
+    keyProvider: new StaticKeyProvider(SCENARIO_KEY),
+    startScheduler: false,
+    logger: stderrLogger,
+    engine: { rateLimits },
+    providers: ({ db, clock }) => [attributing(createSimProvider({ db, clock, latency: LATENCY, random }), als)],
+  });
+  let elapsed: number;
+  let jobId = '';
+  const commitsBefore = journalCommits();
+  try {
+    const finished = new Promise<number>((resolve) => {
+      const off = core.events.subscribe((name, payload) => {
+        if (name === 'dr:job.finished' && (payload as { jobId: string }).jobId === jobId) {
+          off();
+          resolve(performance.now());
+        }
+      });
+    });
+    const plan = await call(core, 'dr:failover.prepare', { policyId });
+    const started = performance.now();
+    jobId = (await call(core, 'dr:failover.start', { token: plan.token })).jobId;
+    elapsed = ((await finished) - started) / 1000;
+  } finally {
+    await core.close();
+  }
+  const commits = journalCommits() - commitsBefore;
+  const perCommit = commitCost();
+
+  const db = openDatabase(join(workDir, 'console.sqlite'));
+  try {
+    const audit = auditFailover(db, policyId);
+    if (audit.jobStatus !== 'succeeded' || audit.duplicates.length || audit.leaks.length) {
+      throw new Error(`the benchmark failover ended ${audit.jobStatus}: ${audit.stepsNotSucceeded.slice(0, 3).join('; ')} ${audit.duplicates.length} duplicates, ${audit.leaks.length} leaks`);
+    }
+    const steps = db
+      .prepare(
+        `SELECT s.id, s.action, s.attempts, s.depends_on, r.type FROM job_steps s
+         LEFT JOIN protected_resources r ON r.id = s.protected_resource_id WHERE s.job_id = ?`,
+      )
+      .all(jobId) as { id: string; action: string; attempts: number; depends_on: string; type: ResourceTypeId | null }[];
+    const cost = (id: string) => (costs.get(id)?.latencyMs ?? 0) / 1000;
+    // Critical path: the longest dependency chain, each step weighing its own calls' latency.
+    const byId = new Map(steps.map((s) => [s.id, s]));
+    const finish = new Map<string, number>();
+    const longest = (id: string): number => {
+      const known = finish.get(id);
+      if (known !== undefined) return known;
+      const s = byId.get(id);
+      const deps = s ? (JSON.parse(s.depends_on) as string[]) : [];
+      const v = cost(id) + Math.max(0, ...deps.map(longest));
+      finish.set(id, v);
+      return v;
+    };
+    const chain = Math.max(...steps.map((s) => longest(s.id)));
+    const work = steps.reduce((sum, s) => sum + cost(s.id), 0);
+    const concurrency = DEFAULT_ENGINE.concurrency;
+    // Rate limits: the k-th token of a family exists no earlier than (k - bucket) / refill; the
+    // step that takes the last one still needs its own latency after it.
+    let drain = 0;
+    const families = new Map<string, { tokens: number; minCost: number }>();
+    for (const s of steps) {
+      const f = rateFamily(s.type, s.action);
+      const e = families.get(f) ?? { tokens: 0, minCost: Number.POSITIVE_INFINITY };
+      e.tokens += s.attempts;
+      e.minCost = Math.min(e.minCost, cost(s.id));
+      families.set(f, e);
+    }
+    const familyText: string[] = [];
+    for (const [f, e] of families) {
+      const spec = limits[f];
+      if (!spec || spec.kind !== 'token-bucket') {
+        familyText.push(`${f}: ${e.tokens} tokens, unlimited`);
+        continue;
+      }
+      const t = Math.max(0, e.tokens - spec.bucketSize) / spec.refillPerSecond + e.minCost;
+      drain = Math.max(drain, t);
+      familyText.push(`${f}: ${e.tokens} tokens, bucket ${spec.bucketSize} + ${spec.refillPerSecond}/s -> ${t.toFixed(2)} s`);
+    }
+    const calls = [...costs.values()].reduce((n, c) => n + c.calls, 0);
+    return {
+      elapsed,
+      lower: Math.max(chain, drain, work / concurrency),
+      chain,
+      drain,
+      workPerSlot: work / concurrency,
+      sequential: Math.max(work, drain),
+      commits,
+      perCommit,
+      detail:
+        `${steps.length} steps, ${calls} simulated calls, ${audit.createdByFailover} target resources; critical path ${chain.toFixed(2)} s; ` +
+        `work ${work.toFixed(1)} s / concurrency ${concurrency} = ${(work / concurrency).toFixed(2)} s; ${familyText.join('; ')}`,
+    };
+  } finally {
+    db.close();
+  }
+}
+
 export async function benchFailoverModel(resources: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'fc-bench-failover-'));
+  const root = mkdtempSync(join(tmpdir(), 'fc-bench-failover-'));
   try {
     const t0 = performance.now();
-    const info = await seedScenario(dir, { resources, name: `Bench ${resources}` });
+    const template = join(root, 'template');
+    const info = await seedScenario(template, { resources, name: `Bench ${resources}` });
     console.log(`  (seeded ${resources} resources and replicated them without latency in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const n = resources.toLocaleString('en');
 
-    // With no faults injected, the sim draws one random number per call, for its latency jitter:
-    // each draw is one call of the step running in that async context.
-    const als = new AsyncLocalStorage<string>();
-    const costs = new Map<string, StepCost>();
-    const base = seededRandom('failover-model');
-    const random = () => {
-      const r = base();
-      const stepId = als.getStore();
-      if (stepId) {
-        const c = costs.get(stepId) ?? { latencyMs: 0, calls: 0 };
-        c.latencyMs += LATENCY.baseMs + r * LATENCY.jitterMs;
-        c.calls += 1;
-        costs.set(stepId, c);
-      }
-      return r;
-    };
-    const rateLimits: RateLimitTable = { sim: { ...BENCH_RATE_LIMITS, default: { kind: 'unlimited' } } };
-    const core = composeCore({
-      dataDir: dir,
-      keyProvider: new StaticKeyProvider(SCENARIO_KEY),
-      startScheduler: false,
-      logger: stderrLogger,
-      engine: { rateLimits },
-      providers: ({ db, clock }) => [attributing(createSimProvider({ db, clock, latency: LATENCY, random }), als)],
-    });
-    let elapsed = 0;
-    let jobId = '';
-    const commitsBefore = journalCommits();
-    try {
-      const finished = new Promise<number>((resolve) => {
-        const off = core.events.subscribe((name, payload) => {
-          if (name === 'dr:job.finished' && (payload as { jobId: string }).jobId === jobId) {
-            off();
-            resolve(performance.now());
-          }
-        });
-      });
-      const plan = await call(core, 'dr:failover.prepare', { policyId: info.policyId });
-      const started = performance.now();
-      jobId = (await call(core, 'dr:failover.start', { token: plan.token })).jobId;
-      elapsed = ((await finished) - started) / 1000;
-    } finally {
-      await core.close();
-    }
-    const commits = journalCommits() - commitsBefore;
-    const perCommit = commitCost();
+    const m = await runModel(template, join(root, 'buckets'), info.policyId, BENCH_RATE_LIMITS);
+    console.log(`  (with token buckets: ${m.detail})`);
+    record({ section: 'failover', name: `${n}-resource failover on sim, 20±10 ms calls, token buckets`, value: m.elapsed, unit: 's' });
+    record({ section: 'failover', name: 'analytical lower bound max(critical path, bucket drain, work/concurrency)', value: m.lower, unit: 's' });
+    record({ section: 'failover', name: `${n}-resource failover: ratio to the lower bound`, value: m.elapsed / m.lower, unit: 'x', target: 1.15 });
+    record({ section: 'failover', name: `${n}-resource failover: naive sequential execution (analytical)`, value: m.sequential, unit: 's' });
+    record({ section: 'failover', name: `${n}-resource failover: speed-up over naive sequential`, value: m.sequential / m.elapsed, unit: 'x' });
+    record({ section: 'failover', name: `${n}-resource failover: journal commits (serial, synchronous=FULL)`, value: m.commits, unit: '', note: `${m.perCommit.toFixed(3)} ms each on this disk now` });
+    record({ section: 'failover', name: `${n}-resource failover: journal floor (commits x commit cost)`, value: (m.commits * m.perCommit) / 1000, unit: 's' });
 
-    const db = openDatabase(join(dir, 'console.sqlite'));
-    try {
-      const audit = auditFailover(db, info.policyId);
-      if (audit.jobStatus !== 'succeeded' || audit.duplicates.length || audit.leaks.length) {
-        throw new Error(`the benchmark failover ended ${audit.jobStatus}: ${audit.stepsNotSucceeded.slice(0, 3).join('; ')} ${audit.duplicates.length} duplicates, ${audit.leaks.length} leaks`);
-      }
-      const steps = db
-        .prepare(
-          `SELECT s.id, s.action, s.attempts, s.depends_on, r.type FROM job_steps s
-           LEFT JOIN protected_resources r ON r.id = s.protected_resource_id WHERE s.job_id = ?`,
-        )
-        .all(jobId) as { id: string; action: string; attempts: number; depends_on: string; type: ResourceTypeId | null }[];
-      const cost = (id: string) => (costs.get(id)?.latencyMs ?? 0) / 1000;
-      // Critical path: the longest dependency chain, each step weighing its own calls' latency.
-      const byId = new Map(steps.map((s) => [s.id, s]));
-      const finish = new Map<string, number>();
-      const longest = (id: string): number => {
-        const known = finish.get(id);
-        if (known !== undefined) return known;
-        const s = byId.get(id);
-        const deps = s ? (JSON.parse(s.depends_on) as string[]) : [];
-        const v = cost(id) + Math.max(0, ...deps.map(longest));
-        finish.set(id, v);
-        return v;
-      };
-      const chain = Math.max(...steps.map((s) => longest(s.id)));
-      const work = steps.reduce((sum, s) => sum + cost(s.id), 0);
-      const concurrency = DEFAULT_ENGINE.concurrency;
-      // Rate limits: the k-th token of a family exists no earlier than (k - bucket) / refill; the
-      // step that takes the last one still needs its own latency after it.
-      let drain = 0;
-      const families = new Map<string, { tokens: number; minCost: number }>();
-      for (const s of steps) {
-        const f = rateFamily(s.type, s.action);
-        const e = families.get(f) ?? { tokens: 0, minCost: Number.POSITIVE_INFINITY };
-        e.tokens += s.attempts;
-        e.minCost = Math.min(e.minCost, cost(s.id));
-        families.set(f, e);
-      }
-      const familyText: string[] = [];
-      for (const [f, e] of families) {
-        const spec = BENCH_RATE_LIMITS[f];
-        if (!spec || spec.kind !== 'token-bucket') continue;
-        const t = Math.max(0, e.tokens - spec.bucketSize) / spec.refillPerSecond + e.minCost;
-        drain = Math.max(drain, t);
-        familyText.push(`${f}: ${e.tokens} tokens, bucket ${spec.bucketSize} + ${spec.refillPerSecond}/s -> ${t.toFixed(2)} s`);
-      }
-      const lower = Math.max(chain, drain, work / concurrency);
-      const sequential = Math.max(work, drain);
-      const calls = [...costs.values()].reduce((n, c) => n + c.calls, 0);
-      console.log(
-        `  (${steps.length} steps, ${calls} simulated calls, ${audit.createdByFailover} target resources; critical path ${chain.toFixed(2)} s; ` +
-          `work ${work.toFixed(1)} s / concurrency ${concurrency} = ${(work / concurrency).toFixed(2)} s; ${familyText.join('; ')})`,
-      );
-      const n = resources.toLocaleString('en');
-      record({ section: 'failover', name: `${n}-resource failover on sim, 20±10 ms calls, token buckets`, value: elapsed, unit: 's' });
-      record({ section: 'failover', name: 'analytical lower bound max(critical path, bucket drain, work/concurrency)', value: lower, unit: 's' });
-      record({ section: 'failover', name: `${n}-resource failover: ratio to the lower bound`, value: elapsed / lower, unit: 'x', target: 1.15 });
-      const floor = (commits * perCommit) / 1000;
-      record({ section: 'failover', name: `${n}-resource failover: journal commits (serial, synchronous=FULL)`, value: commits, unit: '' , note: `${perCommit.toFixed(3)} ms each on this disk now` });
-      record({ section: 'failover', name: `${n}-resource failover: journal floor (commits x commit cost)`, value: floor, unit: 's' });
-      record({ section: 'failover', name: `${n}-resource failover: ratio to max(lower bound, journal floor)`, value: elapsed / Math.max(lower, floor), unit: 'x' });
-      record({ section: 'failover', name: `${n}-resource failover: naive sequential execution (analytical)`, value: sequential, unit: 's' });
-      record({ section: 'failover', name: `${n}-resource failover: speed-up over naive sequential`, value: sequential / elapsed, unit: 'x' });
-    } finally {
-      db.close();
-    }
+    // The same failover without buckets isolates the engine's use of its concurrency from rate limiting.
+    const u = await runModel(template, join(root, 'unlimited'), info.policyId, {});
+    console.log(`  (without buckets: ${u.detail})`);
+    record({ section: 'failover', name: `${n}-resource failover, latency only (no buckets)`, value: u.elapsed, unit: 's' });
+    record({ section: 'failover', name: 'latency only: ratio to max(critical path, work/concurrency)', value: u.elapsed / u.lower, unit: 'x', target: 1.15 });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
