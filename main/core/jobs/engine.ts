@@ -23,6 +23,7 @@
 // On resume, pending and running steps run again with the same idempotency key (handlers look the
 // resource up before creating); a step whose dependency failed stays pending ("blocked").
 
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { JobKind, JobStatus, ProviderKind } from '../../../shared/domain';
 import type { JobRecord, StepRecord } from '../../db/jobs-repo';
@@ -149,6 +150,8 @@ export class SuspendReason extends Error {
   }
 }
 
+type StepOutcome = 'succeeded' | 'failed' | 'cancelled' | 'suspended' | 'open';
+
 interface Node {
   step: StepRecord;
   waiting: number;
@@ -211,6 +214,8 @@ export class JobEngine {
     if (!def) throw new Error(`No job definition for kind ${job.kind}`);
     const soft = new AbortController();
     const hard = new AbortController();
+    // Every waiting step listens on these signals (token waits, backoff sleeps, handler calls).
+    setMaxListeners(0, soft.signal, hard.signal);
     const run: Run = { job, def, soft, hard, suspended: false, fatal: undefined, done: Promise.resolve() };
     soft.signal.addEventListener(
       'abort',
@@ -372,21 +377,20 @@ export class JobEngine {
     const jobQueue = new PQueue({ concurrency: Math.max(1, def.concurrency?.(job) ?? this.opts.concurrency) });
     const backoff = def.backoff?.(job) ?? this.opts.backoff;
 
+    // Every step is driven by its own promise: waiting for a rate-limit token or a backoff sleep holds
+    // no concurrency slot (a step starved by one API family must not block steps of another), and a
+    // slot is taken only for the attempt itself.
+    const inflight = new Set<Promise<void>>();
     const schedule = (node: Node) => {
       node.state = 'queued';
-      void jobQueue.add(async () => {
-        if (run.soft.signal.aborted) {
-          node.state = 'open';
-          return;
-        }
-        let outcome: Awaited<ReturnType<JobEngine['runStep']>> | undefined;
+      const driven = (async () => {
+        let outcome: StepOutcome;
         try {
-          outcome = await providerQueue.add(() => this.runStep(run, node.step, prepared, backoff));
+          outcome = await this.driveStep(run, node.step, prepared, backoff, jobQueue, providerQueue);
         } catch (err) {
           run.fatal ??= err;
           run.suspended = true;
           run.hard.abort(new SuspendReason());
-          jobQueue.clear();
           node.state = 'open';
           return;
         }
@@ -396,21 +400,17 @@ export class JobEngine {
         if (outcome === 'succeeded') {
           for (const child of node.dependents) {
             child.waiting -= 1;
-            if (child.waiting === 0 && child.state === 'open' && !run.soft.signal.aborted) schedule(child);
+            if (child.waiting === 0 && child.state === 'open' && !run.soft.signal.aborted && !run.suspended) schedule(child);
           }
         }
         publish('running');
-      });
+      })();
+      inflight.add(driven);
+      void driven.finally(() => inflight.delete(driven));
     };
     for (const node of nodes.values()) if (node.state === 'open' && node.waiting === 0) schedule(node);
-    const onAbort = () => jobQueue.clear();
-    run.soft.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      // Dependents are added while earlier steps finish: idle only once nothing is left to add.
-      while (jobQueue.size > 0 || jobQueue.pending > 0) await jobQueue.onIdle();
-    } finally {
-      run.soft.signal.removeEventListener('abort', onAbort);
-    }
+    // Dependents are scheduled while earlier steps finish: done only once nothing is left in flight.
+    while (inflight.size > 0) await Promise.all([...inflight]);
     if (run.fatal !== undefined) throw run.fatal;
     if (run.suspended) return;
     this.completeRun(run, nodes);
@@ -476,27 +476,23 @@ export class JobEngine {
     }
   }
 
-  private async runStep(run: Run, step: StepRecord, prepared: PreparedJob, backoff: BackoffOptions): Promise<'succeeded' | 'failed' | 'cancelled' | 'suspended'> {
-    const { job, def } = run;
-    const hard = run.hard.signal;
+  /**
+   * Runs one step to an outcome: takes a rate-limit token (no slot held), then runs one attempt in a
+   * job slot and a provider slot, and sleeps out a retryable failure's backoff outside both.
+   */
+  private async driveStep(
+    run: Run,
+    step: StepRecord,
+    prepared: PreparedJob,
+    backoff: BackoffOptions,
+    jobQueue: PQueue,
+    providerQueue: PQueue,
+  ): Promise<StepOutcome> {
     const soft = run.soft.signal;
-    const ctx: StepContext = {
-      jobId: job.id,
-      stepId: step.id,
-      policyId: job.policyId,
-      source: prepared.source,
-      target: prepared.target,
-      idempotencyKey: step.idempotencyKey,
-      signal: hard,
-      recordIntent: (material) => {
-        if (!isPlainObject(material)) throw new TypeError('intent material must be an object');
-        this.d.repos.jobs.recordIntent(step.id, material);
-        this.point({ what: 'intent', jobId: job.id, kind: job.kind, stepId: step.id });
-      },
-      previousIntent: () => this.d.repos.jobs.intent(step.id),
-      progress: () => undefined,
-    };
-    const account = def.rateAccount?.(step, prepared) ?? prepared.target;
+    // Not started yet: a cancelled or suspended job leaves the step pending, as it was.
+    if (run.suspended) return 'suspended';
+    if (soft.aborted) return 'open';
+    const account = run.def.rateAccount?.(step, prepared) ?? prepared.target;
     const type = step.protectedResourceId ? (this.d.repos.policies.resource(step.protectedResourceId)?.type ?? null) : null;
     const gate = this.limiters.gate(providerOf(prepared.adapter), `${account.account.id}/${account.scope}`, rateFamily(type, step.action));
 
@@ -508,42 +504,103 @@ export class JobEngine {
       } catch {
         return run.suspended ? 'suspended' : this.cancelStep(run, step);
       }
-      if (!this.d.repos.jobs.startStep(step.id, this.d.clock.iso())) throw new LostOwnership(`step ${step.id} was closed by another console`);
-      this.point({ what: 'step-start', jobId: job.id, kind: job.kind, stepId: step.id });
-      let failure: ProviderFailure;
+      const result = await jobQueue.add(() => providerQueue.add(() => this.attemptStep(run, step, prepared, attempt, backoff)));
+      if (result.kind === 'done') return result.outcome;
       try {
-        const success = await def.execute(step, ctx, prepared);
-        if (run.suspended) return 'suspended';
-        const at = this.d.clock.iso();
-        let wrote = false;
-        this.d.repos.db.transaction(() => {
-          success.commit?.(at);
-          wrote = this.d.repos.jobs.finishStep(step.id, { status: 'succeeded', result: success.result, at });
-          if (!wrote) throw new LostOwnership(`step ${step.id} was closed by another console`);
-        })();
-        this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
-        return 'succeeded';
-      } catch (err) {
-        if (err instanceof LostOwnership || !this.d.repos.db.open) throw err;
-        if (run.suspended) return 'suspended';
-        if (hard.aborted) return this.cancelStep(run, step);
-        failure = this.toFailure(step, err);
-      }
-      if (!failure.retryable || attempt >= backoff.maxAttempts) {
-        const at = this.d.clock.iso();
-        this.d.repos.db.transaction(() => {
-          this.d.repos.jobs.finishStep(step.id, { status: 'failed', error: failure.message, errorCode: failure.code, at });
-          def.onStepFailed?.(step, failure, at);
-        })();
-        this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
-        return 'failed';
-      }
-      try {
-        await sleep(backoffDelay(attempt, backoff, this.opts.random, failure.retryAfterMs), soft);
+        await sleep(result.delayMs, soft);
       } catch {
         return run.suspended ? 'suspended' : this.cancelStep(run, step);
       }
     }
+  }
+
+  /**
+   * One attempt of a step, inside its slots. The step's start (status running, attempts + 1) is not
+   * a commit of its own: it joins the first intent's transaction, or the result's when the handler
+   * mutates nothing. Until an intent exists nothing was changed in the cloud, so nothing is lost by
+   * that, and a step costs two synchronous commits instead of three.
+   */
+  private async attemptStep(
+    run: Run,
+    step: StepRecord,
+    prepared: PreparedJob,
+    attempt: number,
+    backoff: BackoffOptions,
+  ): Promise<{ kind: 'done'; outcome: StepOutcome } | { kind: 'retry'; delayMs: number }> {
+    const { job, def } = run;
+    const done = (outcome: StepOutcome) => ({ kind: 'done' as const, outcome });
+    if (run.suspended) return done('suspended');
+    if (run.soft.signal.aborted) return done(this.cancelStep(run, step));
+    const startedAt = this.d.clock.iso();
+    let started = false;
+    /** Inside a transaction: journals the start once per attempt. */
+    const markStarted = (): boolean => {
+      if (started) return false;
+      if (!this.d.repos.jobs.startStep(step.id, startedAt)) throw new LostOwnership(`step ${step.id} was closed by another console`);
+      started = true;
+      return true;
+    };
+    const startPoint = (justStarted: boolean) => {
+      if (justStarted) this.point({ what: 'step-start', jobId: job.id, kind: job.kind, stepId: step.id });
+    };
+    const ctx: StepContext = {
+      jobId: job.id,
+      stepId: step.id,
+      policyId: job.policyId,
+      source: prepared.source,
+      target: prepared.target,
+      idempotencyKey: step.idempotencyKey,
+      signal: run.hard.signal,
+      recordIntent: (material) => {
+        if (!isPlainObject(material)) throw new TypeError('intent material must be an object');
+        const justStarted = this.d.repos.db.transaction(() => {
+          const first = markStarted();
+          this.d.repos.jobs.recordIntent(step.id, material);
+          return first;
+        })();
+        startPoint(justStarted);
+        this.point({ what: 'intent', jobId: job.id, kind: job.kind, stepId: step.id });
+      },
+      previousIntent: () => this.d.repos.jobs.intent(step.id),
+      progress: () => undefined,
+    };
+    let failure: ProviderFailure;
+    try {
+      const success = await def.execute(step, ctx, prepared);
+      if (run.suspended) return done('suspended');
+      const at = this.d.clock.iso();
+      let wrote = false;
+      const justStarted = this.d.repos.db.transaction(() => {
+        const first = markStarted();
+        success.commit?.(at);
+        wrote = this.d.repos.jobs.finishStep(step.id, { status: 'succeeded', result: success.result, at });
+        if (!wrote) throw new LostOwnership(`step ${step.id} was closed by another console`);
+        return first;
+      })();
+      startPoint(justStarted);
+      this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
+      return done('succeeded');
+    } catch (err) {
+      if (err instanceof LostOwnership || !this.d.repos.db.open) throw err;
+      if (run.suspended) return done('suspended');
+      if (run.hard.signal.aborted) return done(this.cancelStep(run, step));
+      failure = this.toFailure(step, err);
+    }
+    if (!failure.retryable || attempt >= backoff.maxAttempts) {
+      const at = this.d.clock.iso();
+      const justStarted = this.d.repos.db.transaction(() => {
+        const first = markStarted();
+        this.d.repos.jobs.finishStep(step.id, { status: 'failed', error: failure.message, errorCode: failure.code, at });
+        def.onStepFailed?.(step, failure, at);
+        return first;
+      })();
+      startPoint(justStarted);
+      this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
+      return done('failed');
+    }
+    // A retryable failure: this attempt still counts against the step's budget.
+    startPoint(this.d.repos.db.transaction(() => markStarted())());
+    return { kind: 'retry', delayMs: backoffDelay(attempt, backoff, this.opts.random, failure.retryAfterMs) };
   }
 
   private cancelStep(run: Run, step: StepRecord): 'cancelled' {
