@@ -7,7 +7,7 @@ import type { AccountView, EnvironmentView } from '../../../shared/domain';
 import { Badge, SimulatedBadge } from '../../components/badges';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorAlert } from '../../components/error-alert';
-import { SkeletonRows } from '../../components/skeleton';
+import { TableBodyState } from '../../components/table-body-state';
 import { useApp } from '../shell/app-store';
 import { AddAccountDialog, AddEnvironmentDialog, CREDENTIAL_LABEL } from './account-dialogs';
 import { useAccounts } from './accounts-store';
@@ -68,56 +68,55 @@ export function AccountsPage() {
                 </th>
               </tr>
             </thead>
-            {accounts === null ? (
-              loading || !error ? <SkeletonRows rows={2} columns={7} label="Loading accounts" /> : null
-            ) : accounts.length === 0 ? (
-              <tbody>
-                <tr>
-                  <td colSpan={7} className="empty-cell">
-                    <p className="empty-title">No cloud accounts</p>
-                    <p className="muted">Add an account, or create the rehearsal workspace from the Policies page.</p>
-                  </td>
-                </tr>
-              </tbody>
-            ) : (
-              <tbody>
-                {accounts.map((a) => {
-                  const t = tests[a.id];
-                  return (
-                    <tr key={a.id}>
-                      <th scope="row" className="cell-name">
-                        {a.name} {a.simulated && <SimulatedBadge />}
-                      </th>
-                      <td>{PROVIDER_LABEL[a.provider] ?? a.provider}</td>
-                      <td>{CLOUD_LABELS[a.cloud]}</td>
-                      <td>{CREDENTIAL_LABEL[a.credentialKind] ?? a.credentialKind}</td>
-                      <td className="num tabular">{envCount(a.id)}</td>
-                      <td role="status" className="small">
-                        {t?.state === 'testing' && <span className="muted">Testing…</span>}
-                        {t?.state === 'done' &&
-                          (t.result.ok ? (
-                            <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
-                          ) : (
-                            <span className="text-bad">{t.result.message}</span>
-                          ))}
-                        {t?.state === 'error' && <span className="text-bad">{t.error.message}</span>}
-                      </td>
-                      <td className="cell-actions">
-                        <button type="button" className="btn btn-small" onClick={() => void testAccount(a.id)} disabled={t?.state === 'testing'} aria-label={`Test connection of ${a.name}`}>
-                          Test connection
-                        </button>
-                        <button type="button" className="btn btn-small" onClick={() => setEnvFor(a)} aria-label={`Add environment to ${a.name}`}>
-                          Add environment
-                        </button>
-                        <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setDeletingAccount(a)} aria-label={`Delete account ${a.name}`}>
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            )}
+            <TableBodyState
+              rows={accounts}
+              columns={7}
+              loading={loading || !error}
+              loadingRows={2}
+              loadingLabel="Loading accounts"
+              empty={
+                <>
+                  <p className="empty-title">No cloud accounts</p>
+                  <p className="muted">Add an account, or create the rehearsal workspace from the Policies page.</p>
+                </>
+              }
+            >
+              {(a) => {
+                const t = tests[a.id];
+                return (
+                  <tr key={a.id}>
+                    <th scope="row" className="cell-name">
+                      {a.name} {a.simulated && <SimulatedBadge />}
+                    </th>
+                    <td>{PROVIDER_LABEL[a.provider] ?? a.provider}</td>
+                    <td>{CLOUD_LABELS[a.cloud]}</td>
+                    <td>{CREDENTIAL_LABEL[a.credentialKind] ?? a.credentialKind}</td>
+                    <td className="num tabular">{envCount(a.id)}</td>
+                    <td role="status" className="small">
+                      {t?.state === 'testing' && <span className="muted">Testing…</span>}
+                      {t?.state === 'done' &&
+                        (t.result.ok ? (
+                          <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
+                        ) : (
+                          <span className="text-bad">{t.result.message}</span>
+                        ))}
+                      {t?.state === 'error' && <span className="text-bad">{t.error.message}</span>}
+                    </td>
+                    <td className="cell-actions">
+                      <button type="button" className="btn btn-small" onClick={() => void testAccount(a.id)} disabled={t?.state === 'testing'} aria-label={`Test connection of ${a.name}`}>
+                        Test connection
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setEnvFor(a)} aria-label={`Add environment to ${a.name}`}>
+                        Add environment
+                      </button>
+                      <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setDeletingAccount(a)} aria-label={`Delete account ${a.name}`}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                );
+              }}
+            </TableBodyState>
           </table>
         </div>
       </section>
@@ -142,38 +141,37 @@ export function AccountsPage() {
                 </th>
               </tr>
             </thead>
-            {environments === null ? (
-              loading || !error ? <SkeletonRows rows={2} columns={6} label="Loading environments" /> : null
-            ) : environments.length === 0 ? (
-              <tbody>
-                <tr>
-                  <td colSpan={6} className="empty-cell">
-                    No environments yet. Use <strong>Add environment</strong> on an account.
+            <TableBodyState
+              rows={environments}
+              columns={6}
+              loading={loading || !error}
+              loadingRows={2}
+              loadingLabel="Loading environments"
+              empty={
+                <>
+                  No environments yet. Use <strong>Add environment</strong> on an account.
+                </>
+              }
+            >
+              {(e) => (
+                <tr key={e.id}>
+                  <th scope="row" className="cell-name">
+                    {e.name}
+                  </th>
+                  <td>{accountName(e.accountId)}</td>
+                  <td>{CLOUD_LABELS[e.cloud]}</td>
+                  <td className="mono">{e.region}</td>
+                  <td className="mono cell-truncate" title={e.scope}>
+                    {e.scope || <span className="muted">—</span>}
+                  </td>
+                  <td className="cell-actions">
+                    <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setDeletingEnv(e)} aria-label={`Delete environment ${e.name}`}>
+                      Delete
+                    </button>
                   </td>
                 </tr>
-              </tbody>
-            ) : (
-              <tbody>
-                {environments.map((e) => (
-                  <tr key={e.id}>
-                    <th scope="row" className="cell-name">
-                      {e.name}
-                    </th>
-                    <td>{accountName(e.accountId)}</td>
-                    <td>{CLOUD_LABELS[e.cloud]}</td>
-                    <td className="mono">{e.region}</td>
-                    <td className="mono cell-truncate" title={e.scope}>
-                      {e.scope || <span className="muted">—</span>}
-                    </td>
-                    <td className="cell-actions">
-                      <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setDeletingEnv(e)} aria-label={`Delete environment ${e.name}`}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            )}
+              )}
+            </TableBodyState>
           </table>
         </div>
       </section>

@@ -4,7 +4,7 @@ import { useEffect } from 'react';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative } from '../../components/format';
-import { SkeletonRows } from '../../components/skeleton';
+import { TableBodyState } from '../../components/table-body-state';
 import { AUDIT_PAGE, useAudit } from './audit-store';
 
 export function AuditPage() {
@@ -37,36 +37,24 @@ export function AuditPage() {
                 <th scope="col">Detail</th>
               </tr>
             </thead>
-            {entries === null ? (
-              !error ? <SkeletonRows rows={6} columns={5} label="Loading audit log" /> : null
-            ) : entries.length === 0 ? (
-              <tbody>
-                <tr>
-                  <td colSpan={5} className="empty-cell">
-                    Nothing recorded yet.
+            <TableBodyState rows={entries} columns={5} loading={!error} loadingRows={6} loadingLabel="Loading audit log" empty="Nothing recorded yet." busy={loading}>
+              {(e) => (
+                <tr key={e.id}>
+                  <td className="tabular nowrap">
+                    <time dateTime={e.at}>{formatAbsolute(e.at, { seconds: true })}</time>{' '}
+                    <span className="muted">· {formatRelative(e.at, now)}</span>
                   </td>
+                  <td>{e.actor}</td>
+                  <th scope="row" className="cell-name mono">
+                    {e.action}
+                  </th>
+                  <td className="mono cell-truncate" title={e.subjectId ?? undefined}>
+                    {e.subjectId ?? <span className="muted">—</span>}
+                  </td>
+                  <td>{e.detail}</td>
                 </tr>
-              </tbody>
-            ) : (
-              <tbody aria-busy={loading || undefined}>
-                {entries.map((e) => (
-                  <tr key={e.id}>
-                    <td className="tabular nowrap">
-                      <time dateTime={e.at}>{formatAbsolute(e.at, { seconds: true })}</time>{' '}
-                      <span className="muted">· {formatRelative(e.at, now)}</span>
-                    </td>
-                    <td>{e.actor}</td>
-                    <th scope="row" className="cell-name mono">
-                      {e.action}
-                    </th>
-                    <td className="mono cell-truncate" title={e.subjectId ?? undefined}>
-                      {e.subjectId ?? <span className="muted">—</span>}
-                    </td>
-                    <td>{e.detail}</td>
-                  </tr>
-                ))}
-              </tbody>
-            )}
+              )}
+            </TableBodyState>
           </table>
         </div>
         <div className="panel-footer pager">

@@ -8,7 +8,7 @@ import { EnvironmentName } from '../../components/environment-name';
 import { ErrorAlert } from '../../components/error-alert';
 import { describeSchedule, formatAbsolute, formatRelative } from '../../components/format';
 import { useNow } from '../../components/clock-store';
-import { SkeletonRows } from '../../components/skeleton';
+import { TableBodyState } from '../../components/table-body-state';
 import { useAccounts } from '../accounts/accounts-store';
 import { useFailover } from '../failover/failover-store';
 import { useApp } from '../shell/app-store';
@@ -90,94 +90,93 @@ function PoliciesTable(props: { policies: PolicySummary[] | null; loading: boole
               </th>
             </tr>
           </thead>
-          {props.loading && !policies ? (
-            <SkeletonRows rows={4} columns={7} label="Loading policies" />
-          ) : policies && policies.length === 0 ? (
-            <tbody>
-              <tr>
-                <td colSpan={7} className="empty-cell">
-                  <p className="empty-title">No policies yet</p>
-                  <p>A policy protects resources from a source environment to a target environment and replicates them on a schedule.</p>
-                  <button type="button" className="btn btn-primary" onClick={props.onCreate}>
-                    Create policy
-                  </button>
+          <TableBodyState
+            rows={policies}
+            columns={7}
+            loading={props.loading}
+            loadingRows={4}
+            loadingLabel="Loading policies"
+            empty={
+              <>
+                <p className="empty-title">No policies yet</p>
+                <p>A policy protects resources from a source environment to a target environment and replicates them on a schedule.</p>
+                <button type="button" className="btn btn-primary" onClick={props.onCreate}>
+                  Create policy
+                </button>
+              </>
+            }
+          >
+            {(p) => (
+              <tr key={p.id}>
+                <th scope="row" className="cell-name">
+                  <a
+                    href={`#/policies/${encodeURIComponent(p.id)}/resources`}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      props.onOpen(p.id);
+                    }}
+                  >
+                    {p.name}
+                  </a>
+                  {p.simulated && (
+                    <>
+                      {' '}
+                      <SimulatedBadge />
+                    </>
+                  )}
+                </th>
+                <td>
+                  <EnvironmentName env={p.sourceEnvironment} />
+                  <span className="arrow" aria-label="to">
+                    {' → '}
+                  </span>
+                  <EnvironmentName env={p.targetEnvironment} />
+                </td>
+                <td>
+                  <PolicyStateBadge state={p.state} />
+                  {p.runningJobId && p.state === 'active' && <span className="muted small"> · job running</span>}
+                  {p.state === 'failed_over' && <span className="muted small"> · read-only</span>}
+                </td>
+                <td className="tabular">
+                  {p.latestRecoveryPointAt ? (
+                    <time dateTime={p.latestRecoveryPointAt}>
+                      {formatAbsolute(p.latestRecoveryPointAt)} <span className="muted">· {formatRelative(p.latestRecoveryPointAt, now)}</span>
+                    </time>
+                  ) : (
+                    <span className="muted">None yet</span>
+                  )}
+                </td>
+                <td className="num tabular">{p.resourceCount.toLocaleString('en-GB')}</td>
+                <td className="tabular">
+                  {p.state !== 'active' ? (
+                    <span className="muted">Stopped</span>
+                  ) : (
+                    <>
+                      {describeSchedule(p.schedule)}
+                      {p.nextReplicationAt && (
+                        <span className="muted">
+                          {' '}
+                          · next {formatAbsolute(p.nextReplicationAt).split(', ')[1]} ({formatRelative(p.nextReplicationAt, now)})
+                        </span>
+                      )}
+                    </>
+                  )}
+                </td>
+                <td className="cell-actions">
+                  {/* Failover is offered only while it is possible; a failed-over policy says so in State. */}
+                  {p.state === 'active' && (
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger-outline"
+                      onClick={() => void useFailover.getState().openFor(p.id)}
+                    >
+                      Failover
+                    </button>
+                  )}
                 </td>
               </tr>
-            </tbody>
-          ) : (
-            <tbody>
-              {(policies ?? []).map((p) => (
-                <tr key={p.id}>
-                  <th scope="row" className="cell-name">
-                    <a
-                      href={`#/policies/${encodeURIComponent(p.id)}/resources`}
-                      onClick={(e) => {
-                        e.preventDefault();
-                        props.onOpen(p.id);
-                      }}
-                    >
-                      {p.name}
-                    </a>
-                    {p.simulated && (
-                      <>
-                        {' '}
-                        <SimulatedBadge />
-                      </>
-                    )}
-                  </th>
-                  <td>
-                    <EnvironmentName env={p.sourceEnvironment} />
-                    <span className="arrow" aria-label="to">
-                      {' → '}
-                    </span>
-                    <EnvironmentName env={p.targetEnvironment} />
-                  </td>
-                  <td>
-                    <PolicyStateBadge state={p.state} />
-                    {p.runningJobId && p.state === 'active' && <span className="muted small"> · job running</span>}
-                    {p.state === 'failed_over' && <span className="muted small"> · read-only</span>}
-                  </td>
-                  <td className="tabular">
-                    {p.latestRecoveryPointAt ? (
-                      <time dateTime={p.latestRecoveryPointAt}>
-                        {formatAbsolute(p.latestRecoveryPointAt)} <span className="muted">· {formatRelative(p.latestRecoveryPointAt, now)}</span>
-                      </time>
-                    ) : (
-                      <span className="muted">None yet</span>
-                    )}
-                  </td>
-                  <td className="num tabular">{p.resourceCount.toLocaleString('en-GB')}</td>
-                  <td className="tabular">
-                    {p.state !== 'active' ? (
-                      <span className="muted">Stopped</span>
-                    ) : (
-                      <>
-                        {describeSchedule(p.schedule)}
-                        {p.nextReplicationAt && (
-                          <span className="muted">
-                            {' '}
-                            · next {formatAbsolute(p.nextReplicationAt).split(', ')[1]} ({formatRelative(p.nextReplicationAt, now)})
-                          </span>
-                        )}
-                      </>
-                    )}
-                  </td>
-                  <td className="cell-actions">
-                    {/* Failover is offered only while it is possible; a failed-over policy says so in State. */}
-                    {p.state === 'active' && (
-                      <button
-                        type="button"
-                        className="btn btn-small btn-danger-outline"
-                        onClick={() => void useFailover.getState().openFor(p.id)}
-                      >
-                        Failover
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          )}
+            )}
+          </TableBodyState>
         </table>
       </div>
     </div>

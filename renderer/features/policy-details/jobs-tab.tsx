@@ -9,7 +9,8 @@ import { Badge, JobStatusBadge, StepStatusBadge } from '../../components/badges'
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatDuration, formatRelative } from '../../components/format';
-import { SkeletonBlock, SkeletonRows } from '../../components/skeleton';
+import { SkeletonBlock } from '../../components/skeleton';
+import { TableBodyState } from '../../components/table-body-state';
 import { adviceFor, stalledMinutes, waitingFor } from './job-insights';
 import { liveJob, useJobs } from './jobs-store';
 import { ProgressBar } from './progress-bar';
@@ -66,54 +67,53 @@ export function JobsTab({ policyId }: { policyId: string }) {
                 </th>
               </tr>
             </thead>
-            {jobs === null || (loading && jobs.length === 0) ? (
-              <SkeletonRows rows={3} columns={7} label="Loading jobs" />
-            ) : jobs.length === 0 ? (
-              <tbody>
-                <tr>
-                  <td colSpan={7} className="empty-cell">
-                    <p className="empty-title">No jobs yet</p>
-                    <p className="muted">Run replication to create the first recovery point.</p>
-                  </td>
-                </tr>
-              </tbody>
-            ) : (
-              <tbody>
-                {jobs.map((raw) => {
-                  const j = liveJob(raw, progress[raw.id]);
-                  const current = j.id === selectedJobId;
-                  return (
-                    <tr key={j.id} className={current ? 'row-current' : undefined} aria-current={current ? 'true' : undefined}>
-                      <th scope="row" className="cell-name">
-                        <button type="button" className="linklike" aria-pressed={current} onClick={() => select(j.id)}>
-                          {JOB_KIND_LABEL[j.kind]}
-                          {/* "Failover job", so it is never mistaken for the Failover action. */}
-                          <span className="visually-hidden"> job</span>
-                        </button>
-                      </th>
-                      <td>{TRIGGER_LABEL[j.trigger]}</td>
-                      <td>
-                        <JobStatusBadge status={j.status} />
-                      </td>
-                      <td className="tabular">
-                        {j.startedAt ? (
-                          <>
-                            {formatAbsolute(j.startedAt, { seconds: true })} <span className="muted">· {formatRelative(j.startedAt, now)}</span>
-                          </>
-                        ) : (
-                          <span className="muted">Not started</span>
-                        )}
-                      </td>
-                      <td className="num tabular">{formatDuration(j.startedAt, j.finishedAt, now) ?? '—'}</td>
-                      <td className="num tabular">
-                        {j.stepsDone} / {j.stepsTotal}
-                      </td>
-                      <td className={`num tabular${j.stepsFailed > 0 ? ' text-bad' : ''}`}>{j.stepsFailed}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            )}
+            <TableBodyState
+              rows={loading && jobs?.length === 0 ? null : jobs}
+              columns={7}
+              loading
+              loadingRows={3}
+              loadingLabel="Loading jobs"
+              empty={
+                <>
+                  <p className="empty-title">No jobs yet</p>
+                  <p className="muted">Run replication to create the first recovery point.</p>
+                </>
+              }
+            >
+              {(raw) => {
+                const j = liveJob(raw, progress[raw.id]);
+                const current = j.id === selectedJobId;
+                return (
+                  <tr key={j.id} className={current ? 'row-current' : undefined} aria-current={current ? 'true' : undefined}>
+                    <th scope="row" className="cell-name">
+                      <button type="button" className="linklike" aria-pressed={current} onClick={() => select(j.id)}>
+                        {JOB_KIND_LABEL[j.kind]}
+                        {/* "Failover job", so it is never mistaken for the Failover action. */}
+                        <span className="visually-hidden"> job</span>
+                      </button>
+                    </th>
+                    <td>{TRIGGER_LABEL[j.trigger]}</td>
+                    <td>
+                      <JobStatusBadge status={j.status} />
+                    </td>
+                    <td className="tabular">
+                      {j.startedAt ? (
+                        <>
+                          {formatAbsolute(j.startedAt, { seconds: true })} <span className="muted">· {formatRelative(j.startedAt, now)}</span>
+                        </>
+                      ) : (
+                        <span className="muted">Not started</span>
+                      )}
+                    </td>
+                    <td className="num tabular">{formatDuration(j.startedAt, j.finishedAt, now) ?? '—'}</td>
+                    <td className="num tabular">
+                      {j.stepsDone} / {j.stepsTotal}
+                    </td>
+                    <td className={`num tabular${j.stepsFailed > 0 ? ' text-bad' : ''}`}>{j.stepsFailed}</td>
+                  </tr>
+                );
+              }}
+            </TableBodyState>
           </table>
         </div>
         {jobs && jobs.length < total && (

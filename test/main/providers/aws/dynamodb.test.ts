@@ -15,30 +15,17 @@ import {
   UpdateContinuousBackupsCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { AwsContext } from '../../../../main/providers/aws/clients';
+import { expect, it } from 'vitest';
 import { createDynamoDbHandler, parseTableArn } from '../../../../main/providers/aws/dynamodb';
-import { describeMoto, startMoto, type MotoServer } from '../../../peers/moto';
+import { describeMoto } from '../../../peers/moto';
+import { useMoto } from './moto-fixture';
 import { env, pointItem, resourceRef, step } from './step-context';
 
 describeMoto('DynamoDB handler against moto', () => {
-  let moto: MotoServer;
-  let aws: AwsContext;
+  const moto = useMoto();
   const source = env('us-east-1');
   const target = env('us-west-2');
-  const client = (region: string) =>
-    new DynamoDBClient({ region, endpoint: moto.url, credentials: { accessKeyId: 'AKIAMOTOTESTING00001', secretAccessKey: 'moto-testing' } });
-
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  afterEach(async () => {
-    aws?.destroy();
-    await moto.reset();
-  });
+  const client = (region: string) => new DynamoDBClient(moto.client(region));
 
   async function table(region: string, billing: 'PROVISIONED' | 'PAY_PER_REQUEST') {
     const ddb = client(region);
@@ -58,8 +45,7 @@ describeMoto('DynamoDB handler against moto', () => {
   }
 
   it('captures the table settings, tests from a backup of the replica, resets and applies the point on failover', async () => {
-    aws = new AwsContext({ endpoint: moto.url, pollIntervalMs: 10 });
-    const handler = createDynamoDbHandler(aws);
+    const handler = createDynamoDbHandler(moto.context());
     const t = await table('us-east-1', 'PROVISIONED');
     const east = client('us-east-1');
     await east.send(new UpdateTimeToLiveCommand({ TableName: 'sessions', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
@@ -123,8 +109,7 @@ describeMoto('DynamoDB handler against moto', () => {
   });
 
   it('refuses an id that is not a table ARN and names a table that is gone', async () => {
-    aws = new AwsContext({ endpoint: moto.url, pollIntervalMs: 10 });
-    const handler = createDynamoDbHandler(aws);
+    const handler = createDynamoDbHandler(moto.context());
     expect(() => parseTableArn('sessions')).toThrow(/not a DynamoDB table ARN/);
     await expect(
       handler.replicate(resourceRef('aws.dynamodb', 'arn:aws:dynamodb:us-east-1:123456789012:table/ghost', 'ghost'), step({ jobId: 'j', source, target })),

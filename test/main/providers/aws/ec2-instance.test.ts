@@ -23,38 +23,21 @@ import {
   ListPoliciesCommand,
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { AwsContext } from '../../../../main/providers/aws/clients';
+import { expect, it } from 'vitest';
 import { createEc2InstanceHandler, type Ec2Capture } from '../../../../main/providers/aws/ec2-instance';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
-import { describeMoto, startMoto, type MotoServer } from '../../../peers/moto';
+import { describeMoto } from '../../../peers/moto';
+import { useMoto } from './moto-fixture';
 import { env, pointItem, resourceRef, step } from './step-context';
 
-const creds = { accessKeyId: 'AKIAMOTOTESTING00001', secretAccessKey: 'moto-testing' };
-
 describeMoto('EC2 instance handler against moto', () => {
-  let moto: MotoServer;
-  let aws: AwsContext;
+  const moto = useMoto();
   const source = env('us-east-1');
   const target = env('eu-west-1');
-  const ec2 = (region: string) => new EC2Client({ region, endpoint: moto.url, credentials: creds });
-  const iam = () => new IAMClient({ region: 'us-east-1', endpoint: moto.url, credentials: creds });
+  const ec2 = (region: string) => new EC2Client(moto.client(region));
+  const iam = () => new IAMClient(moto.client('us-east-1'));
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  afterEach(async () => {
-    aws?.destroy();
-    await moto.reset();
-  });
-
-  const fresh = () => {
-    aws = new AwsContext({ endpoint: moto.url, pollIntervalMs: 10 });
-    return createEc2InstanceHandler(aws);
-  };
+  const fresh = () => createEc2InstanceHandler(moto.context());
 
   async function seedInstance(name = 'web-01'): Promise<Instance> {
     const client = ec2('us-east-1');

@@ -14,36 +14,20 @@ import {
   RDSClient,
   StopDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { AwsContext } from '../../../../main/providers/aws/clients';
+import { expect, it } from 'vitest';
 import { createRdsHandler, parseRdsArn, rdsReplicaIdentifier } from '../../../../main/providers/aws/rds';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
-import { describeMoto, startMoto, type MotoServer } from '../../../peers/moto';
+import { describeMoto } from '../../../peers/moto';
+import { useMoto } from './moto-fixture';
 import { env, pointItem, resourceRef, step } from './step-context';
 
 describeMoto('RDS and Aurora handler against moto', () => {
-  let moto: MotoServer;
-  let aws: AwsContext;
+  const moto = useMoto();
   const source = env('us-east-1');
   const target = env('us-west-2');
-  const client = (region: string) =>
-    new RDSClient({ region, endpoint: moto.url, credentials: { accessKeyId: 'AKIAMOTOTESTING00001', secretAccessKey: 'moto-testing' } });
+  const client = (region: string) => new RDSClient(moto.client(region));
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  afterEach(async () => {
-    aws?.destroy();
-    await moto.reset();
-  });
-
-  const fresh = () => {
-    aws = new AwsContext({ endpoint: moto.url, pollIntervalMs: 10 });
-    return createRdsHandler(aws);
-  };
+  const fresh = () => createRdsHandler(moto.context());
 
   async function seedInstance() {
     const rds = client('us-east-1');

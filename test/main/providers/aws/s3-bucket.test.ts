@@ -21,38 +21,22 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { AwsContext } from '../../../../main/providers/aws/clients';
+import { expect, it } from 'vitest';
 import { createS3BucketHandler, mergeReplicationRule, type S3Capture } from '../../../../main/providers/aws/s3-bucket';
 import { replicaBucketName, replicationRuleId } from '../../../../main/providers/aws/naming';
-import { describeMoto, startMoto, type MotoServer } from '../../../peers/moto';
+import { describeMoto } from '../../../peers/moto';
+import { useMoto } from './moto-fixture';
 import { env, pointItem, resourceRef, step } from './step-context';
 
-const creds = { accessKeyId: 'AKIAMOTOTESTING00001', secretAccessKey: 'moto-testing' };
 const OWNER_ROLE = 'arn:aws:iam::123456789012:role/owner-replication';
 
 describeMoto('S3 bucket handler against moto', () => {
-  let moto: MotoServer;
-  let aws: AwsContext;
+  const moto = useMoto();
   const source = env('us-east-1');
   const target = env('eu-west-1');
-  const s3 = (region: string) => new S3Client({ region, endpoint: moto.url, forcePathStyle: true, credentials: creds });
+  const s3 = (region: string) => new S3Client({ ...moto.client(region), forcePathStyle: true });
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  afterEach(async () => {
-    aws?.destroy();
-    await moto.reset();
-  });
-
-  const fresh = () => {
-    aws = new AwsContext({ endpoint: moto.url, pollIntervalMs: 10 });
-    return createS3BucketHandler(aws);
-  };
+  const fresh = () => createS3BucketHandler(moto.context());
 
   async function seedBucket(name: string, opts: { ownerRule?: boolean } = {}) {
     const c = s3('us-east-1');
@@ -73,7 +57,7 @@ describeMoto('S3 bucket handler against moto', () => {
       }),
     );
     if (opts.ownerRule) {
-      await new IAMClient({ region: 'us-east-1', endpoint: moto.url, credentials: creds }).send(
+      await new IAMClient(moto.client('us-east-1')).send(
         new CreateRoleCommand({ RoleName: 'owner-replication', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }),
       );
       await c.send(new CreateBucketCommand({ Bucket: `${name}-owner-copy`, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
@@ -123,7 +107,7 @@ describeMoto('S3 bucket handler against moto', () => {
     expect(config?.Rules?.map((r) => r.ID).sort()).toEqual(['dr-console-policy-1', 'owner-rule']);
     expect(config?.Role).toBe(OWNER_ROLE);
     // The owner's role gained one inline policy for our destination; no console role was made.
-    const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.url, credentials: creds });
+    const iam = new IAMClient(moto.client('us-east-1'));
     expect((await iam.send(new ListRolePoliciesCommand({ RoleName: 'owner-replication' }))).PolicyNames).toHaveLength(1);
     expect((await iam.send(new ListRolesCommand({}))).Roles?.map((r) => r.RoleName)).toEqual(['owner-replication']);
     expect(config?.Rules?.find((r) => r.ID === replicationRuleId('policy-1'))?.Destination?.Bucket).toBe(`arn:aws:s3:::${replica}`);
@@ -168,7 +152,7 @@ describeMoto('S3 bucket handler against moto', () => {
     expect((await rules('logs-archive'))?.Rules?.map((r) => r.ID)).toEqual(['dr-console-policy-1']);
     // The console's replication role, once, reused by a second policy's replication.
     await h.replicate(resourceRef('aws.s3-bucket', 'logs-archive', 'logs-archive', 'policy-2'), step({ jobId: 'rep-2', policyId: 'policy-2', source, target }));
-    const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.url, credentials: creds });
+    const iam = new IAMClient(moto.client('us-east-1'));
     expect((await iam.send(new ListRolesCommand({}))).Roles?.filter((r) => r.RoleName === 'dr-console-s3-replication')).toHaveLength(1);
     await h.stopReplication(resourceRef('aws.s3-bucket', 'logs-archive', 'logs-archive', 'policy-2'), step({ jobId: 'stop-2', policyId: 'policy-2', source, target }));
     await h.failover(pointItem(ref, captured), step({ jobId: 'fo-1', source, target }));
