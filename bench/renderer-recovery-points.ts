@@ -11,7 +11,7 @@ export async function benchRendererRecoveryPoints(h: History, runs: number): Pro
     skip('renderer', 'out/renderer is not built; run "npm run build" first');
     return;
   }
-  const handle = await openConsole({ dataDir: h.dir });
+  const handle = await openConsole({ dataDir: h.dir, bridge: 'http' });
   try {
     const t = await measureRecoveryPointsUi(handle, h.policyId, { runs });
     const n = h.recoveryPoints.toLocaleString('en');
@@ -20,7 +20,7 @@ export async function benchRendererRecoveryPoints(h: History, runs: number): Pro
     record({ section: 'renderer', name: `search: request -> filtered rows (median of ${t.searchFromRequest.length})`, value: median(t.searchFromRequest), unit: 'ms', target: 16, note: `p90 ${percentile(t.searchFromRequest, 90).toFixed(1)}` });
     record({ section: 'renderer', name: 'search: keystroke -> filtered rows, incl. the 200 ms typing debounce', value: median(t.searchFromKeystroke), unit: 'ms' });
     record({ section: 'renderer', name: `filters: list response -> DOM updated (renderer's share, median of ${t.renderAfterResponse.length})`, value: median(t.renderAfterResponse), unit: 'ms', target: 16, note: `p90 ${percentile(t.renderAfterResponse, 90).toFixed(1)}` });
-    record({ section: 'renderer', name: 'filters: request -> response in the page (harness bridge + core)', value: median(t.bridgeRoundTrip), unit: 'ms', note: 'Playwright binding; Electron IPC is not measured here' });
+    record({ section: 'renderer', name: 'filters: request -> response in the page (loopback http bridge + core)', value: median(t.bridgeRoundTrip), unit: 'ms', note: 'same-origin fetch to the router; Electron IPC itself is not measured here' });
   } finally {
     await handle.close();
   }
