@@ -6,6 +6,7 @@ import type { DrErrorData } from '../../shared/errors';
 import { toErrorData } from '../api';
 import { ErrorAlert } from './error-alert';
 import { Modal } from './modal';
+import { DialogActions } from './dialog-actions';
 
 export function ConfirmDialog(props: {
   open: boolean;
@@ -43,19 +44,14 @@ export function ConfirmDialog(props: {
       description={props.children}
       size="small"
       footer={
-        <>
-          <button type="button" className="btn" onClick={() => close(false)} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className={props.danger ? 'btn btn-danger' : 'btn btn-primary'}
-            onClick={() => void confirm()}
-            disabled={busy}
-          >
-            {busy ? 'Working…' : props.confirmLabel}
-          </button>
-        </>
+        <DialogActions
+          busy={busy}
+          label={props.confirmLabel}
+          busyLabel="Working…"
+          danger={props.danger}
+          onCancel={() => close(false)}
+          onConfirm={() => void confirm()}
+        />
       }
     >
       <ErrorAlert error={error} compact />

@@ -11,6 +11,7 @@ import { Field } from '../../components/field';
 import { Modal } from '../../components/modal';
 import { useApp } from '../shell/app-store';
 import { useAccounts } from './accounts-store';
+import { DialogActions } from '../../components/dialog-actions';
 
 export const CREDENTIAL_LABEL: Record<string, string> = {
   none: 'None (simulated)',
@@ -130,14 +131,13 @@ function AddAccountForm(props: AddAccountProps) {
       title="Add cloud account"
       description="Credentials are encrypted on this computer and never shown again."
       footer={
-        <>
-          <button type="button" className="btn" onClick={() => props.onOpenChange(false)} disabled={busy}>
-            Cancel
-          </button>
-          <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={busy}>
-            {busy ? 'Adding…' : 'Add account'}
-          </button>
-        </>
+        <DialogActions
+          busy={busy}
+          label="Add account"
+          busyLabel="Adding…"
+          onCancel={() => props.onOpenChange(false)}
+          onConfirm={() => void submit()}
+        />
       }
     >
       <form
@@ -349,14 +349,13 @@ function AddEnvironmentForm(props: AddEnvironmentProps) {
       description={account ? `An environment is a region and scope of ${account.name} (${CLOUD_LABELS[account.cloud]}).` : undefined}
       size="small"
       footer={
-        <>
-          <button type="button" className="btn" onClick={() => props.onOpenChange(false)} disabled={busy}>
-            Cancel
-          </button>
-          <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={busy}>
-            {busy ? 'Adding…' : 'Add environment'}
-          </button>
-        </>
+        <DialogActions
+          busy={busy}
+          label="Add environment"
+          busyLabel="Adding…"
+          onCancel={() => props.onOpenChange(false)}
+          onConfirm={() => void submit()}
+        />
       }
     >
       <form
