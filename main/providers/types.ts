@@ -73,6 +73,30 @@ export interface ResourceMappingEntry {
   reused?: boolean;
 }
 
+/** A rate-limit family, e.g. 'aws.ec2.run-instances', 'aws.ec2.mutating', 'aws.ec2.read', 'aws.rds.mutating',
+ *  'aws.s3', 'aws.iam', 'aws.eks', 'aws.dynamodb', 'azure.arm.read', 'azure.arm.write', 'gcp.compute.write',
+ *  'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam', 'sim'. Limits are data in
+ *  main/core/jobs/rate-limits.ts (published figures, source cited beside each). */
+export type ApiFamily = string;
+
+/** One operation of a step's journal: rows appended in order (intent, handle(s), outcome), never overwritten. */
+export interface OperationRecord {
+  opKey: string;
+  intent: Record<string, unknown> | null;
+  handle: Record<string, unknown> | null;
+  outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; code: string; error: string } | null;
+}
+
+export interface MutateSpec<T> {
+  family: ApiFamily;
+  intent: Record<string, unknown>;
+  /** Resume: an earlier attempt committed this op's intent (maybe a handle) but no outcome. Look up what the
+   *  call may have created (or poll the handle); return it to adopt it without calling, or undefined to call. */
+  resume?(previous: OperationRecord, signal: AbortSignal): Promise<T | undefined>;
+  /** The one mutating call. `op.handle(h)` commits a handle (poll URL, operation name, resource id) durably. */
+  call(signal: AbortSignal, op: { handle(h: Record<string, unknown>): Promise<void> }): Promise<T>;
+}
+
 /** Everything a handler needs for one step; the job engine builds it. */
 export interface StepContext {
   jobId: string;
@@ -90,7 +114,26 @@ export interface StepContext {
   recordIntent(material: Record<string, unknown>): void;
   /** Material an earlier, interrupted attempt of this step recorded; look the resource up first. */
   previousIntent(): Record<string, unknown> | null;
+  /** The ONLY way a handler changes a cloud: commits the intent, takes a token of spec.family, makes the call
+   *  with the abort signal, commits the handle(s) and the outcome. T must be JSON-serialisable (ids, small
+   *  objects): a succeeded outcome already in the journal is returned as-is without calling again. */
+  mutate<T>(opKey: string, spec: MutateSpec<T>): Promise<T>;
+  /** A non-mutating call (describe/get/list/poll): takes one token of its family, honours the signal. */
+  read<T>(family: ApiFamily, call: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** A token gate for calls made inside SDK helpers (waiters, paginators), e.g. from a client middleware. */
+  rateGate(family: ApiFamily): { take(signal: AbortSignal): Promise<void> };
+  /** This step's journal of operations from earlier attempts, in order (empty on a first attempt). */
+  operations(): readonly OperationRecord[];
+  /** The step's current activity; reaches the job view (JobView step `activity`). */
   progress(message: string): void;
+  /** Recovery-point id of the step's job when it has one (replication: the point being made; failover/test: the point used). */
+  recoveryPointId: string | null;
+  /**
+   * What a (test) failover step did not carry to the target (read back and compared with the point's
+   * metadata): journaled with the step's result as `warnings` and shown on the step. Optional so that
+   * the engine's context need not know it; the failover and test-failover executors provide it.
+   */
+  warn?(message: string): void;
 }
 
 export interface DiscoverContext {
@@ -103,6 +146,11 @@ export interface ResourceHandler {
   /** R6: failover always uses the latest successful recovery point. */
   readonly usesLatestPoint: boolean;
   discover(ctx: DiscoverContext): Promise<DiscoveredResource[]>;
+  /**
+   * What failing this item over will not carry, known from the point alone (a volume its image has no
+   * snapshot of, a rule that cannot cross regions): sentences the failover confirmation shows. No cloud call.
+   */
+  foresee?(item: RecoveryPointItemRef): string[];
   /** Sets up (or refreshes) replication and captures this resource's part of a recovery point. */
   replicate(resource: ProtectedResourceRef, ctx: StepContext): Promise<CapturedItem>;
   /** Creates independent copies in the target under test names; never touches production replication. */

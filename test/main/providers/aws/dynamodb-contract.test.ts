@@ -103,7 +103,7 @@ describe('DynamoDB replica calls (contract, recorded response shapes)', () => {
     const updates = requests.filter((r) => r.target === 'UpdateTable');
     expect(updates).toEqual([{ target: 'UpdateTable', region: 'us-east-1', body: { TableName: 'orders', ReplicaUpdates: [{ Create: { RegionName: 'us-west-2' } }] } }]);
     // The intent is journaled before the call.
-    expect(ctx.intents).toEqual([{ op: 'UpdateTable.ReplicaUpdates.Create', table: 'orders', region: 'us-west-2' }]);
+    expect(ctx.intents).toEqual([{ action: 'dynamodb:UpdateTable', region: 'us-east-1', op: 'UpdateTable.ReplicaUpdates.Create', table: 'orders', replicaRegion: 'us-west-2' }]);
   });
 
   it('does not ask again when the source already lists the target region as a replica', async () => {
