@@ -66,8 +66,13 @@ describe('DynamoDB replica calls (contract, recorded response shapes)', () => {
         switch (target) {
           case 'DescribeTable':
             return reply(200, { Table: tableDescription(region, replicas[region] ?? []) });
-          case 'UpdateTable':
+          case 'UpdateTable': {
+            // As DynamoDB does: a deleted replica region leaves this region's view of the table.
+            for (const u of (body.ReplicaUpdates as { Delete?: { RegionName: string } }[] | undefined) ?? []) {
+              if (u.Delete) replicas[region] = (replicas[region] ?? []).filter((r) => r !== u.Delete!.RegionName);
+            }
             return reply(200, { TableDescription: tableDescription(region, replicas[region] ?? [], 'UPDATING') });
+          }
           case 'DescribeTimeToLive':
             return reply(200, { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } });
           case 'DescribeContinuousBackups':
