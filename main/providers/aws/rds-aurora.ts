@@ -18,7 +18,6 @@ import {
   waitUntilDBClusterSnapshotAvailable,
   type DBCluster,
 } from '@aws-sdk/client-rds';
-import { ProviderFailure } from '../provider-failure';
 import type { CreatedResource, EnvRef, ResourceMappingEntry, StepContext } from '../types';
 import type { AwsContext } from './clients';
 import { DR_TAG, drTags, tagList, tagRecord, testName } from './naming';
