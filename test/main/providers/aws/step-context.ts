@@ -53,6 +53,7 @@ export function step(opts: {
   const journal = opts.journal ?? [];
   const stepId = opts.stepId ?? `${opts.jobId}-step-1`;
   const signal = new AbortController().signal;
+  const used = new Set<string>();
   const ctx: StepFixture = {
     jobId: opts.jobId,
     stepId,
@@ -67,13 +68,16 @@ export function step(opts: {
     },
     previousIntent: () => null,
     async mutate<T>(opKey: string, spec: MutateSpec<T>): Promise<T> {
+      // As the engine: an op key is used once per step attempt.
+      if (used.has(opKey)) throw new TypeError(`op key ${opKey} is used twice in one attempt`);
+      used.add(opKey);
       const previous = journal.filter((r) => r.opKey === opKey).at(-1);
       if (previous?.outcome?.status === 'succeeded') return previous.outcome.result as T;
       const record: OperationRecord = { opKey, intent: spec.intent, handle: previous?.handle ?? null, outcome: null };
       journal.push(record);
       intents.push(spec.intent);
       families.push(spec.family);
-      if (previous && !previous.outcome && spec.resume) {
+      if (previous && previous.outcome?.status !== 'succeeded' && spec.resume) {
         const adopted = await spec.resume(previous, signal);
         if (adopted !== undefined) {
           record.outcome = { status: 'succeeded', result: JSON.parse(JSON.stringify(adopted ?? null)) };
