@@ -73,17 +73,17 @@ export function step(opts: {
       used.add(opKey);
       const previous = journal.filter((r) => r.opKey === opKey).at(-1);
       if (previous?.outcome?.status === 'succeeded') return previous.outcome.result as T;
-      const record: OperationRecord = { opKey, intent: spec.intent, handle: previous?.handle ?? null, outcome: null };
-      journal.push(record);
-      intents.push(spec.intent);
-      families.push(spec.family);
-      if (previous && previous.outcome?.status !== 'succeeded' && spec.resume) {
+      if (previous && spec.resume) {
         const adopted = await spec.resume(previous, signal);
         if (adopted !== undefined) {
-          record.outcome = { status: 'succeeded', result: JSON.parse(JSON.stringify(adopted ?? null)) };
+          journal.push({ opKey, intent: previous.intent, handle: previous.handle, outcome: { status: 'succeeded', result: JSON.parse(JSON.stringify(adopted ?? null)) } });
           return adopted;
         }
       }
+      const record: OperationRecord = { opKey, intent: spec.intent, handle: null, outcome: null };
+      journal.push(record);
+      intents.push(spec.intent);
+      families.push(spec.family);
       try {
         const result = await spec.call(signal, {
           handle: async (h) => {
