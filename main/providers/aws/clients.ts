@@ -242,11 +242,12 @@ export class AwsContext {
    * A client whose every request (a waiter's polls, a paginator's pages) goes through the step's rate
    * gate and carries the step's signal. Without a step (discovery) the client itself, with the signal.
    */
-  gated<C extends AnyClient>(ctx: CallContext, env: EnvRef, client: C, service: string): C {
-    const send = (command: unknown, options?: Record<string, unknown>) =>
-      this.read(ctx, env, `${service}:${operationOf(command)}`, (signal) =>
-        (client.send as (c: unknown, o: unknown) => Promise<unknown>)(command, { ...(options ?? {}), abortSignal: signal }),
-      );
+  gated<C extends AnyClient>(ctx: CallContext, client: C, service: string): C {
+    // Errors pass through unmapped: a waiter's acceptors match the SDK's own error names.
+    const send = (command: unknown, options?: Record<string, unknown>) => {
+      const run = (signal: AbortSignal) => (client.send as (c: unknown, o: unknown) => Promise<unknown>)(command, { ...(options ?? {}), abortSignal: signal });
+      return ctx.read ? ctx.read(apiFamily(`${service}:${operationOf(command)}`), run) : run(ctx.signal);
+    };
     return new Proxy(client, { get: (target, prop, receiver) => (prop === 'send' ? send : Reflect.get(target, prop, receiver)) });
   }
 
@@ -268,7 +269,7 @@ export class AwsContext {
     const maxWaitTime = Math.max(Math.min(documented, this.waitTimeoutMs / 1000), 0.05);
     const delays = this.pollDelaySeconds ? { minDelay: Math.min(this.pollDelaySeconds, maxWaitTime / 2), maxDelay: Math.min(this.pollDelaySeconds * 4, maxWaitTime) } : {};
     try {
-      await waiter({ client: this.gated(ctx, env, client, service), maxWaitTime, abortSignal: ctx.signal, ...delays }, input);
+      await waiter({ client: this.gated(ctx, client, service), maxWaitTime, abortSignal: ctx.signal, ...delays }, input);
     } catch (err) {
       const name = (err as { name?: string })?.name;
       if (ctx.signal.aborted || name === 'AbortError') throw new ProviderFailure('Cancelled', `Stopped waiting for ${what}: the job was cancelled.`);
@@ -280,11 +281,14 @@ export class AwsContext {
     }
   }
 
-  /** Every page of an SDK paginator, each page through the step's rate gate. */
-  async pages<C extends AnyClient, I, O>(ctx: CallContext, env: EnvRef, service: string, paginate: SdkPaginator<C, I, O>, client: C, input: I): Promise<O[]> {
-    const out: O[] = [];
-    for await (const page of paginate({ client: this.gated(ctx, env, client, service) }, input)) out.push(page);
-    return out;
+  /** Every page of an SDK paginator, each page through the step's rate gate; `action` names it in errors. */
+  async pages<C extends AnyClient, I, O>(ctx: CallContext, env: EnvRef, action: string, paginate: SdkPaginator<C, I, O>, client: C, input: I): Promise<O[]> {
+    const service = action.split(':')[0]!;
+    return this.call(env, action, async () => {
+      const out: O[] = [];
+      for await (const page of paginate({ client: this.gated(ctx, client, service) }, input)) out.push(page);
+      return out;
+    });
   }
 
   /** Like call(), but a NotFound answer is `undefined` rather than an error. */

@@ -181,7 +181,7 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
 
     async discover(ctx): Promise<DiscoveredResource[]> {
       const env = ctx.env;
-      const names = (await aws.pages(ctx, env, 'dynamodb', paginateListTables, ddb(env), {})).flatMap((p) => p.TableNames ?? []);
+      const names = (await aws.pages(ctx, env, 'dynamodb:ListTables', paginateListTables, ddb(env), {})).flatMap((p) => p.TableNames ?? []);
       const out: DiscoveredResource[] = [];
       for (const name of names) {
         const t = await findTable(ctx, env, name);

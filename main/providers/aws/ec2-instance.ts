@@ -94,7 +94,7 @@ function live(i: Instance): boolean {
 }
 
 async function describeInstances(aws: AwsContext, ctx: CallContext, env: EnvRef, input: ConstructorParameters<typeof DescribeInstancesCommand>[0]): Promise<Instance[]> {
-  const pages = await aws.pages(ctx, env, 'ec2', paginateDescribeInstances, aws.ec2(env), input ?? {});
+  const pages = await aws.pages(ctx, env, 'ec2:DescribeInstances', paginateDescribeInstances, aws.ec2(env), input ?? {});
   return pages.flatMap((p) => (p.Reservations ?? []).flatMap((r) => r.Instances ?? []));
 }
 

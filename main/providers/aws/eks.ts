@@ -116,7 +116,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
       ?.nodegroup;
   const listNodegroups = async (ctx: CallContext, env: EnvRef, cluster: string): Promise<string[]> => {
     try {
-      return (await aws.pages(ctx, env, 'eks', paginateListNodegroups, eks(env), { clusterName: cluster })).flatMap((p) => p.nodegroups ?? []);
+      return (await aws.pages(ctx, env, 'eks:ListNodegroups', paginateListNodegroups, eks(env), { clusterName: cluster })).flatMap((p) => p.nodegroups ?? []);
     } catch (err) {
       if (err instanceof ProviderFailure && err.code === 'NotFound') return [];
       throw err;
@@ -442,7 +442,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
 
     async discover(ctx): Promise<DiscoveredResource[]> {
       const env = ctx.env;
-      const names = (await aws.pages(ctx, env, 'eks', paginateListClusters, eks(env), {})).flatMap((p) => p.clusters ?? []);
+      const names = (await aws.pages(ctx, env, 'eks:ListClusters', paginateListClusters, eks(env), {})).flatMap((p) => p.clusters ?? []);
       const out: DiscoveredResource[] = [];
       for (const name of names) {
         const c = await findCluster(ctx, env, name);

@@ -251,7 +251,7 @@ export interface CapturedRole {
 export async function captureRole(iam: IamScope, roleName: string): Promise<CapturedRole | null> {
   const role = (await iam.find('iam:GetRole', (signal) => iam.client.send(new GetRoleCommand({ RoleName: roleName }), { abortSignal: signal })))?.Role;
   if (!role) return null;
-  const attachedPages = await iam.aws.pages(iam.ctx, iam.env, 'iam', paginateListAttachedRolePolicies, iam.client, { RoleName: roleName });
+  const attachedPages = await iam.aws.pages(iam.ctx, iam.env, 'iam:ListAttachedRolePolicies', paginateListAttachedRolePolicies, iam.client, { RoleName: roleName });
   const managedPolicies: CapturedManagedPolicy[] = [];
   for (const p of attachedPages.flatMap((page) => page.AttachedPolicies ?? [])) {
     if (!p.PolicyArn || !p.PolicyName) continue;
@@ -270,7 +270,7 @@ export async function captureRole(iam: IamScope, roleName: string): Promise<Capt
     }
     managedPolicies.push({ name: p.PolicyName, arn: p.PolicyArn, awsManaged, path, document });
   }
-  const inlinePages = await iam.aws.pages(iam.ctx, iam.env, 'iam', paginateListRolePolicies, iam.client, { RoleName: roleName });
+  const inlinePages = await iam.aws.pages(iam.ctx, iam.env, 'iam:ListRolePolicies', paginateListRolePolicies, iam.client, { RoleName: roleName });
   const inlinePolicies: CapturedRole['inlinePolicies'] = [];
   for (const name of inlinePages.flatMap((page) => page.PolicyNames ?? [])) {
     const doc = await iam.read('iam:GetRolePolicy', (signal) => iam.client.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }), { abortSignal: signal }));
@@ -305,7 +305,7 @@ export async function restoreRole(iam: IamScope, captured: CapturedRole, sourceI
   const entries: ResourceMappingEntry[] = [{ sourceId, kind: 'IamRole', name: role.name, targetId: role.arn, reused: role.reused }];
   // Only what is missing is changed: a reused role (R7) keeps what it has, and a replay changes nothing.
   const attached = new Set(
-    (await iam.aws.pages(iam.ctx, iam.env, 'iam', paginateListAttachedRolePolicies, iam.client, { RoleName: role.name })).flatMap((p) => p.AttachedPolicies ?? []).map((p) => p.PolicyArn),
+    (await iam.aws.pages(iam.ctx, iam.env, 'iam:ListAttachedRolePolicies', paginateListAttachedRolePolicies, iam.client, { RoleName: role.name })).flatMap((p) => p.AttachedPolicies ?? []).map((p) => p.PolicyArn),
   );
   for (const p of captured.managedPolicies) {
     if (p.awsManaged) {
@@ -317,7 +317,7 @@ export async function restoreRole(iam: IamScope, captured: CapturedRole, sourceI
     if (!attached.has(policy.arn)) await attachRolePolicy(iam, role.name, policy.arn);
     entries.push({ sourceId, kind: 'IamPolicy', name: policy.name, targetId: policy.arn, reused: policy.reused });
   }
-  const inline = new Set((await iam.aws.pages(iam.ctx, iam.env, 'iam', paginateListRolePolicies, iam.client, { RoleName: role.name })).flatMap((p) => p.PolicyNames ?? []));
+  const inline = new Set((await iam.aws.pages(iam.ctx, iam.env, 'iam:ListRolePolicies', paginateListRolePolicies, iam.client, { RoleName: role.name })).flatMap((p) => p.PolicyNames ?? []));
   for (const p of captured.inlinePolicies) {
     if (!p.document) continue;
     const document = JSON.stringify(p.document);
@@ -350,12 +350,12 @@ export async function verifyRoles(iam: IamScope, roles: CapturedRole[]): Promise
       out.push(`IAM role ${captured.name} is missing`);
       continue;
     }
-    const attached = (await iam.aws.pages(iam.ctx, iam.env, 'iam', paginateListAttachedRolePolicies, iam.client, { RoleName: captured.name })).flatMap((p) => p.AttachedPolicies ?? []);
+    const attached = (await iam.aws.pages(iam.ctx, iam.env, 'iam:ListAttachedRolePolicies', paginateListAttachedRolePolicies, iam.client, { RoleName: captured.name })).flatMap((p) => p.AttachedPolicies ?? []);
     for (const p of captured.managedPolicies) {
       if (!p.awsManaged && !p.document) continue;
       if (!attached.some((a) => a.PolicyName === p.name)) out.push(`policy ${p.name} is not attached to IAM role ${captured.name}`);
     }
-    const inline = new Set((await iam.aws.pages(iam.ctx, iam.env, 'iam', paginateListRolePolicies, iam.client, { RoleName: captured.name })).flatMap((p) => p.PolicyNames ?? []));
+    const inline = new Set((await iam.aws.pages(iam.ctx, iam.env, 'iam:ListRolePolicies', paginateListRolePolicies, iam.client, { RoleName: captured.name })).flatMap((p) => p.PolicyNames ?? []));
     for (const p of captured.inlinePolicies) if (p.document && !inline.has(p.name)) out.push(`inline policy ${p.name} of IAM role ${captured.name} is missing`);
   }
   return out;

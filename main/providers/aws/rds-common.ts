@@ -129,7 +129,7 @@ export function rdsTools(aws: AwsContext) {
     return r?.DBClusters?.[0];
   };
   const clusterInstances = async (ctx: CallContext, env: EnvRef, clusterId: string): Promise<DBInstance[]> => {
-    const pages = await aws.pages(ctx, env, 'rds', paginateDescribeDBInstances, rds(env), { Filters: [{ Name: 'db-cluster-id', Values: [clusterId] }] });
+    const pages = await aws.pages(ctx, env, 'rds:DescribeDBInstances', paginateDescribeDBInstances, rds(env), { Filters: [{ Name: 'db-cluster-id', Values: [clusterId] }] });
     return pages.flatMap((p) => p.DBInstances ?? []).filter((i) => i.DBClusterIdentifier === clusterId);
   };
 

@@ -21,7 +21,7 @@ export function rdsParameterGroups(aws: AwsContext) {
     const group = await describe(ctx, env, name);
     const parameters: Record<string, string> = {};
     try {
-      const pages = await aws.pages(ctx, env, 'rds', paginateDescribeDBParameters, aws.rds(env), { DBParameterGroupName: name, Source: 'user' });
+      const pages = await aws.pages(ctx, env, 'rds:DescribeDBParameters', paginateDescribeDBParameters, aws.rds(env), { DBParameterGroupName: name, Source: 'user' });
       for (const p of pages.flatMap((page) => page.Parameters ?? [])) if (p.ParameterName && p.ParameterValue !== undefined) parameters[p.ParameterName] = p.ParameterValue;
     } catch {
       // A group that vanished between the two calls: the point records it without parameters.

@@ -71,7 +71,7 @@ export function createRdsHandler(aws: AwsContext): ResourceHandler {
     async discover(ctx): Promise<DiscoveredResource[]> {
       const env = ctx.env;
       const out: DiscoveredResource[] = [];
-      for (const page of await aws.pages(ctx, env, 'rds', paginateDescribeDBInstances, t.rds(env), {})) {
+      for (const page of await aws.pages(ctx, env, 'rds:DescribeDBInstances', paginateDescribeDBInstances, t.rds(env), {})) {
         for (const db of page.DBInstances ?? []) {
           // Aurora members are listed through their cluster; the console's own replicas and test copies are not the customer's.
           const tags = tagRecord(db.TagList);
@@ -86,7 +86,7 @@ export function createRdsHandler(aws: AwsContext): ResourceHandler {
           });
         }
       }
-      for (const page of await aws.pages(ctx, env, 'rds', paginateDescribeDBClusters, t.rds(env), {})) {
+      for (const page of await aws.pages(ctx, env, 'rds:DescribeDBClusters', paginateDescribeDBClusters, t.rds(env), {})) {
         for (const c of page.DBClusters ?? []) {
           const tags = tagRecord(c.TagList);
           if (tags[DR_TAG.policy] || !c.DBClusterArn || !c.DBClusterIdentifier) continue;

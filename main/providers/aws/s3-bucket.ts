@@ -287,7 +287,7 @@ export async function discoverS3(aws: AwsContext, ctx: DiscoverContext): Promise
   const s3 = aws.s3(ctx.env);
   const out: DiscoveredResource[] = [];
   // BucketRegion keeps the listing to the environment's region without a location call per bucket.
-  const pages = await aws.pages(ctx, ctx.env, 's3', paginateListBuckets, s3, { BucketRegion: ctx.env.region });
+  const pages = await aws.pages(ctx, ctx.env, 's3:ListBuckets', paginateListBuckets, s3, { BucketRegion: ctx.env.region });
   {
     for (const b of pages.flatMap((p) => p.Buckets ?? [])) {
       if (!b.Name) continue;
