@@ -50,7 +50,6 @@ async function runPlan(steps: number, opts: { intents: number; chain: number }):
     })();
     const def: JobKindDefinition<PreparedJob> = {
       kind: 'test_failover',
-      cancel: 'never',
       resumable: true,
       prepare: () => ({ adapter: NOOP_ADAPTER, source: env('env_s', 'us-east-1'), target: env('env_t', 'us-west-2'), policyName: 'Engine' }),
       execute: (step, ctx) => {

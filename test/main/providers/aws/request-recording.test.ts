@@ -208,7 +208,7 @@ describeMoto('Every mutating AWS request has its intent committed first (request
     await run((await call(c, 'dr:testFailover.reset', { policyId: policy.id })).jobId);
     const plan = await call(c, 'dr:failover.prepare', { policyId: policy.id });
     await run((await call(c, 'dr:failover.start', { token: plan.token })).jobId);
-    return [...new Set(found.map((f) => f.type))].sort().concat(statuses);
+    return [...new Set(found.map((f): string => f.type))].sort().concat(statuses);
   }
 
   it('records every request of the full lifecycle of all five types, and each mutating one had its intent committed before it was sent', async () => {
