@@ -51,7 +51,7 @@ import { CancelReason, cancelMessage, type JobRegistry } from '../job-registry';
 import type { Logger } from '../logger';
 import { CommitGroup } from './commit-group';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
-import { RateLimiters, rateScopeKey, type RateGate, type RateLimitTable } from './rate-limits';
+import { RateLimiters, rateScopeKey, type RateGate, type RateLimitSpec, type RateLimitTable } from './rate-limits';
 
 export interface JournalPoint {
   what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish' | 'job-finish';
@@ -460,9 +460,14 @@ export class JobEngine {
       else run.soft.abort(new CancelReason(reason));
     }
     await this.whenIdle();
+    this.commits.flush();
     this.closed = true;
     this.stopHeartbeat();
     this.unregister();
+    // Outcomes queued by the last steps are fsynced off the loop: wait for them before the file closes.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.commits.idle();
+    this.commits.close();
   }
 
   // ---- running a job -----------------------------------------------------------------------
@@ -708,6 +713,14 @@ export class JobEngine {
         throw err;
       }
     };
+    /**
+     * An outcome is queued, not awaited: it joins the group commit of the step's next write (its next
+     * intent, its finish). Until then a crash leaves the op as "intent without outcome", which resume
+     * handles anyway (the call may have happened), so waiting for its fsync would buy nothing.
+     */
+    const later = (fn: () => void, point: Omit<JournalPoint, 'jobId' | 'kind' | 'stepId'>): void => {
+      void write(fn, point).catch(() => undefined);
+    };
     const earlier: OperationRecord[] = jobs.operations(step.id);
     const earlierByKey = new Map(earlier.map((o) => [o.opKey, o]));
     const used = new Set<string>();
@@ -726,7 +739,7 @@ export class JobEngine {
       if (previous?.intent && spec.resume) {
         const adopted = await spec.resume(previous, signal);
         if (adopted !== undefined) {
-          await write(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: adopted as unknown, adopted: true }, at()), { what: 'op-outcome', opKey });
+          later(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: adopted as unknown, adopted: true }, at()), { what: 'op-outcome', opKey });
           return adopted;
         }
       }
@@ -746,10 +759,10 @@ export class JobEngine {
         if (signal.aborted || lost !== undefined || !this.d.repos.db.open) throw err;
         const failure = err instanceof ProviderFailure ? err : err instanceof DomainError ? new ProviderFailure(err.code, err.message) : null;
         const outcome = { status: 'failed', code: failure?.code ?? 'ProviderError', error: failure?.message ?? (err instanceof Error ? err.message : String(err)) };
-        await write(() => jobs.appendOperation(step.id, opKey, 'outcome', outcome, at()), { what: 'op-outcome', opKey }).catch(() => undefined);
+        later(() => jobs.appendOperation(step.id, opKey, 'outcome', outcome, at()), { what: 'op-outcome', opKey });
         throw err;
       }
-      await write(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: result as unknown }, at()), { what: 'op-outcome', opKey });
+      later(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: result as unknown }, at()), { what: 'op-outcome', opKey });
       return result;
     };
 
@@ -826,6 +839,11 @@ export class JobEngine {
   /** Rate-limit tokens granted per API family since this engine started (benchmarks, tests). */
   tokensTaken(): ReadonlyMap<string, number> {
     return this.limiters.taken;
+  }
+
+  /** The same per gate (account scope + family) with each gate's limit. */
+  tokensByGate(): ReadonlyMap<string, { scope: string; family: string; spec: RateLimitSpec; tokens: number }> {
+    return this.limiters.takenByGate;
   }
 
   /** The activities (latest ctx.progress message) of a job's running steps, by step id. */

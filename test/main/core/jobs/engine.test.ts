@@ -131,18 +131,23 @@ describe('retries', () => {
         if (attempts === 1) return Promise.reject(new ProviderFailure('ProviderThrottled', 'Slow down (test).', { retryAfterMs: 40_000 }));
         return Promise.resolve({ result: null });
       });
-      const turns = async (n: number) => {
-        for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+      // Fake time moves only here, half a second at a time, with the loop let run in between (the
+      // journal's fsyncs run on the thread pool): the retry may come no earlier than 40 s of it.
+      const settle = async () => {
+        await bed.engine.commits.idle();
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
       };
-      await turns(20);
-      expect(attempts).toBe(1);
-      await vi.advanceTimersByTimeAsync(39_990);
-      await turns(20);
-      // Backoff alone would have retried within 2 ms; the cloud asked for 40 s.
-      expect(attempts).toBe(1);
-      await vi.advanceTimersByTimeAsync(20);
-      await turns(20);
+      while (attempts < 1) await new Promise((resolve) => setImmediate(resolve));
+      let advanced = 0;
+      while (attempts < 2 && advanced < 120_000) {
+        await settle();
+        await vi.advanceTimersByTimeAsync(500);
+        advanced += 500;
+      }
       await done;
+      // Backoff alone would have retried within 2 ms; the cloud asked for 40 s.
+      expect(advanced).toBeGreaterThanOrEqual(40_000);
+      expect(advanced).toBeLessThan(60_000);
       expect(attempts).toBe(2);
       expect(bed.repos.jobs.steps(jobId)[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
     } finally {

@@ -231,6 +231,9 @@ describe('grouped commits', () => {
     // The 16 steps of a wave journal their intents in one transaction, not 16.
     expect(Math.max(...perCommit.values())).toBe(16);
     expect(commits).toBeLessThanOrEqual(writes / 8);
+    // An fsync covers every commit made before it: never more fsyncs than commits.
+    expect(b.engine.commits.stats.fsyncs).toBeGreaterThan(0);
+    expect(b.engine.commits.stats.fsyncs).toBeLessThanOrEqual(commits);
   });
 });
 
