@@ -25,7 +25,7 @@ const NOOP_ADAPTER: ProviderAdapter = {
 };
 
 function env(id: string, region: string): EnvRef {
-  return { environmentId: id, account: { id: 'acc_e', name: 'Engine bench', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } }, region, scope: '' };
+  return { environmentId: id, account: { id: 'acc_e', name: 'Engine bench', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } }, region, scope: { cloud: 'aws', region, accountId: null } };
 }
 
 async function runPlan(steps: number, opts: { intents: number; chain: number }): Promise<{ ms: number; succeeded: number }> {

@@ -3,6 +3,7 @@
 
 import type { Cloud, ResourceTypeId } from '../../shared/catalog';
 import type { CredentialInput, DiscoveredResource, ProviderKind } from '../../shared/domain';
+import type { EnvScope } from '../../shared/scope';
 
 /** An account as a provider sees it: with its decrypted credentials (never leaves main). */
 export interface ResolvedAccount {
@@ -17,8 +18,10 @@ export interface ResolvedAccount {
 export interface EnvRef {
   environmentId: string;
   account: ResolvedAccount;
+  /** The region (AWS, Google Cloud) or location (Azure); the same as the scope's. */
   region: string;
-  scope: string;
+  /** Typed per cloud (shared/scope.ts), checked when the environment was added: no adapter parses text. */
+  scope: EnvScope;
 }
 
 /** A resource the policy protects, as stored. */

@@ -4,6 +4,7 @@
 import { resourceTypesFor, RESOURCE_TYPES, type Cloud, type ResourceTypeId } from '../../shared/catalog';
 import type { DiscoveredResource, ProviderKind } from '../../shared/domain';
 import { ProviderFailure } from '../../main/providers/provider-failure';
+import { describeScope, type EnvScope } from '../../shared/scope';
 import type {
   CapturedItem,
   ConnectionCheck,
@@ -36,10 +37,10 @@ export interface FakeProvider extends ProviderAdapter {
   readonly accountsSeen: ResolvedAccount[];
 }
 
-export function fakeInventory(env: { region: string; scope: string }, type: ResourceTypeId, count: number): DiscoveredResource[] {
+export function fakeInventory(env: { region: string; scope: EnvScope }, type: ResourceTypeId, count: number): DiscoveredResource[] {
   return Array.from({ length: count }, (_, i) => ({
     type,
-    nativeId: `${env.scope || 'scope'}/${env.region}/${type}/${i + 1}`,
+    nativeId: `${describeScope(env.scope) || 'scope'}/${env.region}/${type}/${i + 1}`,
     name: `${type.split('.')[1]}-${i + 1}`,
     region: env.region,
     tags: { env: 'prod' },

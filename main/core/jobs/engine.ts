@@ -26,6 +26,7 @@
 import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { JobKind, JobStatus, ProviderKind } from '../../../shared/domain';
+import { describeScope } from '../../../shared/scope';
 import type { JobRecord, StepRecord } from '../../db/jobs-repo';
 import type { Repos } from '../../db/repos';
 import { ProviderFailure } from '../../providers/provider-failure';
@@ -494,7 +495,7 @@ export class JobEngine {
     if (soft.aborted) return 'open';
     const account = run.def.rateAccount?.(step, prepared) ?? prepared.target;
     const type = step.protectedResourceId ? (this.d.repos.policies.resource(step.protectedResourceId)?.type ?? null) : null;
-    const gate = this.limiters.gate(providerOf(prepared.adapter), `${account.account.id}/${account.scope}`, rateFamily(type, step.action));
+    const gate = this.limiters.gate(providerOf(prepared.adapter), `${account.account.id}/${describeScope(account.scope)}`, rateFamily(type, step.action));
 
     for (let attempt = 1; ; attempt++) {
       if (run.suspended) return 'suspended';

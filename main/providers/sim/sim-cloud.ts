@@ -1,6 +1,7 @@
 // The simulated cloud's API for handlers: one latency, fault and cancellation model for every call,
 // and mutations that record their intent first and are looked up before they are ever repeated.
 
+import { describeScope } from '../../../shared/scope';
 import { CLOUD_LABELS, resourceType, type ResourceTypeId } from '../../../shared/catalog';
 import type { Clock } from '../../core/clock';
 import type { Db } from '../../db/connection';
@@ -235,7 +236,7 @@ export class SimCloud {
     const resource = insertResource(this.db, {
       accountId,
       region: ctx.target.region,
-      scope: ctx.target.scope,
+      scope: describeScope(ctx.target.scope),
       type: planned.type ?? planned.kind,
       kind: planned.kind,
       nativeId: planned.nativeId,

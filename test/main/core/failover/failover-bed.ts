@@ -15,7 +15,7 @@ import { testKeyProvider } from '../../../helpers/keys';
 
 export const REGIONS: Record<Cloud, { source: string; target: string; scope: string }> = {
   aws: { source: 'us-east-1', target: 'us-west-2', scope: '111122223333' },
-  azure: { source: 'eastus', target: 'westus2', scope: 'sub-1/rg-prod' },
+  azure: { source: 'eastus', target: 'westus2', scope: '00000000-0000-4000-8000-000000000001/rg-prod' },
   gcp: { source: 'us-central1', target: 'europe-west1', scope: 'proj-1' },
 };
 
