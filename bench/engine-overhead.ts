@@ -20,6 +20,7 @@ const NOOP_ADAPTER: ProviderAdapter = {
   label: 'No-op',
   simulated: true,
   clouds: ['aws'],
+  dispose: () => Promise.resolve(),
   testConnection: () => Promise.resolve({ identity: 'noop', message: 'no-op' }),
   handler: () => undefined,
 };

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { createSimProvider, type SimFaults, type SimLatency } from '../../main/providers/sim';
+import type { SimFaults, SimLatency } from '../../main/providers/sim';
 import type { JobKind } from '../../shared/domain';
 import { CHROMIUM_PATH, openConsole, type ConsoleHandle } from './harness';
 
@@ -57,7 +57,7 @@ interface Bed {
 async function openBed(operations: string[] = ['replicate']): Promise<Bed> {
   const latency: SimLatency = { baseMs: 0, jitterMs: 0 };
   const faults = { failTypes: [] as string[], failNames: [] as string[], operations } as unknown as Bed['faults'];
-  const c = await openConsole({ providers: (deps) => [createSimProvider({ ...deps, latency, faults })] });
+  const c = await openConsole({ providers: { sim: { latency, faults }, aws: false } });
   return { c, latency, faults };
 }
 

@@ -35,6 +35,8 @@ export interface FakeProvider extends ProviderAdapter {
   /** Every replicate call, in order. */
   readonly calls: { resourceId: string; idempotencyKey: string; attempt: number; previousIntent: unknown }[];
   readonly accountsSeen: ResolvedAccount[];
+  /** How many times the core disposed it (once, when it closed). */
+  disposed: number;
 }
 
 export function fakeInventory(env: { region: string; scope: EnvScope }, type: ResourceTypeId, count: number): DiscoveredResource[] {
@@ -84,6 +86,11 @@ export function createFakeProvider(opts: FakeProviderOptions = {}): FakeProvider
     simulated: opts.simulated ?? true,
     clouds,
     calls,
+    disposed: 0,
+    dispose() {
+      this.disposed++;
+      return Promise.resolve();
+    },
     accountsSeen,
     async testConnection(account) {
       accountsSeen.push(account);

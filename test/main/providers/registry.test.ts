@@ -11,6 +11,7 @@ function adapter(kind: ProviderAdapter['kind'], handlers: Partial<Record<string,
     label: `${kind} adapter`,
     simulated: kind === 'sim',
     clouds: ['aws'],
+    dispose: () => Promise.resolve(),
     testConnection: () => Promise.resolve({ identity: kind, message: 'ok' }),
     handler: (type) => handlers[type],
   };
