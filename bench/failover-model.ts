@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { composeCore } from '../main/compose';
 import { DEFAULT_ENGINE } from '../main/core/jobs/engine';
-import { rateFamily, type RateLimitSpec, type RateLimitTable } from '../main/core/jobs/rate-limits';
+import type { RateLimitSpec, RateLimitTable } from '../main/core/jobs/rate-limits';
 import { StaticKeyProvider } from '../main/credentials/static-key-provider';
 import { openDatabase } from '../main/db/connection';
 import { createSimProvider } from '../main/providers/sim';
@@ -23,12 +23,13 @@ import { commitCost, record } from './report';
 const LATENCY = { baseMs: 10, jitterMs: 20 };
 
 /**
- * The mutating families' buckets (each step attempt takes one token of its family). Sized like the
- * published EC2 shape, scaled so the drain is comparable to the latency work of 1,000 resources.
+ * The EC2 families' buckets (every call takes one token of its family: mutations, describes, polls).
+ * Shaped like the published EC2 buckets, scaled so the drain is comparable to the latency work of
+ * 1,000 resources.
  */
 export const BENCH_RATE_LIMITS: Record<string, RateLimitSpec> = {
-  'ec2.run-instances': { kind: 'token-bucket', bucketSize: 200, refillPerSecond: 40 },
-  'ec2.mutating': { kind: 'token-bucket', bucketSize: 200, refillPerSecond: 80 },
+  'aws.ec2.run-instances': { kind: 'token-bucket', bucketSize: 200, refillPerSecond: 40 },
+  'aws.ec2.mutating': { kind: 'token-bucket', bucketSize: 200, refillPerSecond: 80 },
 };
 
 interface StepCost {
@@ -114,6 +115,7 @@ async function runModel(templateDir: string, workDir: string, policyId: string, 
   });
   let elapsed: number;
   let jobId = '';
+  let tokens: Map<string, number>;
   const commitsBefore = journalCommits();
   try {
     const finished = new Promise<number>((resolve) => {
@@ -128,6 +130,7 @@ async function runModel(templateDir: string, workDir: string, policyId: string, 
     const started = performance.now();
     jobId = (await call(core, 'dr:failover.start', { token: plan.token })).jobId;
     elapsed = ((await finished) - started) / 1000;
+    tokens = new Map(core.services.engine.tokensTaken());
   } finally {
     await core.close();
   }
@@ -162,17 +165,12 @@ async function runModel(templateDir: string, workDir: string, policyId: string, 
     const chain = Math.max(...steps.map((s) => longest(s.id)));
     const work = steps.reduce((sum, s) => sum + cost(s.id), 0);
     const concurrency = DEFAULT_ENGINE.concurrency;
-    // Rate limits: the k-th token of a family exists no earlier than (k - bucket) / refill; the
-    // step that takes the last one still needs its own latency after it.
+    // Rate limits: the k-th token of a family exists no earlier than (k - bucket) / refill; the call
+    // that takes the last one still needs one call's minimum latency after it. Tokens are per call
+    // now (the engine counts what each family granted).
     let drain = 0;
-    const families = new Map<string, { tokens: number; minCost: number }>();
-    for (const s of steps) {
-      const f = rateFamily(s.type, s.action);
-      const e = families.get(f) ?? { tokens: 0, minCost: Number.POSITIVE_INFINITY };
-      e.tokens += s.attempts;
-      e.minCost = Math.min(e.minCost, cost(s.id));
-      families.set(f, e);
-    }
+    const minCost = LATENCY.baseMs / 1000;
+    const families = new Map([...tokens].map(([f, n]) => [f, { tokens: n, minCost }]));
     const familyText: string[] = [];
     for (const [f, e] of families) {
       const spec = limits[f];

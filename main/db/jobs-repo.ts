@@ -44,6 +44,43 @@ export interface StepRecord {
   params: Record<string, unknown>;
 }
 
+/** One row of a step's journal of operations (migration 007); appended, never rewritten. */
+export interface OperationRow {
+  stepId: string;
+  opKey: string;
+  seq: number;
+  kind: 'intent' | 'handle' | 'outcome';
+  material: Record<string, unknown>;
+  at: string;
+}
+
+export type OperationOutcome = { status: 'succeeded'; result: unknown } | { status: 'failed'; code: string; error: string };
+
+/** One operation folded from its rows: the latest intent, the latest handle since it, the outcome. */
+export interface OperationState {
+  opKey: string;
+  intent: Record<string, unknown> | null;
+  handle: Record<string, unknown> | null;
+  outcome: OperationOutcome | null;
+}
+
+/** Folds a step's rows (in seq order) into one state per op key, in order of first appearance. */
+export function foldOperations(rows: readonly OperationRow[]): OperationState[] {
+  const byKey = new Map<string, OperationState>();
+  for (const r of rows) {
+    let op = byKey.get(r.opKey);
+    if (!op) byKey.set(r.opKey, (op = { opKey: r.opKey, intent: null, handle: null, outcome: null }));
+    if (r.kind === 'intent') {
+      // A new call of the op (after a failed outcome, or a resumed one): what follows is about it.
+      op.intent = r.material;
+      op.handle = null;
+      op.outcome = null;
+    } else if (r.kind === 'handle') op.handle = r.material;
+    else op.outcome = r.material as OperationOutcome;
+  }
+  return [...byKey.values()];
+}
+
 export interface JobFilter {
   policyId?: string | undefined;
   kind?: JobKind | undefined;
@@ -173,6 +210,8 @@ export class JobsRepo {
   private readonly reopenStmt;
   private readonly retryStepsStmt;
   private readonly stepAttemptsStmt;
+  private readonly opAppendStmt;
+  private readonly opRowsStmt;
   private readonly cache: StatementCache;
 
   constructor(db: Db) {
@@ -242,6 +281,13 @@ export class JobsRepo {
        WHERE job_id = @jobId AND status IN ('failed','cancelled')`,
     );
     this.stepAttemptsStmt = db.prepare<[string], { attempts: number }>('SELECT attempts FROM job_steps WHERE id = ?');
+    this.opAppendStmt = db.prepare(
+      `INSERT INTO job_operations (step_id, op_key, seq, kind, material, at)
+       VALUES (@stepId, @opKey, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_operations WHERE step_id = @stepId), @kind, @material, @at)`,
+    );
+    this.opRowsStmt = db.prepare<[string], { step_id: string; op_key: string; seq: number; kind: OperationRow['kind']; material: string; at: string }>(
+      'SELECT * FROM job_operations WHERE step_id = ? ORDER BY seq',
+    );
   }
 
   insertJob(
@@ -370,6 +416,28 @@ export class JobsRepo {
 
   intent(id: string): Record<string, unknown> | null {
     return parseJson<Record<string, unknown> | null>(this.stepIntentGetStmt.get(id)?.intent ?? null, null);
+  }
+
+  /** Appends one row to a step's journal of operations; returns its seq. Rows are never rewritten. */
+  appendOperation(stepId: string, opKey: string, kind: OperationRow['kind'], material: Record<string, unknown>, at: string): void {
+    this.opAppendStmt.run({ stepId, opKey, kind, material: JSON.stringify(material), at });
+  }
+
+  /** A step's journal of operations, row by row, in order. */
+  operationRows(stepId: string): OperationRow[] {
+    return this.opRowsStmt.all(stepId).map((r) => ({
+      stepId: r.step_id,
+      opKey: r.op_key,
+      seq: r.seq,
+      kind: r.kind,
+      material: JSON.parse(r.material) as Record<string, unknown>,
+      at: r.at,
+    }));
+  }
+
+  /** A step's operations folded per op key (what a resumed handler sees through ctx.operations()). */
+  operations(stepId: string): OperationState[] {
+    return foldOperations(this.operationRows(stepId));
   }
 
   /** Records a step's outcome once; a finished step is never rewritten. */

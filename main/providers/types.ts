@@ -76,6 +76,38 @@ export interface ResourceMappingEntry {
   reused?: boolean;
 }
 
+/**
+ * A rate-limit family, e.g. 'aws.ec2.run-instances', 'aws.ec2.mutating', 'aws.ec2.read', 'aws.rds.mutating',
+ * 'aws.s3', 'aws.iam', 'aws.eks', 'aws.dynamodb', 'azure.arm.read', 'azure.arm.write', 'gcp.compute.write',
+ * 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam', 'sim'. Limits are data in
+ * main/core/jobs/rate-limits.ts (published figures, source cited beside each).
+ */
+export type ApiFamily = string;
+
+/** One operation of a step's journal: rows appended in order (intent, handle(s), outcome), never overwritten. */
+export interface OperationRecord {
+  /** Chosen by the handler: 'create-image', 'run-instances', 'create-disk:os'. */
+  opKey: string;
+  /** Committed BEFORE the call (client token, request id, deterministic name). */
+  intent: Record<string, unknown> | null;
+  /** The latest handle committed as soon as the provider answered (poll URL, operation name, resource id). */
+  handle: Record<string, unknown> | null;
+  outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; code: string; error: string } | null;
+}
+
+export interface MutateSpec<T> {
+  family: ApiFamily;
+  intent: Record<string, unknown>;
+  /**
+   * Resume: an earlier attempt committed this op's intent (maybe a handle) but no succeeded outcome.
+   * Look up what the call may have created (or poll the handle); return it to adopt it without
+   * calling, or undefined to call.
+   */
+  resume?(previous: OperationRecord, signal: AbortSignal): Promise<T | undefined>;
+  /** The one mutating call. `op.handle(h)` commits a handle (poll URL, operation name, resource id) durably. */
+  call(signal: AbortSignal, op: { handle(h: Record<string, unknown>): Promise<void> }): Promise<T>;
+}
+
 /** Everything a handler needs for one step; the job engine builds it. */
 export interface StepContext {
   jobId: string;
@@ -87,13 +119,29 @@ export interface StepContext {
   idempotencyKey: string;
   signal: AbortSignal;
   /**
-   * Commits idempotency material (client token, request id, poll URL...) to the journal BEFORE
-   * the cloud call it protects. Synchronous: when it returns, the row is durable.
+   * The ONLY way a handler changes a cloud: commits the intent, takes a token of spec.family, makes the
+   * call with the abort signal, commits the handle(s) and the outcome. T must be JSON-serialisable (ids,
+   * small objects): a succeeded outcome already in the journal is returned as-is without calling again.
+   * An op key is used once per step attempt.
+   */
+  mutate<T>(opKey: string, spec: MutateSpec<T>): Promise<T>;
+  /** A non-mutating call (describe/get/list/poll): takes one token of its family, honours the signal. */
+  read<T>(family: ApiFamily, call: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** A token gate for calls made inside SDK helpers (waiters, paginators), e.g. from a client middleware. */
+  rateGate(family: ApiFamily): { take(signal: AbortSignal): Promise<void> };
+  /** This step's journal of operations from earlier attempts, in order (empty on a first attempt). */
+  operations(): readonly OperationRecord[];
+  /** The step's current activity; reaches the job view (JobView step `activity`). */
+  progress(message: string): void;
+  /** Recovery-point id of the step's job when it has one (replication: the point being made; failover/test: the point used). */
+  recoveryPointId: string | null;
+  /**
+   * @deprecated Use ctx.mutate. Commits idempotency material to the journal BEFORE the cloud call it
+   * protects. Synchronous: when it returns, the row is durable. Kept until every handler uses mutate.
    */
   recordIntent(material: Record<string, unknown>): void;
-  /** Material an earlier, interrupted attempt of this step recorded; look the resource up first. */
+  /** @deprecated Use ctx.operations. The material an earlier, interrupted attempt recorded with recordIntent. */
   previousIntent(): Record<string, unknown> | null;
-  progress(message: string): void;
 }
 
 export interface DiscoverContext {

@@ -14,37 +14,46 @@
 //   concurrency (steps in flight per provider), backoff {maxAttempts, baseMs, capMs}, random,
 //   rateLimits (RateLimitTable; sim is unlimited by default), heartbeatMs / leaseMs (ownership),
 //   hooks.journal(point) — called synchronously right after each journal commit:
-//     {what: 'job-start' | 'step-start' | 'intent' | 'step-finish' | 'job-finish', jobId, stepId?, kind}
+//     {what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish'
+//      | 'job-finish', jobId, stepId?, opKey?, kind}
 //   A crash test may SIGKILL the process inside the hook: everything reported before it is durable.
 //
-// Journal rules: an intent (ctx.recordIntent) is committed before every cloud mutation; a step's
-// success is committed in ONE transaction with its domain effects (def.execute's `commit`); a job's
-// final status in one transaction with the kind's completion (recovery point, policy state).
-// On resume, pending and running steps run again with the same idempotency key (handlers look the
-// resource up before creating); a step whose dependency failed stays pending ("blocked").
+// Journal rules: every cloud mutation goes through ctx.mutate, which appends the operation's intent to
+// the step's journal of operations (job_operations) and awaits its durability before the call, then
+// appends the handle(s) and the outcome; a step's success is committed in ONE transaction with its
+// domain effects (def.execute's `commit`); a job's final status in one transaction with the kind's
+// completion (recovery point, policy state). Step writes go through a CommitGroup: the writes of
+// concurrent steps made in one event-loop turn share one transaction (one fsync).
+// Every call (mutations, reads, polls, SDK waiters through ctx.rateGate) takes one token of its API
+// family, per account scope (rate-limits.ts). On resume, pending and running steps run again with the
+// same idempotency key: an operation whose success is journaled returns it without calling, one with
+// an intent and no success goes through its spec.resume (look up, poll) before it calls again; a step
+// whose dependency failed stays pending ("blocked").
 
 import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { JobKind, JobStatus, ProviderKind } from '../../../shared/domain';
-import { describeScope } from '../../../shared/scope';
 import type { JobRecord, StepRecord } from '../../db/jobs-repo';
 import type { Repos } from '../../db/repos';
 import { ProviderFailure } from '../../providers/provider-failure';
-import type { EnvRef, ProviderAdapter, StepContext } from '../../providers/types';
+import type { EnvRef, MutateSpec, OperationRecord, ProviderAdapter, StepContext } from '../../providers/types';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import type { Clock } from '../clock';
 import { DomainError, notFound, precondition } from '../errors';
 import type { EventBus, JobProgressPublisher } from '../events';
 import { CancelReason, cancelMessage, type JobRegistry } from '../job-registry';
 import type { Logger } from '../logger';
+import { CommitGroup } from './commit-group';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
-import { RateLimiters, rateFamily, type RateLimitTable } from './rate-limits';
+import { RateLimiters, rateScopeKey, type RateGate, type RateLimitTable } from './rate-limits';
 
 export interface JournalPoint {
-  what: 'job-start' | 'step-start' | 'intent' | 'step-finish' | 'job-finish';
+  what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish' | 'job-finish';
   jobId: string;
   kind: JobKind;
   stepId?: string;
+  /** The operation (ctx.mutate) an op-* point is about. */
+  opKey?: string;
 }
 
 export interface EngineHooks {
@@ -171,6 +180,8 @@ interface Run {
   /** A journal write failed (file closed, disk gone): the run stops where it is, like a crash. */
   fatal: unknown;
   done: Promise<void>;
+  /** A throttled dr:job.progress carrying the job's counts, sent when a step's activity changes. */
+  publishActivity?: () => void;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -189,6 +200,10 @@ export class JobEngine {
   private readonly runs = new Map<string, Run>();
   private readonly queues = new Map<ProviderKind, PQueue>();
   private readonly limiters: RateLimiters;
+  /** Step journal writes of one event-loop turn share a transaction (one fsync). */
+  readonly commits: CommitGroup;
+  /** The latest ctx.progress message of each running step (the job view's `activity`), by job. */
+  private readonly activity = new Map<string, Map<string, string>>();
   private readonly unregister: () => void;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -198,6 +213,7 @@ export class JobEngine {
     this.identity = newOwner();
     this.owner = this.identity.id;
     this.limiters = new RateLimiters(this.opts.rateLimits);
+    this.commits = new CommitGroup(d.repos.db);
     this.unregister = registerLive(this.identity.instance, () => !this.closed && d.repos.db.open);
   }
 
@@ -244,6 +260,7 @@ export class JobEngine {
       })
       .finally(() => {
         this.runs.delete(jobId);
+        this.activity.delete(jobId);
         if (this.runs.size === 0) this.stopHeartbeat();
       });
     this.runs.set(jobId, run);
@@ -354,6 +371,7 @@ export class JobEngine {
         { final },
       );
     publish('running');
+    run.publishActivity = () => publish('running');
 
     let prepared: PreparedJob;
     try {
@@ -478,8 +496,8 @@ export class JobEngine {
   }
 
   /**
-   * Runs one step to an outcome: takes a rate-limit token (no slot held), then runs one attempt in a
-   * job slot and a provider slot, and sleeps out a retryable failure's backoff outside both.
+   * Runs one step to an outcome: runs one attempt in a job slot and a provider slot, and sleeps out a
+   * retryable failure's backoff outside both. Rate-limit tokens are taken per call, inside the attempt.
    */
   private async driveStep(
     run: Run,
@@ -494,18 +512,14 @@ export class JobEngine {
     if (run.suspended) return 'suspended';
     if (soft.aborted) return 'open';
     const account = run.def.rateAccount?.(step, prepared) ?? prepared.target;
-    const type = step.protectedResourceId ? (this.d.repos.policies.resource(step.protectedResourceId)?.type ?? null) : null;
-    const gate = this.limiters.gate(providerOf(prepared.adapter), `${account.account.id}/${describeScope(account.scope)}`, rateFamily(type, step.action));
+    const provider = providerOf(prepared.adapter);
+    const scopeKey = rateScopeKey(account);
+    const gate = (family: string): RateGate => this.limiters.gate(provider, scopeKey, family);
 
     for (let attempt = 1; ; attempt++) {
       if (run.suspended) return 'suspended';
       if (soft.aborted) return this.cancelStep(run, step);
-      try {
-        await gate.take(soft);
-      } catch {
-        return run.suspended ? 'suspended' : this.cancelStep(run, step);
-      }
-      const result = await jobQueue.add(() => providerQueue.add(() => this.attemptStep(run, step, prepared, attempt, backoff)));
+      const result = await jobQueue.add(() => providerQueue.add(() => this.attemptStep(run, step, prepared, attempt, backoff, gate)));
       if (result.kind === 'done') return result.outcome;
       try {
         await sleep(result.delayMs, soft);
@@ -517,9 +531,9 @@ export class JobEngine {
 
   /**
    * One attempt of a step, inside its slots. The step's start (status running, attempts + 1) is not
-   * a commit of its own: it joins the first intent's transaction, or the result's when the handler
+   * a commit of its own: it joins the first operation's intent, or the result when the handler
    * mutates nothing. Until an intent exists nothing was changed in the cloud, so nothing is lost by
-   * that, and a step costs two synchronous commits instead of three.
+   * that. Every write goes through the commit group and is awaited before the handler goes on.
    */
   private async attemptStep(
     run: Run,
@@ -527,23 +541,92 @@ export class JobEngine {
     prepared: PreparedJob,
     attempt: number,
     backoff: BackoffOptions,
+    gate: (family: string) => RateGate,
   ): Promise<{ kind: 'done'; outcome: StepOutcome } | { kind: 'retry'; delayMs: number }> {
     const { job, def } = run;
+    const jobs = this.d.repos.jobs;
     const done = (outcome: StepOutcome) => ({ kind: 'done' as const, outcome });
     if (run.suspended) return done('suspended');
     if (run.soft.signal.aborted) return done(this.cancelStep(run, step));
     const startedAt = this.d.clock.iso();
+    const signal = run.hard.signal;
     let started = false;
+    /** A journal write found the step closed by someone else, or the file is gone: like a crash. */
+    let lost: unknown;
     /** Inside a transaction: journals the start once per attempt. */
     const markStarted = (): boolean => {
       if (started) return false;
-      if (!this.d.repos.jobs.startStep(step.id, startedAt)) throw new LostOwnership(`step ${step.id} was closed by another console`);
+      if (!jobs.startStep(step.id, startedAt)) throw new LostOwnership(`step ${step.id} was closed by another console`);
       started = true;
       return true;
     };
     const startPoint = (justStarted: boolean) => {
       if (justStarted) this.point({ what: 'step-start', jobId: job.id, kind: job.kind, stepId: step.id });
     };
+    /** One grouped, awaited commit of a step write (joined by the step's start), then its journal point. */
+    const write = async <T>(fn: () => T, point?: Omit<JournalPoint, 'jobId' | 'kind' | 'stepId'>): Promise<T> => {
+      let first = false;
+      try {
+        return await this.commits.commit(
+          () => {
+            first = markStarted();
+            return fn();
+          },
+          () => {
+            startPoint(first);
+            if (point) this.point({ ...point, jobId: job.id, kind: job.kind, stepId: step.id });
+          },
+        );
+      } catch (err) {
+        lost ??= err;
+        throw err;
+      }
+    };
+    const earlier: OperationRecord[] = jobs.operations(step.id);
+    const earlierByKey = new Map(earlier.map((o) => [o.opKey, o]));
+    const used = new Set<string>();
+    const abortError = () => (signal.reason instanceof Error ? signal.reason : new ProviderFailure('Cancelled', cancelMessage(signal)));
+
+    const mutate = async <T>(opKey: string, spec: MutateSpec<T>): Promise<T> => {
+      if (typeof opKey !== 'string' || opKey.length === 0) throw new TypeError('ctx.mutate needs an op key');
+      if (!isPlainObject(spec.intent)) throw new TypeError(`intent material of ${opKey} must be an object`);
+      // One call per op key and attempt: the journal folds rows by key, so a second call would read as a retry.
+      if (used.has(opKey)) throw new TypeError(`op key ${opKey} is used twice in one attempt of step ${step.id}`);
+      used.add(opKey);
+      const previous = earlierByKey.get(opKey);
+      if (previous?.outcome?.status === 'succeeded') return previous.outcome.result as T;
+      if (signal.aborted) throw abortError();
+      const at = () => this.d.clock.iso();
+      if (previous?.intent && spec.resume) {
+        const adopted = await spec.resume(previous, signal);
+        if (adopted !== undefined) {
+          await write(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: adopted as unknown, adopted: true }, at()), { what: 'op-outcome', opKey });
+          return adopted;
+        }
+      }
+      // The token first: a crash while waiting for it leaves no intent to resume.
+      await gate(spec.family).take(signal);
+      await write(() => jobs.appendOperation(step.id, opKey, 'intent', spec.intent, at()), { what: 'op-intent', opKey });
+      let result: T;
+      try {
+        result = await spec.call(signal, {
+          handle: async (h) => {
+            if (!isPlainObject(h)) throw new TypeError(`handle of ${opKey} must be an object`);
+            await write(() => jobs.appendOperation(step.id, opKey, 'handle', h, at()), { what: 'op-handle', opKey });
+          },
+        });
+      } catch (err) {
+        // Aborted or suspended: the call may or may not have happened; no outcome, the next attempt resumes.
+        if (signal.aborted || lost !== undefined || !this.d.repos.db.open) throw err;
+        const failure = err instanceof ProviderFailure ? err : err instanceof DomainError ? new ProviderFailure(err.code, err.message) : null;
+        const outcome = { status: 'failed', code: failure?.code ?? 'ProviderError', error: failure?.message ?? (err instanceof Error ? err.message : String(err)) };
+        await write(() => jobs.appendOperation(step.id, opKey, 'outcome', outcome, at()), { what: 'op-outcome', opKey }).catch(() => undefined);
+        throw err;
+      }
+      await write(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: result as unknown }, at()), { what: 'op-outcome', opKey });
+      return result;
+    };
+
     const ctx: StepContext = {
       jobId: job.id,
       stepId: step.id,
@@ -551,37 +634,47 @@ export class JobEngine {
       source: prepared.source,
       target: prepared.target,
       idempotencyKey: step.idempotencyKey,
-      signal: run.hard.signal,
+      signal,
+      recoveryPointId: job.recoveryPointId,
+      mutate,
+      read: async (family, call) => {
+        await gate(family).take(signal);
+        return call(signal);
+      },
+      rateGate: (family) => gate(family),
+      operations: () => earlier,
+      progress: (message) => this.setActivity(run, step.id, message),
       recordIntent: (material) => {
         if (!isPlainObject(material)) throw new TypeError('intent material must be an object');
+        // Synchronous by its contract: what the group holds goes first, then this commit.
+        this.commits.flush();
         const justStarted = this.d.repos.db.transaction(() => {
           const first = markStarted();
-          this.d.repos.jobs.recordIntent(step.id, material);
+          jobs.recordIntent(step.id, material);
           return first;
         })();
         startPoint(justStarted);
         this.point({ what: 'intent', jobId: job.id, kind: job.kind, stepId: step.id });
       },
-      previousIntent: () => this.d.repos.jobs.intent(step.id),
-      progress: () => undefined,
+      previousIntent: () => jobs.intent(step.id),
     };
     let failure: ProviderFailure;
     try {
       const success = await def.execute(step, ctx, prepared);
+      if (lost !== undefined) throw lost;
       if (run.suspended) return done('suspended');
       const at = this.d.clock.iso();
-      let wrote = false;
-      const justStarted = this.d.repos.db.transaction(() => {
-        const first = markStarted();
-        success.commit?.(at);
-        wrote = this.d.repos.jobs.finishStep(step.id, { status: 'succeeded', result: success.result, at });
-        if (!wrote) throw new LostOwnership(`step ${step.id} was closed by another console`);
-        return first;
-      })();
-      startPoint(justStarted);
-      this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
+      await write(
+        () => {
+          success.commit?.(at);
+          if (!jobs.finishStep(step.id, { status: 'succeeded', result: success.result, at })) throw new LostOwnership(`step ${step.id} was closed by another console`);
+        },
+        { what: 'step-finish' },
+      );
+      this.clearActivity(run, step.id);
       return done('succeeded');
     } catch (err) {
+      if (lost !== undefined) throw lost;
       if (err instanceof LostOwnership || !this.d.repos.db.open) throw err;
       if (run.suspended) return done('suspended');
       if (run.hard.signal.aborted) return done(this.cancelStep(run, step));
@@ -589,22 +682,46 @@ export class JobEngine {
     }
     if (!failure.retryable || attempt >= backoff.maxAttempts) {
       const at = this.d.clock.iso();
-      const justStarted = this.d.repos.db.transaction(() => {
-        const first = markStarted();
-        this.d.repos.jobs.finishStep(step.id, { status: 'failed', error: failure.message, errorCode: failure.code, at });
-        def.onStepFailed?.(step, failure, at);
-        return first;
-      })();
-      startPoint(justStarted);
-      this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
+      await write(
+        () => {
+          jobs.finishStep(step.id, { status: 'failed', error: failure.message, errorCode: failure.code, at });
+          def.onStepFailed?.(step, failure, at);
+        },
+        { what: 'step-finish' },
+      );
+      this.clearActivity(run, step.id);
       return done('failed');
     }
     // A retryable failure: this attempt still counts against the step's budget.
-    startPoint(this.d.repos.db.transaction(() => markStarted())());
+    await write(() => undefined);
     return { kind: 'retry', delayMs: backoffDelay(attempt, backoff, this.opts.random, failure.retryAfterMs) };
   }
 
+  /** Rate-limit tokens granted per API family since this engine started (benchmarks, tests). */
+  tokensTaken(): ReadonlyMap<string, number> {
+    return this.limiters.taken;
+  }
+
+  /** The activities (latest ctx.progress message) of a job's running steps, by step id. */
+  activities(jobId: string): ReadonlyMap<string, string> {
+    return this.activity.get(jobId) ?? new Map();
+  }
+
+  private setActivity(run: Run, stepId: string, message: string): void {
+    if (typeof message !== 'string') return;
+    let steps = this.activity.get(run.job.id);
+    if (!steps) this.activity.set(run.job.id, (steps = new Map()));
+    steps.set(stepId, message.slice(0, 300));
+    // The publisher throttles: at most one event per interval per job carries the news.
+    run.publishActivity?.();
+  }
+
+  private clearActivity(run: Run, stepId: string): void {
+    this.activity.get(run.job.id)?.delete(stepId);
+  }
+
   private cancelStep(run: Run, step: StepRecord): 'cancelled' {
+    this.clearActivity(run, step.id);
     this.d.repos.jobs.finishStep(step.id, { status: 'cancelled', error: cancelMessage(run.soft.signal), errorCode: 'Cancelled', at: this.d.clock.iso() });
     this.point({ what: 'step-finish', jobId: run.job.id, kind: run.job.kind, stepId: step.id });
     return 'cancelled';

@@ -90,11 +90,12 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
     ctx: StepContext,
     mode: 'test' | 'failover',
   ): Promise<{ step: PlannedStep; ensured: Ensured }[]> {
-    await cloud.call(
-      mode === 'test' ? 'testFailover' : 'failover',
-      { type: spec.type, name: item.resource.name, region: ctx.target.region, action: `describe the recovery point's snapshots of ${meta.name}` },
-      ctx.signal,
-    );
+    await cloud.read(ctx, mode === 'test' ? 'testFailover' : 'failover', {
+      type: spec.type,
+      name: item.resource.name,
+      region: ctx.target.region,
+      action: `describe the recovery point's snapshots of ${meta.name}`,
+    });
     for (const [volumeId, snapshotId] of Object.entries(meta.snapshots)) {
       if (!cloud.get(ctx.target.account.id, snapshotId)) {
         throw missingReplicatedData(spec, `snapshot of volume ${volumeId}`, snapshotId, meta.name, ctx.target.region);

@@ -7,7 +7,7 @@ import { ProviderFailure } from '../provider-failure';
 import type { CreatedResource, DiscoverContext, ProtectedResourceRef, StepContext } from '../types';
 import type { SimInventory } from './inventory';
 import { digest } from './prng';
-import { assertCloud, type SimCloud, type SimOperation } from './sim-cloud';
+import { assertCloud, simFamily, type SimCloud, type SimOperation } from './sim-cloud';
 import type { SimResource } from './sim-store';
 import { pickSettings, replicationEntries, type CapturedBase, type ReplicationEntry, type SimTypeBase } from './type-spec';
 
@@ -41,11 +41,12 @@ export async function loadSource(
   ctx: StepContext,
   op: SimOperation,
 ): Promise<SimResource> {
-  await world.cloud.call(
-    op,
-    { type: spec.type, name: resource.name, region: ctx.source.region, action: `describe ${resourceType(spec.type).label} ${resource.name}` },
-    ctx.signal,
-  );
+  await world.cloud.read(ctx, op, {
+    type: spec.type,
+    name: resource.name,
+    region: ctx.source.region,
+    action: `describe ${resourceType(spec.type).label} ${resource.name}`,
+  });
   const source = world.cloud.get(ctx.source.account.id, resource.nativeId);
   if (!source || source.type !== spec.type) {
     throw new ProviderFailure(
@@ -142,8 +143,12 @@ export async function resetTestResource(
   assertCloud(spec.type, ctx.target.account, 'target');
   const existing = world.cloud.get(ctx.target.account.id, created.nativeId);
   if (!existing) {
-    // The delete still goes out and comes back "not found", which counts as done.
-    await world.cloud.call('reset', { type: spec.type, name: created.name, region: ctx.target.region, action: `delete ${created.kind}` }, ctx.signal);
+    // The delete still goes out (a mutating call, journaled) and comes back "not found", which counts as done.
+    await ctx.mutate(`delete:${created.nativeId}`, {
+      family: simFamily(spec.type, 'write', created.kind),
+      intent: { action: 'delete', kind: created.kind, nativeId: created.nativeId, token: ctx.idempotencyKey },
+      call: (signal) => world.cloud.call('reset', { type: spec.type, name: created.name, region: ctx.target.region, action: `delete ${created.kind}` }, signal),
+    });
     return;
   }
   if (existing.origin !== 'test') {
@@ -168,11 +173,12 @@ export async function stopPolicyReplication(
   ctx: StepContext,
 ): Promise<void> {
   assertCloud(spec.type, ctx.source.account, 'source');
-  await world.cloud.call(
-    'stopReplication',
-    { type: spec.type, name: resource.name, region: ctx.source.region, action: `describe replication of ${resource.name}` },
-    ctx.signal,
-  );
+  await world.cloud.read(ctx, 'stopReplication', {
+    type: spec.type,
+    name: resource.name,
+    region: ctx.source.region,
+    action: `describe replication of ${resource.name}`,
+  });
   await removeReplicationEntries(world, spec, ctx, 'stopReplication', resource.nativeId, () => true);
 }
 

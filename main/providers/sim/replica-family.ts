@@ -59,7 +59,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
         `The recovery point of ${label} ${name} has no replica reference; choose a recovery point created by a successful replication.`,
       );
     }
-    await cloud.call(op, { type: spec.type, name, region, action: `describe replica ${ref.id}` }, ctx.signal);
+    await cloud.read(ctx, op, { type: spec.type, name, region, action: `describe replica ${ref.id}` });
     const replica = cloud.get(accountId, ref.id);
     if (!replica) throw missingReplicatedData(spec, 'replica', ref.id, name, region);
     return replica;

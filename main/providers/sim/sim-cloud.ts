@@ -1,12 +1,14 @@
 // The simulated cloud's API for handlers: one latency, fault and cancellation model for every call,
-// and mutations that record their intent first and are looked up before they are ever repeated.
+// and mutations that go through ctx.mutate (intent journaled first, a journaled success never
+// repeated, an interrupted one looked up before it is repeated) and reads through ctx.read, each
+// taking a token of the API family of the cloud it simulates.
 
 import { describeScope } from '../../../shared/scope';
 import { CLOUD_LABELS, resourceType, type ResourceTypeId } from '../../../shared/catalog';
 import type { Clock } from '../../core/clock';
 import type { Db } from '../../db/connection';
 import { ProviderFailure } from '../provider-failure';
-import type { ResolvedAccount, StepContext } from '../types';
+import type { ApiFamily, ResolvedAccount, StepContext } from '../types';
 import { digest } from './prng';
 import {
   deleteResource,
@@ -75,6 +77,36 @@ export interface Ensured {
   outcome: 'created' | 'replayed' | 'reused';
 }
 
+const IAM_KINDS = new Set(['IamRole', 'IamPolicy', 'InstanceProfile', 'ServiceAccount', 'RoleAssignment', 'ManagedIdentity']);
+
+/**
+ * The API family of a simulated call, named after the real API the sim stands for (limits in
+ * core/jobs/rate-limits.ts): a launch of instances or nodes counts against EC2 RunInstances, IAM kinds
+ * against IAM, the rest against the service of the resource type.
+ */
+export function simFamily(type: ResourceTypeId, mode: 'read' | 'write', kind?: string): ApiFamily {
+  const cloud = resourceType(type).cloud;
+  const iam = kind !== undefined && IAM_KINDS.has(kind);
+  switch (cloud) {
+    case 'aws':
+      if (iam) return 'aws.iam';
+      if (type === 'aws.ec2-instance' || (type === 'aws.eks' && (kind === 'Volume' || kind === 'Snapshot'))) {
+        if (mode === 'read') return 'aws.ec2.read';
+        return kind === 'Instance' ? 'aws.ec2.run-instances' : 'aws.ec2.mutating';
+      }
+      if (type === 'aws.eks' && kind === 'NodeGroup' && mode === 'write') return 'aws.ec2.run-instances';
+      return type === 'aws.rds' ? 'aws.rds.mutating' : type === 'aws.s3-bucket' ? 'aws.s3' : type === 'aws.eks' ? 'aws.eks' : 'aws.dynamodb';
+    case 'azure':
+      return mode === 'read' ? 'azure.arm.read' : 'azure.arm.write';
+    case 'gcp':
+      if (iam) return 'gcp.iam';
+      if (type === 'gcp.gke' && kind !== 'Disk' && kind !== 'Snapshot') return 'gcp.container';
+      if (type === 'gcp.cloud-sql') return 'gcp.sqladmin';
+      if (type === 'gcp.cloud-storage') return 'gcp.storage';
+      return mode === 'read' ? 'gcp.compute.read' : 'gcp.compute.write';
+  }
+}
+
 export function cancelled(): ProviderFailure {
   return new ProviderFailure('Cancelled', 'The operation was cancelled before it finished; nothing more was changed.');
 }
@@ -112,6 +144,8 @@ export class SimCloud {
   private readonly faults: SimFaults;
   private readonly random: () => number;
   private readonly faultOps: ReadonlySet<SimOperation>;
+  /** Op keys used per step context (attempt), for opKey's occurrence counter. */
+  private readonly opKeys = new WeakMap<StepContext, Map<string, number>>();
 
   constructor(opts: SimCloudOptions) {
     this.db = opts.db;
@@ -186,6 +220,23 @@ export class SimCloud {
     if (signal.aborted) throw cancelled();
   }
 
+  /** A describe/list/get call of a step: one token of the type's read family, then the call. */
+  async read(ctx: StepContext, op: SimOperation, subject: CallSubject): Promise<void> {
+    await ctx.read(simFamily(subject.type, 'read'), (signal) => this.call(op, subject, signal));
+  }
+
+  /**
+   * The op key of a mutation: what it does to which native id, and its occurrence inside this
+   * attempt when the same thing is done twice (deterministic: handlers run their calls in order).
+   */
+  private opKey(ctx: StepContext, base: string): string {
+    let seen = this.opKeys.get(ctx);
+    if (!seen) this.opKeys.set(ctx, (seen = new Map()));
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  }
+
   // ---- reads ---------------------------------------------------------------------------------
 
   get(accountId: string, nativeId: string): SimResource | undefined {
@@ -221,34 +272,35 @@ export class SimCloud {
     };
     const before = look();
     if (before) return before;
-    ctx.recordIntent({
-      action: 'create',
-      kind: planned.kind,
-      name: planned.name,
-      nativeId: planned.nativeId,
-      token: ctx.idempotencyKey,
-    });
     ctx.progress(`Creating ${planned.kind} ${planned.name} in ${ctx.target.region}`);
-    await this.call(op, { ...subject, region: ctx.target.region, action: `create ${planned.kind} ${planned.name}` }, ctx.signal);
-    // Another step may have created it while this call was in flight.
-    const raced = look();
-    if (raced) return raced;
-    const resource = insertResource(this.db, {
-      accountId,
-      region: ctx.target.region,
-      scope: describeScope(ctx.target.scope),
-      type: planned.type ?? planned.kind,
-      kind: planned.kind,
-      nativeId: planned.nativeId,
-      name: planned.name,
-      tags: planned.tags,
-      attributes: planned.attributes,
-      origin: planned.origin,
-      jobId: ctx.jobId,
-      stepKey: ctx.idempotencyKey,
-      createdAt: this.now(),
+    return ctx.mutate<Ensured>(this.opKey(ctx, `create:${planned.nativeId}`), {
+      family: simFamily(subject.type, 'write', planned.kind),
+      intent: { action: 'create', kind: planned.kind, name: planned.name, nativeId: planned.nativeId, token: ctx.idempotencyKey },
+      // An earlier attempt journaled the intent: the call may have gone through (look it up).
+      resume: async () => look(),
+      call: async (signal) => {
+        await this.call(op, { ...subject, region: ctx.target.region, action: `create ${planned.kind} ${planned.name}` }, signal);
+        // Another step may have created it while this call was in flight.
+        const raced = look();
+        if (raced) return raced;
+        const resource = insertResource(this.db, {
+          accountId,
+          region: ctx.target.region,
+          scope: describeScope(ctx.target.scope),
+          type: planned.type ?? planned.kind,
+          kind: planned.kind,
+          nativeId: planned.nativeId,
+          name: planned.name,
+          tags: planned.tags,
+          attributes: planned.attributes,
+          origin: planned.origin,
+          jobId: ctx.jobId,
+          stepKey: ctx.idempotencyKey,
+          createdAt: this.now(),
+        });
+        return { resource, outcome: 'created' };
+      },
     });
-    return { resource, outcome: 'created' };
   }
 
   /** Changes a live resource through one simulated call; undefined when it is gone. */
@@ -260,10 +312,16 @@ export class SimCloud {
     change: (r: SimResource) => { tags?: Record<string, string>; attributes?: Record<string, unknown> },
   ): Promise<SimResource | undefined> {
     if (!this.get(where.accountId, where.nativeId)) return undefined;
-    ctx.recordIntent({ action: where.action, nativeId: where.nativeId, token: ctx.idempotencyKey });
     ctx.progress(`${where.action[0]?.toUpperCase() ?? ''}${where.action.slice(1)} on ${where.nativeId}`);
-    await this.call(op, { ...subject, action: where.action }, ctx.signal);
-    return updateResource(this.db, where.accountId, where.nativeId, change);
+    const kind = this.get(where.accountId, where.nativeId)?.kind;
+    return ctx.mutate<SimResource | undefined>(this.opKey(ctx, `modify:${where.nativeId}:${where.action}`), {
+      family: simFamily(subject.type, 'write', kind),
+      intent: { action: where.action, nativeId: where.nativeId, token: ctx.idempotencyKey },
+      call: async (signal) => {
+        await this.call(op, { ...subject, action: where.action }, signal);
+        return updateResource(this.db, where.accountId, where.nativeId, change);
+      },
+    });
   }
 
   /** Soft-deletes a live resource through one simulated call; false when it was already gone. */
@@ -274,10 +332,17 @@ export class SimCloud {
     where: { accountId: string; nativeId: string; kind: string },
   ): Promise<boolean> {
     if (!this.get(where.accountId, where.nativeId)) return false;
-    ctx.recordIntent({ action: 'delete', kind: where.kind, nativeId: where.nativeId, token: ctx.idempotencyKey });
     ctx.progress(`Deleting ${where.kind} ${where.nativeId}`);
-    await this.call(op, { ...subject, action: `delete ${where.kind}` }, ctx.signal);
-    return deleteResource(this.db, where.accountId, where.nativeId, this.now());
+    return ctx.mutate<boolean>(this.opKey(ctx, `delete:${where.nativeId}`), {
+      family: simFamily(subject.type, 'write', where.kind),
+      intent: { action: 'delete', kind: where.kind, nativeId: where.nativeId, token: ctx.idempotencyKey },
+      // A delete that went through before the crash left nothing to delete: done.
+      resume: async () => (this.get(where.accountId, where.nativeId) ? undefined : true),
+      call: async (signal) => {
+        await this.call(op, { ...subject, action: `delete ${where.kind}` }, signal);
+        return deleteResource(this.db, where.accountId, where.nativeId, this.now());
+      },
+    });
   }
 
   /** A token unique to this step and a role inside it: the basis of hex ids (i-, vol-, snap-). */

@@ -3,7 +3,7 @@
 
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { PUBLISHED_RATE_LIMITS, RateLimiters, makeGate, rateFamily } from '../../../../main/core/jobs/rate-limits';
+import { PUBLISHED_RATE_LIMITS, RateLimiters, makeGate, rateScopeKey } from '../../../../main/core/jobs/rate-limits';
 import { newOwner, ownerGone, registerLive } from '../../../../main/core/jobs/owner';
 import { useTempDirs } from '../../../helpers/temp-dir';
 import { call, open, protect, waitJob } from '../failover/failover-bed';
@@ -11,16 +11,31 @@ import { call, open, protect, waitJob } from '../failover/failover-bed';
 const tempDir = useTempDirs('fc-engine-');
 
 describe('rate limits', () => {
-  it('model EC2 RunInstances (1,000, 2/s), ARM writes (200, 10/s) and per-minute GCE windows; sim is unlimited', () => {
-    expect(PUBLISHED_RATE_LIMITS.aws?.['ec2.run-instances']).toEqual({ kind: 'token-bucket', bucketSize: 1000, refillPerSecond: 2 });
-    expect(PUBLISHED_RATE_LIMITS.azure?.['arm.write']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
-    expect(PUBLISHED_RATE_LIMITS.gcp?.['compute.write']).toMatchObject({ kind: 'window', windowMs: 60_000 });
-    expect(new RateLimiters({}).spec('sim', 'arm.write')).toEqual({ kind: 'unlimited' });
+  it('model the EC2 buckets, ARM reads and writes per subscription and a per-minute window per Google service; sim is unlimited', () => {
+    const aws = PUBLISHED_RATE_LIMITS.aws ?? {};
+    expect(aws['aws.ec2.run-instances']).toEqual({ kind: 'token-bucket', bucketSize: 1000, refillPerSecond: 2 });
+    expect(aws['aws.ec2.mutating']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 5 });
+    expect(aws['aws.ec2.read']).toEqual({ kind: 'token-bucket', bucketSize: 100, refillPerSecond: 20 });
+    expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.read']).toEqual({ kind: 'token-bucket', bucketSize: 250, refillPerSecond: 25 });
+    expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.write']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
+    // Each Google service has its own window: GKE and Cloud SQL are no longer under the Compute quota.
+    for (const f of ['gcp.compute.write', 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam']) {
+      expect(PUBLISHED_RATE_LIMITS.gcp?.[f]).toMatchObject({ kind: 'window', windowMs: 60_000 });
+    }
+    const limiters = new RateLimiters(PUBLISHED_RATE_LIMITS);
+    expect(limiters.gate('gcp', 'p', 'gcp.container')).not.toBe(limiters.gate('gcp', 'p', 'gcp.compute.write'));
+    expect(new RateLimiters({}).spec('sim', 'azure.arm.write')).toEqual({ kind: 'unlimited' });
     expect(new RateLimiters({ sim: { default: { kind: 'token-bucket', bucketSize: 5, refillPerSecond: 1 } } }).spec('sim', 'x')).toMatchObject({ bucketSize: 5 });
-    expect(rateFamily('aws.ec2-instance', 'failover')).toBe('ec2.run-instances');
-    expect(rateFamily('aws.ec2-instance', 'stopReplication')).toBe('ec2.mutating');
-    expect(rateFamily('azure.vm', 'failover')).toBe('arm.write');
-    expect(rateFamily('gcp.gke', 'testFailover')).toBe('compute.write');
+  });
+
+  it('keys the limits by AWS account and region, by Azure subscription and by Google Cloud project', () => {
+    const env = (cloud: 'aws' | 'azure' | 'gcp', region: string, scope: string, account = 'a1') =>
+      ({ environmentId: 'e', region, scope, account: { id: account, name: 'n', provider: 'sim', cloud, credentials: { kind: 'none' } } }) as const;
+    expect(rateScopeKey(env('aws', 'us-east-1', ''))).not.toBe(rateScopeKey(env('aws', 'us-west-2', '')));
+    expect(rateScopeKey(env('azure', 'eastus', 'sub-1/rg-a'))).toBe(rateScopeKey(env('azure', 'westus2', 'sub-1/rg-b')));
+    expect(rateScopeKey(env('azure', 'eastus', 'sub-1/rg-a'))).not.toBe(rateScopeKey(env('azure', 'eastus', 'sub-2/rg-a')));
+    expect(rateScopeKey(env('gcp', 'us-central1', 'proj-1'))).toBe(rateScopeKey(env('gcp', 'europe-west1', 'proj-1')));
+    expect(rateScopeKey(env('gcp', 'us-central1', 'proj-1'))).not.toBe(rateScopeKey(env('gcp', 'us-central1', 'proj-2')));
   });
 
   it('lets a full bucket burst, then waits for the refill; an abort ends the wait', async () => {

@@ -3,6 +3,7 @@
 
 import type { EnvRef, ProtectedResourceRef, RecoveryPointItemRef, ResolvedAccount, StepContext, CapturedItem } from '../../../../main/providers/types';
 import type { ResourceTypeId } from '../../../../shared/catalog';
+import { MemoryOperations } from '../../../helpers/memory-operations';
 
 export const MOTO_ACCOUNT = '123456789012';
 
@@ -23,20 +24,27 @@ export function env(region: string, account = motoAccount()): EnvRef {
 export interface StepFixture extends StepContext {
   intents: Record<string, unknown>[];
   messages: string[];
+  /** The step's in-memory journal of operations (ctx.mutate). */
+  journal: MemoryOperations;
 }
 
 export function step(opts: { jobId: string; stepId?: string; policyId?: string; source: EnvRef; target: EnvRef; previous?: Record<string, unknown> }): StepFixture {
   const intents: Record<string, unknown>[] = [];
   const messages: string[] = [];
   const stepId = opts.stepId ?? `${opts.jobId}-step-1`;
+  const journal = new MemoryOperations();
+  const signal = new AbortController().signal;
   return {
+    ...journal.context(signal),
+    journal,
+    recoveryPointId: null,
     jobId: opts.jobId,
     stepId,
     policyId: opts.policyId ?? 'policy-1',
     source: opts.source,
     target: opts.target,
     idempotencyKey: `${opts.jobId}:${stepId}`,
-    signal: new AbortController().signal,
+    signal,
     recordIntent: (m) => {
       intents.push(m);
     },

@@ -8,6 +8,7 @@ import { createSimProvider, type SimProvider, type SimProviderOptions } from '..
 import type { EnvRef, ResolvedAccount, ResourceHandler, StepContext } from '../../../../main/providers/types';
 import { FakeClock } from '../../../helpers/fake-clock';
 import { scopeFromText } from '../../../../shared/scope';
+import { MemoryOperations } from '../../../helpers/memory-operations';
 
 export const REGIONS: Record<Cloud, { source: string; target: string }> = {
   azure: { source: 'eastus', target: 'westus2' },
@@ -53,10 +54,15 @@ export function handlerOf(provider: SimProvider, type: ResourceTypeId): Resource
   return h;
 }
 
-/** The in-memory journal: intents by idempotency key, kept across attempts like job_steps.intent. */
+/** The in-memory journal of operations, one per idempotency key, kept across attempts like job_operations. */
 export class Journal {
-  readonly intents = new Map<string, Record<string, unknown>[]>();
+  readonly ops = new Map<string, MemoryOperations>();
   readonly progress: string[] = [];
+
+  /** The intents journaled per key (ctx.mutate intent rows, in order). */
+  get intents(): Map<string, Record<string, unknown>[]> {
+    return new Map([...this.ops].map(([k, o]) => [k, o.intents()]));
+  }
 
   ctx(opts: {
     key: string;
@@ -68,8 +74,11 @@ export class Journal {
     /** Called after each intent is recorded (crash injection). */
     onIntent?: (material: Record<string, unknown>, count: number) => void;
   }): StepContext {
-    const list = this.intents.get(opts.key) ?? [];
-    this.intents.set(opts.key, list);
+    let ops = this.ops.get(opts.key);
+    if (!ops) this.ops.set(opts.key, (ops = new MemoryOperations()));
+    const journal = ops;
+    journal.onIntent = (_key, material, count) => opts.onIntent?.(material, count);
+    const signal = opts.signal ?? new AbortController().signal;
     return {
       jobId: opts.jobId,
       stepId: `step-${opts.key}`,
@@ -77,17 +86,18 @@ export class Journal {
       source: opts.source,
       target: opts.target,
       idempotencyKey: opts.key,
-      signal: opts.signal ?? new AbortController().signal,
-      recordIntent: (material) => {
-        list.push(structuredClone(material));
-        opts.onIntent?.(material, list.length);
+      signal,
+      recoveryPointId: null,
+      ...journal.context(signal),
+      recordIntent: () => {
+        throw new Error('the sim handlers journal through ctx.mutate; recordIntent is deprecated');
       },
-      previousIntent: () => list.at(-1) ?? null,
-      progress: (m) => this.progress.push(m),
+      previousIntent: () => null,
+      progress: (m) => void this.progress.push(m),
     };
   }
 
   count(key: string): number {
-    return this.intents.get(key)?.length ?? 0;
+    return this.ops.get(key)?.intents().length ?? 0;
   }
 }
