@@ -301,6 +301,8 @@ export const JobStepView = z.object({
   errorCode: z.string().nullable(),
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
+  /** What a (test) failover step did not carry to the target, read back and compared with the point. */
+  warnings: z.array(z.string()),
 });
 export type JobStepView = z.infer<typeof JobStepView>;
 

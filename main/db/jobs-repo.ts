@@ -329,6 +329,7 @@ export class JobsRepo {
       errorCode: r.error_code,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      warnings: stepWarnings(r.result),
     }));
   }
 
@@ -462,5 +463,16 @@ export class JobsRepo {
 
   counts(jobId: string): { total: number; done: number; failed: number } {
     return this.countsStmt.get(jobId) ?? { total: 0, done: 0, failed: 0 };
+  }
+}
+
+/** The `warnings` a (test) failover step journaled with its result (what the target did not carry). */
+function stepWarnings(result: string | null): string[] {
+  if (!result) return [];
+  try {
+    const parsed = JSON.parse(result) as { warnings?: unknown };
+    return Array.isArray(parsed?.warnings) ? parsed.warnings.filter((w): w is string => typeof w === 'string') : [];
+  } catch {
+    return [];
   }
 }

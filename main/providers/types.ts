@@ -142,6 +142,12 @@ export interface StepContext {
   recordIntent(material: Record<string, unknown>): void;
   /** @deprecated Use ctx.operations. The material an earlier, interrupted attempt recorded with recordIntent. */
   previousIntent(): Record<string, unknown> | null;
+  /**
+   * What a (test) failover step did not carry to the target (read back and compared with the point's
+   * metadata): journaled with the step's result as `warnings` and shown on the step. Optional so that
+   * the engine's context need not know it; the failover and test-failover executors provide it.
+   */
+  warn?(message: string): void;
 }
 
 export interface DiscoverContext {
@@ -154,6 +160,11 @@ export interface ResourceHandler {
   /** R6: failover always uses the latest successful recovery point. */
   readonly usesLatestPoint: boolean;
   discover(ctx: DiscoverContext): Promise<DiscoveredResource[]>;
+  /**
+   * What failing this item over will not carry, known from the point alone (a volume its image has no
+   * snapshot of, a rule that cannot cross regions): sentences the failover confirmation shows. No cloud call.
+   */
+  foresee?(item: RecoveryPointItemRef): string[];
   /** Sets up (or refreshes) replication and captures this resource's part of a recovery point. */
   replicate(resource: ProtectedResourceRef, ctx: StepContext): Promise<CapturedItem>;
   /** Creates independent copies in the target under test names; never touches production replication. */

@@ -20,6 +20,7 @@ function step(seq: number, patch: Partial<JobStepView> = {}): JobStepView {
     errorCode: null,
     startedAt: iso(T0),
     finishedAt: iso(T0 + 1000),
+    warnings: [],
     ...patch,
   };
 }

@@ -19,7 +19,7 @@ import type { EventBus } from '../events';
 import { newId } from '../ids';
 import type { JobEngine } from '../jobs/engine';
 import type { ProviderRegistry } from '../provider-registry';
-import { formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
+import { collectingWarnings, foreseenWarnings, formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
 import { executeReset, insertResetSteps, type WebhookEnqueuer } from './test-failover-service';
 
 /** How long a failover confirmation's token stays valid. */
@@ -90,6 +90,8 @@ export class FailoverService {
     for (const r of missing) {
       warnings.push(`${r.name} (${resourceType(r.type).label}) has no successful item in this recovery point and will not be failed over.`);
     }
+    // What the point itself says will not be carried (a volume its image has no snapshot of...).
+    warnings.push(...foreseenWarnings(this.d.repos, this.d.providers, policy, planned));
     const token = randomBytes(32).toString('base64url');
     const expiresAt = this.d.clock.now().getTime() + FAILOVER_TOKEN_TTL_MS;
     this.tokens.set(token, { policyId, recoveryPointId: points.selected.id, expiresAt });
@@ -240,9 +242,10 @@ export class FailoverService {
           return { result: { stopped: resource.nativeId } };
         }
         const { item } = itemRefFor(step, p);
-        const mapping = await handler.failover(item, ctx);
+        const seen = collectingWarnings(ctx);
+        const mapping = await handler.failover(item, seen.ctx);
         return {
-          result: { targets: mapping.map((m) => m.targetId) },
+          result: { targets: mapping.map((m) => m.targetId), warnings: seen.warnings },
           commit: () => {
             for (const m of mapping) {
               this.d.repos.mappings.insert({

@@ -9,7 +9,7 @@ import type { PolicyRecord, ProtectedResourceRecord } from '../../db/policies-re
 import type { RecoveryPointItemRecord } from '../../db/recovery-points-repo';
 import type { Repos } from '../../db/repos';
 import type { ProviderRegistry } from '../provider-registry';
-import type { RecoveryPointItemRef } from '../../providers/types';
+import type { RecoveryPointItemRef, StepContext } from '../../providers/types';
 import type { PreparedJob } from '../jobs/engine';
 import { notFound, precondition } from '../errors';
 
@@ -120,4 +120,51 @@ export function statusOf(o: { total: number; succeeded: number; cancelled: boole
   if (o.cancelled) return 'cancelled';
   if (o.succeeded === o.total) return 'succeeded';
   return o.succeeded === 0 ? 'failed' : 'partially_failed';
+}
+
+/**
+ * The handler's context with `warn`: what the step's read-back found not carried, collected (once per
+ * sentence) for the step's journaled result. Warnings of an interrupted attempt are found again by the
+ * next one, which reads the target back in turn.
+ */
+export function collectingWarnings(ctx: StepContext): { ctx: StepContext; warnings: string[] } {
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    if (!warnings.includes(message)) warnings.push(message);
+  };
+  return { ctx: { ...ctx, warn }, warnings };
+}
+
+/**
+ * What the failover will not carry, known from each planned item alone (the handler's foresee, no cloud
+ * call): sentences for the confirmation. A provider that is not configured foresees nothing here; the
+ * start re-checks it.
+ */
+export function foreseenWarnings(repos: Repos, providers: ProviderRegistry, policy: PolicyRecord, planned: readonly PlannedItem[]): string[] {
+  let adapter;
+  try {
+    adapter = providers.get(policy.provider);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const itemsByPoint = new Map<string, RecoveryPointItemRecord[]>();
+  for (const p of planned) {
+    const handler = adapter.handler(p.resource.type);
+    if (!handler?.foresee) continue;
+    let items = itemsByPoint.get(p.point.id);
+    if (!items) itemsByPoint.set(p.point.id, (items = repos.recoveryPoints.items(p.point.id)));
+    const item = items.find((i) => i.id === p.itemId);
+    if (!item) continue;
+    const ref: RecoveryPointItemRef = {
+      id: item.id,
+      recoveryPointId: item.recoveryPointId,
+      resource: { id: p.resource.id, policyId: p.resource.policyId, type: p.resource.type, nativeId: p.resource.nativeId, name: p.resource.name },
+      capturedAt: item.capturedAt,
+      metadata: item.metadata,
+      dataRefs: item.dataRefs,
+    };
+    for (const w of handler.foresee(ref)) if (!out.includes(w)) out.push(w);
+  }
+  return out;
 }

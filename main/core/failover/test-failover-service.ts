@@ -18,7 +18,7 @@ import type { EventBus } from '../events';
 import { newId } from '../ids';
 import type { JobEngine, PreparedJob, StepSuccess } from '../jobs/engine';
 import type { ProviderRegistry } from '../provider-registry';
-import { itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover } from './plan';
+import { collectingWarnings, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover } from './plan';
 
 export interface WebhookEnqueuer {
   enqueueForJob(jobId: string): unknown;
@@ -211,9 +211,10 @@ export class TestFailoverService {
         const { resource, item } = itemRefFor(step, p);
         const handler = p.adapter.handler(resource.type);
         if (!handler) throw new ProviderFailure('ProviderError', `${p.adapter.label} cannot test-fail over ${resource.type}.`);
-        const created = await handler.testFailover(item, ctx);
+        const seen = collectingWarnings(ctx);
+        const created = await handler.testFailover(item, seen.ctx);
         return {
-          result: { created: created.map((c) => ({ kind: c.kind, nativeId: c.nativeId })) },
+          result: { created: created.map((c) => ({ kind: c.kind, nativeId: c.nativeId })), warnings: seen.warnings },
           commit: (at) => {
             for (const c of created) {
               this.d.repos.testResources.insert({

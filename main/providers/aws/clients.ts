@@ -9,10 +9,11 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CredentialInput } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
-import type { EnvRef, ResolvedAccount } from '../types';
+import type { ApiFamily, EnvRef, MutateSpec, OperationRecord, ResolvedAccount, StepContext } from '../types';
 import { mapAwsError } from './errors';
 
 export type AwsCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -28,8 +29,87 @@ export interface AwsProviderOptions {
   credentialsFor?: (account: ResolvedAccount) => AwsCredentials;
   /** How long waiters sleep between polls (ms); default 5,000, tests use less. */
   pollIntervalMs?: number;
-  /** Longest a handler waits for one resource to become ready (ms); default 30 minutes. */
+  /**
+   * An upper bound on any one wait (ms), below the documented maxima of `MAX_WAIT_SECONDS`; tests use it
+   * to prove a timeout. The documented maximum of each wait always applies.
+   */
   waitTimeoutMs?: number;
+  /** Called with every SDK client the provider makes (tests add request-recording middleware). */
+  instrument?: (client: { middlewareStack: AnyClient['middlewareStack'] }, service: string) => void;
+}
+
+/**
+ * The longest each wait may last: delay × maxAttempts of the service's own waiter model, the definitions
+ * the SDK's `waitUntil...` and the AWS CLI's `aws <service> wait ...` are generated from (botocore
+ * `data/<service>/<version>/waiters-2.json`; e.g. ec2 InstanceRunning 15 s × 40, rds DBInstanceAvailable
+ * 30 s × 60, eks ClusterActive 30 s × 40, eks NodegroupActive 30 s × 80, dynamodb TableExists 20 s × 25).
+ * A wait that runs out fails the step as retryable; the retry resumes the same operation from its journal.
+ */
+export const MAX_WAIT_SECONDS = {
+  'ec2:ImageAvailable': 15 * 40,
+  'ec2:InstanceRunning': 15 * 40,
+  'ec2:InstanceTerminated': 15 * 40,
+  'ec2:SnapshotCompleted': 15 * 40,
+  'ec2:VolumeAvailable': 15 * 40,
+  'rds:DBInstanceAvailable': 30 * 60,
+  'rds:DBClusterAvailable': 30 * 60,
+  'rds:DBSnapshotAvailable': 30 * 60,
+  'rds:DBClusterSnapshotAvailable': 30 * 60,
+  'rds:DBInstanceDeleted': 30 * 60,
+  'eks:ClusterActive': 30 * 40,
+  'eks:NodegroupActive': 30 * 80,
+  'eks:NodegroupDeleted': 30 * 40,
+  'dynamodb:TableExists': 20 * 25,
+  'iam:InstanceProfileExists': 1 * 40,
+} as const;
+export type AwsWait = keyof typeof MAX_WAIT_SECONDS;
+
+/** What a waiter function of the SDK looks like (`waitUntilInstanceRunning` and its kin). */
+type SdkWaiter<C, I> = (
+  params: { client: C; maxWaitTime: number; minDelay?: number; maxDelay?: number; abortSignal?: AbortSignal },
+  input: I,
+) => Promise<unknown>;
+
+/** What a paginator function of the SDK looks like (`paginateDescribeInstances` and its kin). */
+type SdkPaginator<C, I, O> = (config: { client: C; pageSize?: number }, input: I) => AsyncIterable<O>;
+
+/** The context a call runs in: a step (rate-limited, journaled) or a discovery (signal only). */
+export type CallContext = Pick<StepContext, 'signal'> & Partial<Pick<StepContext, 'read' | 'rateGate'>>;
+
+/** The rate-limit family of an IAM-style action ("ec2:RunInstances", "rds:DescribeDBInstances"...). */
+export function apiFamily(action: string): ApiFamily {
+  const [service = '', op = ''] = action.split(':');
+  const reading = /^(Describe|Get|List|Head)/.test(op);
+  switch (service) {
+    case 'ec2':
+      // EC2 has three buckets: RunInstances has its own; every other call is mutating or not.
+      if (op === 'RunInstances') return 'aws.ec2.run-instances';
+      return reading ? 'aws.ec2.read' : 'aws.ec2.mutating';
+    case 'rds':
+      return reading ? 'aws.rds.read' : 'aws.rds.mutating';
+    default:
+      return `aws.${service}`;
+  }
+}
+
+/** "RunInstancesCommand" -> "RunInstances": the operation a command object sends. */
+export function operationOf(command: unknown): string {
+  const name = (command as { constructor?: { name?: string } })?.constructor?.name ?? '';
+  return name.replace(/Command$/, '');
+}
+
+/** A mutation of the AWS adapter: one SDK call under one opKey of the step's journal. */
+export interface AwsMutation<T> {
+  /** The IAM action, for the error sentence and the rate-limit family ("ec2:RunInstances"). */
+  action: string;
+  /** Idempotency material committed before the call (names, client tokens); action and region are added. */
+  intent?: Record<string, unknown>;
+  /** An earlier attempt committed the intent but no outcome: look up what it may have made. */
+  resume?: (previous: OperationRecord, signal: AbortSignal) => Promise<T | undefined>;
+  /** The call; the signal is the step's. */
+  call: (signal: AbortSignal, op: { handle(h: Record<string, unknown>): Promise<void> }) => Promise<T>;
+  /** A NotFound answer means "already done" (deletes): resolves to null instead of failing. */
+  absentOk?: boolean;
 }
 
 type Service = 'ec2' | 's3' | 'rds' | 'dynamodb' | 'eks' | 'iam' | 'sts';
@@ -58,6 +138,8 @@ export class AwsContext {
   readonly maxAttempts: number;
   readonly pollIntervalMs: number;
   readonly waitTimeoutMs: number;
+  /** Waiter delays in seconds when polling is set (tests, an endpoint override); else the SDK's own per waiter. */
+  private readonly pollDelaySeconds: number | undefined;
   private readonly clients = new Map<string, AnyClient>();
   private readonly credentialCache = new Map<string, AwsCredentials>();
   private readonly accountIds = new Map<string, Promise<string>>();
@@ -66,7 +148,8 @@ export class AwsContext {
     this.endpoint = opts.endpoint;
     this.maxAttempts = Math.min(Math.max(opts.maxAttempts ?? 2, 1), 3);
     this.pollIntervalMs = opts.pollIntervalMs ?? (opts.endpoint ? 50 : 5000);
-    this.waitTimeoutMs = opts.waitTimeoutMs ?? 30 * 60_000;
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? Number.POSITIVE_INFINITY;
+    this.pollDelaySeconds = opts.pollIntervalMs !== undefined || opts.endpoint ? this.pollIntervalMs / 1000 : undefined;
   }
 
   ec2(env: EnvRef): EC2Client {
@@ -115,6 +198,99 @@ export class AwsContext {
     }
   }
 
+  /**
+   * A describe/get/list call: through the step's rate gate (ctx.read) when there is a step, with the
+   * step's (or discovery's) abort signal, errors mapped like call().
+   */
+  read<T>(ctx: CallContext, env: EnvRef | ResolvedAccount, action: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const guarded = (signal: AbortSignal) => this.call(env, action, () => run(signal));
+    return ctx.read ? ctx.read(apiFamily(action), guarded) : guarded(ctx.signal);
+  }
+
+  /** Like read(), but a NotFound answer is `undefined` rather than an error. */
+  async lookup<T>(ctx: CallContext, env: EnvRef, action: string, run: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.read(ctx, env, action, run);
+    } catch (err) {
+      if (err instanceof ProviderFailure && err.code === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The one way the adapter changes AWS: ctx.mutate under `opKey`, the intent carrying the action, its
+   * region and the caller's idempotency material; errors mapped to ProviderFailure sentences.
+   */
+  mutate<T>(ctx: StepContext, env: EnvRef, opKey: string, m: AwsMutation<T>): Promise<T> {
+    const spec: MutateSpec<T> = {
+      family: apiFamily(m.action),
+      intent: { action: m.action, region: env.region, ...(m.intent ?? {}) },
+      ...(m.resume ? { resume: m.resume } : {}),
+      call: async (signal, op) => {
+        try {
+          return await this.call(env, m.action, () => m.call(signal, op));
+        } catch (err) {
+          if (m.absentOk && err instanceof ProviderFailure && err.code === 'NotFound') return null as T;
+          throw err;
+        }
+      },
+    };
+    return ctx.mutate(opKey, spec);
+  }
+
+  /**
+   * A client whose every request (a waiter's polls, a paginator's pages) goes through the step's rate
+   * gate and carries the step's signal. Without a step (discovery) the client itself, with the signal.
+   */
+  gated<C extends AnyClient>(ctx: CallContext, client: C, service: string): C {
+    // Errors pass through unmapped: a waiter's acceptors match the SDK's own error names.
+    const send = (command: unknown, options?: Record<string, unknown>) => {
+      const run = (signal: AbortSignal) => (client.send as (c: unknown, o: unknown) => Promise<unknown>)(command, { ...(options ?? {}), abortSignal: signal });
+      return ctx.read ? ctx.read(apiFamily(`${service}:${operationOf(command)}`), run) : run(ctx.signal);
+    };
+    return new Proxy(client, { get: (target, prop, receiver) => (prop === 'send' ? send : Reflect.get(target, prop, receiver)) });
+  }
+
+  /**
+   * Waits with the SDK's own waiter, never longer than the wait's documented maximum; the step's abort
+   * signal ends the wait at once. `what` names the wait in the sentences.
+   */
+  async wait<C extends AnyClient, I>(
+    ctx: CallContext,
+    env: EnvRef,
+    wait: AwsWait,
+    what: string,
+    waiter: SdkWaiter<C, I>,
+    client: C,
+    input: I,
+  ): Promise<void> {
+    const service = wait.split(':')[0]!;
+    const documented = MAX_WAIT_SECONDS[wait];
+    const maxWaitTime = Math.max(Math.min(documented, this.waitTimeoutMs / 1000), 0.05);
+    const delays = this.pollDelaySeconds ? { minDelay: Math.min(this.pollDelaySeconds, maxWaitTime / 2), maxDelay: Math.min(this.pollDelaySeconds * 4, maxWaitTime) } : {};
+    try {
+      await waiter({ client: this.gated(ctx, client, service), maxWaitTime, abortSignal: ctx.signal, ...delays }, input);
+    } catch (err) {
+      const name = (err as { name?: string })?.name;
+      if (ctx.signal.aborted || name === 'AbortError') throw new ProviderFailure('Cancelled', `Stopped waiting for ${what}: the job was cancelled.`);
+      if (name === 'TimeoutError') {
+        throw new ProviderFailure('ProviderUnavailable', `Timed out after ${Math.round(maxWaitTime / 60)} min waiting for ${what} (the longest AWS documents for this wait); the console will retry.`);
+      }
+      const reason = waiterReason(err);
+      throw new ProviderFailure('ProviderError', `AWS reports that ${what} failed${reason ? ` (${reason})` : ''}.`, { cause: err });
+    }
+  }
+
+  /** Every page of an SDK paginator, each page through the step's rate gate; `action` names it in errors. */
+  async pages<C extends AnyClient, I, O>(ctx: CallContext, env: EnvRef, action: string, paginate: SdkPaginator<C, I, O>, client: C, input: I): Promise<O[]> {
+    const service = action.split(':')[0]!;
+    return this.call(env, action, async () => {
+      const out: O[] = [];
+      for await (const page of paginate({ client: this.gated(ctx, client, service) }, input)) out.push(page);
+      return out;
+    });
+  }
+
   /** Like call(), but a NotFound answer is `undefined` rather than an error. */
   async find<T>(env: EnvRef, action: string, run: () => Promise<T>): Promise<T | undefined> {
     try {
@@ -126,13 +302,14 @@ export class AwsContext {
   }
 
   /** The 12-digit account id behind an environment's credentials (STS GetCallerIdentity, cached). */
-  accountId(env: EnvRef): Promise<string> {
+  accountId(env: EnvRef, ctx?: CallContext): Promise<string> {
     const scoped = env.scope.cloud === 'aws' ? env.scope.accountId : null;
     if (scoped) return Promise.resolve(scoped);
     const key = env.account.id;
     let p = this.accountIds.get(key);
     if (!p) {
-      p = this.call(env, 'sts:GetCallerIdentity', () => this.sts(env).send(new GetCallerIdentityCommand({}))).then((r) => {
+      const ask = (signal?: AbortSignal) => this.sts(env).send(new GetCallerIdentityCommand({}), signal ? { abortSignal: signal } : {});
+      p = (ctx ? this.read(ctx, env, 'sts:GetCallerIdentity', ask) : this.call(env, 'sts:GetCallerIdentity', () => ask())).then((r) => {
         if (!r.Account) throw new ProviderFailure('ProviderError', 'AWS did not say which account the credentials belong to.');
         return r.Account;
       });
@@ -142,20 +319,12 @@ export class AwsContext {
     return p;
   }
 
-  /**
-   * Polls `probe` until it returns a value (not undefined), honouring the step's abort signal.
-   * `what` names the wait in the timeout message.
-   */
-  async waitFor<T>(what: string, signal: AbortSignal, probe: () => Promise<T | undefined>, timeoutMs = this.waitTimeoutMs): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (signal.aborted) throw new ProviderFailure('Cancelled', `Stopped waiting for ${what}: the job was cancelled.`);
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) {
-        throw new ProviderFailure('ProviderUnavailable', `Timed out waiting for ${what}; the console will retry.`);
-      }
-      await new Promise((r) => setTimeout(r, this.pollIntervalMs));
+  /** Sleeps `ms`, or less when the step's signal aborts (then throws Cancelled). */
+  async pause(ms: number, signal: AbortSignal, what: string): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal });
+    } catch {
+      throw new ProviderFailure('Cancelled', `Stopped waiting for ${what}: the job was cancelled.`);
     }
   }
 
@@ -210,6 +379,7 @@ export class AwsContext {
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.opts.clientConfig ?? {}),
     });
+    this.opts.instrument?.(client, service);
     this.clients.set(key, client);
     return client;
   }
@@ -219,5 +389,18 @@ export class AwsContext {
     for (const c of this.clients.values()) c.destroy();
     this.clients.clear();
     this.credentialCache.clear();
+  }
+}
+
+/** The acceptor's words from a waiter failure ("{"state":"FAILURE","reason":{...}}"), when there are any. */
+function waiterReason(err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : '';
+  try {
+    const parsed = JSON.parse(message) as { reason?: { message?: string; Message?: string } | string };
+    const r = parsed.reason;
+    if (typeof r === 'string') return r;
+    return r?.message ?? r?.Message ?? undefined;
+  } catch {
+    return undefined;
   }
 }

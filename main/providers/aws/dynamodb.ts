@@ -9,20 +9,21 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ListBackupsCommand,
-  ListTablesCommand,
   ListTagsOfResourceCommand,
   RestoreTableFromBackupCommand,
   TagResourceCommand,
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
+  paginateListTables,
+  waitUntilTableExists,
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, EnvRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
-import type { AwsContext } from './clients';
+import type { AwsContext, CallContext } from './clients';
 import { DR_TAG, drTags, tagList, tagRecord, testName } from './naming';
 
 export interface DynamoSettings {
@@ -67,25 +68,29 @@ const replicaRegions = (t: TableDescription) => (t.Replicas ?? []).flatMap((r) =
 export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
   const ddb = (env: EnvRef): DynamoDBClient => aws.dynamodb(env);
 
-  const findTable = async (env: EnvRef, name: string): Promise<TableDescription | undefined> =>
-    (await aws.find(env, 'dynamodb:DescribeTable', () => ddb(env).send(new DescribeTableCommand({ TableName: name }))))?.Table;
+  const findTable = async (ctx: CallContext, env: EnvRef, name: string): Promise<TableDescription | undefined> =>
+    (await aws.lookup(ctx, env, 'dynamodb:DescribeTable', (signal) => ddb(env).send(new DescribeTableCommand({ TableName: name }), { abortSignal: signal })))?.Table;
 
-  const tagsOf = async (env: EnvRef, arn: string | undefined): Promise<Record<string, string>> => {
+  const tagsOf = async (ctx: CallContext, env: EnvRef, arn: string | undefined): Promise<Record<string, string>> => {
     if (!arn) return {};
-    const r = await aws.find(env, 'dynamodb:ListTagsOfResource', () => ddb(env).send(new ListTagsOfResourceCommand({ ResourceArn: arn })));
+    const r = await aws.lookup(ctx, env, 'dynamodb:ListTagsOfResource', (signal) => ddb(env).send(new ListTagsOfResourceCommand({ ResourceArn: arn }), { abortSignal: signal }));
     return tagRecord(r?.Tags);
   };
 
-  const waitActive = (env: EnvRef, name: string, ctx: StepContext) =>
-    aws.waitFor(`table ${name} in ${env.region} to become active`, ctx.signal, async () => {
-      const t = await findTable(env, name);
-      return t?.TableStatus === 'ACTIVE' ? t : undefined;
-    });
+  /** The SDK's TableExists waiter (ACTIVE): at most 500 s, its documented maximum. */
+  const waitActive = async (ctx: StepContext, env: EnvRef, name: string): Promise<TableDescription> => {
+    await aws.wait(ctx, env, 'dynamodb:TableExists', `table ${name} in ${env.region} to become active`, waitUntilTableExists, ddb(env), { TableName: name });
+    const t = await findTable(ctx, env, name);
+    if (!t) throw new ProviderFailure('ProviderUnavailable', `Table ${name} was active in ${env.region} and then could not be read; the console will retry.`);
+    return t;
+  };
 
-  const capture = async (env: EnvRef, t: TableDescription): Promise<DynamoCaptured> => {
+  const capture = async (ctx: CallContext, env: EnvRef, t: TableDescription): Promise<DynamoCaptured> => {
     const name = t.TableName ?? '';
-    const ttl = await aws.find(env, 'dynamodb:DescribeTimeToLive', () => ddb(env).send(new DescribeTimeToLiveCommand({ TableName: name })));
-    const backups = await aws.find(env, 'dynamodb:DescribeContinuousBackups', () => ddb(env).send(new DescribeContinuousBackupsCommand({ TableName: name })));
+    const ttl = await aws.lookup(ctx, env, 'dynamodb:DescribeTimeToLive', (signal) => ddb(env).send(new DescribeTimeToLiveCommand({ TableName: name }), { abortSignal: signal }));
+    const backups = await aws.lookup(ctx, env, 'dynamodb:DescribeContinuousBackups', (signal) =>
+      ddb(env).send(new DescribeContinuousBackupsCommand({ TableName: name }), { abortSignal: signal }),
+    );
     const billing = t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED';
     const ttlStatus = ttl?.TimeToLiveDescription?.TimeToLiveStatus;
     return {
@@ -93,7 +98,7 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
       kind: 'Table',
       sourceId: t.TableArn ?? '',
       sourceRegion: env.region,
-      tags: await tagsOf(env, t.TableArn),
+      tags: await tagsOf(ctx, env, t.TableArn),
       settings: {
         billingMode: billing,
         provisionedThroughput:
@@ -116,6 +121,30 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
     };
   };
 
+  /** Reads the table back and compares it with the point: each setting not carried is a warning. */
+  const compareWithPoint = async (ctx: StepContext, env: EnvRef, table: TableDescription, meta: DynamoCaptured, opts: { tags: Record<string, string>; full: boolean }): Promise<string[]> => {
+    const now = await capture(ctx, env, table);
+    const s = meta.settings;
+    const n = now.settings;
+    const name = table.TableName ?? meta.name;
+    const out: string[] = [];
+    const said = (what: string) => out.push(`DynamoDB table ${name} in ${env.region} ${what} (the recovery point of ${meta.name} has it).`);
+    if (opts.full) {
+      if (n.billingMode !== s.billingMode) said(`is billed ${n.billingMode}, not ${s.billingMode}`);
+      const t = s.provisionedThroughput;
+      if (s.billingMode === 'PROVISIONED' && t && (n.provisionedThroughput?.readCapacityUnits !== t.readCapacityUnits || n.provisionedThroughput?.writeCapacityUnits !== t.writeCapacityUnits)) {
+        said(`has ${n.provisionedThroughput?.readCapacityUnits ?? 0}/${n.provisionedThroughput?.writeCapacityUnits ?? 0} read/write capacity, not ${t.readCapacityUnits}/${t.writeCapacityUnits}`);
+      }
+      if (s.ttl.attributeName && n.ttl.enabled !== s.ttl.enabled) said(`has time to live ${n.ttl.enabled ? 'on' : 'off'} on ${s.ttl.attributeName}`);
+      if (n.pointInTimeRecovery !== s.pointInTimeRecovery) said(`has point-in-time recovery ${n.pointInTimeRecovery ? 'on' : 'off'}`);
+      if (n.deletionProtection !== s.deletionProtection) said(`has deletion protection ${n.deletionProtection ? 'on' : 'off'}`);
+    }
+    const indexes = new Set(n.globalSecondaryIndexes.map((g) => g.name));
+    for (const g of s.globalSecondaryIndexes) if (!indexes.has(g.name)) said(`lacks the global secondary index ${g.name}`);
+    for (const [k, v] of Object.entries(opts.tags)) if (now.tags[k] !== v) said(`lacks the tag ${k}`);
+    return out;
+  };
+
   const replicaRef = (item: RecoveryPointItemRef, name: string) => {
     const ref = item.dataRefs.find((d) => d.kind === 'Replica');
     if (!ref) {
@@ -136,26 +165,28 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
     }
   };
 
+  const tagTable = (ctx: StepContext, env: EnvRef, opKey: string, arn: string, tags: { Key: string; Value: string }[]) =>
+    aws.mutate(ctx, env, opKey, {
+      action: 'dynamodb:TagResource',
+      intent: { resourceArn: arn },
+      call: async (signal) => {
+        await ddb(env).send(new TagResourceCommand({ ResourceArn: arn, Tags: tags }), { abortSignal: signal });
+        return { tagged: arn };
+      },
+    });
+
   return {
     type: 'aws.dynamodb',
     usesLatestPoint: false,
 
     async discover(ctx): Promise<DiscoveredResource[]> {
       const env = ctx.env;
-      const names: string[] = [];
-      let start: string | undefined;
-      do {
-        const r = await aws.call(env, 'dynamodb:ListTables', () =>
-          ddb(env).send(new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }), { abortSignal: ctx.signal }),
-        );
-        names.push(...(r.TableNames ?? []));
-        start = r.LastEvaluatedTableName;
-      } while (start);
+      const names = (await aws.pages(ctx, env, 'dynamodb:ListTables', paginateListTables, ddb(env), {})).flatMap((p) => p.TableNames ?? []);
       const out: DiscoveredResource[] = [];
       for (const name of names) {
-        const t = await findTable(env, name);
+        const t = await findTable(ctx, env, name);
         if (!t?.TableArn) continue;
-        const tags = await tagsOf(env, t.TableArn);
+        const tags = await tagsOf(ctx, env, t.TableArn);
         // Test copies are the console's, not the customer's.
         if (tags[DR_TAG.test] === 'true') continue;
         const billing = t.BillingModeSummary?.BillingMode ?? 'PROVISIONED';
@@ -175,18 +206,22 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
 
     async replicate(resource, ctx): Promise<CapturedItem> {
       const { table } = parseTableArn(resource.nativeId);
-      const source = await findTable(ctx.source, table);
+      const source = await findTable(ctx, ctx.source, table);
       if (!source) {
         throw new ProviderFailure('NotFound', `The table ${resource.name} (${resource.nativeId}) no longer exists in ${ctx.source.region}. Restore it, or remove it from the policy.`);
       }
-      const meta = await capture(ctx.source, source);
+      const meta = await capture(ctx, ctx.source, source);
       if (!meta.settings.replicaRegions.includes(ctx.target.region)) {
         // Global tables v2019: one UpdateTable adds the replica (streams are switched on by DynamoDB).
-        ctx.recordIntent({ op: 'UpdateTable.ReplicaUpdates.Create', table, region: ctx.target.region });
         ctx.progress(`Adding a replica of ${table} in ${ctx.target.region}`);
-        await aws.call(ctx.source, 'dynamodb:UpdateTable', () =>
-          ddb(ctx.source).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Create: { RegionName: ctx.target.region } }] })),
-        );
+        await aws.mutate(ctx, ctx.source, 'add-replica', {
+          action: 'dynamodb:UpdateTable',
+          intent: { op: 'UpdateTable.ReplicaUpdates.Create', table, replicaRegion: ctx.target.region },
+          call: async (signal) => {
+            await ddb(ctx.source).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Create: { RegionName: ctx.target.region } }] }), { abortSignal: signal });
+            return { added: ctx.target.region };
+          },
+        });
       }
       const replicaArn = resource.nativeId.replace(`:dynamodb:${ctx.source.region}:`, `:dynamodb:${ctx.target.region}:`);
       return {
@@ -201,52 +236,85 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
     async testFailover(item, ctx): Promise<CreatedResource[]> {
       const meta = readCaptured(item, item.resource.name);
       const { table } = parseTableArn(replicaRef(item, meta.name).id);
-      const replica = await findTable(ctx.target, table);
+      const replica = await findTable(ctx, ctx.target, table);
       if (!replica) throw missingReplica(meta.name, ctx);
       const testTable = testName(meta.name, ctx, 255);
       const backupName = testName(`${meta.name}-backup`, ctx, 255);
-      const listed = await aws.call(ctx.target, 'dynamodb:ListBackups', () => ddb(ctx.target).send(new ListBackupsCommand({ TableName: table })));
-      let backupArn = listed.BackupSummaries?.find((b) => b.BackupName === backupName)?.BackupArn;
+      const findBackup = async () => {
+        const listed = await aws.read(ctx, ctx.target, 'dynamodb:ListBackups', (signal) => ddb(ctx.target).send(new ListBackupsCommand({ TableName: table }), { abortSignal: signal }));
+        return listed.BackupSummaries?.find((b) => b.BackupName === backupName)?.BackupArn;
+      };
+      let backupArn = await findBackup();
       if (!backupArn) {
-        ctx.recordIntent({ op: 'CreateBackup', table, backupName });
-        const r = await aws.call(ctx.target, 'dynamodb:CreateBackup', () => ddb(ctx.target).send(new CreateBackupCommand({ TableName: table, BackupName: backupName })));
-        backupArn = r.BackupDetails?.BackupArn;
+        const made = await aws.mutate(ctx, ctx.target, 'create-backup', {
+          action: 'dynamodb:CreateBackup',
+          intent: { table, backupName },
+          // Backup names are the step's own: an earlier attempt's backup is found by name.
+          resume: async () => {
+            const found = await findBackup();
+            return found ? { backupArn: found } : undefined;
+          },
+          call: async (signal) => {
+            const r = await ddb(ctx.target).send(new CreateBackupCommand({ TableName: table, BackupName: backupName }), { abortSignal: signal });
+            return { backupArn: r.BackupDetails?.BackupArn ?? '' };
+          },
+        });
+        backupArn = made.backupArn;
       }
       if (!backupArn) throw new ProviderFailure('ProviderError', `DynamoDB did not return the backup of ${table}.`);
-      let copy = await findTable(ctx.target, testTable);
-      if (!copy) {
-        ctx.recordIntent({ op: 'RestoreTableFromBackup', backupArn, testTable });
+      const fromBackup = backupArn;
+      if (!(await findTable(ctx, ctx.target, testTable))) {
         ctx.progress(`Restoring test table ${testTable} from a backup of the replica`);
-        const r = await aws.call(ctx.target, 'dynamodb:RestoreTableFromBackup', () =>
-          ddb(ctx.target).send(new RestoreTableFromBackupCommand({ TargetTableName: testTable, BackupArn: backupArn })),
-        );
-        copy = r.TableDescription;
+        await aws.mutate(ctx, ctx.target, 'restore-table-from-backup', {
+          action: 'dynamodb:RestoreTableFromBackup',
+          intent: { backupArn: fromBackup, testTable },
+          resume: async () => ((await findTable(ctx, ctx.target, testTable)) ? { table: testTable } : undefined),
+          call: async (signal) => {
+            await ddb(ctx.target).send(new RestoreTableFromBackupCommand({ TargetTableName: testTable, BackupArn: fromBackup }), { abortSignal: signal });
+            return { table: testTable };
+          },
+        });
       }
-      const active = await waitActive(ctx.target, testTable, ctx);
-      const arn = active.TableArn ?? copy?.TableArn ?? testTable;
-      await aws.call(ctx.target, 'dynamodb:TagResource', () =>
-        ddb(ctx.target).send(new TagResourceCommand({ ResourceArn: arn, Tags: [...tagList(meta.tags), ...drTags(ctx, { test: true, sourceId: meta.sourceId })] })),
-      );
+      const active = await waitActive(ctx, ctx.target, testTable);
+      const arn = active.TableArn ?? testTable;
+      const tags = [...tagList(meta.tags), ...drTags(ctx, { test: true, sourceId: meta.sourceId })];
+      await tagTable(ctx, ctx.target, 'tag-test-table', arn, tags);
+      for (const w of await compareWithPoint(ctx, ctx.target, active, meta, { tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])), full: false })) ctx.warn?.(w);
       return [
         { kind: 'Table', nativeId: arn, name: testTable, region: ctx.target.region, sourceId: meta.sourceId },
-        { kind: 'Backup', nativeId: backupArn, name: backupName, region: ctx.target.region, sourceId: meta.sourceId },
+        { kind: 'Backup', nativeId: fromBackup, name: backupName, region: ctx.target.region, sourceId: meta.sourceId },
       ];
     },
 
     async reset(created, ctx): Promise<void> {
       const env = ctx.target;
       if (created.kind === 'Table') {
-        const t = await findTable(env, created.name);
+        const t = await findTable(ctx, env, created.name);
         if (!t) return;
-        refuseNonTest('Table', created.name, await tagsOf(env, t.TableArn));
+        refuseNonTest('Table', created.name, await tagsOf(ctx, env, t.TableArn));
         if (t.TableStatus === 'DELETING') return;
-        ctx.recordIntent({ op: 'DeleteTable', table: created.name });
-        await aws.find(env, 'dynamodb:DeleteTable', () => ddb(env).send(new DeleteTableCommand({ TableName: created.name })));
+        await aws.mutate(ctx, env, `delete-table:${created.name}`, {
+          action: 'dynamodb:DeleteTable',
+          intent: { table: created.name },
+          absentOk: true,
+          call: async (signal) => {
+            await ddb(env).send(new DeleteTableCommand({ TableName: created.name }), { abortSignal: signal });
+            return { deleted: created.name };
+          },
+        });
         return;
       }
       if (created.kind === 'Backup') {
         refuseNonTest('Backup', created.name, {});
-        await aws.find(env, 'dynamodb:DeleteBackup', () => ddb(env).send(new DeleteBackupCommand({ BackupArn: created.nativeId })));
+        await aws.mutate(ctx, env, `delete-backup:${created.name}`, {
+          action: 'dynamodb:DeleteBackup',
+          intent: { backupArn: created.nativeId },
+          absentOk: true,
+          call: async (signal) => {
+            await ddb(env).send(new DeleteBackupCommand({ BackupArn: created.nativeId }), { abortSignal: signal });
+            return { deleted: created.nativeId };
+          },
+        });
         return;
       }
       throw new ProviderFailure('ValidationFailed', `Reset does not know how to delete a DynamoDB ${created.kind}.`);
@@ -256,19 +324,23 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
       const meta = readCaptured(item, item.resource.name);
       const ref = replicaRef(item, meta.name);
       const { table } = parseTableArn(ref.id);
-      let replica = await findTable(ctx.target, table);
+      let replica = await findTable(ctx, ctx.target, table);
       if (!replica) throw missingReplica(meta.name, ctx);
       const s = meta.settings;
       const env = ctx.target;
       // End the replication first, from the target region (it answers while the source region is down):
       // removing the source region's replica leaves this table standalone with all its data.
       if (replicaRegions(replica).includes(meta.sourceRegion)) {
-        ctx.recordIntent({ op: 'UpdateTable.ReplicaUpdates.Delete', table, region: meta.sourceRegion });
         ctx.progress(`Removing the replica link of ${table} to ${meta.sourceRegion}`);
-        await aws.call(env, 'dynamodb:UpdateTable', () =>
-          ddb(env).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Delete: { RegionName: meta.sourceRegion } }] })),
-        );
-        replica = await waitActive(env, table, ctx);
+        await aws.mutate(ctx, env, 'remove-replica-link', {
+          action: 'dynamodb:UpdateTable',
+          intent: { op: 'UpdateTable.ReplicaUpdates.Delete', table, replicaRegion: meta.sourceRegion },
+          call: async (signal) => {
+            await ddb(env).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Delete: { RegionName: meta.sourceRegion } }] }), { abortSignal: signal });
+            return { removed: meta.sourceRegion };
+          },
+        });
+        replica = await waitActive(ctx, env, table);
       }
       const billing = replica.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED';
       const throughput = s.provisionedThroughput;
@@ -277,51 +349,78 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
         (replica.ProvisionedThroughput?.ReadCapacityUnits !== throughput.readCapacityUnits ||
           replica.ProvisionedThroughput?.WriteCapacityUnits !== throughput.writeCapacityUnits);
       if (billing !== s.billingMode || (s.billingMode === 'PROVISIONED' && throughputDiffers) || (replica.DeletionProtectionEnabled ?? false) !== s.deletionProtection) {
-        ctx.recordIntent({ op: 'UpdateTable', table });
-        await aws.call(env, 'dynamodb:UpdateTable', () =>
-          ddb(env).send(
-            new UpdateTableCommand({
-              TableName: table,
-              BillingMode: s.billingMode,
-              ...(s.billingMode === 'PROVISIONED' && throughput
-                ? { ProvisionedThroughput: { ReadCapacityUnits: throughput.readCapacityUnits, WriteCapacityUnits: throughput.writeCapacityUnits } }
-                : {}),
-              DeletionProtectionEnabled: s.deletionProtection,
-            }),
-          ),
-        );
-        await waitActive(env, table, ctx);
+        await aws.mutate(ctx, env, 'update-table', {
+          action: 'dynamodb:UpdateTable',
+          intent: { table },
+          call: async (signal) => {
+            await ddb(env).send(
+              new UpdateTableCommand({
+                TableName: table,
+                BillingMode: s.billingMode,
+                ...(s.billingMode === 'PROVISIONED' && throughput
+                  ? { ProvisionedThroughput: { ReadCapacityUnits: throughput.readCapacityUnits, WriteCapacityUnits: throughput.writeCapacityUnits } }
+                  : {}),
+                DeletionProtectionEnabled: s.deletionProtection,
+              }),
+              { abortSignal: signal },
+            );
+            return { updated: table };
+          },
+        });
+        await waitActive(ctx, env, table);
       }
-      const ttl = await aws.find(env, 'dynamodb:DescribeTimeToLive', () => ddb(env).send(new DescribeTimeToLiveCommand({ TableName: table })));
+      const ttl = await aws.lookup(ctx, env, 'dynamodb:DescribeTimeToLive', (signal) => ddb(env).send(new DescribeTimeToLiveCommand({ TableName: table }), { abortSignal: signal }));
       const ttlOn = ['ENABLED', 'ENABLING'].includes(ttl?.TimeToLiveDescription?.TimeToLiveStatus ?? '');
-      if (s.ttl.attributeName && ttlOn !== s.ttl.enabled) {
-        await aws.call(env, 'dynamodb:UpdateTimeToLive', () =>
-          ddb(env).send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: s.ttl.enabled, AttributeName: s.ttl.attributeName! } })),
-        );
+      const ttlAttribute = s.ttl.attributeName;
+      if (ttlAttribute && ttlOn !== s.ttl.enabled) {
+        await aws.mutate(ctx, env, 'update-time-to-live', {
+          action: 'dynamodb:UpdateTimeToLive',
+          intent: { table, enabled: s.ttl.enabled },
+          call: async (signal) => {
+            await ddb(env).send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: s.ttl.enabled, AttributeName: ttlAttribute } }), { abortSignal: signal });
+            return { ttl: s.ttl.enabled };
+          },
+        });
       }
-      const pitr = await aws.find(env, 'dynamodb:DescribeContinuousBackups', () => ddb(env).send(new DescribeContinuousBackupsCommand({ TableName: table })));
+      const pitr = await aws.lookup(ctx, env, 'dynamodb:DescribeContinuousBackups', (signal) =>
+        ddb(env).send(new DescribeContinuousBackupsCommand({ TableName: table }), { abortSignal: signal }),
+      );
       const pitrOn = pitr?.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED';
       if (pitrOn !== s.pointInTimeRecovery) {
-        await aws.call(env, 'dynamodb:UpdateContinuousBackups', () =>
-          ddb(env).send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: s.pointInTimeRecovery } })),
-        );
+        await aws.mutate(ctx, env, 'update-continuous-backups', {
+          action: 'dynamodb:UpdateContinuousBackups',
+          intent: { table, pointInTimeRecovery: s.pointInTimeRecovery },
+          call: async (signal) => {
+            await ddb(env).send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: s.pointInTimeRecovery } }), { abortSignal: signal });
+            return { pointInTimeRecovery: s.pointInTimeRecovery };
+          },
+        });
       }
       const arn = replica.TableArn ?? ref.id;
-      await aws.call(env, 'dynamodb:TagResource', () =>
-        ddb(env).send(new TagResourceCommand({ ResourceArn: arn, Tags: [...tagList(meta.tags), ...drTags(ctx, { purpose: 'failover', sourceId: meta.sourceId })] })),
-      );
+      const tags = [...tagList(meta.tags), ...drTags(ctx, { purpose: 'failover', sourceId: meta.sourceId })];
+      await tagTable(ctx, env, 'tag-table', arn, tags);
+      // Deleting the replica link is promised: the table must no longer replicate from the source.
+      const after = await findTable(ctx, env, table);
+      if (after && replicaRegions(after).includes(meta.sourceRegion)) {
+        throw new ProviderFailure('ProviderError', `Table ${table} in ${env.region} still replicates with ${meta.sourceRegion} after the link was removed; retry the failover.`);
+      }
+      for (const w of await compareWithPoint(ctx, env, after ?? replica, meta, { tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])), full: true })) ctx.warn?.(w);
       return [{ sourceId: meta.sourceId, kind: 'Table', name: table, targetId: arn, reused: true }];
     },
 
     async stopReplication(resource, ctx): Promise<void> {
       // Stopping protection for good removes the policy's replica (the target region's copy) from the global table.
       const { table } = parseTableArn(resource.nativeId);
-      const source = await findTable(ctx.source, table);
+      const source = await findTable(ctx, ctx.source, table);
       if (!source || !replicaRegions(source).includes(ctx.target.region)) return;
-      ctx.recordIntent({ op: 'UpdateTable.ReplicaUpdates.Delete', table, region: ctx.target.region });
-      await aws.call(ctx.source, 'dynamodb:UpdateTable', () =>
-        ddb(ctx.source).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Delete: { RegionName: ctx.target.region } }] })),
-      );
+      await aws.mutate(ctx, ctx.source, 'remove-replica', {
+        action: 'dynamodb:UpdateTable',
+        intent: { op: 'UpdateTable.ReplicaUpdates.Delete', table, replicaRegion: ctx.target.region },
+        call: async (signal) => {
+          await ddb(ctx.source).send(new UpdateTableCommand({ TableName: table, ReplicaUpdates: [{ Delete: { RegionName: ctx.target.region } }] }), { abortSignal: signal });
+          return { removed: ctx.target.region };
+        },
+      });
     },
   };
 }

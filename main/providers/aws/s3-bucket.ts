@@ -15,7 +15,6 @@ import {
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
-  ListBucketsCommand,
   ListObjectVersionsCommand,
   PutBucketCorsCommand,
   PutBucketEncryptionCommand,
@@ -24,6 +23,7 @@ import {
   PutBucketReplicationCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
+  paginateListBuckets,
   type BucketLocationConstraint,
   type CORSRule,
   type LifecycleRule,
@@ -35,7 +35,7 @@ import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, DiscoverContext, EnvRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
-import type { AwsContext } from './clients';
+import type { AwsContext, CallContext } from './clients';
 import { ensureRole, iamScope } from './iam';
 import { DR_TAG, drTags, hashHex, replicaBucketName, replicationRuleId, tagList, tagRecord, testBucketName, type AwsTag } from './naming';
 
@@ -58,23 +58,36 @@ const A = (op: string) => `s3:${op}`;
 export const bucketOf = (nativeId: string) => nativeId.replace(/^arn:aws[a-z-]*:s3:::/, '');
 const bucketArn = (name: string) => `arn:aws:s3:::${name}`;
 
-async function bucketRegion(aws: AwsContext, env: EnvRef, bucket: string): Promise<string | undefined> {
-  const r = await aws.find(env, A('GetBucketLocation'), () => aws.s3(env).send(new GetBucketLocationCommand({ Bucket: bucket })));
+async function bucketRegion(aws: AwsContext, ctx: CallContext, env: EnvRef, bucket: string): Promise<string | undefined> {
+  const r = await aws.lookup(ctx, env, A('GetBucketLocation'), (signal) => aws.s3(env).send(new GetBucketLocationCommand({ Bucket: bucket }), { abortSignal: signal }));
   if (!r) return undefined;
   // us-east-1 answers with no constraint; "EU" is the legacy spelling of eu-west-1.
   const c = r.LocationConstraint as string | undefined;
   return !c ? 'us-east-1' : c === 'EU' ? 'eu-west-1' : c;
 }
 
-async function bucketExists(aws: AwsContext, env: EnvRef, bucket: string): Promise<boolean> {
-  const r = await aws.find(env, A('ListBucket'), () => aws.s3(env).send(new HeadBucketCommand({ Bucket: bucket })));
+async function bucketExists(aws: AwsContext, ctx: CallContext, env: EnvRef, bucket: string): Promise<boolean> {
+  const r = await aws.lookup(ctx, env, A('ListBucket'), (signal) => aws.s3(env).send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal }));
   return r !== undefined;
 }
 
-async function ensureBucket(aws: AwsContext, env: EnvRef, bucket: string, signal: AbortSignal): Promise<boolean> {
-  if (await bucketExists(aws, env, bucket)) return true;
+/** One S3 call under one opKey of the step's journal; S3 puts replace in place, so a replay is harmless. */
+function s3Mutate(aws: AwsContext, ctx: StepContext, env: EnvRef, opKey: string, action: string, intent: Record<string, unknown>, run: (signal: AbortSignal) => Promise<unknown>, absentOk = false) {
+  return aws.mutate(ctx, env, opKey, {
+    action,
+    intent,
+    ...(absentOk ? { absentOk } : {}),
+    call: async (signal) => {
+      await run(signal);
+      return { done: opKey };
+    },
+  });
+}
+
+async function ensureBucket(aws: AwsContext, ctx: StepContext, env: EnvRef, bucket: string): Promise<boolean> {
+  if (await bucketExists(aws, ctx, env, bucket)) return true;
   try {
-    await aws.call(env, A('CreateBucket'), () =>
+    await s3Mutate(aws, ctx, env, `create-bucket:${bucket}`, A('CreateBucket'), { bucket }, (signal) =>
       aws.s3(env).send(
         new CreateBucketCommand({
           Bucket: bucket,
@@ -94,14 +107,14 @@ async function ensureBucket(aws: AwsContext, env: EnvRef, bucket: string, signal
   }
 }
 
-async function setVersioning(aws: AwsContext, env: EnvRef, bucket: string): Promise<void> {
-  await aws.call(env, A('PutBucketVersioning'), () =>
-    aws.s3(env).send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } })),
+async function setVersioning(aws: AwsContext, ctx: StepContext, env: EnvRef, bucket: string): Promise<void> {
+  await s3Mutate(aws, ctx, env, `put-bucket-versioning:${bucket}`, A('PutBucketVersioning'), { bucket }, (signal) =>
+    aws.s3(env).send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }), { abortSignal: signal }),
   );
 }
 
-export async function readReplication(aws: AwsContext, env: EnvRef, bucket: string): Promise<ReplicationConfiguration | undefined> {
-  const r = await aws.find(env, A('GetReplicationConfiguration'), () => aws.s3(env).send(new GetBucketReplicationCommand({ Bucket: bucket })));
+export async function readReplication(aws: AwsContext, ctx: CallContext, env: EnvRef, bucket: string): Promise<ReplicationConfiguration | undefined> {
+  const r = await aws.lookup(ctx, env, A('GetReplicationConfiguration'), (signal) => aws.s3(env).send(new GetBucketReplicationCommand({ Bucket: bucket }), { abortSignal: signal }));
   return r?.ReplicationConfiguration;
 }
 
@@ -117,23 +130,25 @@ export function mergeReplicationRule(existing: ReplicationConfiguration | undefi
 }
 
 /** Removes only the policy's rule; the whole configuration goes only when that rule was the last. */
-export async function removeReplicationRule(aws: AwsContext, env: EnvRef, bucket: string, ruleId: string): Promise<'removed' | 'absent'> {
-  const config = await readReplication(aws, env, bucket);
+export async function removeReplicationRule(aws: AwsContext, ctx: StepContext, env: EnvRef, bucket: string, ruleId: string): Promise<'removed' | 'absent'> {
+  const config = await readReplication(aws, ctx, env, bucket);
   if (!config?.Rules?.some((r) => r.ID === ruleId)) return 'absent';
   const rest = config.Rules.filter((r) => r.ID !== ruleId);
   if (rest.length === 0) {
-    await aws.call(env, A('PutReplicationConfiguration'), () => aws.s3(env).send(new DeleteBucketReplicationCommand({ Bucket: bucket })));
+    await s3Mutate(aws, ctx, env, `delete-bucket-replication:${bucket}`, A('PutReplicationConfiguration'), { bucket, ruleId }, (signal) =>
+      aws.s3(env).send(new DeleteBucketReplicationCommand({ Bucket: bucket }), { abortSignal: signal }),
+    );
   } else {
-    await aws.call(env, A('PutReplicationConfiguration'), () =>
-      aws.s3(env).send(new PutBucketReplicationCommand({ Bucket: bucket, ReplicationConfiguration: { ...config, Rules: rest } })),
+    await s3Mutate(aws, ctx, env, `put-bucket-replication:${bucket}:without-rule`, A('PutReplicationConfiguration'), { bucket, ruleId }, (signal) =>
+      aws.s3(env).send(new PutBucketReplicationCommand({ Bucket: bucket, ReplicationConfiguration: { ...config, Rules: rest } }), { abortSignal: signal }),
     );
   }
   return 'removed';
 }
 
 /** The role S3 assumes to replicate: one per account, same-named reused (R7); one inline policy per rule. */
-async function replicationRole(aws: AwsContext, env: EnvRef, source: string, replica: string, policyId: string, existingRole: string | undefined): Promise<string> {
-  const iam = iamScope(aws, env);
+async function replicationRole(aws: AwsContext, ctx: StepContext, env: EnvRef, source: string, replica: string, policyId: string, existingRole: string | undefined): Promise<string> {
+  const iam = iamScope(aws, env, ctx);
   const roleName = existingRole?.split('/').pop() ?? 'dr-console-s3-replication';
   const role = existingRole
     ? { name: roleName, arn: existingRole }
@@ -151,22 +166,26 @@ async function replicationRole(aws: AwsContext, env: EnvRef, source: string, rep
       { Effect: 'Allow', Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: [`${bucketArn(replica)}/*`] },
     ],
   };
-  await iam.call('iam:PutRolePolicy', () =>
-    iam.client.send(
-      new PutRolePolicyCommand({ RoleName: role.name, PolicyName: `dr-console-${hashHex(policyId, source).slice(0, 16)}`, PolicyDocument: JSON.stringify(document) }),
-    ),
-  );
+  const policyName = `dr-console-${hashHex(policyId, source).slice(0, 16)}`;
+  await iam.mutate(`put-role-policy:${role.name}:${policyName}`, {
+    action: 'iam:PutRolePolicy',
+    intent: { roleName: role.name, policyName },
+    call: async (signal) => {
+      await iam.client.send(new PutRolePolicyCommand({ RoleName: role.name, PolicyName: policyName, PolicyDocument: JSON.stringify(document) }), { abortSignal: signal });
+      return { put: true };
+    },
+  });
   return role.arn;
 }
 
-async function capture(aws: AwsContext, env: EnvRef, bucket: string): Promise<Omit<S3Capture, 'replicaBucket' | 'replicationRuleId' | 'region'>> {
+async function capture(aws: AwsContext, ctx: CallContext, env: EnvRef, bucket: string): Promise<Omit<S3Capture, 'replicaBucket' | 'replicationRuleId' | 'region'>> {
   const s3 = aws.s3(env);
-  const versioning = await aws.call(env, A('GetBucketVersioning'), () => s3.send(new GetBucketVersioningCommand({ Bucket: bucket })));
-  const lifecycle = await aws.find(env, A('GetLifecycleConfiguration'), () => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })));
-  const cors = await aws.find(env, A('GetBucketCORS'), () => s3.send(new GetBucketCorsCommand({ Bucket: bucket })));
-  const enc = await aws.find(env, A('GetEncryptionConfiguration'), () => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })));
-  const policy = await aws.find(env, A('GetBucketPolicy'), () => s3.send(new GetBucketPolicyCommand({ Bucket: bucket })));
-  const tags = await aws.find(env, A('GetBucketTagging'), () => s3.send(new GetBucketTaggingCommand({ Bucket: bucket })));
+  const versioning = await aws.read(ctx, env, A('GetBucketVersioning'), (signal) => s3.send(new GetBucketVersioningCommand({ Bucket: bucket }), { abortSignal: signal }));
+  const lifecycle = await aws.lookup(ctx, env, A('GetLifecycleConfiguration'), (signal) => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }), { abortSignal: signal }));
+  const cors = await aws.lookup(ctx, env, A('GetBucketCORS'), (signal) => s3.send(new GetBucketCorsCommand({ Bucket: bucket }), { abortSignal: signal }));
+  const enc = await aws.lookup(ctx, env, A('GetEncryptionConfiguration'), (signal) => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }), { abortSignal: signal }));
+  const policy = await aws.lookup(ctx, env, A('GetBucketPolicy'), (signal) => s3.send(new GetBucketPolicyCommand({ Bucket: bucket }), { abortSignal: signal }));
+  const tags = await aws.lookup(ctx, env, A('GetBucketTagging'), (signal) => s3.send(new GetBucketTaggingCommand({ Bucket: bucket }), { abortSignal: signal }));
   return {
     bucket,
     versioning: versioning.Status ?? null,
@@ -178,43 +197,82 @@ async function capture(aws: AwsContext, env: EnvRef, bucket: string): Promise<Om
   };
 }
 
+const rewritePolicy = (cap: S3Capture, bucket: string) => (cap.policy ? cap.policy.split(bucketArn(cap.bucket)).join(bucketArn(bucket)) : null);
+
 /** Applies a point's settings to a bucket; a bucket policy naming the source bucket is rewritten to this one. */
-async function applyMetadata(aws: AwsContext, env: EnvRef, bucket: string, cap: S3Capture, extraTags: AwsTag[]): Promise<void> {
+async function applyMetadata(aws: AwsContext, ctx: StepContext, env: EnvRef, bucket: string, cap: S3Capture, extraTags: AwsTag[]): Promise<AwsTag[]> {
   const s3 = aws.s3(env);
-  await setVersioning(aws, env, bucket);
+  await setVersioning(aws, ctx, env, bucket);
+  const intent = { bucket };
   if (cap.lifecycle) {
-    await aws.call(env, A('PutLifecycleConfiguration'), () => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: cap.lifecycle ?? [] } })));
+    const rules = cap.lifecycle;
+    await s3Mutate(aws, ctx, env, `put-bucket-lifecycle:${bucket}`, A('PutLifecycleConfiguration'), intent, (signal) =>
+      s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }), { abortSignal: signal }),
+    );
   }
   if (cap.cors) {
-    await aws.call(env, A('PutBucketCORS'), () => s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: cap.cors ?? [] } })));
+    const rules = cap.cors;
+    await s3Mutate(aws, ctx, env, `put-bucket-cors:${bucket}`, A('PutBucketCORS'), intent, (signal) =>
+      s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }), { abortSignal: signal }),
+    );
   }
   if (cap.encryption) {
-    await aws.call(env, A('PutEncryptionConfiguration'), () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: cap.encryption ?? undefined })));
+    const config = cap.encryption;
+    await s3Mutate(aws, ctx, env, `put-bucket-encryption:${bucket}`, A('PutEncryptionConfiguration'), intent, (signal) =>
+      s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: config }), { abortSignal: signal }),
+    );
   }
-  if (cap.policy) {
-    const rewritten = cap.policy.split(bucketArn(cap.bucket)).join(bucketArn(bucket));
-    await aws.call(env, A('PutBucketPolicy'), () => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: rewritten })));
+  const policy = rewritePolicy(cap, bucket);
+  if (policy) {
+    await s3Mutate(aws, ctx, env, `put-bucket-policy:${bucket}`, A('PutBucketPolicy'), intent, (signal) =>
+      s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }), { abortSignal: signal }),
+    );
   }
   const tags = [...tagList(cap.tags), ...extraTags];
   if (tags.length) {
-    await aws.call(env, A('PutBucketTagging'), () => s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: tags } })));
+    await s3Mutate(aws, ctx, env, `put-bucket-tagging:${bucket}`, A('PutBucketTagging'), intent, (signal) =>
+      s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: tags } }), { abortSignal: signal }),
+    );
   }
+  return tags;
+}
+
+/** Reads the bucket back and compares it with the point; every setting the point has must be there. */
+async function compareWithPoint(aws: AwsContext, ctx: StepContext, env: EnvRef, bucket: string, cap: S3Capture, tags: AwsTag[]): Promise<string[]> {
+  const now = await capture(aws, ctx, env, bucket);
+  const out: string[] = [];
+  const said = (what: string) => out.push(`S3 bucket ${bucket} in ${env.region} ${what} (from ${cap.bucket}'s recovery point).`);
+  if (now.versioning !== 'Enabled') said('does not have versioning enabled');
+  const ids = (rules: { ID?: string | undefined }[] | null) => new Set((rules ?? []).map((r) => r.ID ?? ''));
+  const lifecycle = ids(now.lifecycle);
+  for (const r of cap.lifecycle ?? []) if (!lifecycle.has(r.ID ?? '')) said(`lacks the lifecycle rule ${r.ID ?? '(unnamed)'}`);
+  if ((cap.cors?.length ?? 0) > (now.cors?.length ?? 0)) said(`has ${now.cors?.length ?? 0} of the ${cap.cors?.length ?? 0} CORS rules`);
+  const algorithm = (e: ServerSideEncryptionConfiguration | null) => e?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? null;
+  if (cap.encryption && algorithm(now.encryption) !== algorithm(cap.encryption)) said(`is encrypted with ${algorithm(now.encryption) ?? 'nothing'}, not ${algorithm(cap.encryption) ?? '?'}`);
+  if (cap.policy && !now.policy) said('has no bucket policy');
+  const have = tagRecord((await aws.lookup(ctx, env, A('GetBucketTagging'), (signal) => aws.s3(env).send(new GetBucketTaggingCommand({ Bucket: bucket }), { abortSignal: signal })))?.TagSet);
+  const missing = tags.filter((t) => have[t.Key] !== t.Value).map((t) => t.Key);
+  if (missing.length) said(`lacks the tag${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`);
+  return out;
 }
 
 /** Deletes every version and delete marker, then the bucket; a bucket already gone is fine. */
-export async function emptyAndDeleteBucket(aws: AwsContext, env: EnvRef, bucket: string, signal: AbortSignal): Promise<void> {
+export async function emptyAndDeleteBucket(aws: AwsContext, ctx: StepContext, env: EnvRef, bucket: string): Promise<void> {
   const s3 = aws.s3(env);
-  if (!(await bucketExists(aws, env, bucket))) return;
-  for (;;) {
-    const page = await aws.find(env, A('ListBucketVersions'), () => s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000 }), { abortSignal: signal }));
+  if (!(await bucketExists(aws, ctx, env, bucket))) return;
+  // ListObjectVersions has no SDK paginator (two markers); each batch is deleted before the next listing.
+  for (let batch = 0; ; batch++) {
+    const page = await aws.lookup(ctx, env, A('ListBucketVersions'), (signal) => s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000 }), { abortSignal: signal }));
     if (!page) return;
     const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
       .filter((o) => o.Key)
       .map((o) => ({ Key: o.Key ?? '', ...(o.VersionId ? { VersionId: o.VersionId } : {}) }));
     if (objects.length === 0) break;
-    await aws.call(env, A('DeleteObjectVersion'), () => s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } })));
+    await s3Mutate(aws, ctx, env, `delete-objects:${bucket}:${batch}`, A('DeleteObjectVersion'), { bucket, objects: objects.length }, (signal) =>
+      s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }), { abortSignal: signal }),
+    );
   }
-  await aws.find(env, A('DeleteBucket'), () => s3.send(new DeleteBucketCommand({ Bucket: bucket }), { abortSignal: signal }));
+  await s3Mutate(aws, ctx, env, `delete-bucket:${bucket}`, A('DeleteBucket'), { bucket }, (signal) => s3.send(new DeleteBucketCommand({ Bucket: bucket }), { abortSignal: signal }), true);
 }
 
 function readCapture(item: RecoveryPointItemRef): S3Capture {
@@ -228,20 +286,18 @@ function readCapture(item: RecoveryPointItemRef): S3Capture {
 export async function discoverS3(aws: AwsContext, ctx: DiscoverContext): Promise<DiscoveredResource[]> {
   const s3 = aws.s3(ctx.env);
   const out: DiscoveredResource[] = [];
-  let token: string | undefined;
-  do {
-    // BucketRegion keeps the listing to the environment's region without a location call per bucket.
-    const page = await aws.call(ctx.env, A('ListAllMyBuckets'), () =>
-      s3.send(new ListBucketsCommand({ BucketRegion: ctx.env.region, MaxBuckets: 1000, ...(token ? { ContinuationToken: token } : {}) }), { abortSignal: ctx.signal }),
-    );
-    for (const b of page.Buckets ?? []) {
+  // BucketRegion keeps the listing to the environment's region without a location call per bucket.
+  const pages = await aws.pages(ctx, ctx.env, 's3:ListBuckets', paginateListBuckets, s3, { BucketRegion: ctx.env.region });
+  {
+    for (const b of pages.flatMap((p) => p.Buckets ?? [])) {
       if (!b.Name) continue;
-      const region = b.BucketRegion ?? (await bucketRegion(aws, ctx.env, b.Name));
+      const bucket = b.Name;
+      const region = b.BucketRegion ?? (await bucketRegion(aws, ctx, ctx.env, bucket));
       if (region !== ctx.env.region) continue;
-      const tags = tagRecord((await aws.find(ctx.env, A('GetBucketTagging'), () => s3.send(new GetBucketTaggingCommand({ Bucket: b.Name }))))?.TagSet);
+      const tags = tagRecord((await aws.lookup(ctx, ctx.env, A('GetBucketTagging'), (signal) => s3.send(new GetBucketTaggingCommand({ Bucket: bucket }), { abortSignal: signal })))?.TagSet);
       if (tags[DR_TAG.test] || tags[DR_TAG.policy]) continue; // the console's own test and replica buckets
-      const versioning = await aws.find(ctx.env, A('GetBucketVersioning'), () => s3.send(new GetBucketVersioningCommand({ Bucket: b.Name })));
-      const replication = await readReplication(aws, ctx.env, b.Name);
+      const versioning = await aws.lookup(ctx, ctx.env, A('GetBucketVersioning'), (signal) => s3.send(new GetBucketVersioningCommand({ Bucket: bucket }), { abortSignal: signal }));
+      const replication = await readReplication(aws, ctx, ctx.env, bucket);
       const n = replication?.Rules?.length ?? 0;
       out.push({
         type: 'aws.s3-bucket',
@@ -252,12 +308,15 @@ export async function discoverS3(aws: AwsContext, ctx: DiscoverContext): Promise
         summary: `versioning ${versioning?.Status === 'Enabled' ? 'on' : versioning?.Status === 'Suspended' ? 'suspended' : 'off'}${n ? `, ${n} replication rule${n === 1 ? '' : 's'}` : ''}`,
       });
     }
-    token = page.ContinuationToken;
-  } while (token);
+  }
   return out;
 }
 
 export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
+  const report = (ctx: StepContext, warnings: string[]) => {
+    for (const w of warnings) ctx.warn?.(w);
+  };
+
   return {
     type: 'aws.s3-bucket',
     usesLatestPoint: false,
@@ -267,20 +326,22 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
     async replicate(resource, ctx: StepContext): Promise<CapturedItem> {
       const src = ctx.source;
       const bucket = bucketOf(resource.nativeId);
-      const region = await bucketRegion(aws, src, bucket);
+      const region = await bucketRegion(aws, ctx, src, bucket);
       if (!region) throw new ProviderFailure('NotFound', `S3 bucket ${bucket} no longer exists; remove it from the policy or restore it.`);
       const replica = replicaBucketName(bucket, ctx.target.region, ctx.policyId);
       const ruleId = replicationRuleId(ctx.policyId);
-      ctx.recordIntent({ op: 's3:PutReplicationConfiguration', bucket, replica, ruleId, region: ctx.target.region });
 
-      await setVersioning(aws, src, bucket);
-      await ensureBucket(aws, ctx.target, replica, ctx.signal);
-      await setVersioning(aws, ctx.target, replica);
-      await aws.call(ctx.target, A('PutBucketTagging'), () =>
-        aws.s3(ctx.target).send(new PutBucketTaggingCommand({ Bucket: replica, Tagging: { TagSet: [{ Key: DR_TAG.policy, Value: ctx.policyId }, { Key: DR_TAG.source, Value: bucket }] } })),
+      await setVersioning(aws, ctx, src, bucket);
+      await ensureBucket(aws, ctx, ctx.target, replica);
+      await setVersioning(aws, ctx, ctx.target, replica);
+      await s3Mutate(aws, ctx, ctx.target, `put-bucket-tagging:${replica}`, A('PutBucketTagging'), { bucket: replica }, (signal) =>
+        aws.s3(ctx.target).send(
+          new PutBucketTaggingCommand({ Bucket: replica, Tagging: { TagSet: [{ Key: DR_TAG.policy, Value: ctx.policyId }, { Key: DR_TAG.source, Value: bucket }] } }),
+          { abortSignal: signal },
+        ),
       );
-      const existing = await readReplication(aws, src, bucket);
-      const roleArn = await replicationRole(aws, src, bucket, replica, ctx.policyId, existing?.Rules?.some((r) => r.ID !== ruleId) ? existing.Role : undefined);
+      const existing = await readReplication(aws, ctx, src, bucket);
+      const roleArn = await replicationRole(aws, ctx, src, bucket, replica, ctx.policyId, existing?.Rules?.some((r) => r.ID !== ruleId) ? existing.Role : undefined);
       const config = mergeReplicationRule(
         existing,
         {
@@ -293,10 +354,10 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
         },
         roleArn,
       );
-      await aws.call(src, A('PutReplicationConfiguration'), () =>
-        aws.s3(src).send(new PutBucketReplicationCommand({ Bucket: bucket, ReplicationConfiguration: config }), { abortSignal: ctx.signal }),
+      await s3Mutate(aws, ctx, src, `put-bucket-replication:${bucket}`, A('PutReplicationConfiguration'), { bucket, replica, ruleId }, (signal) =>
+        aws.s3(src).send(new PutBucketReplicationCommand({ Bucket: bucket, ReplicationConfiguration: config }), { abortSignal: signal }),
       );
-      const metadata: S3Capture = { ...(await capture(aws, src, bucket)), region, replicaBucket: replica, replicationRuleId: ruleId };
+      const metadata: S3Capture = { ...(await capture(aws, ctx, src, bucket)), region, replicaBucket: replica, replicationRuleId: ruleId };
       return {
         metadata: { ...metadata },
         dataRefs: [
@@ -308,39 +369,45 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
 
     async testFailover(item, ctx): Promise<CreatedResource[]> {
       const cap = readCapture(item);
-      if (!(await bucketExists(aws, ctx.target, cap.replicaBucket))) {
+      if (!(await bucketExists(aws, ctx, ctx.target, cap.replicaBucket))) {
         throw new ProviderFailure('PreconditionFailed', `The replica bucket ${cap.replicaBucket} of ${cap.bucket} is gone from ${ctx.target.region}; run a replication first.`);
       }
       const name = testBucketName(cap.bucket, ctx);
-      ctx.recordIntent({ op: 's3:CreateBucket', bucket: name, region: ctx.target.region });
-      await ensureBucket(aws, ctx.target, name, ctx.signal);
-      await applyMetadata(aws, ctx.target, name, cap, drTags(ctx, { test: true, purpose: 'test', sourceId: cap.bucket }));
+      await ensureBucket(aws, ctx, ctx.target, name);
+      const tags = await applyMetadata(aws, ctx, ctx.target, name, cap, drTags(ctx, { test: true, purpose: 'test', sourceId: cap.bucket }));
+      report(ctx, await compareWithPoint(aws, ctx, ctx.target, name, cap, tags));
       return [{ kind: 'Bucket', nativeId: name, name, region: ctx.target.region, sourceId: cap.bucket }];
     },
 
     async reset(created, ctx): Promise<void> {
       if (created.kind !== 'Bucket') return;
       const env = { ...ctx.target, region: created.region || ctx.target.region };
-      await emptyAndDeleteBucket(aws, env, created.nativeId, ctx.signal);
+      await emptyAndDeleteBucket(aws, ctx, env, created.nativeId);
     },
 
     async failover(item, ctx): Promise<ResourceMappingEntry[]> {
       const cap = readCapture(item);
-      if (!(await bucketExists(aws, ctx.target, cap.replicaBucket))) {
+      if (!(await bucketExists(aws, ctx, ctx.target, cap.replicaBucket))) {
         throw new ProviderFailure('PreconditionFailed', `The replica bucket ${cap.replicaBucket} of ${cap.bucket} is missing in ${ctx.target.region}.`);
       }
       ctx.progress(`Applying the settings of ${cap.bucket} to ${cap.replicaBucket}`);
-      await applyMetadata(aws, ctx.target, cap.replicaBucket, cap, [{ Key: DR_TAG.policy, Value: ctx.policyId }, { Key: DR_TAG.source, Value: cap.bucket }]);
+      const tags = await applyMetadata(aws, ctx, ctx.target, cap.replicaBucket, cap, [{ Key: DR_TAG.policy, Value: ctx.policyId }, { Key: DR_TAG.source, Value: cap.bucket }]);
       const sourceEnv = { ...ctx.source, region: cap.region || ctx.source.region };
-      await removeReplicationRule(aws, sourceEnv, cap.bucket, cap.replicationRuleId);
+      await removeReplicationRule(aws, ctx, sourceEnv, cap.bucket, cap.replicationRuleId);
+      // Deleting the policy's rule is promised: read the source back; the rule still there fails the step.
+      const left = await readReplication(aws, ctx, sourceEnv, cap.bucket);
+      if (left?.Rules?.some((r) => r.ID === cap.replicationRuleId)) {
+        throw new ProviderFailure('ProviderError', `The replication rule ${cap.replicationRuleId} is still on ${cap.bucket} after it was deleted; retry the failover.`);
+      }
+      report(ctx, await compareWithPoint(aws, ctx, ctx.target, cap.replicaBucket, cap, tags));
       return [{ sourceId: cap.bucket, kind: 'Bucket', name: cap.replicaBucket, targetId: bucketArn(cap.replicaBucket), reused: true }];
     },
 
     async stopReplication(resource, ctx): Promise<void> {
       // The replica bucket is recovery data and stays; only the rule this policy owns goes.
       const bucket = bucketOf(resource.nativeId);
-      if ((await bucketRegion(aws, ctx.source, bucket)) === undefined) return;
-      await removeReplicationRule(aws, ctx.source, bucket, replicationRuleId(ctx.policyId));
+      if ((await bucketRegion(aws, ctx, ctx.source, bucket)) === undefined) return;
+      await removeReplicationRule(aws, ctx, ctx.source, bucket, replicationRuleId(ctx.policyId));
     },
   };
 }

@@ -235,6 +235,13 @@ function JobPanel() {
                         </p>
                       )}
                       {advice && <p className="cell-advice">{advice}</p>}
+                      {s.warnings.length > 0 && (
+                        <ul className="cell-warnings" aria-label={`Not carried to the target: ${s.resourceName ?? 'step'}`}>
+                          {s.warnings.map((w) => (
+                            <li key={w}>{w}</li>
+                          ))}
+                        </ul>
+                      )}
                       {waiting && <p className="cell-waiting">{waiting}</p>}
                     </th>
                     <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>

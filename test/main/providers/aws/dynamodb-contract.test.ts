@@ -66,8 +66,13 @@ describe('DynamoDB replica calls (contract, recorded response shapes)', () => {
         switch (target) {
           case 'DescribeTable':
             return reply(200, { Table: tableDescription(region, replicas[region] ?? []) });
-          case 'UpdateTable':
+          case 'UpdateTable': {
+            // As DynamoDB does: a deleted replica region leaves this region's view of the table.
+            for (const u of (body.ReplicaUpdates as { Delete?: { RegionName: string } }[] | undefined) ?? []) {
+              if (u.Delete) replicas[region] = (replicas[region] ?? []).filter((r) => r !== u.Delete!.RegionName);
+            }
             return reply(200, { TableDescription: tableDescription(region, replicas[region] ?? [], 'UPDATING') });
+          }
           case 'DescribeTimeToLive':
             return reply(200, { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } });
           case 'DescribeContinuousBackups':
@@ -103,7 +108,7 @@ describe('DynamoDB replica calls (contract, recorded response shapes)', () => {
     const updates = requests.filter((r) => r.target === 'UpdateTable');
     expect(updates).toEqual([{ target: 'UpdateTable', region: 'us-east-1', body: { TableName: 'orders', ReplicaUpdates: [{ Create: { RegionName: 'us-west-2' } }] } }]);
     // The intent is journaled before the call.
-    expect(ctx.intents).toEqual([{ op: 'UpdateTable.ReplicaUpdates.Create', table: 'orders', region: 'us-west-2' }]);
+    expect(ctx.intents).toEqual([{ action: 'dynamodb:UpdateTable', region: 'us-east-1', op: 'UpdateTable.ReplicaUpdates.Create', table: 'orders', replicaRegion: 'us-west-2' }]);
   });
 
   it('does not ask again when the source already lists the target region as a replica', async () => {

@@ -133,7 +133,7 @@ describeMoto('EC2 instance handler against moto', () => {
     expect(test?.ImageId).toBe(m.imageId);
     expect(test?.Tags).toEqual(expect.arrayContaining([{ Key: 'dr:test', Value: 'true' }, { Key: 'team', Value: 'payments' }]));
     expect(test?.Tags?.find((t) => t.Key === 'Name')?.Value).toMatch(/^drtest-web-01-/);
-    expect(testStep.intents[0]).toMatchObject({ op: 'ec2:RunInstances' });
+    expect(testStep.intents[0]).toMatchObject({ action: 'ec2:RunInstances', purpose: 'test' });
 
     // Reset: terminated; resetting again succeeds.
     await h.reset(created[0]!, testStep);
@@ -165,6 +165,8 @@ describeMoto('EC2 instance handler against moto', () => {
         expect.objectContaining({ kind: 'NetworkInterface' }),
       ]),
     );
+    // Read back and compared with the point: everything carried, nothing to warn about.
+    expect(foStep.warnings).toEqual([]);
     expect((await iam().send(new ListRolesCommand({}))).Roles?.length).toBe(rolesBefore);
     expect((await iam().send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies?.filter((p) => p.PolicyName === 'web-app-read-config')).toHaveLength(1);
     expect((await iam().send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.filter((p) => p.InstanceProfileName === 'web-app-profile')).toHaveLength(1);
@@ -176,21 +178,150 @@ describeMoto('EC2 instance handler against moto', () => {
     expect((await ec2('eu-west-1').send(new DescribeImagesCommand({ Owners: ['self'] }))).Images).toHaveLength(2);
   });
 
-  it('a replayed failover step (same idempotency key) launches no second instance', async () => {
+  it('a failover step killed between RunInstances and its outcome resumes by adopting the launched instance', async () => {
     const h = fresh();
     const inst = await seedInstance();
     const ref = resourceRef('aws.ec2-instance', inst.InstanceId ?? '', 'web-01');
     const item = pointItem(ref, await h.replicate(ref, step({ jobId: 'rep-1', source, target })));
-    const a = await h.failover(item, step({ jobId: 'fo-9', stepId: 's-1', source, target }));
-    // A second engine attempt of the same step, as after a crash between the call and its result.
-    const b = await fresh().failover(item, step({ jobId: 'fo-9', stepId: 's-1', source, target }));
-    expect(b[0]?.targetId).toBe(a[0]?.targetId);
+    // First attempt: RunInstances goes through, the process dies before its outcome is committed.
+    const crashed = step({ jobId: 'fo-9', stepId: 's-1', source, target, crashAfter: (op) => op === 'run-instances:failover' });
+    await expect(h.failover(item, crashed)).rejects.toThrow(/crashed after run-instances:failover/);
     expect(await instancesIn('eu-west-1')).toHaveLength(1);
-    // Replaying the test failover step, too.
-    const t1 = await h.testFailover(item, step({ jobId: 'tf-9', stepId: 's-1', source, target }));
-    const t2 = await h.testFailover(item, step({ jobId: 'tf-9', stepId: 's-1', source, target }));
+    // Second attempt on the same journal: the intent has no outcome, resume finds the instance by its step tag.
+    const resumed = step({ jobId: 'fo-9', stepId: 's-1', source, target, journal: crashed.journal });
+    const b = await fresh().failover(item, resumed);
+    const [only] = await instancesIn('eu-west-1');
+    expect(b[0]?.targetId).toBe(only?.InstanceId);
+    expect(await instancesIn('eu-west-1')).toHaveLength(1);
+    // A third attempt after success returns the journaled outcome: still one instance.
+    await fresh().failover(item, step({ jobId: 'fo-9', stepId: 's-1', source, target, journal: crashed.journal }));
+    expect(await instancesIn('eu-west-1')).toHaveLength(1);
+    // The test failover step, too.
+    const t0 = step({ jobId: 'tf-9', stepId: 's-1', source, target, crashAfter: (op) => op === 'run-instances:test' });
+    await expect(h.testFailover(item, t0)).rejects.toThrow(/crashed/);
+    const t1 = await h.testFailover(item, step({ jobId: 'tf-9', stepId: 's-1', source, target, journal: t0.journal }));
+    const t2 = await h.testFailover(item, step({ jobId: 'tf-9', stepId: 's-1', source, target, journal: t0.journal }));
     expect(t2).toEqual(t1);
     expect(await instancesIn('eu-west-1')).toHaveLength(2);
+  });
+
+  it('an instance captured with three volumes launches with its root volume only on moto, and the plan and the step say which two were not carried', async () => {
+    const h = fresh();
+    const client = ec2('us-east-1');
+    const images = await client.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const ami = images.Images?.find((i) => i.RootDeviceType === 'ebs') ?? images.Images?.[0];
+    const run = await client.send(
+      new RunInstancesCommand({
+        ImageId: ami?.ImageId,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        BlockDeviceMappings: [
+          { DeviceName: ami?.RootDeviceName ?? '/dev/sda1', Ebs: { VolumeSize: 8, VolumeType: 'gp3' } },
+          { DeviceName: '/dev/sdb', Ebs: { VolumeSize: 20, VolumeType: 'gp3' } },
+          { DeviceName: '/dev/sdc', Ebs: { VolumeSize: 50, VolumeType: 'gp3' } },
+        ],
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'data-01' }] }],
+      }),
+    );
+    const inst = run.Instances![0]!;
+    const ref = resourceRef('aws.ec2-instance', inst.InstanceId ?? '', 'data-01');
+    const captured = await h.replicate(ref, step({ jobId: 'rep-1', source, target }));
+    const m = captured.metadata as unknown as Ec2Capture;
+    expect(m.blockDeviceMappings.map((b) => b.deviceName)).toEqual(expect.arrayContaining(['/dev/sdb', '/dev/sdc']));
+    expect(m.blockDeviceMappings).toHaveLength(3);
+    // moto's CreateImage keeps one root snapshot (PEERS.md): the image in the target carries one device.
+    expect(m.imageDevices).toHaveLength(1);
+    const item = pointItem(ref, captured);
+
+    // Known before anything runs: the failover confirmation names the two volumes.
+    const foreseen = h.foresee?.(item) ?? [];
+    expect(foreseen).toEqual([expect.stringMatching(/data-01: the recovery point's image has no snapshot of volumes \/dev\/sdb \(20 GiB gp3\), \/dev\/sdc \(50 GiB gp3\)/)]);
+
+    // Failover launches it, reads it back, and the step says what was not carried (it does not fail: the
+    // product document promises the instance, its IAM and its settings, not volumes the image lacks).
+    const fo = step({ jobId: 'fo-1', source, target });
+    const mapping = await h.failover(item, fo);
+    const [launched] = await instancesIn('eu-west-1');
+    expect(launched?.BlockDeviceMappings).toHaveLength(1);
+    expect(mapping.filter((e) => e.kind === 'Volume')).toHaveLength(1);
+    expect(fo.warnings).toEqual([expect.stringMatching(/^EC2 instance data-01 was launched with 1 of its 3 volumes: \/dev\/sdb \(20 GiB gp3\), \/dev\/sdc \(50 GiB gp3\) were not carried/)]);
+
+    // The test failover compares the same way.
+    const tf = step({ jobId: 'tf-1', source, target });
+    await h.testFailover(item, tf);
+    expect(tf.warnings).toEqual([expect.stringMatching(/launched with 1 of its 3 volumes/)]);
+  });
+
+  it('a rule allowing a port from another security group is recreated with that group in the target', async () => {
+    const h = fresh();
+    const client = ec2('us-east-1');
+    const app = await client.send(new CreateSecurityGroupCommand({ GroupName: 'app-tier', Description: 'app servers' }));
+    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
+    const db = await client.send(new CreateSecurityGroupCommand({ GroupName: 'db-tier', Description: 'databases' }));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: db.GroupId,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: app.GroupId }] },
+          { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '192.168.0.0/16' }] },
+        ],
+      }),
+    );
+    const images = await client.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const run = await client.send(
+      new RunInstancesCommand({
+        ImageId: images.Images?.[0]?.ImageId,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        SecurityGroupIds: [db.GroupId!],
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'pg-01' }] }],
+      }),
+    );
+    const ref = resourceRef('aws.ec2-instance', run.Instances![0]!.InstanceId!, 'pg-01');
+    const captured = await h.replicate(ref, step({ jobId: 'rep-1', source, target }));
+    expect((captured.metadata as unknown as Ec2Capture).referencedGroups?.map((g) => g.name)).toEqual(['app-tier']);
+    const item = pointItem(ref, captured);
+    expect(h.foresee?.(item)).toEqual([]);
+
+    const fo = step({ jobId: 'fo-1', source, target });
+    const mapping = await h.failover(item, fo);
+    const west = ec2('eu-west-1');
+    const groups = (await west.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['app-tier', 'db-tier'] }] }))).SecurityGroups ?? [];
+    const targetApp = groups.find((g) => g.GroupName === 'app-tier');
+    const targetDb = groups.find((g) => g.GroupName === 'db-tier');
+    expect(targetApp?.IpPermissions).toEqual([expect.objectContaining({ FromPort: 443, IpRanges: [expect.objectContaining({ CidrIp: '10.0.0.0/8' })] })]);
+    const fromApp = targetDb?.IpPermissions?.find((p) => p.FromPort === 5432);
+    expect(fromApp?.UserIdGroupPairs?.map((p) => p.GroupId)).toEqual([targetApp?.GroupId]);
+    expect(targetDb?.IpPermissions?.find((p) => p.FromPort === 22)?.IpRanges?.[0]?.CidrIp).toBe('192.168.0.0/16');
+    expect(mapping.filter((e) => e.kind === 'SecurityGroup').map((e) => [e.name, e.sourceId])).toEqual(
+      expect.arrayContaining([
+        ['db-tier', db.GroupId],
+        ['app-tier', app.GroupId],
+      ]),
+    );
+    const [launched] = await instancesIn('eu-west-1');
+    expect(launched?.SecurityGroups?.map((g) => g.GroupName)).toEqual(['db-tier']);
+    expect(fo.warnings).toEqual([]);
+  });
+
+  it('a second policy over the same instance fails over into the same target after the first one and completes', async () => {
+    const h = fresh();
+    const inst = await seedInstance();
+    const ref = resourceRef('aws.ec2-instance', inst.InstanceId ?? '', 'web-01');
+    const first = pointItem(ref, await h.replicate(ref, step({ jobId: 'rep-a', policyId: 'policy-a', source, target })));
+    const second = pointItem({ ...ref, policyId: 'policy-b' }, await h.replicate({ ...ref, policyId: 'policy-b' }, step({ jobId: 'rep-b', policyId: 'policy-b', source, target })));
+    const a = step({ jobId: 'fo-a', policyId: 'policy-a', source, target });
+    await h.failover(first, a);
+    const b = step({ jobId: 'fo-b', policyId: 'policy-b', source, target });
+    const mapping = await h.failover(second, b);
+    // Both instances run; the second reused the first one's groups and IAM (same names), and says nothing is missing.
+    expect(await instancesIn('eu-west-1')).toHaveLength(2);
+    expect(mapping.find((e) => e.kind === 'SecurityGroup')).toMatchObject({ name: 'web-01-sg', reused: true });
+    expect(mapping.find((e) => e.kind === 'InstanceProfile')).toMatchObject({ reused: true });
+    expect(b.warnings).toEqual([]);
+    expect((await ec2('eu-west-1').send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['web-01-sg'] }] }))).SecurityGroups).toHaveLength(1);
   });
 
   it('a deleted source instance fails replication with NotFound, changing nothing', async () => {

@@ -134,6 +134,8 @@ describeMoto('EKS handler against moto', () => {
     const policiesBefore = (await iam().send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies!.length;
     const foCtx = step({ jobId: 'job-fo-1', source, target });
     const mapping = await handler.failover(item, foCtx);
+    // Read back and compared with the point: everything carried.
+    expect(foCtx.warnings).toEqual([]);
     // R7: the same-named roles and policy already exist in the (same) account: reused, not duplicated.
     expect((await iam().send(new ListRolesCommand({}))).Roles!.length).toBe(rolesBefore);
     expect((await iam().send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies!.length).toBe(policiesBefore);
@@ -161,5 +163,33 @@ describeMoto('EKS handler against moto', () => {
     expect(await handler.failover(item, again)).toEqual(mapping);
     expect(again.intents).toEqual([]);
     expect((await ec2('us-west-2').send(new DescribeVolumesCommand({}))).Volumes).toHaveLength(1);
+  });
+
+  it('a second policy over the same cluster, failed over into the same target after the first, completes under a name that cannot collide', async () => {
+    aws = new AwsContext({ endpoint: moto.url, pollIntervalMs: 10 });
+    const handler = createEksHandler(aws);
+    const { cluster } = await seed();
+    const a = resourceRef('aws.eks', cluster.arn!, 'shop', 'policy-a');
+    const b = resourceRef('aws.eks', cluster.arn!, 'shop', 'policy-b');
+    const pointA = pointItem(a, await handler.replicate(a, step({ jobId: 'rep-a', policyId: 'policy-a', source, target })));
+    const pointB = pointItem(b, await handler.replicate(b, step({ jobId: 'rep-b', policyId: 'policy-b', source, target })));
+    await handler.failover(pointA, step({ jobId: 'fo-a', policyId: 'policy-a', source, target }));
+    const rolesBefore = (await iam().send(new ListRolesCommand({}))).Roles!.length;
+    const second = step({ jobId: 'fo-b', policyId: 'policy-b', source, target });
+    const mapping = await handler.failover(pointB, second);
+    const names = ((await eks('us-west-2').send(new ListClustersCommand({}))).clusters ?? []).sort();
+    expect(names).toHaveLength(2);
+    expect(names).toContain('shop');
+    const other = names.find((n) => n !== 'shop')!;
+    expect(other).toMatch(/^shop-[0-9a-f]{8}$/);
+    expect(mapping[0]).toMatchObject({ kind: 'KubernetesCluster', name: other });
+    expect(second.warnings).toEqual([expect.stringMatching(new RegExp(`^An EKS cluster named shop already exists in us-west-2 \\(failed over by policy policy-a\\); this failover created ${other} instead\\.$`))]);
+    // Its volume belongs to its own cluster; IAM was reused (R7), not duplicated.
+    const vols = await ec2('us-west-2').send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag-key', Values: [`kubernetes.io/cluster/${other}`] }] }));
+    expect(vols.Volumes).toHaveLength(1);
+    expect((await iam().send(new ListRolesCommand({}))).Roles!.length).toBe(rolesBefore);
+    // A replay of the second failover adopts its own cluster instead of taking a third name.
+    await handler.failover(pointB, step({ jobId: 'fo-b', policyId: 'policy-b', source, target }));
+    expect((await eks('us-west-2').send(new ListClustersCommand({}))).clusters).toHaveLength(2);
   });
 });

@@ -115,7 +115,7 @@ describeMoto('RDS and Aurora handler against moto', () => {
     const failCtx = step({ jobId: 'job-fo-1', source, target });
     const mapping = await handler.failover(item, failCtx);
     expect(mapping).toEqual([{ sourceId: db.DBInstanceArn, kind: 'DBInstance', name: replicaId, targetId: replica.DBInstanceArn, reused: true }]);
-    expect(failCtx.intents.map((i) => i.op)).toEqual(expect.arrayContaining(['PromoteReadReplica', 'ModifyDBInstance']));
+    expect(failCtx.intents.map((i) => i.action)).toEqual(expect.arrayContaining(['rds:PromoteReadReplica', 'rds:ModifyDBInstance']));
     const promoted = (await west.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: replicaId }))).DBInstances![0]!;
     expect(promoted).toMatchObject({ DBInstanceClass: 'db.r6g.large', BackupRetentionPeriod: 14, MultiAZ: true });
     expect(promoted.DBParameterGroups?.[0]?.DBParameterGroupName).toBe('orders-pg16');
@@ -169,7 +169,7 @@ describeMoto('RDS and Aurora handler against moto', () => {
     expect(mapping[0]).toMatchObject({ kind: 'DBCluster', name: replicaId, sourceId: c.DBClusterArn, reused: true });
     // moto keeps global clusters per region and ignores a RemoveFromGlobalCluster sent to the secondary's
     // region (PEERS.md): the detach is proven by the journal here, the metadata by reading the cluster back.
-    expect(foCtx.intents.map((i) => i.op)).toEqual(expect.arrayContaining(['RemoveFromGlobalCluster', 'ModifyDBCluster']));
+    expect(foCtx.intents.map((i) => i.action)).toEqual(expect.arrayContaining(['rds:RemoveFromGlobalCluster', 'rds:ModifyDBCluster']));
     const promoted = (await west.send(new DescribeDBClustersCommand({ DBClusterIdentifier: replicaId }))).DBClusters![0]!;
     expect(promoted.BackupRetentionPeriod).toBe(7);
     expect(promoted.TagList).toEqual(expect.arrayContaining([{ Key: 'app', Value: 'billing' }]));
