@@ -55,9 +55,11 @@ const account: ResolvedAccount = {
 const envRef = (region: string): EnvRef => ({ environmentId: `env-conf-${region}`, account, region, scope: { cloud: 'aws', region, accountId: MOTO_ACCOUNT } });
 
 const trust = (service: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+// Ids moto picks at random (the seeded source instance's, say) differ between worlds; the names do not.
+const RANDOM_ID = /\b(i|vol|snap|ami|sg|subnet|vpc|eni)-[0-9a-f]{8,17}\b/g;
 const tagLine = (tags: Tag[] | undefined) =>
   (tags ?? [])
-    .map((t) => `${t.Key}=${t.Value}`)
+    .map((t) => `${t.Key}=${(t.Value ?? '').replace(RANDOM_ID, '$1-*')}`)
     .sort()
     .join(',');
 

@@ -159,15 +159,15 @@ describe('the provider composition root', () => {
     return core.close();
   });
 
-  it('disposes every adapter once when the core closes, after its jobs and before the database', async () => {
+  it('disposes every adapter once when the core closes, before the database closes, even when one fails', async () => {
     const dataDir = tempDir();
     const order: string[] = [];
-    let db: Core['db'] | undefined;
+    const seen: { db?: Core['db'] } = {};
     const fakes = [createFakeProvider({ kind: 'sim' }), createFakeProvider({ kind: 'aws', simulated: false, clouds: ['aws'] })];
     for (const f of fakes) {
       const own = f.dispose.bind(f);
       f.dispose = () => {
-        order.push(`${f.kind}:${db?.open ? 'db-open' : 'db-closed'}`);
+        order.push(`${f.kind}:${seen.db?.open ? 'db-open' : 'db-closed'}`);
         return own();
       };
     }
@@ -184,7 +184,7 @@ describe('the provider composition root', () => {
       logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) },
       providers: () => fakes,
     });
-    db = core.db;
+    seen.db = core.db;
     await core.close();
     await core.close();
     expect(order).toEqual(['sim:failing', 'aws:db-open']);
