@@ -85,6 +85,17 @@ export default defineConfig([
       ]),
     },
   },
+  // The shell builds nothing main/compose.ts builds: providers come from createProviders().
+  {
+    files: ['main/electron/**'],
+    rules: {
+      'layers/no-cross-layer-import': layer([
+        { folder: 'renderer', reason: 'main must not depend on page code.' },
+        { folder: 'preload', reason: 'main must not depend on the preload.' },
+        { folder: 'main/providers', reason: 'the shell gets its providers from createProviders() in main/compose.ts.' },
+      ]),
+    },
+  },
 
   // ---- renderer (DOM only) ----
   {

@@ -20,12 +20,13 @@ const NOOP_ADAPTER: ProviderAdapter = {
   label: 'No-op',
   simulated: true,
   clouds: ['aws'],
+  dispose: () => Promise.resolve(),
   testConnection: () => Promise.resolve({ identity: 'noop', message: 'no-op' }),
   handler: () => undefined,
 };
 
 function env(id: string, region: string): EnvRef {
-  return { environmentId: id, account: { id: 'acc_e', name: 'Engine bench', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } }, region, scope: '' };
+  return { environmentId: id, account: { id: 'acc_e', name: 'Engine bench', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } }, region, scope: { cloud: 'aws', region, accountId: null } };
 }
 
 async function runPlan(steps: number, opts: { intents: number; chain: number }): Promise<{ ms: number; succeeded: number; commits: number }> {

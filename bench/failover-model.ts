@@ -61,6 +61,7 @@ function attributing(adapter: ProviderAdapter, als: AsyncLocalStorage<string>): 
     label: adapter.label,
     simulated: adapter.simulated,
     clouds: adapter.clouds,
+    dispose: () => adapter.dispose(),
     testConnection: (account, signal) => adapter.testConnection(account, signal),
     handler(type) {
       const h = adapter.handler(type);

@@ -14,16 +14,58 @@ import type { EngineOptions } from './core/jobs/engine';
 import type { WebhookOptions } from './core/webhooks/outbox';
 import { setupAll } from './ipc/handlers';
 import { Router } from './ipc/router';
-import type { ProviderAdapter } from './providers/types';
-import { createSimProvider } from './providers/sim';
-import { createAwsProvider } from './providers/aws';
+import type { CredentialCachePort, ProviderAdapter } from './providers/types';
+import { createSimProvider, type SimProviderOptions } from './providers/sim';
+import { createAwsProvider, type AwsProviderOptions } from './providers/aws';
+import { Vault } from './credentials/vault';
+import { VaultCredentialCache } from './credentials/credential-cache';
+import { CredentialCachesRepo } from './db/credential-caches-repo';
 
 export const DATA_FILE_NAME = 'console.sqlite';
+
+/** What every adapter may be built with: the console's database (sim), its clock, the credential-cache port. */
+export interface ProviderDeps {
+  db: Db;
+  clock: Clock;
+  credentialCache: CredentialCachePort;
+}
+
+/** Which providers the console runs with and their tuning; each is on unless set to false. */
+export interface ProviderChoice {
+  /** The local rehearsal provider (latency and faults for rehearsals and tests). */
+  sim?: Omit<SimProviderOptions, 'db' | 'clock'> | false;
+  /** AWS through the SDK v3 (endpoint and credentials overrides point it at moto in tests). */
+  aws?: AwsProviderOptions | false;
+}
+
+/** A choice of the built-in providers, or a factory for test doubles (fake providers). */
+export type ProvidersOption = ProviderChoice | ((deps: ProviderDeps) => ProviderAdapter[]);
+
+/**
+ * The one place the provider adapters are built: the Electron shell, the browser harness, tests and
+ * benches all come through here (directly or via composeCore), so a new provider (Azure, Google
+ * Cloud) is added once.
+ */
+export function createProviders(deps: ProviderDeps, choice: ProviderChoice = {}): ProviderAdapter[] {
+  const adapters: ProviderAdapter[] = [];
+  if (choice.sim !== false) adapters.push(createSimProvider({ ...choice.sim, db: deps.db, clock: deps.clock }));
+  if (choice.aws !== false) adapters.push(createAwsProvider(choice.aws ?? {}));
+  return adapters;
+}
+
+/** Disposes every adapter, each once, even when one of them fails; failures are logged, not thrown. */
+export async function disposeProviders(adapters: readonly ProviderAdapter[], logger: Logger): Promise<void> {
+  const results = await Promise.allSettled(adapters.map((a) => a.dispose()));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') logger.warn(`The ${adapters[i]!.label} provider did not close cleanly: ${String(r.reason)}`);
+  });
+}
 
 export interface ComposeOptions {
   dataDir: string;
   keyProvider: KeyProvider;
-  providers?: (deps: { db: Db; clock: Clock }) => ProviderAdapter[];
+  /** Default: every built-in provider (createProviders with no choice). */
+  providers?: ProvidersOption;
   nativeBinding?: string;
   clock?: Clock;
   startScheduler?: boolean;
@@ -53,14 +95,26 @@ export function composeCore(opts: ComposeOptions): Core {
   mkdirSync(opts.dataDir, { recursive: true });
   const dataFile = join(opts.dataDir, DATA_FILE_NAME);
   const db = openDatabase(dataFile, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+  const logger = opts.logger ?? consoleLogger;
+  let adapters: ProviderAdapter[] = [];
   try {
     const clock = opts.clock ?? systemClock;
-    const logger = opts.logger ?? consoleLogger;
     const events = new EventBus(logger);
-    const adapters = (opts.providers ?? ((deps) => [createSimProvider(deps), createAwsProvider()]))({ db, clock });
+    const repos = createRepos(db);
+    const vault = new Vault(repos.settings, opts.keyProvider, logger);
+    const credentialCache = new VaultCredentialCache({
+      repo: new CredentialCachesRepo(db),
+      vault,
+      now: () => clock.iso(),
+      warn: (m) => logger.warn(m),
+    });
+    const deps: ProviderDeps = { db, clock, credentialCache };
+    const providers = opts.providers ?? {};
+    adapters = typeof providers === 'function' ? providers(deps) : createProviders(deps, providers);
     const services = buildServices({
-      repos: createRepos(db),
+      repos,
       keyProvider: opts.keyProvider,
+      vault,
       adapters,
       clock,
       events,
@@ -94,10 +148,13 @@ export function composeCore(opts: ComposeOptions): Core {
         // After the jobs: a job finishing while closing may still enqueue its delivery.
         await services.webhooks.stop();
         services.progress.dispose();
+        // No job runs any more: the adapters can let go of their SDK clients and sockets.
+        await disposeProviders(adapters, logger);
         db.close();
       })());
     return { router, events, db, dataFile, services, close };
   } catch (err) {
+    void disposeProviders(adapters, logger);
     db.close();
     throw err;
   }

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { CLOUDS, RESOURCE_TYPE_IDS } from './catalog';
+import { EnvScope, ScopeInput } from './scope';
 
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an identifier');
 /** ISO-8601 timestamp in UTC, as stored. */
@@ -104,8 +105,8 @@ export const EnvironmentView = z.object({
   cloud: CloudSchema,
   /** Region (AWS / GCP) or location (Azure). */
   region: z.string(),
-  /** AWS account id, Azure subscription/resource group, or GCP project. */
-  scope: z.string(),
+  /** Where in the cloud: AWS account, Azure subscription and resource group, or GCP project and zone. */
+  scope: EnvScope,
   createdAt: Timestamp,
 });
 export type EnvironmentView = z.infer<typeof EnvironmentView>;
@@ -114,7 +115,8 @@ export const EnvironmentCreateInput = z.object({
   accountId: Id,
   name: Name,
   region: z.string().trim().regex(/^[a-z0-9-]{2,40}$/, 'must be a region name such as eu-west-1'),
-  scope: z.string().trim().max(200),
+  /** Checked against the account's cloud by parseScope (shared/scope.ts); blank: the credentials' own. */
+  scope: ScopeInput,
 });
 export type EnvironmentCreateInput = z.infer<typeof EnvironmentCreateInput>;
 

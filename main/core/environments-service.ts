@@ -1,12 +1,13 @@
 // Environments (a region and scope inside an account): create, list, delete while no policy uses one.
 
 import type { EnvironmentCreateInput, EnvironmentView } from '../../shared/domain';
+import { parseScope } from '../../shared/scope';
 import type { AuditActor } from '../db/audit-repo';
 import { toEnvironmentView } from '../db/environments-repo';
 import type { Repos } from '../db/repos';
 import type { AuditLog } from './audit-log';
 import type { Clock } from './clock';
-import { conflict, notFound, precondition } from './errors';
+import { conflict, invalid, notFound, precondition } from './errors';
 import { newId } from './ids';
 
 export interface EnvironmentsServiceDeps {
@@ -34,6 +35,9 @@ export class EnvironmentsService {
     this.d.repos.db.transaction(() => {
       const account = this.d.repos.accounts.get(input.accountId);
       if (!account) throw notFound('Account', input.accountId);
+      // The scope is checked once, here, against the account's cloud; providers get it typed.
+      const parsed = parseScope(account.cloud, input.region, input.scope);
+      if (!parsed.ok) throw invalid(parsed.message, [{ path: parsed.field, message: parsed.message }]);
       if (this.d.repos.environments.findByName(account.id, name)) {
         throw conflict(`Account "${account.name}" already has an environment named "${name}".`);
       }
@@ -42,7 +46,7 @@ export class EnvironmentsService {
         accountId: account.id,
         name,
         region: input.region.trim(),
-        scope: input.scope.trim(),
+        scope: parsed.scope,
         createdAt: this.d.clock.iso(),
       });
       this.d.audit.record(actor, 'environment.create', id, `${name} (${account.name}, ${input.region.trim()})`);

@@ -55,6 +55,8 @@ export interface Services {
 export interface BuildServicesOptions {
   repos: Repos;
   keyProvider: KeyProvider;
+  /** The vault over keyProvider, when the caller already built one (the composition root shares it with providers). */
+  vault?: Vault;
   adapters: readonly ProviderAdapter[];
   clock: Clock;
   events: EventBus;
@@ -75,7 +77,7 @@ export interface BuiltServices extends Services {
 /** Wires every service by hand, in dependency order. No I/O besides what the repos already hold. */
 export function buildServices(o: BuildServicesOptions): BuiltServices {
   const { repos, clock, events, logger } = o;
-  const vault = new Vault(repos.settings, o.keyProvider, logger);
+  const vault = o.vault ?? new Vault(repos.settings, o.keyProvider, logger);
   const providers = new ProviderRegistry(o.adapters, repos, vault);
   const audit = new AuditLog(repos.audit, clock);
   const registry = new JobRegistry();

@@ -14,6 +14,7 @@ const PROVIDER_SETTING = 'vault.keyProvider';
 
 const aadFor = (accountId: string) => `failover-console:account:${accountId}`;
 const webhookAadFor = (policyId: string) => `failover-console:policy-webhook-secret:${policyId}`;
+const cacheAadFor = (accountId: string, name: string) => `failover-console:account-credential-cache:${accountId}:${name}`;
 
 export class Vault {
   private dataKey: Buffer | null = null;
@@ -95,6 +96,21 @@ export class Vault {
         'CredentialStoreUnavailable',
         'The webhook signing secret of this policy could not be decrypted; it may have been written with another key. Enter it again.',
       );
+    }
+  }
+
+  /** Seals a provider's credential cache (e.g. MSAL's token cache); the AAD binds it to the account and cache name. */
+  sealCredentialCache(accountId: string, name: string, contents: Buffer): Buffer {
+    return seal(this.key(true), contents, cacheAadFor(accountId, name));
+  }
+
+  /** Opens what `sealCredentialCache` produced for the same account and name; throws otherwise. The caller should zero the result. */
+  openCredentialCache(accountId: string, name: string, blob: Buffer): Buffer {
+    try {
+      return open(this.key(false), blob, cacheAadFor(accountId, name));
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      throw new DomainError('CredentialStoreUnavailable', 'The cached sign-in of this account could not be decrypted; sign in again.');
     }
   }
 

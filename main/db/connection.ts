@@ -53,6 +53,8 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      // Data changes SQL cannot express (parsing what older versions stored) run in the same transaction.
+      m.up?.(db);
       db.pragma(`user_version = ${m.version}`);
     })();
   }

@@ -2,6 +2,7 @@
 
 import type { Cloud } from '../../shared/catalog';
 import type { EnvironmentView, ProviderKind } from '../../shared/domain';
+import { EnvScope, legacyScope } from '../../shared/scope';
 import type { Db } from './connection';
 
 export interface EnvironmentRecord {
@@ -11,7 +12,7 @@ export interface EnvironmentRecord {
   cloud: Cloud;
   provider: ProviderKind;
   region: string;
-  scope: string;
+  scope: EnvScope;
   createdAt: string;
 }
 
@@ -36,9 +37,25 @@ const toRecord = (r: EnvironmentRow): EnvironmentRecord => ({
   cloud: r.cloud,
   provider: r.provider,
   region: r.region,
-  scope: r.scope,
+  scope: readScope(r),
   createdAt: r.created_at,
 });
+
+/**
+ * The column holds the typed scope as JSON (migration 011). A row written as text by something that
+ * bypassed the repo (a tool, an old fixture) is read the way migration 011 reads old text.
+ */
+function readScope(r: EnvironmentRow): EnvScope {
+  if (r.scope.startsWith('{')) {
+    try {
+      const parsed = EnvScope.safeParse(JSON.parse(r.scope));
+      if (parsed.success && parsed.data.cloud === r.cloud) return parsed.data;
+    } catch {
+      // Not JSON after all: fall through to the text reading.
+    }
+  }
+  return legacyScope(r.cloud, r.region, r.scope);
+}
 
 export function toEnvironmentView(e: EnvironmentRecord): EnvironmentView {
   return {
@@ -81,7 +98,7 @@ export class EnvironmentsRepo {
   }
 
   insert(e: Omit<EnvironmentRecord, 'cloud' | 'provider'>): void {
-    this.insertStmt.run(e);
+    this.insertStmt.run({ ...e, scope: JSON.stringify(e.scope) });
   }
 
   list(accountId?: string): EnvironmentRecord[] {

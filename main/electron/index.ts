@@ -16,8 +16,6 @@ import {
   type IpcMainInvokeEvent,
 } from 'electron';
 import { composeCore, type Core } from '../compose';
-import { createSimProvider } from '../providers/sim';
-import { createAwsProvider } from '../providers/aws';
 import { CHANNELS, isEventName } from '../../shared/ipc/contract';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { bindIpc, type IpcSender } from './ipc-binding';
@@ -115,7 +113,7 @@ function startCore(): Core {
       dataDir: app.getPath('userData'),
       // A rehearsal should feel like a cloud: each simulated API call takes a few hundred ms, so
       // progress, live updates and cancellation can be practised. Tests run the sim with no latency.
-      providers: (deps) => [createSimProvider({ ...deps, latency: { baseMs: 250, jitterMs: 250 } }), createAwsProvider()],
+      providers: { sim: { latency: { baseMs: 250, jitterMs: 250 } } },
       keyProvider: createSafeStorageKeyProvider(safeStorage, process.platform),
       ...(binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {}),
       appVersion: app.getVersion(),

@@ -3,6 +3,7 @@
 
 import type { Cloud, ResourceTypeId } from '../../shared/catalog';
 import type { CredentialInput, DiscoveredResource, ProviderKind } from '../../shared/domain';
+import type { EnvScope } from '../../shared/scope';
 
 /** An account as a provider sees it: with its decrypted credentials (never leaves main). */
 export interface ResolvedAccount {
@@ -17,8 +18,10 @@ export interface ResolvedAccount {
 export interface EnvRef {
   environmentId: string;
   account: ResolvedAccount;
+  /** The region (AWS, Google Cloud) or location (Azure); the same as the scope's. */
   region: string;
-  scope: string;
+  /** Typed per cloud (shared/scope.ts), checked when the environment was added: no adapter parses text. */
+  scope: EnvScope;
 }
 
 /** A resource the policy protects, as stored. */
@@ -189,6 +192,24 @@ export interface ProviderAdapter {
   testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck>;
   /** The handler for a type, or undefined when this provider does not support it. */
   handler(type: ResourceTypeId): ResourceHandler | undefined;
+  /**
+   * Releases what the adapter holds (SDK clients and their sockets, timers, caches). The core calls it
+   * once when it closes, after its jobs have stopped; nothing calls the adapter afterwards.
+   */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Where a provider keeps a credential cache it refreshes (MSAL's serialized token cache, a refreshed
+ * SSO token): sealed by the vault under the data key, with AAD bound to the account and the cache
+ * name, so one account's cache never opens as another's. Contents are opaque text to the core.
+ */
+export interface CredentialCachePort {
+  /** The cache as last written for this account, or null when there is none (or it cannot be opened). */
+  read(accountId: string, name: string): Promise<string | null>;
+  /** Replaces the cache; durable when the promise resolves. */
+  write(accountId: string, name: string, contents: string): Promise<void>;
+  clear(accountId: string, name: string): Promise<void>;
 }
 
 /** Errors a handler throws: provider-neutral, with an operator-facing sentence. */

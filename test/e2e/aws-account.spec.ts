@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { expect, test } from '@playwright/test';
-import { createAwsProvider } from '../../main/providers/aws';
-import { createSimProvider } from '../../main/providers/sim';
 import type { JobKind } from '../../shared/domain';
 import { MOTO_INSTALL, motoAvailable, motoMissing, startMoto, type MotoServer } from '../peers/moto-server';
 import { CHROMIUM_PATH, openConsole, type ConsoleHandle } from './harness';
@@ -61,7 +59,7 @@ test.describe(mustRun ? 'AWS account in Chromium against moto' : `AWS account in
     );
     const sourceId = seeded.Instances?.[0]?.InstanceId ?? '';
 
-    const c = await openConsole({ providers: (deps) => [createSimProvider(deps), createAwsProvider({ endpoint: moto.url, pollIntervalMs: 20 })] });
+    const c = await openConsole({ providers: { aws: { endpoint: moto.url, pollIntervalMs: 20 } } });
     try {
       const { page } = c;
       await page.getByRole('button', { name: 'Create rehearsal workspace' }).click();
@@ -149,7 +147,7 @@ test.describe(mustRun ? 'AWS account in Chromium against moto' : `AWS account in
     writeFileSync(join(dir, 'credentials'), '[ci]\naws_access_key_id = AKIAEXAMPLE0000000001\naws_secret_access_key = never-shown-secret\n');
     process.env.AWS_CONFIG_FILE = join(dir, 'config');
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
-    const c = await openConsole({ providers: (deps) => [createSimProvider(deps), createAwsProvider({ endpoint: moto.url, pollIntervalMs: 20 })] });
+    const c = await openConsole({ providers: { aws: { endpoint: moto.url, pollIntervalMs: 20 } } });
     try {
       const { page } = c;
       await page.getByRole('button', { name: 'Create rehearsal workspace' }).click();

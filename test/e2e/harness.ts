@@ -9,10 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { composeCore, type Core } from '../../main/compose';
-import type { ProviderAdapter } from '../../main/providers/types';
-import type { Db } from '../../main/db/connection';
-import type { Clock } from '../../main/core/clock';
+import { composeCore, type Core, type ProvidersOption } from '../../main/compose';
 import { StaticKeyProvider } from '../../main/credentials/static-key-provider';
 import { CHANNELS, EVENT_NAMES, type Channel, type RequestOf, type ResponseOf } from '../../shared/ipc/contract';
 import type { Result } from '../../shared/errors';
@@ -48,7 +45,8 @@ const MIME: Record<string, string> = {
 export interface OpenConsoleOptions {
   /** Folder for the console's SQLite file; a fresh temp folder when omitted. */
   dataDir?: string;
-  providers?: (deps: { db: Db; clock: Clock }) => ProviderAdapter[];
+  /** Which providers, through the same composition root as the app (default: all built-in ones). */
+  providers?: ProvidersOption;
   colorScheme?: 'light' | 'dark';
   viewport?: { width: number; height: number };
   /** Reuse a browser across consoles in one test file. */

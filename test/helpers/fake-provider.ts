@@ -4,6 +4,7 @@
 import { resourceTypesFor, RESOURCE_TYPES, type Cloud, type ResourceTypeId } from '../../shared/catalog';
 import type { DiscoveredResource, ProviderKind } from '../../shared/domain';
 import { ProviderFailure } from '../../main/providers/provider-failure';
+import { describeScope, type EnvScope } from '../../shared/scope';
 import type {
   CapturedItem,
   ConnectionCheck,
@@ -34,12 +35,14 @@ export interface FakeProvider extends ProviderAdapter {
   /** Every replicate call, in order. */
   readonly calls: { resourceId: string; idempotencyKey: string; attempt: number; previousIntent: unknown }[];
   readonly accountsSeen: ResolvedAccount[];
+  /** How many times the core disposed it (once, when it closed). */
+  disposed: number;
 }
 
-export function fakeInventory(env: { region: string; scope: string }, type: ResourceTypeId, count: number): DiscoveredResource[] {
+export function fakeInventory(env: { region: string; scope: EnvScope }, type: ResourceTypeId, count: number): DiscoveredResource[] {
   return Array.from({ length: count }, (_, i) => ({
     type,
-    nativeId: `${env.scope || 'scope'}/${env.region}/${type}/${i + 1}`,
+    nativeId: `${describeScope(env.scope) || 'scope'}/${env.region}/${type}/${i + 1}`,
     name: `${type.split('.')[1]}-${i + 1}`,
     region: env.region,
     tags: { env: 'prod' },
@@ -83,6 +86,11 @@ export function createFakeProvider(opts: FakeProviderOptions = {}): FakeProvider
     simulated: opts.simulated ?? true,
     clouds,
     calls,
+    disposed: 0,
+    dispose() {
+      this.disposed++;
+      return Promise.resolve();
+    },
     accountsSeen,
     async testConnection(account) {
       accountsSeen.push(account);

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeCore, type Core } from '../../main/compose';
+import { composeCore, createProviders, type Core } from '../../main/compose';
+import type { AwsProvider } from '../../main/providers/aws';
+import { createFakeProvider } from '../helpers/fake-provider';
 import { silentLogger } from '../../main/core/logger';
 import type { Channel, RequestOf, ResponseOf } from '../../shared/ipc/contract';
 import { CHANNELS } from '../../shared/ipc/contract';
@@ -132,5 +134,86 @@ describe('the composed core on the sim provider', () => {
     const { jobId } = await call(second, 'dr:replication.run', { policyId: policy.id });
     expect((await waitDone(second, jobId)).status).toBe('succeeded');
     await second.close();
+  });
+});
+
+describe('the provider composition root', () => {
+  it('builds every built-in provider by default, and only those chosen', () => {
+    const dataDir = tempDir();
+    let kinds: string[][] = [];
+    const core = composeCore({
+      dataDir,
+      keyProvider: testKeyProvider(),
+      startScheduler: false,
+      logger: silentLogger,
+      providers: (deps) => {
+        kinds = [
+          createProviders(deps).map((a) => a.kind),
+          createProviders(deps, { aws: false }).map((a) => a.kind),
+          createProviders(deps, { sim: false, aws: { endpoint: 'http://127.0.0.1:9' } }).map((a) => a.kind),
+        ];
+        return [];
+      },
+    });
+    expect(kinds).toEqual([['sim', 'aws'], ['sim'], ['aws']]);
+    return core.close();
+  });
+
+  it('disposes every adapter once when the core closes, before the database closes, even when one fails', async () => {
+    const dataDir = tempDir();
+    const order: string[] = [];
+    const seen: { db?: Core['db'] } = {};
+    const fakes = [createFakeProvider({ kind: 'sim' }), createFakeProvider({ kind: 'aws', simulated: false, clouds: ['aws'] })];
+    for (const f of fakes) {
+      const own = f.dispose.bind(f);
+      f.dispose = () => {
+        order.push(`${f.kind}:${seen.db?.open ? 'db-open' : 'db-closed'}`);
+        return own();
+      };
+    }
+    // One adapter failing to close does not keep the others (or the database) open.
+    fakes[0]!.dispose = () => {
+      order.push('sim:failing');
+      return Promise.reject(new Error('socket hung'));
+    };
+    const warnings: string[] = [];
+    const core = composeCore({
+      dataDir,
+      keyProvider: testKeyProvider(),
+      startScheduler: false,
+      logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) },
+      providers: () => fakes,
+    });
+    seen.db = core.db;
+    await core.close();
+    await core.close();
+    expect(order).toEqual(['sim:failing', 'aws:db-open']);
+    expect(fakes[1]!.disposed).toBe(1);
+    expect(core.db.open).toBe(false);
+    expect(warnings).toEqual([expect.stringMatching(/did not close cleanly: Error: socket hung/)]);
+  });
+
+  it("destroys the AWS provider's SDK clients when the core closes", async () => {
+    const dataDir = tempDir();
+    let destroyed = 0;
+    const core = composeCore({
+      dataDir,
+      keyProvider: testKeyProvider(),
+      startScheduler: false,
+      logger: silentLogger,
+      providers: (deps) => {
+        const adapters = createProviders(deps, { aws: { endpoint: 'http://127.0.0.1:9' } });
+        const aws = adapters.find((a): a is AwsProvider => a.kind === 'aws')!;
+        const destroy = aws.aws.destroy.bind(aws.aws);
+        aws.aws.destroy = () => {
+          destroyed++;
+          destroy();
+        };
+        return adapters;
+      },
+    });
+    expect(destroyed).toBe(0);
+    await core.close();
+    expect(destroyed).toBe(1);
   });
 });

@@ -77,18 +77,24 @@ export const PUBLISHED_RATE_LIMITS: RateLimitTable = {
 
 /**
  * The rate key of an environment: the limits are per AWS account and region, per Azure subscription,
- * per Google Cloud project. The subscription / project is the first segment of the environment's scope
- * ("<subscription>/<resource group>", "<project>/<zone>"), else the account.
+ * per Google Cloud project, read from the environment's typed scope (shared/scope.ts); when the scope
+ * leaves it to the credentials, the console account stands for it.
  */
-export function rateScopeKey(env: EnvRef): string {
-  const first = env.scope.trim().split('/')[0] ?? '';
-  switch (env.account.cloud) {
+export function rateScopeKey(env: Pick<EnvRef, 'account' | 'region'> & { scope: EnvRef['scope'] | string }): string {
+  const s = env.scope;
+  if (typeof s === 'string') {
+    // @deprecated: the free-text form, only for callers not yet on the typed scope (test/main/core/jobs/engine.test.ts);
+    // delete once they are. The subscription / project is the first segment ("<subscription>/<group>").
+    const first = s.trim().split('/')[0] ?? '';
+    return env.account.cloud === 'aws' ? `aws|${env.account.id}|${first}|${env.region}` : `${env.account.cloud}|${env.account.id}|${first}`;
+  }
+  switch (s.cloud) {
     case 'aws':
-      return `aws|${env.account.id}|${first}|${env.region}`;
+      return `aws|${env.account.id}|${s.accountId ?? ''}|${env.region}`;
     case 'azure':
-      return `azure|${env.account.id}|${first}`;
+      return `azure|${env.account.id}|${s.subscriptionId ?? ''}`;
     case 'gcp':
-      return `gcp|${env.account.id}|${first}`;
+      return `gcp|${env.account.id}|${s.projectId ?? ''}`;
   }
 }
 

@@ -1,6 +1,7 @@
 // The ordered list of migrations. Add a file `NNN-name.ts` exporting version, name and sql, list it
 // here, and add its test under test/main/db/migrations/.
 
+import type { Db } from '../connection';
 import * as m001 from './001-initial';
 import * as m002 from './002-sim-provider';
 import * as m003 from './003-protected-resource-removal';
@@ -8,11 +9,14 @@ import * as m004 from './004-webhooks';
 import * as m005 from './005-job-engine';
 import * as m006 from './006-job-lookup-indexes';
 import * as m007 from './007-job-operations';
+import * as m011 from './011-typed-scopes';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Optional data step after `sql`, inside the migration's transaction. */
+  up?: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m011];

@@ -303,7 +303,7 @@ export class AwsContext {
 
   /** The 12-digit account id behind an environment's credentials (STS GetCallerIdentity, cached). */
   accountId(env: EnvRef, ctx?: CallContext): Promise<string> {
-    const scoped = /^\d{12}$/.test(env.scope.trim()) ? env.scope.trim() : null;
+    const scoped = env.scope.cloud === 'aws' ? env.scope.accountId : null;
     if (scoped) return Promise.resolve(scoped);
     const key = env.account.id;
     let p = this.accountIds.get(key);

@@ -169,7 +169,10 @@ export async function ensureSecurityGroups(
     const found = await groupNamed(aws, ctx, env, g.name, vpcId);
     if (found?.GroupId) {
       ids.set(g.id, found.GroupId);
-      if (g.name !== 'default') entries.push({ sourceId: g.id, kind: 'SecurityGroup', name: g.name, targetId: found.GroupId, reused: true });
+      // Made by an interrupted attempt of this very step (its create is in the journal): ours, not reused,
+      // so a resumed failover maps exactly what a clean one does.
+      const ours = ctx.operations().some((o) => o.opKey === `create-security-group:${g.id}` && o.intent !== null);
+      if (g.name !== 'default') entries.push({ sourceId: g.id, kind: 'SecurityGroup', name: g.name, targetId: found.GroupId, ...(ours ? {} : { reused: true }) });
       continue;
     }
     if (g.name === 'default') {

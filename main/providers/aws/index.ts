@@ -23,6 +23,7 @@ export interface AwsProvider extends ProviderAdapter {
   readonly aws: AwsContext;
   /** Every supported type's resources in one environment (the policy's resource picker). */
   discover(env: EnvRef, signal: AbortSignal): Promise<DiscoveredResource[]>;
+  /** Destroys every SDK client (their keep-alive sockets); the same as dispose(), synchronously. */
   close(): void;
 }
 
@@ -50,5 +51,9 @@ export function createAwsProvider(opts: AwsProviderOptions = {}): AwsProvider {
       return { identity: who.Account, message: `Connected to AWS account ${who.Account} as ${who.Arn ?? 'unknown principal'}.` };
     },
     close: () => aws.destroy(),
+    dispose: () => {
+      aws.destroy();
+      return Promise.resolve();
+    },
   };
 }

@@ -78,5 +78,7 @@ export function createSimProvider(opts: SimProviderOptions): SimProvider {
     handler(type: ResourceTypeId) {
       return handlers.get(type);
     },
+    // The simulated cloud lives in the console's own database, which the core closes after this.
+    dispose: () => Promise.resolve(),
   } satisfies SimProvider);
 }

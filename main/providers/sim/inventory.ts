@@ -1,6 +1,7 @@
 // The simulated regions' inventories: generated once per account and region from a seeded PRNG,
 // persisted as origin='inventory' rows, and read back unchanged on every later discovery.
 
+import { describeScope } from '../../../shared/scope';
 import { resourceType, type Cloud } from '../../../shared/catalog';
 import type { DiscoveredResource } from '../../../shared/domain';
 import type { EnvLike } from './naming';
@@ -63,7 +64,7 @@ export class SimInventory {
             insertResource(db, {
               accountId: env.account.id,
               region: env.region,
-              scope: env.scope,
+              scope: describeScope(env.scope),
               type: spec.type,
               kind: seed.kind,
               nativeId: seed.nativeId,
@@ -78,7 +79,7 @@ export class SimInventory {
               insertResource(db, {
                 accountId: env.account.id,
                 region: extra.region,
-                scope: env.scope,
+                scope: describeScope(env.scope),
                 type: extra.kind,
                 kind: extra.kind,
                 nativeId: extra.nativeId,

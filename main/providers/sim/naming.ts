@@ -9,22 +9,8 @@ export type EnvLike = Pick<EnvRef, 'region' | 'scope'> & { account: { id: string
 
 // ---- Azure ----------------------------------------------------------------------------------
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function azureScopeParts(scope: string): { subscription?: string; resourceGroup?: string } {
-  const s = scope.trim();
-  const sub = /\/subscriptions\/([^/]+)/i.exec(s)?.[1];
-  const rg = /\/resourceGroups\/([^/]+)/i.exec(s)?.[1];
-  if (sub || rg) return { ...(sub ? { subscription: sub } : {}), ...(rg ? { resourceGroup: rg } : {}) };
-  // "subscription/resource-group", "subscription" or "resource-group"
-  const [a, b] = s.split('/').filter(Boolean);
-  if (a && UUID.test(a)) return { subscription: a, ...(b ? { resourceGroup: b } : {}) };
-  if (a && !b) return { resourceGroup: a };
-  return {};
-}
-
 export function azureSubscription(env: EnvLike): string {
-  const given = azureScopeParts(env.scope).subscription;
+  const given = env.scope.cloud === 'azure' ? env.scope.subscriptionId : null;
   if (given) return given;
   const h = digest('azure-subscription', env.account.id);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
@@ -35,7 +21,8 @@ export function azureSubscription(env: EnvLike): string {
  * to the scope's resource group (or rg-dr-<region>), so a failover never lands on a production name.
  */
 export function azureResourceGroup(env: EnvLike, purpose: 'inventory' | 'dr'): string {
-  return azureScopeParts(env.scope).resourceGroup ?? `rg-${purpose === 'inventory' ? 'prod' : 'dr'}-${env.region}`;
+  const given = env.scope.cloud === 'azure' ? env.scope.resourceGroup : null;
+  return given ?? `rg-${purpose === 'inventory' ? 'prod' : 'dr'}-${env.region}`;
 }
 
 export function azureId(env: EnvLike, purpose: 'inventory' | 'dr', providerPath: string): string {
@@ -45,7 +32,7 @@ export function azureId(env: EnvLike, purpose: 'inventory' | 'dr', providerPath:
 // ---- AWS ------------------------------------------------------------------------------------
 
 export function awsAccountNumber(env: EnvLike): string {
-  if (/^\d{12}$/.test(env.scope.trim())) return env.scope.trim();
+  if (env.scope.cloud === 'aws' && env.scope.accountId) return env.scope.accountId;
   const h = digest('aws-account', env.account.id);
   return String(Number.parseInt(h.slice(0, 12), 16) % 1e12).padStart(12, '0');
 }
@@ -58,13 +45,12 @@ export function awsHexId(prefix: string, token: string): string {
 // ---- Google Cloud ---------------------------------------------------------------------------
 
 export function gcpProject(env: EnvLike): string {
-  const s = env.scope.trim();
-  if (/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(s)) return s;
+  if (env.scope.cloud === 'gcp' && env.scope.projectId) return env.scope.projectId;
   return `rehearsal-${digest('gcp-project', env.account.id).slice(0, 8)}`;
 }
 
 export function gcpZone(env: EnvLike): string {
-  return `${env.region}-b`;
+  return (env.scope.cloud === 'gcp' ? env.scope.zone : null) ?? `${env.region}-b`;
 }
 
 // ---- Names ----------------------------------------------------------------------------------

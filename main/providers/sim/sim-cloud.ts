@@ -3,6 +3,7 @@
 // repeated, an interrupted one looked up before it is repeated) and reads through ctx.read, each
 // taking a token of the API family of the cloud it simulates.
 
+import { describeScope } from '../../../shared/scope';
 import { CLOUD_LABELS, resourceType, type ResourceTypeId } from '../../../shared/catalog';
 import type { Clock } from '../../core/clock';
 import type { Db } from '../../db/connection';
@@ -286,7 +287,7 @@ export class SimCloud {
         const resource = insertResource(this.db, {
           accountId,
           region: ctx.target.region,
-          scope: ctx.target.scope,
+          scope: describeScope(ctx.target.scope),
           type: planned.type ?? planned.kind,
           kind: planned.kind,
           nativeId: planned.nativeId,

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { CLOUD_LABELS, type Cloud } from '../../../shared/catalog';
 import type { AccountView, AwsProfileView, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
 import type { DrErrorData } from '../../../shared/errors';
+import { SCOPE_FIELDS } from '../../../shared/scope';
 import { call, toErrorData } from '../../api';
 import { ErrorAlert, fieldError } from '../../components/error-alert';
 import { Field } from '../../components/field';
@@ -313,6 +314,15 @@ function AwsProfilePicker(props: { value: string; onChange: (e: { target: { valu
   );
 }
 
+/** The typed scope's fields (shared/scope.ts) as the Add environment dialog shows them. */
+const SCOPE_FIELD_TEXT: Record<string, { label: string; hint: string }> = {
+  accountId: { label: 'AWS account id', hint: '12 digits; empty: the account of the credentials.' },
+  subscriptionId: { label: 'Subscription id', hint: 'A GUID; empty: the default subscription of the credentials.' },
+  resourceGroup: { label: 'Resource group', hint: 'Empty: rg-prod-<location> for inventory, rg-dr-<location> for what failover creates.' },
+  projectId: { label: 'Project id', hint: 'For example shop-prod-1234; empty: the project of the credentials.' },
+  zone: { label: 'Zone', hint: 'A zone of the region, such as europe-west1-b; empty: the region’s b zone.' },
+};
+
 type AddEnvironmentProps = { open: boolean; onOpenChange: (open: boolean) => void; account: AccountView | null };
 
 export function AddEnvironmentDialog(props: AddEnvironmentProps) {
@@ -323,17 +333,19 @@ function AddEnvironmentForm(props: AddEnvironmentProps) {
   const createEnvironment = useAccounts((s) => s.createEnvironment);
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
-  const [scope, setScope] = useState('');
+  const [scope, setScope] = useState<Record<string, string>>({});
   const [error, setError] = useState<DrErrorData | null>(null);
   const [busy, setBusy] = useState(false);
   const account = props.account;
-  const scopeLabel = account?.cloud === 'azure' ? 'Subscription / resource group' : account?.cloud === 'gcp' ? 'Project' : 'AWS account id';
+  const cloud: Cloud = account?.cloud ?? 'aws';
   const submit = async () => {
     if (!account) return;
     setBusy(true);
     setError(null);
     try {
-      await createEnvironment({ accountId: account.id, name, region: region.trim(), scope: scope.trim() });
+      // Only the fields of this account's cloud; main checks them (parseScope) and answers with a sentence.
+      const fields = Object.fromEntries(SCOPE_FIELDS[cloud].map((f) => [f, (scope[f] ?? '').trim()]).filter(([, v]) => v !== ''));
+      await createEnvironment({ accountId: account.id, name, region: region.trim(), scope: fields });
       setBusy(false);
       props.onOpenChange(false);
     } catch (err) {
@@ -372,9 +384,18 @@ function AddEnvironmentForm(props: AddEnvironmentProps) {
         <Field label="Region" hint="For example eu-west-1, westeurope or europe-west1." error={fieldError(error, 'region')}>
           <input type="text" className="mono" value={region} autoComplete="off" spellCheck={false} onChange={(e) => setRegion(e.target.value)} />
         </Field>
-        <Field label={scopeLabel} optional error={fieldError(error, 'scope')}>
-          <input type="text" className="mono" value={scope} autoComplete="off" spellCheck={false} onChange={(e) => setScope(e.target.value)} />
-        </Field>
+        {SCOPE_FIELDS[cloud].map((f) => (
+          <Field key={f} label={SCOPE_FIELD_TEXT[f]!.label} hint={SCOPE_FIELD_TEXT[f]!.hint} optional error={fieldError(error, f)}>
+            <input
+              type="text"
+              className="mono"
+              value={scope[f] ?? ''}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setScope({ ...scope, [f]: e.target.value })}
+            />
+          </Field>
+        ))}
         <ErrorAlert error={error} compact />
         <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
       </form>

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventBus, JobProgressPublisher } from '../../../main/core/events';
 import { silentLogger } from '../../../main/core/logger';
 
@@ -43,8 +43,8 @@ describe('job progress', () => {
     const publisher = new JobProgressPublisher(bus, 30);
     for (let i = 1; i <= 5; i++) publisher.publish(snap(i));
     expect(got.map((e) => e.stepsDone)).toEqual([1]);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(got.map((e) => e.stepsDone)).toEqual([1, 5]);
+    // The trailing event comes when the throttle window ends, however late a busy machine runs the timer.
+    await vi.waitFor(() => expect(got.map((e) => e.stepsDone)).toEqual([1, 5]), { timeout: 10_000 });
     publisher.publish(snap(7));
     publisher.publish(snap(10, 'succeeded'), { final: true });
     expect(got.at(-1)).toMatchObject({ stepsDone: 10, status: 'succeeded' });

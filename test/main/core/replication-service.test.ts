@@ -34,16 +34,20 @@ const ok = (r: ProtectedResourceRef, ctx: StepContext) => {
 /** A replicate that waits until released or aborted. */
 function gate() {
   let release!: () => void;
+  let enter!: () => void;
   const opened = new Promise<void>((r) => (release = r));
+  /** Resolves once a step is inside replicate, its intent journaled: a state to wait for, not a delay. */
+  const entered = new Promise<void>((r) => (enter = r));
   const replicate = async (r: ProtectedResourceRef, ctx: StepContext) => {
     ctx.recordIntent({ token: ctx.idempotencyKey });
+    enter();
     await new Promise<void>((resolve, reject) => {
       void opened.then(resolve);
       ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
     });
     return ok(r, ctx);
   };
-  return { release, replicate };
+  return { release, replicate, entered };
 }
 
 describe('replication', () => {
@@ -186,7 +190,7 @@ describe('replication', () => {
     const g = gate();
     const { core, policy } = await setup({ replicate: g.replicate }, { replication: { concurrency: 1 } });
     const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
-    await new Promise((r) => setTimeout(r, 20));
+    await g.entered;
     await core.call('dr:jobs.cancel', { jobId });
     const job = core.services.jobs.get(jobId);
     expect(job.status).toBe('cancelled');
@@ -225,7 +229,7 @@ describe('replication', () => {
     const g = gate();
     const { core, policy, dir } = await setup({ replicate: g.replicate }, { replication: { concurrency: 2 } });
     const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
-    await new Promise((r) => setTimeout(r, 20));
+    await g.entered;
     // A second console on the same file starts up as after a crash of the first.
     const restarted = createTestCore(dir, { adapters: [createFakeProvider()] });
     expect(restarted.services.replication.recoverInterrupted()).toBe(1);

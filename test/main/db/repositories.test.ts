@@ -12,8 +12,8 @@ function setup(): { db: Db; repos: Repos } {
   const db = openDatabase(join(tempDir(), 'repo.sqlite'));
   const repos = createRepos(db);
   repos.accounts.insert({ id: 'a1', name: 'Prod AWS', provider: 'aws', cloud: 'aws', credentialKind: 'aws-profile', secret: Buffer.from([1, 2, 3]), createdAt: AT });
-  repos.environments.insert({ id: 'e1', accountId: 'a1', name: 'Source', region: 'us-east-1', scope: '1111', createdAt: AT });
-  repos.environments.insert({ id: 'e2', accountId: 'a1', name: 'Target', region: 'us-west-2', scope: '1111', createdAt: AT });
+  repos.environments.insert({ id: 'e1', accountId: 'a1', name: 'Source', region: 'us-east-1', scope: { cloud: 'aws', region: 'us-east-1', accountId: '111122223333' }, createdAt: AT });
+  repos.environments.insert({ id: 'e2', accountId: 'a1', name: 'Target', region: 'us-west-2', scope: { cloud: 'aws', region: 'us-west-2', accountId: '111122223333' }, createdAt: AT });
   repos.policies.insert({ id: 'p1', name: 'Payments', sourceEnvironmentId: 'e1', targetEnvironmentId: 'e2', schedule: '0 * * * *', webhookUrl: null, createdAt: AT, updatedAt: AT });
   repos.policies.insertResource({ id: 'r1', policyId: 'p1', type: 'aws.s3-bucket', nativeId: 'bucket-1', name: 'bucket-1', addedAt: AT });
   repos.policies.insertResource({ id: 'r2', policyId: 'p1', type: 'aws.rds', nativeId: 'db-1', name: 'db-1', addedAt: AT });

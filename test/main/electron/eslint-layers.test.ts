@@ -61,4 +61,12 @@ describe('the layering lint rules', () => {
     expect(await ruleIds('renderer/features/policies/probe.ts', "export const api = window['drConsole'];\n")).toContain('no-restricted-syntax');
     expect(await ruleIds('renderer/features/policies/probe.ts', 'export const api = drConsole;\n')).toContain('no-restricted-globals');
   });
+
+  it('keep the Electron shell from building providers itself: they come from createProviders()', async () => {
+    expect(await ruleIds('main/electron/probe.ts', "import { createSimProvider } from '../providers/sim';\nexport const x = createSimProvider;\n")).toContain(
+      'layers/no-cross-layer-import',
+    );
+    expect(await ruleIds('main/electron/probe.ts', "import { createProviders } from '../compose';\nexport const x = createProviders;\n")).toEqual([]);
+    expect(await ruleIds('main/electron/probe.ts', "import { x } from '../../renderer/api';\nexport const y = x;\n")).toContain('layers/no-cross-layer-import');
+  });
 });

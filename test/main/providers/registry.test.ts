@@ -11,6 +11,7 @@ function adapter(kind: ProviderAdapter['kind'], handlers: Partial<Record<string,
     label: `${kind} adapter`,
     simulated: kind === 'sim',
     clouds: ['aws'],
+    dispose: () => Promise.resolve(),
     testConnection: () => Promise.resolve({ identity: kind, message: 'ok' }),
     handler: (type) => handlers[type],
   };
@@ -43,10 +44,23 @@ describe('ProviderRegistry', () => {
   });
 
   it('throws PreconditionFailed for a resource type the provider does not support, and returns supported handlers', () => {
-    const h = { type: 'aws.rds' } as ResourceHandler;
+    const h = { type: 'aws.rds', usesLatestPoint: false } as ResourceHandler;
     const reg = new ProviderRegistry([adapter('aws', { 'aws.rds': h })]);
     expect(reg.handler('aws', 'aws.rds')).toBe(h);
     expect(() => reg.handler('aws', 'aws.eks')).toThrow(expect.objectContaining({ code: 'PreconditionFailed' }));
+  });
+
+  it('refuses an adapter whose handler declares another recovery-point rule, type or cloud than the catalog', () => {
+    // aws.rds uses the selected point (catalog); azure.mysql-flexible the latest one.
+    expect(() => new ProviderRegistry([adapter('aws', { 'aws.rds': { type: 'aws.rds', usesLatestPoint: true } as ResourceHandler })])).toThrow(
+      'aws adapter declares aws.rds as using the latest recovery point, but shared/catalog.ts says failover uses the selected recovery point; derive it from the catalog.',
+    );
+    expect(() => new ProviderRegistry([adapter('aws', { 'aws.rds': { type: 'aws.eks', usesLatestPoint: false } as ResourceHandler })])).toThrow(
+      /serves aws\.rds with a handler for aws\.eks/,
+    );
+    expect(() =>
+      new ProviderRegistry([adapter('azure', { 'azure.mysql-flexible': { type: 'azure.mysql-flexible', usesLatestPoint: true } as ResourceHandler })]),
+    ).toThrow(/does not list the azure cloud/);
   });
 
   it('refuses two adapters for the same kind', () => {

@@ -9,13 +9,13 @@ import type { Channel, RequestOf, ResponseOf } from '../../../../shared/ipc/cont
 import type { DrErrorData } from '../../../../shared/errors';
 import { composeCore, type ComposeOptions, type Core } from '../../../../main/compose';
 import { silentLogger } from '../../../../main/core/logger';
-import { createSimProvider, type SimFaults } from '../../../../main/providers/sim';
+import type { SimFaults } from '../../../../main/providers/sim';
 import { seededRandom } from '../../../../main/providers/sim/prng';
 import { testKeyProvider } from '../../../helpers/keys';
 
 export const REGIONS: Record<Cloud, { source: string; target: string; scope: string }> = {
   aws: { source: 'us-east-1', target: 'us-west-2', scope: '111122223333' },
-  azure: { source: 'eastus', target: 'westus2', scope: 'sub-1/rg-prod' },
+  azure: { source: 'eastus', target: 'westus2', scope: '00000000-0000-4000-8000-000000000001' },
   gcp: { source: 'us-central1', target: 'europe-west1', scope: 'proj-1' },
 };
 
@@ -27,7 +27,7 @@ export function open(dir: string, opts: { faults?: SimFaults; seed?: string } & 
     startScheduler: false,
     startWebhooks: false,
     logger: silentLogger,
-    providers: ({ db, clock }) => [createSimProvider({ db, clock, ...(faults ? { faults } : {}), random: seededRandom(seed ?? 'bed') })],
+    providers: { sim: { ...(faults ? { faults } : {}), random: seededRandom(seed ?? 'bed') }, aws: false },
     engine: { backoff: { maxAttempts: 3, baseMs: 1, capMs: 5 } },
     ...rest,
   });

@@ -156,8 +156,8 @@ export async function createPolicy(
   webhook: { url: string | null; secret?: string | null; onTestFailover?: boolean; name?: string; vmName?: RegExp },
 ) {
   const account = await core.call('dr:accounts.create', { name: `Sim Azure ${Math.random()}`, provider: 'sim', cloud: 'azure', credentials: { kind: 'none' } });
-  const source = await core.call('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: 'sub-0001/rg-prod' });
-  const target = await core.call('dr:environments.create', { accountId: account.id, name: 'DR', region: 'northeurope', scope: 'sub-0001/rg-dr' });
+  const source = await core.call('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: '00000000-0000-4000-8000-000000000001/rg-prod' });
+  const target = await core.call('dr:environments.create', { accountId: account.id, name: 'DR', region: 'northeurope', scope: '00000000-0000-4000-8000-000000000001/rg-dr' });
   const inventory = await core.call('dr:inventory.discover', { environmentId: source.id });
   const vm = inventory.find((r) => r.type === 'azure.vm' && (webhook.vmName ? webhook.vmName.test(r.name) : true));
   if (!vm) throw new Error('the sim Azure inventory has no VM');

@@ -18,7 +18,6 @@ import {
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore, type Core } from '../../../../main/compose';
-import { createAwsProvider } from '../../../../main/providers/aws';
 import { replicaBucketName } from '../../../../main/providers/aws/naming';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
@@ -39,7 +38,7 @@ describeMoto('EC2 and S3 through the engine against moto', () => {
       startScheduler: false,
       startWebhooks: false,
       logger: stderrLogger,
-      providers: () => [createAwsProvider({ endpoint: moto.url, pollIntervalMs: 10 })],
+      providers: { sim: false, aws: { endpoint: moto.url, pollIntervalMs: 10 } },
     });
   });
   afterAll(async () => {

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { composeCore, type Core } from '../../../../main/compose';
-import { createAwsProvider } from '../../../../main/providers/aws';
 import type { DiscoveredResource } from '../../../../shared/domain';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
@@ -36,7 +35,7 @@ export function useAwsEngine(accessKeyId: string): AwsEngine {
       startScheduler: false,
       startWebhooks: false,
       logger: stderrLogger,
-      providers: () => [createAwsProvider({ endpoint: moto!.url, pollIntervalMs: 10 })],
+      providers: { sim: false, aws: { endpoint: moto!.url, pollIntervalMs: 10 } },
     });
   });
   afterAll(async () => {

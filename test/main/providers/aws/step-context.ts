@@ -20,7 +20,7 @@ export function motoAccount(id = 'acct-aws-1'): ResolvedAccount {
 }
 
 export function env(region: string, account = motoAccount()): EnvRef {
-  return { environmentId: `env-${region}`, account, region, scope: MOTO_ACCOUNT };
+  return { environmentId: `env-${region}`, account, region, scope: { cloud: 'aws', region, accountId: MOTO_ACCOUNT } };
 }
 
 export interface StepFixture extends StepContext {

@@ -1,7 +1,7 @@
 // The sim provider's latency and fault model: throttling and hard errors with the right codes and
 // no change made, targeted failures, reproducibility with a seeded random, and prompt cancellation.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import { createSimProvider, simLiveResources, type SimProvider } from '../../../../main/providers/sim';
 import { seededRandom } from '../../../../main/providers/sim/prng';
@@ -138,14 +138,26 @@ describe('sim faults and latency', () => {
 
   it('takes the configured latency per call', async () => {
     const bed = openSimBed(newDir());
+    // The simulated latency is a timer: with the clock in the test's hands, the step is seen waiting
+    // for each of its calls, and done only once both calls' latency has passed.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const ref = await protectedBucket(bed);
       const slow = bed.withOptions({ latency: { baseMs: 40, jitterMs: 0 } });
-      const started = performance.now();
-      await handlerOf(slow, 'aws.s3-bucket').replicate(ref, ctx());
-      // Replica creation and the replication rule: two calls.
-      expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+      let done = false;
+      const pending = handlerOf(slow, 'aws.s3-bucket')
+        .replicate(ref, ctx())
+        .finally(() => (done = true));
+      await vi.advanceTimersByTimeAsync(39);
+      expect(done).toBe(false);
+      // Replica creation and the replication rule: two calls, 40 ms each.
+      await vi.advanceTimersByTimeAsync(40);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await pending;
+      expect(done).toBe(true);
     } finally {
+      vi.useRealTimers();
       bed.close();
     }
   });
@@ -154,14 +166,14 @@ describe('sim faults and latency', () => {
     const bed = openSimBed(newDir());
     try {
       const ref = await protectedBucket(bed);
-      const slow = bed.withOptions({ latency: { baseMs: 10_000, jitterMs: 0 } });
+      // Latency no test outlives: only the abort can end this call.
+      const slow = bed.withOptions({ latency: { baseMs: 1e9, jitterMs: 0 } });
       const ac = new AbortController();
-      const started = performance.now();
       const pending = handlerOf(slow, 'aws.s3-bucket').replicate(ref, ctx({ signal: ac.signal }));
-      setTimeout(() => ac.abort(), 30);
+      await new Promise((r) => setImmediate(r));
+      ac.abort();
       const err = await failure(pending);
       expect(err.code).toBe('Cancelled');
-      expect(performance.now() - started).toBeLessThan(2_000);
       expect(simLiveResources(bed.db, { origin: ['replication', 'test', 'failover'] })).toEqual([]);
     } finally {
       bed.close();

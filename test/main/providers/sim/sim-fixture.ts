@@ -7,6 +7,7 @@ import { openDatabase, type Db } from '../../../../main/db/connection';
 import { createSimProvider, type SimProvider, type SimProviderOptions } from '../../../../main/providers/sim';
 import type { EnvRef, ResolvedAccount, ResourceHandler, StepContext } from '../../../../main/providers/types';
 import { FakeClock } from '../../../helpers/fake-clock';
+import { scopeFromText } from '../../../../shared/scope';
 import { MemoryOperations } from '../../../helpers/memory-operations';
 
 export const REGIONS: Record<Cloud, { source: string; target: string }> = {
@@ -20,7 +21,7 @@ export function account(cloud: Cloud, id = `acct-${cloud}`): ResolvedAccount {
 }
 
 export function env(acct: ResolvedAccount, region: string, scope = ''): EnvRef {
-  return { environmentId: `env-${acct.id}-${region}`, account: acct, region, scope };
+  return { environmentId: `env-${acct.id}-${region}`, account: acct, region, scope: scopeFromText(acct.cloud, region, scope) };
 }
 
 export interface SimBed {
