@@ -12,6 +12,7 @@ import { openDatabase, type Db } from '../../main/db/connection';
 import { createRepos, type Repos } from '../../main/db/repos';
 import type { EnvRef, ProviderAdapter } from '../../main/providers/types';
 import type { JobKind } from '../../shared/domain';
+import { scopeFromText } from '../../shared/scope';
 import { FakeClock } from './fake-clock';
 
 const ADAPTER: ProviderAdapter = {
@@ -21,10 +22,11 @@ const ADAPTER: ProviderAdapter = {
   clouds: ['aws'],
   testConnection: () => Promise.resolve({ identity: 'test', message: 'test' }),
   handler: () => undefined,
+  dispose: () => Promise.resolve(),
 };
 
 export function bedEnv(id: string, region: string, scope = ''): EnvRef {
-  return { environmentId: id, account: { id: 'acc_t', name: 'Test', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } }, region, scope };
+  return { environmentId: id, account: { id: 'acc_t', name: 'Test', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } }, region, scope: scopeFromText('aws', region, scope) };
 }
 
 export interface EngineBed {
