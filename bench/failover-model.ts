@@ -227,7 +227,7 @@ function recordJournal(n: string, label: string, m: ModelRun): void {
 
 /**
  * The failover against its lower bound: with token buckets and latency only at `resources`; `large`
- * adds a latency-only run at that size (10,000 by default), reported beside it.
+ * (one policy: at most 5,000) adds a latency-only run at that size, reported beside it.
  */
 export async function benchFailoverModel(resources: number, large = 0): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'fc-bench-failover-'));
@@ -259,7 +259,13 @@ export async function benchFailoverModel(resources: number, large = 0): Promise<
   if (large > 0) await benchLarge(large);
 }
 
+/** One policy protects at most this many resources (shared/ipc/contract.ts). */
+const POLICY_MAX_RESOURCES = 5_000;
+
 async function benchLarge(resources: number): Promise<void> {
+  if (resources > POLICY_MAX_RESOURCES) {
+    throw new Error(`BENCH_FAILOVER_LARGE=${resources}: one policy protects at most ${POLICY_MAX_RESOURCES} resources, and the model fails over one policy.`);
+  }
   const root = mkdtempSync(join(tmpdir(), 'fc-bench-failover-large-'));
   try {
     const t0 = performance.now();

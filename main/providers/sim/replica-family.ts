@@ -109,7 +109,8 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
         destination: replica.nativeId,
         destinationRegion: ctx.target.region,
       });
-      // Continuous replication: the replica has caught up with the source as of this point.
+      // Continuous replication: the replica has caught up with the source as of this point. The cloud
+      // does this by itself (no API call of the console), so it is not an operation of the step.
       updateResource(cloud.db, replica.accountId, replica.nativeId, (r) => ({
         attributes: { ...r.attributes, lastSyncedAt: cloud.now() },
       }));
