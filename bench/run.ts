@@ -4,7 +4,8 @@
 // Sections (BENCH_ONLY=a,b or BENCH_SKIP=a,b; BENCH_QUICK=1 for a small, fast run):
 //   core      core open with BENCH_JOURNAL_ROWS journal rows, recovery-point paging through the router
 //   engine    engine overhead per step over BENCH_ENGINE_STEPS no-op steps (target < 0.5 ms)
-//   failover  BENCH_FAILOVER_RESOURCES-resource sim failover under latency and token buckets (≤ 1.15x bound)
+//   failover  BENCH_FAILOVER_RESOURCES-resource sim failover under latency and token buckets (a token per
+//             call; ≤ 1.10x bound), and a BENCH_FAILOVER_LARGE-resource (10,000) latency-only run beside it
 //   renderer  Recovery points tab over BENCH_RECOVERY_POINTS points in headless Chromium (150 ms / 16 ms)
 //   crash     BENCH_CRASH_POINTS SIGKILLs of a 50-resource failover (duplicates and leaks must be 0)
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const recoveryPoints = envNumber('BENCH_RECOVERY_POINTS', 100_000, 10_000);
   const engineSteps = envNumber('BENCH_ENGINE_STEPS', 10_000, 2_000);
   const failoverResources = envNumber('BENCH_FAILOVER_RESOURCES', 1_000, 100);
+  const failoverLarge = envNumber('BENCH_FAILOVER_LARGE', 10_000, 0);
   const crashPoints = envNumber('BENCH_CRASH_POINTS', 200, 10);
 
   const dir = mkdtempSync(join(tmpdir(), 'fc-bench-'));
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
   try {
     await section('core', 'core open and recovery points through the IPC router', () => benchFoundation(big()));
     await section('engine', 'job engine overhead per step', () => benchEngineOverhead(engineSteps));
-    await section('failover', 'failover on sim under a latency and throttle model', () => benchFailoverModel(failoverResources));
+    await section('failover', 'failover on sim under a latency and throttle model', () => benchFailoverModel(failoverResources, failoverLarge));
     await section('renderer', 'recovery points in the renderer (headless Chromium)', () => benchRendererRecoveryPoints(big(), 5));
     await section('crash', 'crash loop (SIGKILL at journal points)', () => benchCrashLoop(crashPoints));
   } finally {

@@ -262,6 +262,22 @@ export const JOB_KINDS = ['replication', 'test_failover', 'reset', 'failover'] a
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
+/**
+ * What an operator's Cancel does to a running job of each kind; the one rule the engine, jobs.cancel
+ * and JobView.cancellable share. abort: steps in flight are aborted; drain: steps in flight finish
+ * (a half-deleted or half-created test resource is never left behind), the rest do not start; never:
+ * a failover runs until it completes (R9).
+ */
+export const JOB_CANCEL: Readonly<Record<JobKind, 'abort' | 'drain' | 'never'>> = {
+  replication: 'abort',
+  test_failover: 'drain',
+  reset: 'drain',
+  failover: 'never',
+};
+
+/** The words a sentence uses for a job kind ("test failover"). */
+export const jobKindLabel = (kind: JobKind): string => kind.replace('_', ' ');
+
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'partially_failed', 'cancelled'] as const;
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
@@ -284,6 +300,8 @@ export const JobView = z.object({
   stepsDone: z.number().int(),
   stepsFailed: z.number().int(),
   error: z.string().nullable(),
+  /** The job is unfinished and its kind may be cancelled (JOB_CANCEL): the UI offers Cancel only then. */
+  cancellable: z.boolean(),
 });
 export type JobView = z.infer<typeof JobView>;
 
@@ -303,6 +321,8 @@ export const JobStepView = z.object({
   finishedAt: Timestamp.nullable(),
   /** What a (test) failover step did not carry to the target, read back and compared with the point. */
   warnings: z.array(z.string()),
+  /** What a running step is doing now (its handler's latest progress message), else null. */
+  activity: z.string().nullable(),
 });
 export type JobStepView = z.infer<typeof JobStepView>;
 

@@ -76,57 +76,28 @@ export class ReplicationService {
   }
 
   /**
-   * Creates the job, its recovery point and its step journal in one transaction (so two clicks,
-   * two windows or the scheduler racing an operator get one job and one clear error), then runs it.
+   * Creates the job, its recovery point and its step journal in one transaction (engine.start: two
+   * clicks, two windows or the scheduler racing an operator get one job and one clear error), then runs it.
    */
   start(policyId: string, trigger: Exclude<JobTrigger, 'resume'>, actor: AuditActor = 'operator'): { jobId: string } {
-    const jobId = newId('job');
     const recoveryPointId = newId('rp');
-    const now = this.d.clock.iso();
-    this.d.repos.db.transaction(() => {
-      const policy = this.d.repos.policies.get(policyId);
-      if (!policy) throw notFound('Policy', policyId);
-      if (policy.state !== 'active') {
-        throw precondition(
-          policy.state === 'failed_over'
-            ? `Policy "${policy.name}" has been failed over; its replication has stopped for good.`
-            : `Policy "${policy.name}" is failing over; replication cannot start.`,
-        );
-      }
-      const active = this.d.repos.jobs.activeForPolicy(policyId);
-      if (active) throw precondition(`A ${active.kind.replace('_', ' ')} job is already running for policy "${policy.name}".`);
-      const list = this.d.repos.policies.resources(policyId);
-      if (list.length === 0) throw precondition(`Policy "${policy.name}" protects no resources.`);
-      this.d.repos.jobs.insertJob({
-        id: jobId,
-        policyId,
-        kind: 'replication',
-        status: 'running',
-        trigger,
-        recoveryPointId,
-        createdAt: now,
-        startedAt: now,
-        owner: this.d.engine.owner,
-        heartbeatAt: now,
-      });
-      this.d.repos.recoveryPoints.insert({ id: recoveryPointId, policyId, jobId, createdAt: now });
-      list.forEach((r, i) => {
-        this.d.repos.jobs.insertStep({
-          id: newId('step'),
-          jobId,
-          seq: i + 1,
-          protectedResourceId: r.id,
-          action: 'replicate',
-          dependsOn: [],
-          idempotencyKey: stepKey(jobId, r.id),
-        });
-      });
-      this.d.audit.record(actor, 'replication.start', policyId, `job ${jobId} (${trigger}), ${list.length} resource(s)`);
-    }).immediate();
-
-    void this.d.engine.launch(jobId);
-    this.d.events.emit('dr:policies.changed', { policyId });
-    return { jobId };
+    return this.d.engine.start({
+      policyId,
+      kind: 'replication',
+      trigger,
+      actor,
+      auditAction: 'replication.start',
+      plan: ({ jobId, policy, now }) => {
+        const list = this.d.repos.policies.resources(policyId);
+        if (list.length === 0) throw precondition(`Policy "${policy.name}" protects no resources.`);
+        return {
+          recoveryPointId,
+          afterInsert: () => this.d.repos.recoveryPoints.insert({ id: recoveryPointId, policyId, jobId, createdAt: now }),
+          steps: list.map((r) => ({ protectedResourceId: r.id, action: 'replicate', idempotencyKey: stepKey(jobId, r.id) })),
+          audit: `${trigger}, ${list.length} resource(s)`,
+        };
+      },
+    });
   }
 
   /**
@@ -157,7 +128,6 @@ export class ReplicationService {
   private define(): void {
     this.d.engine.define<PreparedReplication>({
       kind: 'replication',
-      cancel: 'abort',
       resumable: false,
       concurrency: () => this.opts.concurrency,
       backoff: () => this.opts.backoff,

@@ -86,7 +86,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const environments = new EnvironmentsService({ repos, audit, clock });
   const inventory = new InventoryService({ repos, providers, logger });
   const policies = new PoliciesService({ repos, providers, audit, clock, events, vault });
-  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, ...(o.engine ? { options: o.engine } : {}) });
+  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, audit, ...(o.engine ? { options: o.engine } : {}) });
   const replication = new ReplicationService({
     repos,
     providers,
@@ -97,7 +97,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     ...(o.replication ? { options: o.replication } : {}),
   });
   const recoveryPoints = new RecoveryPointsService({ repos });
-  const jobs = new JobsService({ repos, registry, audit });
+  const jobs = new JobsService({ repos, registry, audit, activity: (jobId) => engine.activities(jobId) });
   const workspace = new WorkspaceService({ repos, providers, accounts, environments, inventory, events });
   const scheduler = new Scheduler({ repos, replication, clock, events, logger });
   const webhooks = new WebhookOutbox({

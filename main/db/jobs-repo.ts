@@ -2,7 +2,7 @@
 // mutation and the result after it, so an interrupted job can later be resumed from here.
 
 import type { ResourceTypeId } from '../../shared/catalog';
-import type { JobKind, JobStatus, JobStepView, JobView, StepStatus } from '../../shared/domain';
+import { JOB_CANCEL, type JobKind, type JobStatus, type JobStepView, type JobView, type StepStatus } from '../../shared/domain';
 import type { Db } from './connection';
 import { StatementCache } from './statement-cache';
 
@@ -164,6 +164,7 @@ const toJobView = (r: RawJobWithCounts): JobView => ({
   stepsTotal: r.steps_total,
   stepsDone: r.steps_done,
   stepsFailed: r.steps_failed,
+  cancellable: (r.status === 'queued' || r.status === 'running') && JOB_CANCEL[r.kind] !== 'never',
 });
 
 const parseJson = <T>(text: string | null, fallback: T): T => (text === null ? fallback : (JSON.parse(text) as T));
@@ -330,6 +331,8 @@ export class JobsRepo {
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       warnings: stepWarnings(r.result),
+      // The engine holds the activity of running steps in memory (jobs service overlays it).
+      activity: null,
     }));
   }
 

@@ -155,6 +155,7 @@ describe('job follow-up in the jobs store', () => {
     policyId: 'pol_1',
     kind: 'failover',
     status: 'partially_failed',
+    cancellable: false,
     trigger: 'manual',
     recoveryPointId: 'rp_1',
     createdAt: '2026-11-26T10:00:00.000Z',

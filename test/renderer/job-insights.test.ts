@@ -18,6 +18,7 @@ function step(seq: number, patch: Partial<JobStepView> = {}): JobStepView {
     attempts: 1,
     error: null,
     errorCode: null,
+    activity: null,
     startedAt: iso(T0),
     finishedAt: iso(T0 + 1000),
     warnings: [],

@@ -80,6 +80,7 @@ describe('jobs store', () => {
     policyId: 'pol_1',
     kind: 'replication',
     status: 'running',
+    cancellable: true,
     trigger: 'manual',
     recoveryPointId: null,
     createdAt: '2026-11-26T10:00:00.000Z',

@@ -17,10 +17,10 @@ import type { Clock } from '../clock';
 import { notFound, precondition } from '../errors';
 import type { EventBus } from '../events';
 import { newId } from '../ids';
-import type { JobEngine } from '../jobs/engine';
+import { startRefusal, type JobEngine, type NewJobStep } from '../jobs/engine';
 import type { ProviderRegistry } from '../provider-registry';
 import { collectingWarnings, foreseenWarnings, formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
-import { executeReset, insertResetSteps, type WebhookEnqueuer } from './test-failover-service';
+import { executeReset, resetSteps, type WebhookEnqueuer } from './test-failover-service';
 
 /** How long a failover confirmation's token stays valid. */
 export const FAILOVER_TOKEN_TTL_MS = 5 * 60_000;
@@ -39,14 +39,6 @@ interface PendingToken {
   policyId: string;
   recoveryPointId: string;
   expiresAt: number;
-}
-
-function refusal(policy: PolicyRecord): string | null {
-  if (policy.state === 'failed_over') {
-    return `Policy "${policy.name}" has already been failed over${policy.failedOverAt ? ` (${formatPointTime(policy.failedOverAt)})` : ''}; failover runs only once per policy. Create a new policy to protect these resources again.`;
-  }
-  if (policy.state === 'failing_over') return `A failover of policy "${policy.name}" has already started; it cannot be started again.`;
-  return null;
 }
 
 export class FailoverService {
@@ -123,10 +115,12 @@ export class FailoverService {
     if (pending.expiresAt <= this.d.clock.now().getTime()) {
       throw precondition('This failover confirmation has expired. Open the failover confirmation again and confirm within 5 minutes.');
     }
-    const jobId = newId('job');
-    this.d.repos.db
-      .transaction(() => {
-        const policy = this.requirePolicy(pending.policyId);
+    return this.d.engine.start({
+      policyId: pending.policyId,
+      kind: 'failover',
+      actor,
+      auditAction: 'failover.start',
+      plan: ({ jobId, policy, now }) => {
         let points: ResolvedPoints;
         try {
           points = resolvePoints(this.d.repos, policy, pending.recoveryPointId);
@@ -135,80 +129,40 @@ export class FailoverService {
         }
         const { planned } = planItems(this.d.repos, policy.id, points);
         if (planned.length === 0) throw precondition(`No resource of policy "${policy.name}" has a successful item in that recovery point.`);
-        const now = this.d.clock.iso();
+        // R2: active -> failing_over by compare-and-set, in the same IMMEDIATE transaction as the insert.
         if (!this.d.repos.policies.beginFailover(policy.id, jobId, now)) {
-          throw precondition(`A failover of policy "${policy.name}" has already started; it cannot be started again.`);
+          throw precondition(startRefusal(this.d.repos, { ...policy, state: 'failing_over' }, 'failover') ?? 'A failover has already started.');
         }
-        try {
-          this.d.repos.jobs.insertJob({
-            id: jobId,
-            policyId: policy.id,
-            kind: 'failover',
-            status: 'running',
-            trigger: 'manual',
-            recoveryPointId: points.selected.id,
-            createdAt: now,
-            startedAt: now,
-            owner: this.d.engine.owner,
-            heartbeatAt: now,
-          });
-        } catch (err) {
-          if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-            throw precondition(`Policy "${policy.name}" already has a failover job; failover runs only once per policy.`);
-          }
-          throw err;
-        }
-        const resetIds = insertResetSteps(this.d.repos, jobId, this.d.repos.testResources.live(policy.id), 1);
-        let seq = resetIds.length;
-        const failoverIds = planned.map((p) => {
-          const id = newId('step');
-          this.d.repos.jobs.insertStep({
-            id,
-            jobId,
-            seq: ++seq,
-            protectedResourceId: p.resource.id,
-            action: 'failover',
-            dependsOn: resetIds,
-            idempotencyKey: `${jobId}/failover/${p.resource.id}`,
-            params: { recoveryPointId: p.point.id, itemId: p.itemId },
-          });
-          return id;
-        });
-        planned.forEach((p, i) =>
-          this.d.repos.jobs.insertStep({
-            id: newId('step'),
-            jobId,
-            seq: ++seq,
-            protectedResourceId: p.resource.id,
-            action: 'stopReplication',
-            dependsOn: [failoverIds[i]!],
-            idempotencyKey: `${jobId}/stopReplication/${p.resource.id}`,
-          }),
-        );
-        this.d.audit.record(
-          actor,
-          'failover.start',
-          policy.id,
-          `job ${jobId}: ${planned.length} resource(s) from recovery point ${points.selected.id}, ${resetIds.length} test resource(s) to reset`,
-        );
-      })
-      .immediate();
-    void this.d.engine.launch(jobId);
-    this.d.events.emit('dr:policies.changed', { policyId: pending.policyId });
-    return { jobId };
+        const resets = resetSteps(jobId, this.d.repos.testResources.live(policy.id));
+        const resetIds = resets.map((r) => r.id ?? '');
+        const failovers: NewJobStep[] = planned.map((p) => ({
+          id: newId('step'),
+          protectedResourceId: p.resource.id,
+          action: 'failover',
+          dependsOn: resetIds,
+          idempotencyKey: `${jobId}/failover/${p.resource.id}`,
+          params: { recoveryPointId: p.point.id, itemId: p.itemId },
+        }));
+        const stops: NewJobStep[] = planned.map((p, i) => ({
+          protectedResourceId: p.resource.id,
+          action: 'stopReplication',
+          dependsOn: [failovers[i]?.id ?? ''],
+          idempotencyKey: `${jobId}/stopReplication/${p.resource.id}`,
+        }));
+        return {
+          recoveryPointId: points.selected.id,
+          steps: [...resets, ...failovers, ...stops],
+          audit: `${planned.length} resource(s) from recovery point ${points.selected.id}, ${resets.length} test resource(s) to reset`,
+        };
+      },
+    });
   }
 
   private requirePolicy(policyId: string): PolicyRecord {
     const policy = this.d.repos.policies.get(policyId);
     if (!policy) throw notFound('Policy', policyId);
-    const why = refusal(policy);
+    const why = startRefusal(this.d.repos, policy, 'failover');
     if (why) throw precondition(why);
-    const active = this.d.repos.jobs.activeForPolicy(policyId);
-    if (active) {
-      throw precondition(
-        `A ${active.kind.replace('_', ' ')} job is running for policy "${policy.name}"; wait for it to finish (or cancel it) before failing over.`,
-      );
-    }
     return policy;
   }
 
@@ -220,7 +174,6 @@ export class FailoverService {
   private define(): void {
     this.d.engine.define<PreparedFailover>({
       kind: 'failover',
-      cancel: 'never',
       resumable: true,
       prepare: (job, steps) => prepareFailoverJob(this.d.repos, this.d.providers, job, steps),
       checkRetry: (job: JobRecord) => {

@@ -6,7 +6,6 @@ import { RESOURCE_TYPES, type ResourceTypeId } from '../../../shared/catalog';
 import type { TestResourceView } from '../../../shared/domain';
 import type { AuditActor } from '../../db/audit-repo';
 import type { JobRecord, StepRecord } from '../../db/jobs-repo';
-import type { PolicyRecord } from '../../db/policies-repo';
 import type { Repos } from '../../db/repos';
 import { toTestResourceView, type TestResourceRecord } from '../../db/test-resources-repo';
 import { ProviderFailure } from '../../providers/provider-failure';
@@ -16,7 +15,7 @@ import type { Clock } from '../clock';
 import { notFound, precondition } from '../errors';
 import type { EventBus } from '../events';
 import { newId } from '../ids';
-import type { JobEngine, PreparedJob, StepSuccess } from '../jobs/engine';
+import { startRefusal, type JobEngine, type NewJobStep, type PreparedJob, type StepSuccess } from '../jobs/engine';
 import type { ProviderRegistry } from '../provider-registry';
 import { collectingWarnings, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover } from './plan';
 
@@ -36,19 +35,6 @@ export interface TestFailoverServiceDeps {
 }
 
 const actorOf = (job: JobRecord): AuditActor => (job.trigger === 'manual' ? 'operator' : 'system');
-
-/** The refusal sentence when a policy may not start a job of `what` now, or null. */
-export function jobRefusal(repos: Repos, policy: PolicyRecord, what: string): string | null {
-  if (policy.state === 'failed_over') {
-    return `Policy "${policy.name}" has been failed over; ${what} is no longer possible. Create a new policy to protect these resources again.`;
-  }
-  if (policy.state === 'failing_over') return `Policy "${policy.name}" is failing over; ${what} cannot start.`;
-  const active = repos.jobs.activeForPolicy(policy.id);
-  if (active) {
-    return `A ${active.kind.replace('_', ' ')} job is already running for policy "${policy.name}"; wait for it to finish (or cancel it) and try again.`;
-  }
-  return null;
-}
 
 /** The handler that deletes a test resource: its protected resource's type, else any type of the target's cloud. */
 function resetHandlerType(tr: TestResourceRecord, p: PreparedJob & { resources: Map<string, { type: ResourceTypeId }> }): ResourceTypeId | undefined {
@@ -79,27 +65,22 @@ export async function executeReset(
  * Reset steps for the live test resources: the resources one test failover step created are deleted
  * in reverse dependency order (the VM before its disks, NIC, network and public IP), one after another.
  */
-export function insertResetSteps(repos: Repos, jobId: string, live: readonly TestResourceRecord[], firstSeq: number): string[] {
+export function resetSteps(jobId: string, live: readonly TestResourceRecord[]): NewJobStep[] {
   const lastOfOrigin = new Map<string, string>();
-  const ids: string[] = [];
-  live.forEach((tr, i) => {
+  return live.map((tr) => {
     const id = newId('step');
     const origin = tr.stepId ?? tr.id;
     const before = lastOfOrigin.get(origin);
-    repos.jobs.insertStep({
+    lastOfOrigin.set(origin, id);
+    return {
       id,
-      jobId,
-      seq: firstSeq + i,
       protectedResourceId: tr.protectedResourceId,
       action: 'reset',
       dependsOn: before ? [before] : [],
       idempotencyKey: `${jobId}/reset/${tr.id}`,
       params: { testResourceId: tr.id },
-    });
-    lastOfOrigin.set(origin, id);
-    ids.push(id);
+    };
   });
-  return ids;
 }
 
 export class TestFailoverService {
@@ -110,74 +91,42 @@ export class TestFailoverService {
 
   /** Starts a test failover from the chosen successful point (default: the latest successful one). */
   run(policyId: string, recoveryPointId?: string, actor: AuditActor = 'operator'): { jobId: string } {
-    const jobId = newId('job');
-    this.d.repos.db
-      .transaction(() => {
-        const policy = this.requirePolicy(policyId, 'test failover');
+    return this.d.engine.start({
+      policyId,
+      kind: 'test_failover',
+      actor,
+      auditAction: 'testFailover.start',
+      plan: ({ jobId, policy }) => {
         const points = resolvePoints(this.d.repos, policy, recoveryPointId);
         const { planned } = planItems(this.d.repos, policyId, points);
         if (planned.length === 0) throw precondition(`No resource of policy "${policy.name}" has a successful item in that recovery point; run replication first.`);
-        const now = this.d.clock.iso();
-        this.d.repos.jobs.insertJob({
-          id: jobId,
-          policyId,
-          kind: 'test_failover',
-          status: 'running',
-          trigger: 'manual',
+        return {
           recoveryPointId: points.selected.id,
-          createdAt: now,
-          startedAt: now,
-          owner: this.d.engine.owner,
-          heartbeatAt: now,
-        });
-        planned.forEach((p, i) =>
-          this.d.repos.jobs.insertStep({
-            id: newId('step'),
-            jobId,
-            seq: i + 1,
+          steps: planned.map((p) => ({
             protectedResourceId: p.resource.id,
             action: 'testFailover',
-            dependsOn: [],
             idempotencyKey: `${jobId}/testFailover/${p.resource.id}`,
             params: { recoveryPointId: p.point.id, itemId: p.itemId },
-          }),
-        );
-        this.d.audit.record(actor, 'testFailover.start', policyId, `job ${jobId}: ${planned.length} resource(s) from recovery point ${points.selected.id}`);
-      })
-      .immediate();
-    void this.d.engine.launch(jobId);
-    this.d.events.emit('dr:policies.changed', { policyId });
-    return { jobId };
+          })),
+          audit: `${planned.length} resource(s) from recovery point ${points.selected.id}`,
+        };
+      },
+    });
   }
 
   /** Deletes every live test resource of the policy. */
   reset(policyId: string, actor: AuditActor = 'operator'): { jobId: string } {
-    const jobId = newId('job');
-    this.d.repos.db
-      .transaction(() => {
-        const policy = this.requirePolicy(policyId, 'reset');
+    return this.d.engine.start({
+      policyId,
+      kind: 'reset',
+      actor,
+      auditAction: 'testFailover.reset',
+      plan: ({ jobId, policy }) => {
         const live = this.d.repos.testResources.live(policyId);
         if (live.length === 0) throw precondition(`Policy "${policy.name}" has no test failover resources to reset.`);
-        const now = this.d.clock.iso();
-        this.d.repos.jobs.insertJob({
-          id: jobId,
-          policyId,
-          kind: 'reset',
-          status: 'running',
-          trigger: 'manual',
-          recoveryPointId: null,
-          createdAt: now,
-          startedAt: now,
-          owner: this.d.engine.owner,
-          heartbeatAt: now,
-        });
-        insertResetSteps(this.d.repos, jobId, live, 1);
-        this.d.audit.record(actor, 'testFailover.reset', policyId, `job ${jobId}: ${live.length} test resource(s)`);
-      })
-      .immediate();
-    void this.d.engine.launch(jobId);
-    this.d.events.emit('dr:policies.changed', { policyId });
-    return { jobId };
+        return { steps: resetSteps(jobId, live), audit: `${live.length} test resource(s)` };
+      },
+    });
   }
 
   list(policyId: string, includeDeleted = false): TestResourceView[] {
@@ -185,28 +134,19 @@ export class TestFailoverService {
     return this.d.repos.testResources.list(policyId, includeDeleted).map(toTestResourceView);
   }
 
-  private requirePolicy(policyId: string, what: string): PolicyRecord {
-    const policy = this.d.repos.policies.get(policyId);
-    if (!policy) throw notFound('Policy', policyId);
-    const refusal = jobRefusal(this.d.repos, policy, what);
-    if (refusal) throw precondition(refusal);
-    return policy;
-  }
-
-  private checkRetry(job: JobRecord, what: string): void {
+  private checkRetry(job: JobRecord): void {
     const policy = this.d.repos.policies.get(job.policyId);
     if (!policy) throw notFound('Policy', job.policyId);
-    const refusal = jobRefusal(this.d.repos, policy, what);
+    const refusal = startRefusal(this.d.repos, policy, job.kind, job.id);
     if (refusal) throw precondition(refusal);
   }
 
   private defineTestFailover(): void {
     this.d.engine.define<PreparedFailover>({
       kind: 'test_failover',
-      cancel: 'drain',
       resumable: true,
       prepare: (job, steps) => prepareFailoverJob(this.d.repos, this.d.providers, job, steps),
-      checkRetry: (job) => this.checkRetry(job, 'test failover'),
+      checkRetry: (job) => this.checkRetry(job),
       execute: async (step, ctx, p) => {
         const { resource, item } = itemRefFor(step, p);
         const handler = p.adapter.handler(resource.type);
@@ -265,10 +205,9 @@ export class TestFailoverService {
   private defineReset(): void {
     this.d.engine.define<PreparedFailover>({
       kind: 'reset',
-      cancel: 'drain',
       resumable: true,
       prepare: (job, steps) => prepareFailoverJob(this.d.repos, this.d.providers, job, steps),
-      checkRetry: (job) => this.checkRetry(job, 'reset'),
+      checkRetry: (job) => this.checkRetry(job),
       execute: (step, ctx, p) => executeReset(this.d.repos, step, ctx, p),
       complete: (job, o) => {
         const status = statusOf(o);

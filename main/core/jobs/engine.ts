@@ -4,7 +4,8 @@
 // API (stable; the crash harness and the benchmarks build on it):
 //   const engine = services.engine;                      // one per core (buildServices wires it)
 //   engine.define(def)                                   // a JobKindDefinition per job kind (done by the services)
-//   engine.owner                                         // owner id to store in jobs.owner when a service inserts a job
+//   engine.start({policyId, kind, actor, auditAction, plan}) // THE way to start a job: refusals, insert, audit, launch
+//   engine.owner                                         // owner id stored in jobs.owner
 //   engine.launch(jobId): Promise<void>                  // runs a job whose rows are committed; resolves when it stops
 //   engine.resumeAll(): string[]                         // claims and launches every orphaned unfinished job (start-up)
 //   engine.retryFailed(jobId): {jobId, retried}          // failed/cancelled steps back to pending, same keys, same job
@@ -32,20 +33,25 @@
 
 import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
-import type { JobKind, JobStatus, ProviderKind } from '../../../shared/domain';
-import type { JobRecord, StepRecord } from '../../db/jobs-repo';
+import { JOB_CANCEL, jobKindLabel, type JobKind, type JobStatus, type ProviderKind } from '../../../shared/domain';
+import type { AuditActor } from '../../db/audit-repo';
+import type { JobRecord, JobTrigger, StepRecord } from '../../db/jobs-repo';
+import type { PolicyRecord } from '../../db/policies-repo';
 import type { Repos } from '../../db/repos';
 import { ProviderFailure } from '../../providers/provider-failure';
 import type { EnvRef, MutateSpec, OperationRecord, ProviderAdapter, StepContext } from '../../providers/types';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import type { Clock } from '../clock';
+import type { AuditLog } from '../audit-log';
 import { DomainError, notFound, precondition } from '../errors';
+import { formatPointTime } from '../failover/plan';
+import { newId } from '../ids';
 import type { EventBus, JobProgressPublisher } from '../events';
 import { CancelReason, cancelMessage, type JobRegistry } from '../job-registry';
 import type { Logger } from '../logger';
 import { CommitGroup } from './commit-group';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
-import { RateLimiters, rateScopeKey, type RateGate, type RateLimitTable } from './rate-limits';
+import { RateLimiters, rateScopeKey, type RateGate, type RateLimitSpec, type RateLimitTable } from './rate-limits';
 
 export interface JournalPoint {
   what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish' | 'job-finish';
@@ -115,10 +121,69 @@ export interface JobCompletion {
   message: string;
 }
 
+/** One step of a job being started. */
+export interface NewJobStep {
+  /** Given when other steps depend on it; otherwise made. */
+  id?: string;
+  protectedResourceId: string | null;
+  action: string;
+  dependsOn?: string[];
+  /** Default: `<jobId>/<action>/<protected resource id or step id>`. */
+  idempotencyKey?: string;
+  params?: Record<string, unknown>;
+}
+
+/** What a kind's plan (inside the start transaction, after the shared refusals) returns. */
+export interface JobPlan {
+  steps: NewJobStep[];
+  recoveryPointId?: string | null;
+  /** The audit row's detail, e.g. "3 resource(s) from recovery point rp-1". */
+  audit: string;
+  /** After the job row is inserted, before its steps (rows that reference the job: the recovery point). */
+  afterInsert?(): void;
+}
+
+export interface StartJob {
+  policyId: string;
+  kind: JobKind;
+  trigger?: Exclude<JobTrigger, 'resume'>;
+  actor: AuditActor;
+  /** The audit action, e.g. 'replication.start'. */
+  auditAction: string;
+  /**
+   * The kind's own preconditions and steps, inside the IMMEDIATE start transaction: throw a
+   * DomainError to refuse (nothing is written), e.g. failover's compare-and-set of the policy state.
+   */
+  plan(ctx: { jobId: string; policy: PolicyRecord; now: string }): JobPlan;
+}
+
+/**
+ * The refusal sentence when `policy` may not start a job of `kind` now, or null: one wording per rule,
+ * for replication, test failover, reset and failover alike (and their retries).
+ */
+export function startRefusal(repos: Repos, policy: PolicyRecord, kind: JobKind, ignoreJobId?: string): string | null {
+  const what = jobKindLabel(kind);
+  if (policy.state === 'failed_over') {
+    const at = policy.failedOverAt ? ` (${formatPointTime(policy.failedOverAt)})` : '';
+    return `Policy "${policy.name}" has already been failed over${at}; ${what} is no longer possible, as a policy fails over only once. Create a new policy to protect these resources again.`;
+  }
+  if (policy.state === 'failing_over') return `A failover of policy "${policy.name}" has already started and runs until it completes; ${what} cannot start.`;
+  const active = repos.jobs.activeForPolicy(policy.id);
+  if (active && active.id !== ignoreJobId) {
+    const cancel = JOB_CANCEL[active.kind] === 'never' ? '' : ' (or cancel it)';
+    return `A ${jobKindLabel(active.kind)} job is already running for policy "${policy.name}"; wait for it to finish${cancel} and try again.`;
+  }
+  return null;
+}
+
+/** The sentence jobs.cancel answers for a kind that cannot be cancelled. */
+export function notCancellable(kind: JobKind): string {
+  const label = jobKindLabel(kind);
+  return `A ${label} cannot be cancelled once it has started; it runs until it completes.`;
+}
+
 export interface JobKindDefinition<P extends PreparedJob = PreparedJob> {
   kind: JobKind;
-  /** abort: an operator's cancel aborts steps in flight; drain: they finish and are kept; never: no cancel. */
-  cancel: 'abort' | 'drain' | 'never';
   /** False: unfinished jobs of this kind are closed by their service at start-up, not resumed. */
   resumable: boolean;
   /** Per-job step concurrency (besides the provider's). */
@@ -146,6 +211,8 @@ export interface EngineDeps {
   progress: JobProgressPublisher;
   registry: JobRegistry;
   logger: Logger;
+  /** The audit log start() records in (one row per job started). */
+  audit?: AuditLog;
   options?: Partial<EngineOptions>;
 }
 
@@ -221,6 +288,65 @@ export class JobEngine {
     this.defs.set(def.kind, def as unknown as JobKindDefinition);
   }
 
+  /**
+   * The one way to start a job: in ONE IMMEDIATE transaction the shared refusals (startRefusal), the
+   * kind's plan (its own preconditions, e.g. failover's compare-and-set), the job and step rows owned
+   * by this engine and the audit row; then the launch. Two clicks, two windows or the scheduler
+   * racing an operator get one job and one clear sentence.
+   */
+  start(req: StartJob): { jobId: string } {
+    if (!this.defs.has(req.kind)) throw new Error(`No job definition for kind ${req.kind}`);
+    const jobId = newId('job');
+    this.d.repos.db
+      .transaction(() => {
+        const policy = this.d.repos.policies.get(req.policyId);
+        if (!policy) throw notFound('Policy', req.policyId);
+        const refusal = startRefusal(this.d.repos, policy, req.kind);
+        if (refusal) throw precondition(refusal);
+        const now = this.d.clock.iso();
+        const plan = req.plan({ jobId, policy, now });
+        try {
+          this.d.repos.jobs.insertJob({
+            id: jobId,
+            policyId: policy.id,
+            kind: req.kind,
+            status: 'running',
+            trigger: req.trigger ?? 'manual',
+            recoveryPointId: plan.recoveryPointId ?? null,
+            createdAt: now,
+            startedAt: now,
+            owner: this.owner,
+            heartbeatAt: now,
+          });
+        } catch (err) {
+          // The unique index on failover jobs is the last guard (R2).
+          if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && req.kind === 'failover') {
+            throw precondition(startRefusal(this.d.repos, { ...policy, state: 'failed_over' }, 'failover') ?? 'Failover runs only once per policy.');
+          }
+          throw err;
+        }
+        plan.afterInsert?.();
+        plan.steps.forEach((st, i) => {
+          const id = st.id ?? newId('step');
+          this.d.repos.jobs.insertStep({
+            id,
+            jobId,
+            seq: i + 1,
+            protectedResourceId: st.protectedResourceId,
+            action: st.action,
+            dependsOn: st.dependsOn ?? [],
+            idempotencyKey: st.idempotencyKey ?? `${jobId}/${st.action}/${st.protectedResourceId ?? id}`,
+            params: st.params ?? {},
+          });
+        });
+        this.d.audit?.record(req.actor, req.auditAction, policy.id, `job ${jobId}${plan.audit ? `: ${plan.audit}` : ''}`);
+      })
+      .immediate();
+    void this.launch(jobId);
+    this.d.events.emit('dr:policies.changed', { policyId: req.policyId });
+    return { jobId };
+  }
+
   /** Runs a job whose rows (owned by this engine) are committed. Never rejects. */
   launch(jobId: string): Promise<void> {
     const existing = this.runs.get(jobId);
@@ -237,10 +363,10 @@ export class JobEngine {
     soft.signal.addEventListener(
       'abort',
       () => {
-        if (soft.signal.reason instanceof SuspendReason || def.cancel === 'never') {
+        if (soft.signal.reason instanceof SuspendReason || JOB_CANCEL[def.kind] === 'never') {
           run.suspended = true;
           hard.abort(new SuspendReason());
-        } else if (def.cancel === 'abort') hard.abort(soft.signal.reason);
+        } else if (JOB_CANCEL[def.kind] === 'abort') hard.abort(soft.signal.reason);
       },
       { once: true },
     );
@@ -334,9 +460,14 @@ export class JobEngine {
       else run.soft.abort(new CancelReason(reason));
     }
     await this.whenIdle();
+    this.commits.flush();
     this.closed = true;
     this.stopHeartbeat();
     this.unregister();
+    // Outcomes queued by the last steps are fsynced off the loop: wait for them before the file closes.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.commits.idle();
+    this.commits.close();
   }
 
   // ---- running a job -----------------------------------------------------------------------
@@ -582,6 +713,14 @@ export class JobEngine {
         throw err;
       }
     };
+    /**
+     * An outcome is queued, not awaited: it joins the group commit of the step's next write (its next
+     * intent, its finish). Until then a crash leaves the op as "intent without outcome", which resume
+     * handles anyway (the call may have happened), so waiting for its fsync would buy nothing.
+     */
+    const later = (fn: () => void, point: Omit<JournalPoint, 'jobId' | 'kind' | 'stepId'>): void => {
+      void write(fn, point).catch(() => undefined);
+    };
     const earlier: OperationRecord[] = jobs.operations(step.id);
     const earlierByKey = new Map(earlier.map((o) => [o.opKey, o]));
     const used = new Set<string>();
@@ -600,7 +739,7 @@ export class JobEngine {
       if (previous?.intent && spec.resume) {
         const adopted = await spec.resume(previous, signal);
         if (adopted !== undefined) {
-          await write(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: adopted as unknown, adopted: true }, at()), { what: 'op-outcome', opKey });
+          later(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: adopted as unknown, adopted: true }, at()), { what: 'op-outcome', opKey });
           return adopted;
         }
       }
@@ -620,10 +759,10 @@ export class JobEngine {
         if (signal.aborted || lost !== undefined || !this.d.repos.db.open) throw err;
         const failure = err instanceof ProviderFailure ? err : err instanceof DomainError ? new ProviderFailure(err.code, err.message) : null;
         const outcome = { status: 'failed', code: failure?.code ?? 'ProviderError', error: failure?.message ?? (err instanceof Error ? err.message : String(err)) };
-        await write(() => jobs.appendOperation(step.id, opKey, 'outcome', outcome, at()), { what: 'op-outcome', opKey }).catch(() => undefined);
+        later(() => jobs.appendOperation(step.id, opKey, 'outcome', outcome, at()), { what: 'op-outcome', opKey });
         throw err;
       }
-      await write(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: result as unknown }, at()), { what: 'op-outcome', opKey });
+      later(() => jobs.appendOperation(step.id, opKey, 'outcome', { status: 'succeeded', result: result as unknown }, at()), { what: 'op-outcome', opKey });
       return result;
     };
 
@@ -700,6 +839,11 @@ export class JobEngine {
   /** Rate-limit tokens granted per API family since this engine started (benchmarks, tests). */
   tokensTaken(): ReadonlyMap<string, number> {
     return this.limiters.taken;
+  }
+
+  /** The same per gate (account scope + family) with each gate's limit. */
+  tokensByGate(): ReadonlyMap<string, { scope: string; family: string; spec: RateLimitSpec; tokens: number }> {
+    return this.limiters.takenByGate;
   }
 
   /** The activities (latest ctx.progress message) of a job's running steps, by step id. */

@@ -145,8 +145,10 @@ export function makeGate(spec: RateLimitSpec): RateGate {
 /** One gate per provider + account scope + family, made on first use; counts the tokens taken. */
 export class RateLimiters {
   private readonly gates = new Map<string, RateGate>();
-  /** Tokens granted per family since start (the benchmark's drain bound reads it). */
+  /** Tokens granted per family since start. */
   readonly taken = new Map<string, number>();
+  /** Tokens granted per gate (account scope + family), with the gate's limit (the benchmark's drain bound). */
+  readonly takenByGate = new Map<string, { scope: string; family: string; spec: RateLimitSpec; tokens: number }>();
   constructor(private readonly table: RateLimitTable) {}
 
   spec(provider: ProviderKind, family: string): RateLimitSpec {
@@ -158,10 +160,14 @@ export class RateLimiters {
     const key = `${provider}\u0000${accountKey}\u0000${family}`;
     let gate = this.gates.get(key);
     if (!gate) {
-      const inner = makeGate(this.spec(provider, family));
+      const spec = this.spec(provider, family);
+      const inner = makeGate(spec);
+      const count = { scope: accountKey, family, spec, tokens: 0 };
+      this.takenByGate.set(key, count);
       gate = {
         take: async (signal) => {
           await inner.take(signal);
+          count.tokens += 1;
           this.taken.set(family, (this.taken.get(family) ?? 0) + 1);
         },
       };

@@ -84,17 +84,18 @@ const IAM_KINDS = new Set(['IamRole', 'IamPolicy', 'InstanceProfile', 'ServiceAc
  * core/jobs/rate-limits.ts): a launch of instances or nodes counts against EC2 RunInstances, IAM kinds
  * against IAM, the rest against the service of the resource type.
  */
-export function simFamily(type: ResourceTypeId, mode: 'read' | 'write', kind?: string): ApiFamily {
+export function simFamily(type: ResourceTypeId, mode: 'read' | 'write' | 'create', kind?: string): ApiFamily {
   const cloud = resourceType(type).cloud;
   const iam = kind !== undefined && IAM_KINDS.has(kind);
+  const launch = mode === 'create' && (kind === 'Instance' || kind === 'NodeGroup');
   switch (cloud) {
     case 'aws':
       if (iam) return 'aws.iam';
+      // Only launching instances (an instance, a node group's nodes) counts against RunInstances.
+      if (launch) return 'aws.ec2.run-instances';
       if (type === 'aws.ec2-instance' || (type === 'aws.eks' && (kind === 'Volume' || kind === 'Snapshot'))) {
-        if (mode === 'read') return 'aws.ec2.read';
-        return kind === 'Instance' ? 'aws.ec2.run-instances' : 'aws.ec2.mutating';
+        return mode === 'read' ? 'aws.ec2.read' : 'aws.ec2.mutating';
       }
-      if (type === 'aws.eks' && kind === 'NodeGroup' && mode === 'write') return 'aws.ec2.run-instances';
       return type === 'aws.rds' ? 'aws.rds.mutating' : type === 'aws.s3-bucket' ? 'aws.s3' : type === 'aws.eks' ? 'aws.eks' : 'aws.dynamodb';
     case 'azure':
       return mode === 'read' ? 'azure.arm.read' : 'azure.arm.write';
@@ -274,7 +275,7 @@ export class SimCloud {
     if (before) return before;
     ctx.progress(`Creating ${planned.kind} ${planned.name} in ${ctx.target.region}`);
     return ctx.mutate<Ensured>(this.opKey(ctx, `create:${planned.nativeId}`), {
-      family: simFamily(subject.type, 'write', planned.kind),
+      family: simFamily(subject.type, 'create', planned.kind),
       intent: { action: 'create', kind: planned.kind, name: planned.name, nativeId: planned.nativeId, token: ctx.idempotencyKey },
       // An earlier attempt journaled the intent: the call may have gone through (look it up).
       resume: async () => look(),

@@ -126,12 +126,30 @@ export function queryResources(db: Db, q: SimQuery): SimResource[] {
 }
 
 /**
+ * The simulated cloud's writes share the console's file but are not the console's journal: each is
+ * committed without waiting for its own fsync (synchronous=NORMAL for that commit). WAL keeps it
+ * across a process crash (SIGKILL), and the next journal commit's fsync puts it on disk. A real
+ * cloud's persistence costs the console nothing; the rehearsal cloud's must not stall the engine's
+ * event loop either. Inside a caller's transaction the caller's commit decides.
+ */
+function cloudWrite<T>(db: Db, fn: () => T): T {
+  if (db.inTransaction) return db.transaction(fn)();
+  const previous = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    return db.transaction(fn)();
+  } finally {
+    db.pragma(`synchronous = ${previous}`);
+  }
+}
+
+/**
  * Inserts a resource. A soft-deleted row may still hold the native id (the UNIQUE constraint covers
  * deleted rows); it is renamed out of the way, as a real cloud frees a name once a delete completes.
  */
 export function insertResource(db: Db, r: NewSimResource): SimResource {
   const id = randomUUID();
-  db.transaction(() => {
+  cloudWrite(db, () => {
     db.prepare(
       `UPDATE sim_resources SET native_id = native_id || '#deleted:' || id
        WHERE account_id = ? AND native_id = ? AND deleted_at IS NOT NULL`,
@@ -156,7 +174,7 @@ export function insertResource(db: Db, r: NewSimResource): SimResource {
       r.stepKey ?? null,
       r.createdAt,
     );
-  })();
+  });
   return { ...r, id, jobId: r.jobId ?? null, stepKey: r.stepKey ?? null, deletedAt: null };
 }
 
@@ -170,7 +188,7 @@ export function updateResource(
   nativeId: string,
   change: (r: SimResource) => { tags?: Record<string, string>; attributes?: Record<string, unknown> },
 ): SimResource | undefined {
-  return db.transaction(() => {
+  return cloudWrite(db, () => {
     const current = getResource(db, accountId, nativeId);
     if (!current) return undefined;
     const next = change(current);
@@ -182,13 +200,13 @@ export function updateResource(
       current.id,
     );
     return { ...current, tags, attributes };
-  })();
+  });
 }
 
 /** Soft delete; false when there was nothing live to delete. */
 export function deleteResource(db: Db, accountId: string, nativeId: string, at: string): boolean {
-  const res = db
-    .prepare('UPDATE sim_resources SET deleted_at = ? WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL')
-    .run(at, accountId, nativeId);
+  const res = cloudWrite(db, () =>
+    db.prepare('UPDATE sim_resources SET deleted_at = ? WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL').run(at, accountId, nativeId),
+  );
   return res.changes > 0;
 }

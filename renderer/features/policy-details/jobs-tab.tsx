@@ -142,7 +142,8 @@ function JobPanel() {
   const stalled = stalledMinutes(job, details.steps, lastEventAt[job.id], now);
   const failedSteps = details.steps.filter((s) => s.status === 'failed').length;
   const canRetry = !running && (failedSteps > 0 || job.stepsFailed > 0);
-  const cancellable = running && (job.kind === 'replication' || job.kind === 'test_failover');
+  // The core says which jobs may be cancelled (a failover never is); the live status says it still runs.
+  const cancellable = running && job.cancellable;
   return (
     <section className="panel job-panel" aria-labelledby="job-panel-title">
       <div className="panel-header">
@@ -243,6 +244,7 @@ function JobPanel() {
                         </ul>
                       )}
                       {waiting && <p className="cell-waiting">{waiting}</p>}
+                      {s.status === 'running' && s.activity && <p className="cell-activity">{s.activity}</p>}
                     </th>
                     <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
                     <td>{sentenceCase(s.action)}</td>

@@ -1,10 +1,13 @@
 // The job engine's own rules: rate-limit gates modelled on the published throttles, who may resume a
 // job (owner lease), Retry-After honoured, and a throttled job completing within its attempt budget.
+// Nothing here asserts elapsed time: gates and backoff run on faked timers and the test moves them.
 
 import { hostname } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PUBLISHED_RATE_LIMITS, RateLimiters, makeGate, rateScopeKey } from '../../../../main/core/jobs/rate-limits';
 import { newOwner, ownerGone, registerLive } from '../../../../main/core/jobs/owner';
+import { ProviderFailure } from '../../../../main/providers/provider-failure';
+import { engineBed } from '../../../helpers/engine-bed';
 import { useTempDirs } from '../../../helpers/temp-dir';
 import { call, open, protect, waitJob } from '../failover/failover-bed';
 
@@ -39,27 +42,46 @@ describe('rate limits', () => {
   });
 
   it('lets a full bucket burst, then waits for the refill; an abort ends the wait', async () => {
-    const gate = makeGate({ kind: 'token-bucket', bucketSize: 3, refillPerSecond: 50 });
-    const signal = new AbortController().signal;
-    const t0 = performance.now();
-    for (let i = 0; i < 3; i++) await gate.take(signal);
-    expect(performance.now() - t0).toBeLessThan(15);
-    await gate.take(signal);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(12);
-    const slow = makeGate({ kind: 'token-bucket', bucketSize: 1, refillPerSecond: 0.01 });
-    await slow.take(signal);
-    const c = new AbortController();
-    const waiting = slow.take(c.signal);
-    c.abort(new Error('stop'));
-    await expect(waiting).rejects.toThrow('stop');
+    // The clock is faked: what is asserted is which takes resolve before and after a refill, not how long anything took.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+    try {
+      const gate = makeGate({ kind: 'token-bucket', bucketSize: 3, refillPerSecond: 50 });
+      const signal = new AbortController().signal;
+      for (let i = 0; i < 3; i++) await gate.take(signal);
+      let fourth = false;
+      const waiting4 = gate.take(signal).then(() => (fourth = true));
+      // 50/s is one token per 20 ms: not yet after 10 ms, granted by 25 ms.
+      await vi.advanceTimersByTimeAsync(10);
+      expect(fourth).toBe(false);
+      await vi.advanceTimersByTimeAsync(15);
+      await waiting4;
+      expect(fourth).toBe(true);
+      const slow = makeGate({ kind: 'token-bucket', bucketSize: 1, refillPerSecond: 0.01 });
+      await slow.take(signal);
+      const c = new AbortController();
+      const waiting = slow.take(c.signal);
+      c.abort(new Error('stop'));
+      await expect(waiting).rejects.toThrow('stop');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('caps calls per window', async () => {
-    const gate = makeGate({ kind: 'window', limit: 2, windowMs: 60 });
-    const signal = new AbortController().signal;
-    const t0 = performance.now();
-    await Promise.all([gate.take(signal), gate.take(signal), gate.take(signal)]);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(50);
+  it('caps calls per window: the call over the limit waits for the next window', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+    try {
+      const gate = makeGate({ kind: 'window', limit: 2, windowMs: 60_000 });
+      const signal = new AbortController().signal;
+      let granted = 0;
+      const all = Promise.all([0, 1, 2].map(() => gate.take(signal).then(() => (granted += 1))));
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(granted).toBe(2);
+      await vi.advanceTimersByTimeAsync(2_000);
+      await all;
+      expect(granted).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -99,22 +121,38 @@ describe('retries', () => {
   });
 
   it('honours Retry-After before the next attempt', async () => {
-    const core = open(tempDir(), {
-      faults: { throttleRate: 0.5, retryAfterMs: 40, sdkAttempts: 1, operations: ['testFailover'] },
-      seed: 'retry-after',
-      engine: { backoff: { maxAttempts: 10, baseMs: 1, capMs: 2 } },
-    });
+    // Real commits (setImmediate) with faked timers: the backoff sleep moves only when the test says so.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const bed = engineBed(tempDir(), { backoff: { maxAttempts: 3, baseMs: 1, capMs: 2 } });
     try {
-      const p = await protect(core, 'aws', ['aws.s3-bucket']);
-      const job = await waitJob(core, (await call(core, 'dr:testFailover.run', { policyId: p.policyId })).jobId);
-      const step = job.steps[0]!;
-      expect(job.status).toBe('succeeded');
-      if (step.attempts > 1) {
-        const ms = Date.parse(step.finishedAt!) - Date.parse(step.startedAt!);
-        expect(ms).toBeGreaterThanOrEqual(40 * (step.attempts - 1) - 5);
+      let attempts = 0;
+      const { jobId, done } = bed.run('test_failover', 1, () => {
+        attempts += 1;
+        if (attempts === 1) return Promise.reject(new ProviderFailure('ProviderThrottled', 'Slow down (test).', { retryAfterMs: 40_000 }));
+        return Promise.resolve({ result: null });
+      });
+      // Fake time moves only here, half a second at a time, with the loop let run in between (the
+      // journal's fsyncs run on the thread pool): the retry may come no earlier than 40 s of it.
+      const settle = async () => {
+        await bed.engine.commits.idle();
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      };
+      while (attempts < 1) await new Promise((resolve) => setImmediate(resolve));
+      let advanced = 0;
+      while (attempts < 2 && advanced < 120_000) {
+        await settle();
+        await vi.advanceTimersByTimeAsync(500);
+        advanced += 500;
       }
+      await done;
+      // Backoff alone would have retried within 2 ms; the cloud asked for 40 s.
+      expect(advanced).toBeGreaterThanOrEqual(40_000);
+      expect(advanced).toBeLessThan(60_000);
+      expect(attempts).toBe(2);
+      expect(bed.repos.jobs.steps(jobId)[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
     } finally {
-      await core.close();
+      vi.useRealTimers();
+      await bed.close();
     }
   });
 });

@@ -136,8 +136,8 @@ describeMoto('EC2 instance handler against moto', () => {
     expect(testStep.intents[0]).toMatchObject({ action: 'ec2:RunInstances', purpose: 'test' });
 
     // Reset: terminated; resetting again succeeds.
-    await h.reset(created[0]!, testStep);
-    await h.reset(created[0]!, testStep);
+    await h.reset(created[0]!, step({ jobId: 'reset-1', source, target }));
+    await h.reset(created[0]!, step({ jobId: 'reset-2', source, target }));
     expect(await instancesIn('eu-west-1')).toEqual([]);
 
     // Failover: instance from the point's image with type, tags, profile; IAM reused (same account).

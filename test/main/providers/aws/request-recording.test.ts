@@ -1,0 +1,273 @@
+// Proof that no AWS mutation escapes ctx.mutate: a finalizeRequest middleware on every SDK client of the
+// provider records each request sent to moto, in order, and at the moment a mutating request (anything
+// not Describe*/Get*/List*/Head*) leaves, reads the journal through a second SQLite connection (so it
+// sees only what is committed): exactly one operation must be open (its intent committed, no outcome
+// yet), and its intent must name that request's action. The engine runs one step at a time here, so
+// the open operation is the request's own. The full lifecycle of all five types runs through the engine;
+// a second test shows the recorder catching a deliberately unwrapped call.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CreateTagsCommand, DescribeImagesCommand, DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, PutBucketTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateClusterCommand, CreateNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { MiddlewareStack } from '@smithy/types';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { composeCore, DATA_FILE_NAME, type Core } from '../../../../main/compose';
+import { createAwsProvider } from '../../../../main/providers/aws';
+import type { ProviderAdapter, ResourceHandler } from '../../../../main/providers/types';
+import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
+import { testKeyProvider } from '../../../helpers/keys';
+import { describeMoto, startMoto, type MotoServer } from '../../../peers/moto';
+
+const SOURCE = 'us-east-1';
+const TARGET = 'us-west-2';
+const creds = { accessKeyId: 'AKIAMOTORECORDING001', secretAccessKey: 'moto-recording' };
+
+interface Sent {
+  seq: number;
+  service: string;
+  operation: string;
+  mutating: boolean;
+  /** For a mutating request: why it was not covered by a committed intent, or null when it was. */
+  uncovered: string | null;
+}
+
+const READ = /^(Describe|Get|List|Head)/;
+
+/**
+ * The IAM action the adapter names in an intent for an SDK operation: the same word, except for the S3
+ * operations whose IAM action is spelled otherwise (Service Authorization Reference, Amazon S3).
+ */
+const S3_ACTION: Record<string, string> = {
+  PutBucketReplication: 'PutReplicationConfiguration',
+  DeleteBucketReplication: 'PutReplicationConfiguration',
+  PutBucketLifecycleConfiguration: 'PutLifecycleConfiguration',
+  PutBucketCors: 'PutBucketCORS',
+  PutBucketEncryption: 'PutEncryptionConfiguration',
+  DeleteObjects: 'DeleteObjectVersion',
+};
+const actionOf = (service: string, operation: string) => `${service}:${service === 's3' ? (S3_ACTION[operation] ?? operation) : operation}`;
+
+describeMoto('Every mutating AWS request has its intent committed first (request recording against moto)', () => {
+  let moto: MotoServer;
+  let dir = '';
+  let core: Core | undefined;
+  let journal: Database.Database | undefined;
+  let sent: Sent[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  afterEach(async () => {
+    journal?.close();
+    journal = undefined;
+    await core?.close();
+    core = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    await moto.reset();
+  });
+
+  /** What the journal (as committed) says about the request being sent now. */
+  function check(service: string, operation: string): string | null {
+    journal ??= new Database(join(dir, DATA_FILE_NAME), { readonly: true, fileMustExist: true });
+    const rows = journal.prepare('SELECT step_id, op_key, kind, material FROM job_operations ORDER BY step_id, seq').all() as {
+      step_id: string;
+      op_key: string;
+      kind: 'intent' | 'handle' | 'outcome';
+      material: string;
+    }[];
+    const open = new Map<string, Record<string, unknown>>();
+    for (const r of rows) {
+      const key = `${r.step_id}\u0000${r.op_key}`;
+      if (r.kind === 'intent') open.set(key, JSON.parse(r.material) as Record<string, unknown>);
+      else if (r.kind === 'outcome') open.delete(key);
+    }
+    const intents = [...open.values()];
+    if (intents.length === 0) return `${service}:${operation} was sent with no open intent in the journal`;
+    if (intents.length > 1) return `${service}:${operation} was sent while ${intents.length} operations were open`;
+    const expected = actionOf(service, operation);
+    if (intents[0]!.action !== expected) return `${service}:${operation} was sent under the intent of ${String(intents[0]!.action)}`;
+    return null;
+  }
+
+  function open(wrap?: (aws: ProviderAdapter) => ProviderAdapter): Core {
+    dir = mkdtempSync(join(tmpdir(), 'fc-aws-recording-'));
+    sent = [];
+    return composeCore({
+      dataDir: dir,
+      keyProvider: testKeyProvider(),
+      startScheduler: false,
+      startWebhooks: false,
+      logger: stderrLogger,
+      // One step at a time: the one open operation at a request is that request's own.
+      engine: { concurrency: 1, backoff: { maxAttempts: 1, baseMs: 5, capMs: 20 } },
+      providers: () => {
+        const aws = createAwsProvider({
+          endpoint: moto.url,
+          pollIntervalMs: 10,
+          instrument: (client, service) => {
+            (client.middlewareStack as MiddlewareStack<object, object>).add(
+              (next, context) => async (args) => {
+                const operation = String((context as { commandName?: string }).commandName ?? '').replace(/Command$/, '');
+                const mutating = !READ.test(operation);
+                sent.push({ seq: sent.length + 1, service, operation, mutating, uncovered: mutating ? check(service, operation) : null });
+                return next(args);
+              },
+              // finalizeRequest, low priority: after signing and retries, right before the request leaves.
+              { step: 'finalizeRequest', priority: 'low', name: 'drRequestRecorder' },
+            );
+          },
+        });
+        return [wrap ? wrap(aws) : aws];
+      },
+    });
+  }
+
+  const ec2 = (region: string) => new EC2Client({ region, endpoint: moto.url, credentials: creds });
+
+  async function seedAllFive(): Promise<void> {
+    const e = ec2(SOURCE);
+    const images = await e.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    await e.send(
+      new RunInstancesCommand({
+        ImageId: images.Images?.[0]?.ImageId,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web-01' }] }],
+      }),
+    );
+    const s3 = new S3Client({ region: SOURCE, endpoint: moto.url, credentials: creds, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'shop-assets' }));
+    await s3.send(new PutBucketTaggingCommand({ Bucket: 'shop-assets', Tagging: { TagSet: [{ Key: 'app', Value: 'shop' }] } }));
+    await s3.send(new PutObjectCommand({ Bucket: 'shop-assets', Key: 'logo.png', Body: 'png' }));
+    await new RDSClient({ region: SOURCE, endpoint: moto.url, credentials: creds }).send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-db',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t3.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'app',
+        MasterUserPassword: 'moto-password-1',
+        Tags: [{ Key: 'app', Value: 'orders' }],
+      }),
+    );
+    const table = (region: string) =>
+      new DynamoDBClient({ region, endpoint: moto.url, credentials: creds }).send(
+        new CreateTableCommand({
+          TableName: 'sessions',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    await table(SOURCE);
+    // moto ignores UpdateTable ReplicaUpdates (PEERS.md): the replica AWS would create, made by hand.
+    await table(TARGET);
+    const iam = new IAMClient({ region: SOURCE, endpoint: moto.url, credentials: creds });
+    const trust = (service: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+    const clusterRole = (await iam.send(new CreateRoleCommand({ RoleName: 'shop-cluster-role', AssumeRolePolicyDocument: trust('eks.amazonaws.com') }))).Role!;
+    const nodeRole = (await iam.send(new CreateRoleCommand({ RoleName: 'shop-node-role', AssumeRolePolicyDocument: trust('ec2.amazonaws.com') }))).Role!;
+    const policy = (
+      await iam.send(new CreatePolicyCommand({ PolicyName: 'shop-ebs-csi', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: '*' }] }) }))
+    ).Policy!;
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'shop-node-role', PolicyArn: policy.Arn }));
+    const subnets = (await e.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets!.slice(0, 2).map((s) => s.SubnetId!);
+    const eks = new EKSClient({ region: SOURCE, endpoint: moto.url, credentials: creds });
+    await eks.send(new CreateClusterCommand({ name: 'shop', version: '1.31', roleArn: clusterRole.Arn, resourcesVpcConfig: { subnetIds: subnets }, tags: { app: 'shop' } }));
+    await eks.send(new CreateNodegroupCommand({ clusterName: 'shop', nodegroupName: 'apps', nodeRole: nodeRole.Arn, subnets, scalingConfig: { minSize: 1, maxSize: 2, desiredSize: 1 } }));
+  }
+
+  async function lifecycle(c: Core): Promise<string[]> {
+    const account = await call(c, 'dr:accounts.create', { name: 'moto', provider: 'aws', cloud: 'aws', credentials: { kind: 'aws-access-key', ...creds } });
+    const source = await call(c, 'dr:environments.create', { accountId: account.id, name: 'east', region: SOURCE, scope: '' });
+    const target = await call(c, 'dr:environments.create', { accountId: account.id, name: 'west', region: TARGET, scope: '' });
+    const found = await call(c, 'dr:inventory.discover', { environmentId: source.id });
+    const policy = await call(c, 'dr:policies.create', {
+      name: 'Everything',
+      sourceEnvironmentId: source.id,
+      targetEnvironmentId: target.id,
+      resources: found.map((f) => ({ type: f.type, nativeId: f.nativeId, name: f.name })),
+      schedule: null,
+      webhookUrl: null,
+    });
+    const statuses: string[] = [];
+    const run = async (jobId: string) => statuses.push(`${(await waitForJob(c, jobId, 120_000)).status}`);
+    await run((await call(c, 'dr:replication.run', { policyId: policy.id })).jobId);
+    await run((await call(c, 'dr:replication.run', { policyId: policy.id })).jobId);
+    await run((await call(c, 'dr:testFailover.run', { policyId: policy.id })).jobId);
+    await run((await call(c, 'dr:testFailover.reset', { policyId: policy.id })).jobId);
+    const plan = await call(c, 'dr:failover.prepare', { policyId: policy.id });
+    await run((await call(c, 'dr:failover.start', { token: plan.token })).jobId);
+    return [...new Set(found.map((f): string => f.type))].sort().concat(statuses);
+  }
+
+  it('records every request of the full lifecycle of all five types, and each mutating one had its intent committed before it was sent', async () => {
+    await seedAllFive();
+    core = open();
+    const ran = await lifecycle(core);
+    expect(ran).toEqual(['aws.dynamodb', 'aws.ec2-instance', 'aws.eks', 'aws.rds', 'aws.s3-bucket', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    const mutating = sent.filter((r) => r.mutating);
+    // The recording saw the adapter work: many mutations across the services, and reads between them.
+    expect(new Set(mutating.map((r) => r.service))).toEqual(new Set(['ec2', 's3', 'rds', 'dynamodb', 'eks', 'iam']));
+    expect(mutating.map((r) => `${r.service}:${r.operation}`)).toEqual(
+      expect.arrayContaining(['ec2:CreateImage', 'ec2:CopyImage', 'ec2:RunInstances', 'ec2:TerminateInstances', 's3:PutBucketReplication', 'rds:CreateDBInstanceReadReplica', 'rds:PromoteReadReplica', 'eks:CreateCluster', 'eks:CreateNodegroup', 'eks:DeleteCluster', 'dynamodb:RestoreTableFromBackup']),
+    );
+    expect(sent.length).toBeGreaterThan(mutating.length);
+    expect(mutating.filter((r) => r.uncovered !== null)).toEqual([]);
+  }, 240_000);
+
+  it('catches a mutating request sent outside ctx.mutate (the recorder can fail)', async () => {
+    const e = ec2(SOURCE);
+    const images = await e.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    await e.send(new RunInstancesCommand({ ImageId: images.Images?.[0]?.ImageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web-01' }] }] }));
+    // A handler that tags the source instance with the provider's own (recorded) client, journaling nothing.
+    core = open((aws) => ({
+      ...aws,
+      kind: aws.kind,
+      label: aws.label,
+      simulated: aws.simulated,
+      clouds: aws.clouds,
+      testConnection: (a, s) => aws.testConnection(a, s),
+      handler(type) {
+        const h = aws.handler(type);
+        if (!h || type !== 'aws.ec2-instance') return h;
+        const unwrapped: ResourceHandler = {
+          ...h,
+          async replicate(resource, ctx) {
+            const client = (aws as unknown as { aws: { ec2(env: typeof ctx.source): EC2Client } }).aws.ec2(ctx.source);
+            await client.send(new CreateTagsCommand({ Resources: [resource.nativeId], Tags: [{ Key: 'unjournaled', Value: 'yes' }] }));
+            return h.replicate(resource, ctx);
+          },
+        };
+        return unwrapped;
+      },
+    }));
+    const account = await call(core, 'dr:accounts.create', { name: 'moto', provider: 'aws', cloud: 'aws', credentials: { kind: 'aws-access-key', ...creds } });
+    const source = await call(core, 'dr:environments.create', { accountId: account.id, name: 'east', region: SOURCE, scope: '' });
+    const target = await call(core, 'dr:environments.create', { accountId: account.id, name: 'west', region: TARGET, scope: '' });
+    const found = await call(core, 'dr:inventory.discover', { environmentId: source.id });
+    const policy = await call(core, 'dr:policies.create', {
+      name: 'One',
+      sourceEnvironmentId: source.id,
+      targetEnvironmentId: target.id,
+      resources: found.map((f) => ({ type: f.type, nativeId: f.nativeId, name: f.name })),
+      schedule: null,
+      webhookUrl: null,
+    });
+    expect((await waitForJob(core, (await call(core, 'dr:replication.run', { policyId: policy.id })).jobId, 60_000)).status).toBe('succeeded');
+    const uncovered = sent.filter((r) => r.mutating && r.uncovered !== null);
+    expect(uncovered).toEqual([expect.objectContaining({ service: 'ec2', operation: 'CreateTags', uncovered: 'ec2:CreateTags was sent with no open intent in the journal' })]);
+    // The adapter's own CreateTags calls (image, source mark) were covered.
+    expect(sent.filter((r) => r.operation === 'CreateTags' && r.uncovered === null).length).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+});
