@@ -261,7 +261,7 @@ export function awsPeer(moto: () => MotoServer): ConformancePeer {
     // Each world is a moto reset plus seeding, and a replay needs two worlds per operation: on moto the
     // suite replays failover (the step the product promises to resume, R9); the sim runner replays all three.
     replaySteps: ['failover'],
-    timeoutMs: 120_000,
+    timeoutMs: 180_000,
     async open(): Promise<ConformanceWorld> {
       const server = moto();
       await server.reset();
