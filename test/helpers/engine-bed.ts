@@ -14,7 +14,6 @@ import type { EnvRef, ProviderAdapter } from '../../main/providers/types';
 import type { JobKind } from '../../shared/domain';
 import { scopeFromText } from '../../shared/scope';
 import { FakeClock } from './fake-clock';
-import { scopeFromText } from '../../shared/scope';
 
 const ADAPTER: ProviderAdapter = {
   kind: 'sim',
