@@ -3,6 +3,7 @@
 
 import type { Repos } from '../db/repos';
 import type { KeyProvider } from '../credentials/key-provider';
+import { sealedSecretCount } from '../db/sealed-secrets';
 import { Vault } from '../credentials/vault';
 import type { ProviderAdapter } from '../providers/types';
 import { AccountsService } from './accounts-service';
@@ -75,7 +76,7 @@ export interface BuiltServices extends Services {
 /** Wires every service by hand, in dependency order. No I/O besides what the repos already hold. */
 export function buildServices(o: BuildServicesOptions): BuiltServices {
   const { repos, clock, events, logger } = o;
-  const vault = new Vault(repos.settings, o.keyProvider, logger);
+  const vault = new Vault(repos.settings, o.keyProvider, logger, () => sealedSecretCount(repos.db));
   const providers = new ProviderRegistry(o.adapters, repos, vault);
   const audit = new AuditLog(repos.audit, clock);
   const registry = new JobRegistry();
