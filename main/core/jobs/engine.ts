@@ -257,13 +257,10 @@ export class JobEngine {
    */
   resumeAll(): string[] {
     const resumed: string[] = [];
-    const now = this.d.clock.now().getTime();
     for (const job of this.d.repos.jobs.unfinished()) {
       const def = this.defs.get(job.kind);
       if (!def?.resumable || this.runs.has(job.id)) continue;
-      const beat = job.heartbeatAt ? Date.parse(job.heartbeatAt) : Number.NaN;
-      const age = Number.isFinite(beat) ? now - beat : Number.POSITIVE_INFINITY;
-      if (!ownerGone(job.owner, age, this.opts.leaseMs)) continue;
+      if (!this.orphaned(job)) continue;
       if (!this.d.repos.jobs.claim(job.id, this.owner, job.owner, this.d.clock.iso())) continue;
       this.point({ what: 'job-start', jobId: job.id, kind: job.kind });
       this.d.logger.info(`Resuming ${job.kind} job ${job.id} from its journal`);
@@ -271,6 +268,18 @@ export class JobEngine {
       resumed.push(job.id);
     }
     return resumed;
+  }
+
+  /**
+   * True when nobody runs this unfinished job any more: its owner is a dead process, a closed
+   * engine, or has not renewed its lease (heartbeat) for leaseMs. Start-up clean-up of any kind
+   * may touch only such jobs; a live console's job on the same file is never closed under it.
+   */
+  orphaned(job: Pick<JobRecord, 'id' | 'owner' | 'heartbeatAt'>): boolean {
+    if (this.runs.has(job.id)) return false;
+    const beat = job.heartbeatAt ? Date.parse(job.heartbeatAt) : Number.NaN;
+    const age = Number.isFinite(beat) ? this.d.clock.now().getTime() - beat : Number.POSITIVE_INFINITY;
+    return ownerGone(job.owner, age, this.opts.leaseMs);
   }
 
   /**
