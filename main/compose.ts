@@ -68,12 +68,14 @@ export function composeCore(opts: ComposeOptions): Core {
       app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
       ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
       ...(opts.engine ? { engine: opts.engine } : {}),
+      reserveFile: `${dataFile}.reserve`,
     });
+    services.storage.ensureReserve();
     // Before anything can start a job: a crash may have left replication jobs marked running.
     const interrupted = services.replication.recoverInterrupted();
     if (interrupted > 0) logger.warn(`Closed ${interrupted} replication job(s) interrupted by the last exit`);
 
-    const router = new Router({ logger });
+    const router = new Router({ logger, guard: (c) => services.storage.guard(c), storage: services.storage });
     setupAll(router, services);
     if (opts.startScheduler !== false) services.scheduler.start();
     if (opts.startWebhooks !== false) services.webhooks.start();

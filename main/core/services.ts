@@ -23,6 +23,7 @@ import { ProviderRegistry } from './provider-registry';
 import { RecoveryPointsService } from './recovery-points-service';
 import { ReplicationService, type ReplicationOptions } from './replication-service';
 import { Scheduler } from './scheduler';
+import { StorageHealth } from './storage-health';
 import { WorkspaceService } from './workspace-service';
 import { WebhooksRepo } from '../db/webhooks-repo';
 import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
@@ -51,6 +52,8 @@ export interface Services {
   failover: FailoverService;
   /** The durable webhook outbox (R8); the job engine calls enqueueForJob when a (test) failover completes. */
   webhooks: WebhookOutbox;
+  /** Read-only mode after a failed write (disk full, I/O error, read-only file). */
+  storage: StorageHealth;
 }
 
 export interface BuildServicesOptions {
@@ -65,6 +68,8 @@ export interface BuildServicesOptions {
   progressIntervalMs?: number;
   engine?: Partial<EngineOptions>;
   webhooks?: Partial<WebhookOptions>;
+  /** Disk space kept back next to the data file for closing jobs at the first "disk full". */
+  reserveFile?: string;
 }
 
 export interface BuiltServices extends Services {
@@ -85,7 +90,8 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const environments = new EnvironmentsService({ repos, audit, clock });
   const inventory = new InventoryService({ repos, providers, logger });
   const policies = new PoliciesService({ repos, providers, audit, clock, events, vault });
-  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, ...(o.engine ? { options: o.engine } : {}) });
+  const storage = new StorageHealth({ db: repos.db, events, logger, clock, reserveFile: o.reserveFile });
+  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, storage, ...(o.engine ? { options: o.engine } : {}) });
   const replication = new ReplicationService({
     repos,
     providers,
@@ -124,6 +130,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     workspace,
     scheduler,
     webhooks,
+    storage,
     engine,
     testFailover,
     failover,

@@ -7,6 +7,7 @@ import { contract, isChannel, type Channel, type ParsedRequestOf, type ResponseO
 import { DomainError } from '../core/errors';
 import { consoleLogger, type Logger } from '../core/logger';
 import { ProviderFailure } from '../providers/provider-failure';
+import { storageFault, type StorageFault } from '../db/storage-errors';
 
 export interface Sender {
   id: string;
@@ -26,6 +27,10 @@ export interface RouterOptions {
   validateResponses?: boolean;
   /** Requests larger than this (bytes of their JSON) are refused before validation. */
   maxRequestBytes?: number;
+  /** Read-only mode: refuses a change (throws a DomainError) before its handler runs. */
+  guard?: (channel: Channel) => void;
+  /** Told about a handler's failed write; a storage fault is answered with its sentence. */
+  storage?: { fault(err: unknown): StorageFault | null };
 }
 
 /**
@@ -65,8 +70,12 @@ export class Router {
   private readonly logger: Logger;
   private readonly validateResponses: boolean;
   private readonly maxRequestBytes: number;
+  private readonly guard: ((channel: Channel) => void) | undefined;
+  private readonly storage: RouterOptions['storage'];
 
   constructor(opts: RouterOptions = {}) {
+    this.guard = opts.guard;
+    this.storage = opts.storage;
     this.logger = opts.logger ?? consoleLogger;
     this.maxRequestBytes = opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.validateResponses = opts.validateResponses ?? process.env.NODE_ENV !== 'production';
@@ -119,6 +128,7 @@ export class Router {
           details,
         });
       }
+      this.guard?.(channel);
       const value: unknown = await handler(parsed.data as ParsedRequestOf<Channel>, { sender });
       if (this.validateResponses) {
         const checked = schema.response.safeParse(value);
@@ -141,6 +151,8 @@ export class Router {
       const details = zodDetails(err);
       return { code: 'ValidationFailed', message: 'The input is not valid.', details };
     }
+    const fault = this.storage?.fault(err) ?? storageFault(err);
+    if (fault) return { code: 'StorageUnavailable', message: `${fault.sentence} Nothing was changed.` };
     if (isSqliteConstraint(err)) {
       this.logger.warn(`Constraint violation on ${String(channel)}`, err.message);
       return { code: 'Conflict', message: 'That change conflicts with data saved in the meantime; reload and try again.' };

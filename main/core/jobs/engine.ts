@@ -38,6 +38,7 @@ import { CancelReason, cancelMessage, type JobRegistry } from '../job-registry';
 import type { Logger } from '../logger';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
 import { RateLimiters, rateFamily, type RateLimitTable } from './rate-limits';
+import { storageFault, type StorageFault } from '../../db/storage-errors';
 
 export interface JournalPoint {
   what: 'job-start' | 'step-start' | 'intent' | 'step-finish' | 'job-finish';
@@ -136,6 +137,8 @@ export interface EngineDeps {
   progress: JobProgressPublisher;
   registry: JobRegistry;
   logger: Logger;
+  /** Told about a failed journal write: a storage fault (disk full...) names the job's cause. */
+  storage?: { fault(err: unknown): StorageFault | null; deferClose(jobId: string, close: () => void): void };
   options?: Partial<EngineOptions>;
 }
 
@@ -231,6 +234,20 @@ export class JobEngine {
       .catch((err: unknown) => {
         if (err instanceof LostOwnership || !this.d.repos.db.open) {
           this.d.logger.warn(`Job ${jobId} stopped: ${err instanceof Error ? err.message : String(err)}`);
+          return;
+        }
+        // A journal write failed because of the storage (disk full, I/O error, read-only file):
+        // the job is closed with the sentence naming it, or as soon as a write works again.
+        const fault = this.d.storage?.fault(err) ?? storageFault(err);
+        if (fault) {
+          const error = `The job stopped: ${fault.sentence}`;
+          const close = () => this.finish(run, { status: 'failed', error, message: error }, true, 'StorageUnavailable');
+          try {
+            close();
+          } catch (inner) {
+            this.d.logger.warn(`Job ${jobId} could not be closed yet; it is closed when writes work again`, inner);
+            this.d.storage?.deferClose(jobId, close);
+          }
           return;
         }
         // The last line for bugs: the job must not stay running in this console's view.
@@ -446,11 +463,11 @@ export class JobEngine {
   }
 
   /** The crash fallback: closes the job as failed (its kind's completion still runs). */
-  private finish(run: Run, c: JobCompletion, internal: boolean): void {
+  private finish(run: Run, c: JobCompletion, internal: boolean, errorCode = 'Internal'): void {
     const at = this.d.clock.iso();
     let done = false;
     this.d.repos.db.transaction(() => {
-      this.d.repos.jobs.closeOpenSteps(run.job.id, 'failed', c.error ?? 'Internal error.', 'Internal', at);
+      this.d.repos.jobs.closeOpenSteps(run.job.id, 'failed', c.error ?? 'Internal error.', errorCode, at);
       if (internal) {
         const counts = this.d.repos.jobs.counts(run.job.id);
         run.def.complete(run.job, { total: counts.total, succeeded: counts.done - counts.failed, failed: counts.failed, blocked: 0, cancelled: false, cancelMessage: null }, at);
@@ -590,7 +607,8 @@ export class JobEngine {
       this.point({ what: 'step-finish', jobId: job.id, kind: job.kind, stepId: step.id });
       return done('succeeded');
     } catch (err) {
-      if (err instanceof LostOwnership || !this.d.repos.db.open) throw err;
+      // A failed journal write is not the provider's failure: it stops the run (see launch).
+      if (err instanceof LostOwnership || !this.d.repos.db.open || storageFault(err)) throw err;
       if (run.suspended) return done('suspended');
       if (run.hard.signal.aborted) return done(this.cancelStep(run, step));
       failure = this.toFailure(step, err);

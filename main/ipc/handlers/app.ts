@@ -8,7 +8,9 @@ export function setupApp(router: Router, s: Services): void {
     version: s.app.version,
     platform: s.app.platform,
     workspaceReady: s.workspace.ready(),
+    storage: s.storage.status(),
     providers: s.providers.list().map((p) => ({ kind: p.kind, label: p.label, simulated: p.simulated, clouds: [...p.clouds] })),
   }));
   router.handle('dr:workspace.createRehearsal', () => s.workspace.createRehearsal());
+  router.handle('dr:storage.recheck', () => s.storage.recheck());
 }

@@ -35,6 +35,7 @@ beforeAll(async () => {
   bases = {
     'dr:app.info': {},
     'dr:workspace.createRehearsal': {},
+    'dr:storage.recheck': {},
     'dr:accounts.list': {},
     'dr:accounts.create': { name: 'New', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } },
     'dr:accounts.delete': { accountId: account.id },
