@@ -24,6 +24,9 @@ import { RecoveryPointsService } from './recovery-points-service';
 import { ReplicationService, type ReplicationOptions } from './replication-service';
 import { Scheduler } from './scheduler';
 import { StorageHealth } from './storage-health';
+import { BackupService } from './backup-service';
+import { MIGRATIONS } from '../db/migrations';
+import { dirname } from 'node:path';
 import { WorkspaceService } from './workspace-service';
 import { WebhooksRepo } from '../db/webhooks-repo';
 import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
@@ -54,6 +57,8 @@ export interface Services {
   webhooks: WebhookOutbox;
   /** Read-only mode after a failed write (disk full, I/O error, read-only file). */
   storage: StorageHealth;
+  /** Online backups of the data file (scheduled, on request) and restore. */
+  backups: BackupService;
 }
 
 export interface BuildServicesOptions {
@@ -70,6 +75,9 @@ export interface BuildServicesOptions {
   webhooks?: Partial<WebhookOptions>;
   /** Disk space kept back next to the data file for closing jobs at the first "disk full". */
   reserveFile?: string;
+  nativeBinding?: string;
+  /** Called when the operator chose a backup to restore (the shell restarts the console). */
+  onRestartRequested?: () => void;
 }
 
 export interface BuiltServices extends Services {
@@ -116,8 +124,20 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   });
   const testFailover = new TestFailoverService({ repos, providers, audit, clock, events, engine, webhooks });
   const failover = new FailoverService({ repos, providers, audit, clock, events, engine, webhooks });
+  const backups = new BackupService({
+    db: repos.db,
+    dataFile: repos.db.name,
+    dataDir: dirname(repos.db.name),
+    knownVersion: MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0),
+    clock,
+    audit,
+    logger,
+    nativeBinding: o.nativeBinding,
+    onRestartRequested: o.onRestartRequested,
+  });
   return {
     app: o.app,
+    backups,
     repos,
     providers,
     accounts,

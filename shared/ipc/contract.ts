@@ -33,6 +33,13 @@ import { CloudSchema, ProviderKindSchema } from '../domain';
 
 const Empty = z.object({}).strict();
 /** Read-only mode: after a failed write the console lists, searches and exports, and changes nothing. */
+const BackupView = z.object({
+  name: z.string(),
+  createdAt: z.string(),
+  reason: z.enum(['scheduled', 'manual', 'pre-migration']),
+  schemaVersion: z.number().int(),
+  bytes: z.number().int(),
+});
 const StorageState = z.object({ readOnly: z.boolean(), reason: z.string().nullable(), since: z.string().nullable() });
 const Ack = z.object({ ok: z.literal(true) });
 
@@ -53,6 +60,14 @@ export const contract = {
         z.object({ kind: ProviderKindSchema, label: z.string(), simulated: z.boolean(), clouds: z.array(CloudSchema) }),
       ),
     }),
+  ),
+  // backups of the data file
+  'dr:backups.list': channel(Empty, z.array(BackupView)),
+  'dr:backups.create': channel(Empty, BackupView),
+  /** Restores take effect when the console restarts; the replaced file is kept beside it. */
+  'dr:backups.restore': channel(
+    z.object({ name: z.string().regex(/^console-[0-9TZ]+-v\d+-(scheduled|manual|pre-migration)\.sqlite$/, 'is not a backup name') }).strict(),
+    z.object({ restarting: z.boolean(), message: z.string() }),
   ),
   /** Check again: a test write; read-only mode ends when it succeeds. */
   'dr:storage.recheck': channel(Empty, StorageState),

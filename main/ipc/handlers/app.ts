@@ -13,4 +13,7 @@ export function setupApp(router: Router, s: Services): void {
   }));
   router.handle('dr:workspace.createRehearsal', () => s.workspace.createRehearsal());
   router.handle('dr:storage.recheck', () => s.storage.recheck());
+  router.handle('dr:backups.list', () => s.backups.list());
+  router.handle('dr:backups.create', () => s.backups.create('manual'));
+  router.handle('dr:backups.restore', (req) => s.backups.requestRestore(req.name));
 }
