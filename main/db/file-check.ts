@@ -77,8 +77,18 @@ export function checkDataFile(file: string, opts: FileCheckOptions): 'new' | 'ex
   let db: Database.Database | null = null;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}) });
+    // The connection sees the write-ahead log too (the header bytes may predate its last commits).
+    const liveVersion = db.pragma('user_version', { simple: true }) as number;
+    const liveAppId = db.pragma('application_id', { simple: true }) as number;
+    if (liveVersion > opts.knownVersion) {
+      throw new DataFileError(
+        'newer',
+        `This data file was written by a newer Failover Console (schema ${liveVersion}, this app knows ${opts.knownVersion}). Update the app; the file was not changed.`,
+        file,
+      );
+    }
     const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).pluck().all() as string[];
-    if (version === 0 && tables.length > 0) {
+    if ((liveAppId !== 0 && liveAppId !== APPLICATION_ID) || (liveVersion === 0 && tables.length > 0)) {
       throw new DataFileError('foreign', `The file ${file} is an SQLite database of another application, not a Failover Console data file; the console did not change it.${remedy('foreign')}`, file);
     }
     const rows = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];

@@ -93,7 +93,7 @@ describe('failover crash safety (SIGKILL at journal points)', () => {
       expect(result.audit.steps).toBe(clean.steps);
       expect(result.audit.createdByFailover).toBe(clean.createdByFailover);
     },
-    90_000,
+    180_000,
   );
 
   it('plans kill points over the whole journal, its last commits included', () => {
