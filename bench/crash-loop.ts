@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { planChains, runChain, runChild } from '../test/fixtures/crash-loop';
+import { crashSeed, planChains, runChain, runChild } from '../test/fixtures/crash-loop';
 import { copyScenario, seedScenario } from '../test/fixtures/failover-scenario';
 import { median, record } from './report';
 
@@ -19,7 +19,11 @@ export async function benchCrashLoop(points: number, resources = 50): Promise<vo
     copyScenario(templateDir, join(root, 'clean'));
     const clean = await runChild({ dataDir: join(root, 'clean'), policyId: info.policyId, latency: LATENCY, seed: 'bench-clean' });
     if (clean.outcome !== 'done' || clean.commits === null) throw new Error(`the uninterrupted failover did not complete:\n${clean.stderr.slice(-3000)}`);
-    const chains = planChains(points, `bench-crash-${points}`);
+    const seed = crashSeed();
+    console.log(`  crash loop: kill points drawn with seed ${seed} (CRASH_SEED=${seed} reproduces them)`);
+    const chains = planChains(points, seed);
+    const tail = Math.floor(clean.commits * 0.97);
+    let tailKills = 0;
     let kills = 0;
     let runs = 0;
     let duplicates = 0;
@@ -31,8 +35,10 @@ export async function benchCrashLoop(points: number, resources = 50): Promise<vo
     for (const [i, plan] of chains.entries()) {
       const workDir = join(root, `chain-${i}`);
       try {
-        const r = await runChain({ templateDir, workDir, policyId: info.policyId, cleanCommits: clean.commits, plan, latency: LATENCY, seed: `bench-${i}` });
+        const r = await runChain({ templateDir, workDir, policyId: info.policyId, cleanCommits: clean.commits, plan, latency: LATENCY, seed: `${seed}/bench-${i}` });
         kills += r.killedAt.length;
+        // Kills in the last 3% of a run's journal (the first kill of a chain is against a whole run).
+        if (r.killedAt[0] !== undefined && r.killedAt[0] > tail) tailKills += 1;
         runs += r.runs;
         duplicates += r.audit.duplicates.length;
         leaks += r.audit.leaks.length + r.audit.liveTestResources.length;
@@ -49,7 +55,8 @@ export async function benchCrashLoop(points: number, resources = 50): Promise<vo
       if ((i + 1) % 10 === 0) process.stdout.write(`  (${i + 1}/${chains.length} chains, ${kills} kills)\n`);
     }
     const secs = (performance.now() - t0) / 1000;
-    record({ section: 'crash', name: `SIGKILLs at journal points (${resources}-resource failover, ${clean.commits} commits clean)`, value: kills, unit: '', note: `${chains.length} chains, ${runs} child runs, ${secs.toFixed(0)} s` });
+    record({ section: 'crash', name: `SIGKILLs at journal points (${resources}-resource failover, ${clean.commits} commits clean)`, value: kills, unit: '', note: `seed ${seed}, ${chains.length} chains, ${runs} child runs, ${secs.toFixed(0)} s` });
+    record({ section: 'crash', name: 'first kills in the last 3% of the journal (job finish, failed_over, webhook enqueue)', value: tailKills, unit: '' });
     record({ section: 'crash', name: 'duplicate target resources after resume', value: duplicates, unit: '', target: 0 });
     record({ section: 'crash', name: 'leaked resources (unmapped, unjournaled, or test resources left)', value: leaks, unit: '', target: 0 });
     record({ section: 'crash', name: 'one-time rule breaks (failover job rows != 1)', value: violations, unit: '', target: 0 });

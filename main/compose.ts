@@ -4,7 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Db } from './db/connection';
+import { listBackups } from './db/backups';
 import { createRepos } from './db/repos';
+import { sealedSecretCount } from './db/sealed-secrets';
 import type { KeyProvider } from './credentials/key-provider';
 import { systemClock, type Clock } from './core/clock';
 import { EventBus } from './core/events';
@@ -79,6 +81,12 @@ export interface ComposeOptions {
   engine?: Partial<EngineOptions>;
   /** False: unfinished jobs are not resumed at start-up (tools that only read the file). */
   resumeJobs?: boolean;
+  /** The operator chose to start a new workspace in place of an empty (0-byte) data file. */
+  replaceEmptyDataFile?: boolean;
+  /** Scheduled online backups (default: every 6 hours; false: none). */
+  backupIntervalMs?: number | false;
+  /** The operator chose a backup to restore: restart the console (Electron relaunches). */
+  onRestartRequested?: () => void;
 }
 
 export interface Core {
@@ -94,14 +102,23 @@ export interface Core {
 export function composeCore(opts: ComposeOptions): Core {
   mkdirSync(opts.dataDir, { recursive: true });
   const dataFile = join(opts.dataDir, DATA_FILE_NAME);
-  const db = openDatabase(dataFile, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+  const db = openDatabase(dataFile, {
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    replaceEmpty: opts.replaceEmptyDataFile ?? false,
+    backupDataDir: opts.dataDir,
+    remedy: (problem) => {
+      if (problem === 'newer') return '';
+      const latest = listBackups(opts.dataDir)[0];
+      return latest ? `Restore the latest backup (${latest.name}, taken ${latest.createdAt}) to continue.` : 'No backup of it exists yet.';
+    },
+  });
   const logger = opts.logger ?? consoleLogger;
   let adapters: ProviderAdapter[] = [];
   try {
     const clock = opts.clock ?? systemClock;
     const events = new EventBus(logger);
     const repos = createRepos(db);
-    const vault = new Vault(repos.settings, opts.keyProvider, logger);
+    const vault = new Vault(repos.settings, opts.keyProvider, logger, () => sealedSecretCount(db));
     const credentialCache = new VaultCredentialCache({
       repo: new CredentialCachesRepo(db),
       vault,
@@ -122,15 +139,20 @@ export function composeCore(opts: ComposeOptions): Core {
       app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
       ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
       ...(opts.engine ? { engine: opts.engine } : {}),
+      reserveFile: `${dataFile}.reserve`,
+      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+      ...(opts.onRestartRequested ? { onRestartRequested: opts.onRestartRequested } : {}),
     });
+    services.storage.ensureReserve();
     // Before anything can start a job: a crash may have left replication jobs marked running.
     const interrupted = services.replication.recoverInterrupted();
     if (interrupted > 0) logger.warn(`Closed ${interrupted} replication job(s) interrupted by the last exit`);
 
-    const router = new Router({ logger });
+    const router = new Router({ logger, guard: (c) => services.storage.guard(c), storage: services.storage });
     setupAll(router, services);
     if (opts.startScheduler !== false) services.scheduler.start();
     if (opts.startWebhooks !== false) services.webhooks.start();
+    if (opts.backupIntervalMs !== false) services.backups.start(opts.backupIntervalMs);
     // R9: failovers, test failovers and resets a crash interrupted continue from their journal.
     if (opts.resumeJobs !== false) {
       const resumed = services.engine.resumeAll();
@@ -150,7 +172,11 @@ export function composeCore(opts: ComposeOptions): Core {
         services.progress.dispose();
         // No job runs any more: the adapters can let go of their SDK clients and sockets.
         await disposeProviders(adapters, logger);
+        await services.backups.stop();
         db.close();
+        // A backup the operator chose replaces the file now that nothing holds it open.
+        const restored = services.backups.applyPendingRestore();
+        if (restored) logger.warn(`Restored ${restored.replacedBy}; the previous data file is kept as ${restored.keptAs ?? '(none)'}`);
       })());
     return { router, events, db, dataFile, services, close };
   } catch (err) {

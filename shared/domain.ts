@@ -4,18 +4,16 @@
 import { z } from 'zod';
 import { CLOUDS, RESOURCE_TYPE_IDS } from './catalog';
 import { EnvScope, ScopeInput } from './scope';
+import { nameSchema } from './names';
+import { WebhookUrlSchema } from './webhook-url';
 
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an identifier');
 /** ISO-8601 timestamp in UTC, as stored. */
 export const Timestamp = z.string().min(20).max(40);
-const Name = z
-  .string()
-  .trim()
-  .min(1, 'is required')
-  .max(80, 'must be at most 80 characters')
-  // Control characters in names break tables, logs and the failover report; refuse them outright.
-  // eslint-disable-next-line no-control-regex
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+/** Policy, account and environment names: the one rule of shared/names.ts. */
+const Name = nameSchema({ max: 80 });
+/** A protected resource's name as the provider reported it (may be empty: some resources have none). */
+const ResourceName = nameSchema({ max: 256, allowEmpty: true });
 
 export const CloudSchema = z.enum(CLOUDS);
 export const ResourceTypeIdSchema = z.enum(RESOURCE_TYPE_IDS);
@@ -142,29 +140,20 @@ export type PolicyState = z.infer<typeof PolicyStateSchema>;
 export const ProtectedResourceInput = z.object({
   type: ResourceTypeIdSchema,
   nativeId: z.string().min(1).max(1024),
-  name: z.string().max(256),
+  name: ResourceName,
 });
 export type ProtectedResourceInput = z.infer<typeof ProtectedResourceInput>;
 
 export const ProtectedResourceView = ProtectedResourceInput.extend({
+  /** As stored: a view never fails because of a name saved before the name rule. */
+  name: z.string(),
   id: Id,
   policyId: Id,
   addedAt: Timestamp,
 });
 export type ProtectedResourceView = z.infer<typeof ProtectedResourceView>;
 
-const WebhookUrl = z
-  .string()
-  .trim()
-  .max(2048)
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
-    } catch {
-      return false;
-    }
-  }, 'must be an http or https URL without credentials');
+const WebhookUrl = WebhookUrlSchema;
 
 /** A five-field cron expression (minute hour day month weekday); checked further in main. */
 const Cron = z
@@ -187,6 +176,11 @@ export const PolicyInput = z.object({
   webhookSecret: z.string().min(16, 'must be at least 16 characters').max(256).nullable().optional(),
   /** Also POST the job details for test failovers (R8 is for failover; this is the operator's opt-in). */
   webhookOnTestFailover: z.boolean().default(false),
+  /**
+   * Allow a webhook target in a link-local or cloud metadata range (169.254.0.0/16, fe80::/10,
+   * fd00:ec2::254, metadata.google.internal...). Off by default; changing it is audited.
+   */
+  webhookAllowPrivateTargets: z.boolean().optional(),
 });
 export type PolicyInput = z.infer<typeof PolicyInput>;
 
@@ -213,6 +207,7 @@ export const PolicyDetails = PolicySummary.extend({
   /** Whether a signing secret is stored (the secret itself never leaves main). */
   webhookSigned: z.boolean(),
   webhookOnTestFailover: z.boolean(),
+  webhookAllowPrivateTargets: z.boolean(),
   /** Test resources created by test failovers and not yet reset. */
   liveTestResourceCount: z.number().int(),
   failoverJobId: Id.nullable(),

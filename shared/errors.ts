@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'ProviderUnavailable',
   'ProviderError',
   'CredentialStoreUnavailable',
+  /** The data file cannot be written (disk full, I/O error, read-only): the console is read-only. */
+  'StorageUnavailable',
   'Forbidden',
   'Cancelled',
   'Internal',

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { Cloud } from './catalog';
+import { nameSchema } from './names';
 
 const AWS_ACCOUNT = /^\d{12}$/;
 const AZURE_SUBSCRIPTION = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,15 +57,18 @@ export type ScopeOf<C extends Cloud> = Extract<EnvScope, { cloud: C }>;
  * ("111122223333", "<subscription-guid>/<resource-group>", "/subscriptions/…/resourceGroups/…",
  * "my-project" or "my-project/us-central1-b"). Blank means "the credentials' own".
  */
+// Every part of a scope also obeys the one name rule (shared/names.ts): no controls, bidi overrides,
+// invisible-only text or lone surrogates; stored in NFC.
+const scopePart = (max: number) => nameSchema({ max, allowEmpty: true }).pipe(z.string().trim());
 export const ScopeInput = z.union([
-  z.string().trim().max(300),
+  scopePart(300),
   z
     .object({
-      accountId: z.string().trim().max(40).optional(),
-      subscriptionId: z.string().trim().max(60).optional(),
-      resourceGroup: z.string().trim().max(120).optional(),
-      projectId: z.string().trim().max(60).optional(),
-      zone: z.string().trim().max(60).optional(),
+      accountId: scopePart(40).optional(),
+      subscriptionId: scopePart(60).optional(),
+      resourceGroup: scopePart(120).optional(),
+      projectId: scopePart(60).optional(),
+      zone: scopePart(60).optional(),
     })
     .strict(),
 ]);

@@ -3,6 +3,7 @@
 
 import { resourceType } from '../../shared/catalog';
 import type { PolicyDetails, PolicyInput, PolicyState, PolicySummary } from '../../shared/domain';
+import { privateTargetProblem } from '../../shared/webhook-url';
 import type { AuditActor } from '../db/audit-repo';
 import type { PolicyRecord } from '../db/policies-repo';
 import { toProtectedResourceView } from '../db/policies-repo';
@@ -53,6 +54,7 @@ export class PoliciesService {
       webhookUrl: p.webhookUrl,
       webhookSigned: p.webhookSigned,
       webhookOnTestFailover: p.webhookOnTestFailover,
+      webhookAllowPrivateTargets: p.webhookAllowPrivateTargets,
       failedOverAt: p.failedOverAt,
       failoverJobId: p.failoverJobId,
       liveTestResourceCount: this.d.repos.policies.liveTestResourceCount(id),
@@ -78,7 +80,7 @@ export class PoliciesService {
       for (const r of input.resources) {
         this.d.repos.policies.insertResource({ id: newId('res'), policyId: id, type: r.type, nativeId: r.nativeId, name: r.name, addedAt: now });
       }
-      this.saveWebhookSettings(id, input, actor);
+      this.saveWebhookSettings(id, input, actor, null);
       this.d.audit.record(actor, 'policy.create', id, `${input.name.trim()}: ${input.resources.length} resource(s), schedule ${input.schedule ?? 'on demand'}`);
     }).immediate();
     this.d.events.emit('dr:policies.changed', { policyId: id });
@@ -105,7 +107,7 @@ export class PoliciesService {
         expectedUpdatedAt,
       });
       if (!changed) throw conflict(`Policy "${current.name}" was changed elsewhere since you opened it; reload and edit again.`);
-      this.saveWebhookSettings(id, input, actor);
+      this.saveWebhookSettings(id, input, actor, current);
 
       // Reconcile the resource list: dropped resources are retired (their recovery point items stay).
       const key = (type: string, nativeId: string) => `${type}\u0000${nativeId}`;
@@ -163,14 +165,20 @@ export class PoliciesService {
   }
 
   /** The secret is sealed under the policy's id; omitted keeps the stored one, null removes it. */
-  private saveWebhookSettings(id: string, input: PolicyInput, actor: AuditActor): void {
+  private saveWebhookSettings(id: string, input: PolicyInput, actor: AuditActor, before: PolicyRecord | null): void {
     const secret = input.webhookSecret;
+    const allowPrivate = input.webhookAllowPrivateTargets ?? false;
     this.d.repos.policies.setWebhookSettings(id, {
       onTestFailover: input.webhookOnTestFailover,
+      allowPrivateTargets: allowPrivate,
       sealedSecret: secret === undefined ? undefined : secret === null ? null : this.d.vault.sealWebhookSecret(id, secret),
     });
     // That the signing key changed is worth an audit row; the key itself never is.
     if (secret !== undefined) this.d.audit.record(actor, 'policy.webhookSecret', id, secret === null ? 'signing secret removed' : 'signing secret set');
+    // Letting a signed POST reach link-local / metadata addresses is a security decision: audited.
+    if (allowPrivate !== (before?.webhookAllowPrivateTargets ?? false)) {
+      this.d.audit.record(actor, 'policy.webhookPrivateTargets', id, allowPrivate ? 'private webhook targets allowed' : 'private webhook targets refused');
+    }
   }
 
   private requireEditable(id: string, verb: 'edited' | 'deleted'): PolicyRecord {
@@ -227,6 +235,11 @@ export class PoliciesService {
         problems.push({ path: `resources.${i}.type`, message: `is not supported by ${adapter.label}` });
       }
     });
+
+    if (input.webhookUrl !== null && !(input.webhookAllowPrivateTargets ?? false)) {
+      const problem = privateTargetProblem(input.webhookUrl);
+      if (problem) problems.push({ path: 'webhookUrl', message: problem });
+    }
 
     if (input.schedule !== null) {
       const problem = scheduleProblem(input.schedule);

@@ -102,14 +102,18 @@ export class ReplicationService {
 
   /**
    * Start-up: replication jobs a crash left unfinished are closed as failed (their intents stay in
-   * the journal for the resume engine); other job kinds are left for it untouched.
+   * the journal for the resume engine); other job kinds are left for it untouched. Only jobs whose
+   * owner is gone (lease expired) are touched: another console live on the same file keeps its
+   * job, and of two consoles starting together one claims each job (compare-and-set on the owner).
    */
   recoverInterrupted(): number {
     let closed = 0;
     for (const job of this.d.repos.jobs.unfinished()) {
       if (job.kind !== 'replication') continue;
+      if (!this.d.engine.orphaned(job)) continue;
       const at = this.d.clock.iso();
-      this.d.repos.db.transaction(() => {
+      const claimed = this.d.repos.db.transaction(() => {
+        if (!this.d.repos.jobs.claim(job.id, this.d.engine.owner, job.owner, at)) return false;
         const open = this.d.repos.jobs.steps(job.id).filter((s) => s.status === 'pending' || s.status === 'running');
         for (const step of open) {
           this.d.repos.jobs.finishStep(step.id, { status: 'failed', error: INTERRUPTED, errorCode: 'Cancelled', at });
@@ -119,8 +123,9 @@ export class ReplicationService {
         this.completePoint(job.recoveryPointId, job.id, at);
         this.d.repos.jobs.finish(job.id, status, open.length > 0 ? INTERRUPTED : null, at);
         this.d.audit.record('system', 'replication.interrupted', job.policyId, `job ${job.id}: ${open.length} step(s) interrupted`);
+        return true;
       }).immediate();
-      closed += 1;
+      if (claimed) closed += 1;
     }
     return closed;
   }

@@ -3,6 +3,7 @@
 
 import type { Repos } from '../db/repos';
 import type { KeyProvider } from '../credentials/key-provider';
+import { sealedSecretCount } from '../db/sealed-secrets';
 import { Vault } from '../credentials/vault';
 import type { ProviderAdapter } from '../providers/types';
 import { AccountsService } from './accounts-service';
@@ -22,6 +23,10 @@ import { ProviderRegistry } from './provider-registry';
 import { RecoveryPointsService } from './recovery-points-service';
 import { ReplicationService, type ReplicationOptions } from './replication-service';
 import { Scheduler } from './scheduler';
+import { StorageHealth } from './storage-health';
+import { BackupService } from './backup-service';
+import { MIGRATIONS } from '../db/migrations';
+import { dirname } from 'node:path';
 import { WorkspaceService } from './workspace-service';
 import { WebhooksRepo } from '../db/webhooks-repo';
 import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
@@ -50,6 +55,10 @@ export interface Services {
   failover: FailoverService;
   /** The durable webhook outbox (R8); the job engine calls enqueueForJob when a (test) failover completes. */
   webhooks: WebhookOutbox;
+  /** Read-only mode after a failed write (disk full, I/O error, read-only file). */
+  storage: StorageHealth;
+  /** Online backups of the data file (scheduled, on request) and restore. */
+  backups: BackupService;
 }
 
 export interface BuildServicesOptions {
@@ -66,6 +75,11 @@ export interface BuildServicesOptions {
   progressIntervalMs?: number;
   engine?: Partial<EngineOptions>;
   webhooks?: Partial<WebhookOptions>;
+  /** Disk space kept back next to the data file for closing jobs at the first "disk full". */
+  reserveFile?: string;
+  nativeBinding?: string;
+  /** Called when the operator chose a backup to restore (the shell restarts the console). */
+  onRestartRequested?: () => void;
 }
 
 export interface BuiltServices extends Services {
@@ -77,7 +91,7 @@ export interface BuiltServices extends Services {
 /** Wires every service by hand, in dependency order. No I/O besides what the repos already hold. */
 export function buildServices(o: BuildServicesOptions): BuiltServices {
   const { repos, clock, events, logger } = o;
-  const vault = o.vault ?? new Vault(repos.settings, o.keyProvider, logger);
+  const vault = o.vault ?? new Vault(repos.settings, o.keyProvider, logger, () => sealedSecretCount(repos.db));
   const providers = new ProviderRegistry(o.adapters, repos, vault);
   const audit = new AuditLog(repos.audit, clock);
   const registry = new JobRegistry();
@@ -86,7 +100,8 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const environments = new EnvironmentsService({ repos, audit, clock });
   const inventory = new InventoryService({ repos, providers, logger });
   const policies = new PoliciesService({ repos, providers, audit, clock, events, vault });
-  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, audit, ...(o.engine ? { options: o.engine } : {}) });
+  const storage = new StorageHealth({ db: repos.db, events, logger, clock, reserveFile: o.reserveFile });
+  const engine = new JobEngine({ repos, clock, events, progress, registry, logger, audit, storage, ...(o.engine ? { options: o.engine } : {}) });
   const replication = new ReplicationService({
     repos,
     providers,
@@ -111,8 +126,20 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   });
   const testFailover = new TestFailoverService({ repos, providers, audit, clock, events, engine, webhooks });
   const failover = new FailoverService({ repos, providers, audit, clock, events, engine, webhooks });
+  const backups = new BackupService({
+    db: repos.db,
+    dataFile: repos.db.name,
+    dataDir: dirname(repos.db.name),
+    knownVersion: MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0),
+    clock,
+    audit,
+    logger,
+    nativeBinding: o.nativeBinding,
+    onRestartRequested: o.onRestartRequested,
+  });
   return {
     app: o.app,
+    backups,
     repos,
     providers,
     accounts,
@@ -125,6 +152,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     workspace,
     scheduler,
     webhooks,
+    storage,
     engine,
     testFailover,
     failover,

@@ -23,6 +23,8 @@ export class Vault {
     private readonly settings: SettingsRepo,
     private readonly keyProvider: KeyProvider,
     private readonly logger?: Logger,
+    /** How many secrets are sealed in the file (accounts, webhook secrets); a new key would orphan them. */
+    private readonly sealedSecrets: () => number = () => 0,
   ) {}
 
   status(): KeyProviderStatus {
@@ -139,6 +141,16 @@ export class Vault {
     }
     if (!create) {
       throw new DomainError('CredentialStoreUnavailable', 'No credential store key exists yet; the stored credentials cannot be read.');
+    }
+    // The key row is gone but secrets sealed under it remain (a damaged or hand-edited file, a
+    // restore that mixed files): a new key would make every one of them unreadable, silently.
+    const sealed = this.sealedSecrets();
+    if (sealed > 0) {
+      this.logger?.error(`The vault's data key is missing while ${sealed} sealed secret(s) exist; no new key was created`);
+      throw new DomainError(
+        'CredentialStoreUnavailable',
+        `The credential store key is missing from this data file, but ${sealed} stored secret(s) were sealed with it; no new key was created, so they are not lost. Restore the data file from a backup, or remove and re-enter those credentials.`,
+      );
     }
     const fresh = randomBytes(32);
     const wrapped = this.keyProvider.wrap(fresh);

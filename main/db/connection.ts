@@ -3,6 +3,8 @@
 
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations';
+import { checkDataFile, type DataFileProblem } from './file-check';
+import { takePreMigrationBackup } from './backups';
 
 export type Db = Database.Database;
 
@@ -11,9 +13,25 @@ export interface OpenOptions {
   nativeBinding?: string;
   migrations?: readonly Migration[];
   readonly?: boolean;
+  /** The operator chose to start a new workspace in place of an empty (0-byte) file. */
+  replaceEmpty?: boolean;
+  /** The data folder: a copy of the file goes to its backups/ before any migration. */
+  backupDataDir?: string;
+  /** What a refusal adds for the operator (which backup to restore). */
+  remedy?: (problem: DataFileProblem) => string;
 }
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  // Before anything writes (even journal_mode): an empty, foreign, newer or damaged file is refused.
+  if (!opts.readonly) {
+    checkDataFile(file, {
+      knownVersion: migrations.reduce((max, m) => Math.max(max, m.version), 0),
+      nativeBinding: opts.nativeBinding,
+      replaceEmpty: opts.replaceEmpty ?? false,
+      ...(opts.remedy ? { remedy: opts.remedy } : {}),
+    });
+  }
   const db = new Database(file, {
     ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
     ...(opts.readonly ? { readonly: true } : {}),
@@ -23,7 +41,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    if (!opts.readonly) migrate(db, opts.migrations ?? MIGRATIONS);
+    if (!opts.readonly) {
+      const current = schemaVersion(db);
+      const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+      if (opts.backupDataDir && current > 0 && current < known) takePreMigrationBackup(db, opts.backupDataDir, current, new Date());
+      migrate(db, migrations);
+    }
     return db;
   } catch (err) {
     db.close();

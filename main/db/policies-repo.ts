@@ -16,6 +16,8 @@ export interface PolicyRow {
   /** A signing secret is stored (the sealed secret itself is read only by the webhook outbox). */
   webhookSigned: boolean;
   webhookOnTestFailover: boolean;
+  /** The operator allowed a link-local / metadata webhook target (migration 8). */
+  webhookAllowPrivateTargets: boolean;
   failoverJobId: string | null;
   failedOverAt: string | null;
   createdAt: string;
@@ -52,6 +54,7 @@ interface RawPolicy {
   webhook_url: string | null;
   webhook_secret: Buffer | null;
   webhook_on_test_failover: number;
+  webhook_allow_private: number;
   failover_job_id: string | null;
   failed_over_at: string | null;
   created_at: string;
@@ -99,6 +102,7 @@ const toRecord = (r: RawPolicy): PolicyRecord => ({
   webhookUrl: r.webhook_url,
   webhookSigned: r.webhook_secret !== null,
   webhookOnTestFailover: r.webhook_on_test_failover === 1,
+  webhookAllowPrivateTargets: r.webhook_allow_private === 1,
   failoverJobId: r.failover_job_id,
   failedOverAt: r.failed_over_at,
   createdAt: r.created_at,
@@ -192,7 +196,7 @@ export class PoliciesRepo {
       `UPDATE policies SET state = 'failed_over', failed_over_at = @at, updated_at = @at
        WHERE id = @id AND state = 'failing_over' AND failover_job_id = @jobId`,
     );
-    this.webhookOptInStmt = db.prepare(`UPDATE policies SET webhook_on_test_failover = @on WHERE id = @id`);
+    this.webhookOptInStmt = db.prepare(`UPDATE policies SET webhook_on_test_failover = @on, webhook_allow_private = @allowPrivate WHERE id = @id`);
     this.webhookSecretStmt = db.prepare(`UPDATE policies SET webhook_secret = @secret WHERE id = @id`);
   }
 
@@ -200,8 +204,8 @@ export class PoliciesRepo {
    * The webhook settings that are not part of the insert/update above. `sealedSecret`: undefined
    * keeps the stored secret, null removes it, a buffer (vault ciphertext) replaces it.
    */
-  setWebhookSettings(id: string, s: { onTestFailover: boolean; sealedSecret?: Buffer | null | undefined }): void {
-    this.webhookOptInStmt.run({ id, on: s.onTestFailover ? 1 : 0 });
+  setWebhookSettings(id: string, s: { onTestFailover: boolean; allowPrivateTargets: boolean; sealedSecret?: Buffer | null | undefined }): void {
+    this.webhookOptInStmt.run({ id, on: s.onTestFailover ? 1 : 0, allowPrivate: s.allowPrivateTargets ? 1 : 0 });
     if (s.sealedSecret !== undefined) this.webhookSecretStmt.run({ id, secret: s.sealedSecret });
   }
 

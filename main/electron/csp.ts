@@ -1,22 +1,9 @@
-// The Content-Security-Policy every renderer response carries: our own scripts only (no eval,
-// no inline script), so that a crafted string in cloud metadata can never run as code.
+// The headers every renderer response carries. The Content-Security-Policy itself is generated in
+// one place (shared/csp.ts), which also writes it into the built index.html.
 
-export const CONTENT_SECURITY_POLICY_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  'default-src': ["'self'"],
-  'script-src': ["'self'"],
-  // React and Radix set style attributes at runtime; styles cannot run code, scripts can.
-  'style-src': ["'self'", "'unsafe-inline'"],
-  'img-src': ["'self'", 'data:'],
-  'connect-src': ["'self'"],
-  'object-src': ["'none'"],
-  'base-uri': ["'none'"],
-  'frame-ancestors': ["'none'"],
-  'form-action': ["'none'"],
-});
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_DIRECTIVES } from '../../shared/csp';
 
-export const CONTENT_SECURITY_POLICY: string = Object.entries(CONTENT_SECURITY_POLICY_DIRECTIVES)
-  .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
-  .join('; ');
+export { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_DIRECTIVES };
 
 /** Headers sent with every file the app:// protocol serves. */
 export function securityHeaders(): Record<string, string> {

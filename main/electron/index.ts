@@ -16,6 +16,9 @@ import {
   type IpcMainInvokeEvent,
 } from 'electron';
 import { composeCore, type Core } from '../compose';
+import { listBackups, restoreBackup } from '../db/backups';
+import { DataFileError } from '../db/file-check';
+import { MIGRATIONS } from '../db/migrations';
 import { CHANNELS, isEventName } from '../../shared/ipc/contract';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { bindIpc, type IpcSender } from './ipc-binding';
@@ -108,8 +111,14 @@ function startCore(): Core {
     exists: existsSync,
   });
   if (!binding.ok) fail('Failover Console could not open its database', new Error(binding.message));
-  try {
-    return composeCore({
+  const open = (choices: { replaceEmptyDataFile?: boolean } = {}) =>
+    composeCore({
+      ...choices,
+      onRestartRequested: () => {
+        // A backup was chosen: it replaces the file while the core closes, then the app starts again.
+        app.relaunch();
+        app.quit();
+      },
       dataDir: app.getPath('userData'),
       // A rehearsal should feel like a cloud: each simulated API call takes a few hundred ms, so
       // progress, live updates and cancellation can be practised. Tests run the sim with no latency.
@@ -119,7 +128,30 @@ function startCore(): Core {
       appVersion: app.getVersion(),
       platform: process.platform,
     });
+  try {
+    return open();
   } catch (err) {
+    // An empty or damaged data file is the operator's decision: start anew, restore, or quit.
+    if (err instanceof DataFileError && (err.problem === 'empty' || err.problem === 'damaged')) {
+      const dataDir = app.getPath('userData');
+      const latest = listBackups(dataDir)[0];
+      const buttons = [...(latest ? [`Restore the backup of ${latest.createdAt}`] : []), ...(err.problem === 'empty' ? ['Start a new workspace'] : []), 'Quit'];
+      const choice = dialog.showMessageBoxSync({ type: 'warning', title: 'Failover Console', message: err.message, buttons, cancelId: buttons.length - 1, defaultId: buttons.length - 1 });
+      const picked = buttons[choice] ?? 'Quit';
+      try {
+        if (latest && picked.startsWith('Restore')) {
+          restoreBackup(err.file, dataDir, latest.name, MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0), new Date(), binding.nativeBinding);
+          return open();
+        }
+        if (picked === 'Start a new workspace') return open({ replaceEmptyDataFile: true });
+      } catch (inner) {
+        return fail('Failover Console could not open its database', inner);
+      }
+      // Quit: the file stays exactly as it was.
+      failed = true;
+      app.exit(1);
+      throw err;
+    }
     return fail('Failover Console could not open its database', err);
   }
 }

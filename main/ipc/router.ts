@@ -7,6 +7,7 @@ import { contract, isChannel, type Channel, type ParsedRequestOf, type ResponseO
 import { DomainError } from '../core/errors';
 import { consoleLogger, type Logger } from '../core/logger';
 import { ProviderFailure } from '../providers/provider-failure';
+import { storageFault, type StorageFault } from '../db/storage-errors';
 
 export interface Sender {
   id: string;
@@ -24,7 +25,29 @@ export interface RouterOptions {
   logger?: Logger;
   /** Parse every response with the contract's schema; on in development and tests. */
   validateResponses?: boolean;
+  /** Requests larger than this (bytes of their JSON) are refused before validation. */
+  maxRequestBytes?: number;
+  /** Read-only mode: refuses a change (throws a DomainError) before its handler runs. */
+  guard?: (channel: Channel) => void;
+  /** Told about a handler's failed write; a storage fault is answered with its sentence. */
+  storage?: { fault(err: unknown): StorageFault | null };
 }
+
+/**
+ * The largest legitimate request is a policy of 5,000 resources (the contract's maximum) with
+ * the longest Azure resource ids and 256-character names: 2,952,480 bytes (2.8 MB) measured
+ * (test/main/ipc/router.test.ts builds it). The limit leaves room above that; anything bigger is a
+ * bug or an attack, not an operator's work.
+ */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** The request's size in bytes as JSON (what Electron's structured clone carried, near enough). */
+export function requestBytes(payload: unknown): number {
+  if (payload === undefined) return 0;
+  return Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
+}
+
+const megabytes = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
 
 const INTERNAL_MESSAGE = 'Something went wrong inside the console; the details are in its log. Try again.';
 const MAX_DETAILS = 20;
@@ -46,9 +69,15 @@ export class Router {
   private readonly handlers = new Map<Channel, Handler<Channel>>();
   private readonly logger: Logger;
   private readonly validateResponses: boolean;
+  private readonly maxRequestBytes: number;
+  private readonly guard: ((channel: Channel) => void) | undefined;
+  private readonly storage: RouterOptions['storage'];
 
   constructor(opts: RouterOptions = {}) {
+    this.guard = opts.guard;
+    this.storage = opts.storage;
     this.logger = opts.logger ?? consoleLogger;
+    this.maxRequestBytes = opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.validateResponses = opts.validateResponses ?? process.env.NODE_ENV !== 'production';
   }
 
@@ -75,6 +104,19 @@ export class Router {
         this.logger.error(`No handler registered for ${channel}`);
         return this.fail({ code: 'Internal', message: `The operation ${channel} is not available in this console.` });
       }
+      let size: number;
+      try {
+        size = requestBytes(payload);
+      } catch {
+        return this.fail({ code: 'ValidationFailed', message: 'The request is not valid: it cannot be read as data.' });
+      }
+      if (size > this.maxRequestBytes) {
+        this.logger.warn(`Refused a ${size}-byte request on ${channel}`);
+        return this.fail({
+          code: 'ValidationFailed',
+          message: `The request is too large (${megabytes(size)}; the console accepts up to ${megabytes(this.maxRequestBytes)}). Nothing was changed.`,
+        });
+      }
       const schema = contract[channel];
       const parsed = schema.request.safeParse(payload);
       if (!parsed.success) {
@@ -86,6 +128,7 @@ export class Router {
           details,
         });
       }
+      this.guard?.(channel);
       const value: unknown = await handler(parsed.data as ParsedRequestOf<Channel>, { sender });
       if (this.validateResponses) {
         const checked = schema.response.safeParse(value);
@@ -108,6 +151,8 @@ export class Router {
       const details = zodDetails(err);
       return { code: 'ValidationFailed', message: 'The input is not valid.', details };
     }
+    const fault = this.storage?.fault(err) ?? storageFault(err);
+    if (fault) return { code: 'StorageUnavailable', message: `${fault.sentence} Nothing was changed.` };
     if (isSqliteConstraint(err)) {
       this.logger.warn(`Constraint violation on ${String(channel)}`, err.message);
       return { code: 'Conflict', message: 'That change conflicts with data saved in the meantime; reload and try again.' };

@@ -32,6 +32,15 @@ import {
 import { CloudSchema, ProviderKindSchema } from '../domain';
 
 const Empty = z.object({}).strict();
+/** Read-only mode: after a failed write the console lists, searches and exports, and changes nothing. */
+const BackupView = z.object({
+  name: z.string(),
+  createdAt: z.string(),
+  reason: z.enum(['scheduled', 'manual', 'pre-migration']),
+  schemaVersion: z.number().int(),
+  bytes: z.number().int(),
+});
+const StorageState = z.object({ readOnly: z.boolean(), reason: z.string().nullable(), since: z.string().nullable() });
 const Ack = z.object({ ok: z.literal(true) });
 
 function channel<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res) {
@@ -46,11 +55,22 @@ export const contract = {
       version: z.string(),
       platform: z.string(),
       workspaceReady: z.boolean(),
+      storage: StorageState,
       providers: z.array(
         z.object({ kind: ProviderKindSchema, label: z.string(), simulated: z.boolean(), clouds: z.array(CloudSchema) }),
       ),
     }),
   ),
+  // backups of the data file
+  'dr:backups.list': channel(Empty, z.array(BackupView)),
+  'dr:backups.create': channel(Empty, BackupView),
+  /** Restores take effect when the console restarts; the replaced file is kept beside it. */
+  'dr:backups.restore': channel(
+    z.object({ name: z.string().regex(/^console-[0-9TZ]+-v\d+-(scheduled|manual|pre-migration)\.sqlite$/, 'is not a backup name') }).strict(),
+    z.object({ restarting: z.boolean(), message: z.string() }),
+  ),
+  /** Check again: a test write; read-only mode ends when it succeeds. */
+  'dr:storage.recheck': channel(Empty, StorageState),
   'dr:workspace.createRehearsal': channel(
     Empty,
     z.object({ accounts: z.number().int(), environments: z.number().int(), resources: z.number().int() }),
@@ -165,6 +185,8 @@ export const events = {
     stepsFailed: z.number().int(),
   }),
   'dr:policies.changed': z.object({ policyId: Id.nullable() }),
+  /** The console entered or left read-only mode (the shell shows a banner). */
+  'dr:storage.changed': StorageState,
   /** A job reached a final status; the shell turns it into a desktop notification. */
   'dr:job.finished': z.object({
     jobId: Id,

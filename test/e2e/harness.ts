@@ -2,6 +2,7 @@
 // installs `window.drConsole` through Playwright's exposeBinding and routes every call to the same
 // router Electron's IPC uses, on a real SQLite file. Importable by any test.
 
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -26,9 +27,8 @@ export const CHROMIUM_ARGS = [
 ];
 const RENDERER_DIR = resolve(import.meta.dirname, '../../out/renderer');
 
-/** The same policy the Electron shell sends with every renderer response. */
-export const RENDERER_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+/** The same policy the Electron shell sends with every renderer response (one source: shared/csp.ts). */
+export const RENDERER_CSP = CONTENT_SECURITY_POLICY;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

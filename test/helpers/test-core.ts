@@ -38,6 +38,8 @@ export interface TestCoreOptions {
   replication?: Partial<ReplicationOptions>;
   logger?: Logger;
   progressIntervalMs?: number;
+  /** Keep a storage reserve file (as composeCore does next to the data file). */
+  reserve?: boolean;
 }
 
 export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCore {
@@ -56,8 +58,10 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     app: { version: '9.9.9-test', platform: 'test' },
     replication: { backoff: { maxAttempts: 3, baseMs: 1, capMs: 5 }, ...opts.replication },
     progressIntervalMs: opts.progressIntervalMs ?? 0,
+    ...(opts.reserve ? { reserveFile: `${file}.reserve` } : {}),
   });
-  const router = new Router({ logger, validateResponses: true });
+  services.storage.ensureReserve();
+  const router = new Router({ logger, validateResponses: true, guard: (c) => services.storage.guard(c), storage: services.storage });
   setupAll(router, services);
   const core: TestCore = {
     db,

@@ -260,6 +260,7 @@ describe('policy form: webhook secret', () => {
     webhookUrl: 'https://hooks.example.com/x',
     webhookSigned: true,
     webhookOnTestFailover: true,
+    webhookAllowPrivateTargets: false,
     liveTestResourceCount: 0,
     failoverJobId: null,
     resources: [{ id: 'pr_1', policyId: 'pol_1', addedAt: '2026-11-26T10:00:00.000Z', type: 'aws.s3-bucket' as const, nativeId: 'b', name: 'b' }],

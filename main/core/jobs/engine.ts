@@ -52,6 +52,7 @@ import type { Logger } from '../logger';
 import { CommitGroup } from './commit-group';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
 import { RateLimiters, rateScopeKey, type RateGate, type RateLimitSpec, type RateLimitTable } from './rate-limits';
+import { storageFault, type StorageFault } from '../../db/storage-errors';
 
 export interface JournalPoint {
   what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish' | 'job-finish';
@@ -213,6 +214,8 @@ export interface EngineDeps {
   logger: Logger;
   /** The audit log start() records in (one row per job started). */
   audit?: AuditLog;
+  /** Told about a failed journal write: a storage fault (disk full...) names the job's cause. */
+  storage?: { fault(err: unknown): StorageFault | null; deferClose(jobId: string, close: () => void): void };
   options?: Partial<EngineOptions>;
 }
 
@@ -376,6 +379,20 @@ export class JobEngine {
           this.d.logger.warn(`Job ${jobId} stopped: ${err instanceof Error ? err.message : String(err)}`);
           return;
         }
+        // A journal write failed because of the storage (disk full, I/O error, read-only file):
+        // the job is closed with the sentence naming it, or as soon as a write works again.
+        const fault = this.d.storage?.fault(err) ?? storageFault(err);
+        if (fault) {
+          const error = `The job stopped: ${fault.sentence}`;
+          const close = () => this.finish(run, { status: 'failed', error, message: error }, true, 'StorageUnavailable');
+          try {
+            close();
+          } catch (inner) {
+            this.d.logger.warn(`Job ${jobId} could not be closed yet; it is closed when writes work again`, inner);
+            this.d.storage?.deferClose(jobId, close);
+          }
+          return;
+        }
         // The last line for bugs: the job must not stay running in this console's view.
         this.d.logger.error(`Job ${jobId} (${job.kind}) crashed`, err);
         try {
@@ -401,13 +418,10 @@ export class JobEngine {
    */
   resumeAll(): string[] {
     const resumed: string[] = [];
-    const now = this.d.clock.now().getTime();
     for (const job of this.d.repos.jobs.unfinished()) {
       const def = this.defs.get(job.kind);
       if (!def?.resumable || this.runs.has(job.id)) continue;
-      const beat = job.heartbeatAt ? Date.parse(job.heartbeatAt) : Number.NaN;
-      const age = Number.isFinite(beat) ? now - beat : Number.POSITIVE_INFINITY;
-      if (!ownerGone(job.owner, age, this.opts.leaseMs)) continue;
+      if (!this.orphaned(job)) continue;
       if (!this.d.repos.jobs.claim(job.id, this.owner, job.owner, this.d.clock.iso())) continue;
       this.point({ what: 'job-start', jobId: job.id, kind: job.kind });
       this.d.logger.info(`Resuming ${job.kind} job ${job.id} from its journal`);
@@ -415,6 +429,18 @@ export class JobEngine {
       resumed.push(job.id);
     }
     return resumed;
+  }
+
+  /**
+   * True when nobody runs this unfinished job any more: its owner is a dead process, a closed
+   * engine, or has not renewed its lease (heartbeat) for leaseMs. Start-up clean-up of any kind
+   * may touch only such jobs; a live console's job on the same file is never closed under it.
+   */
+  orphaned(job: Pick<JobRecord, 'id' | 'owner' | 'heartbeatAt'>): boolean {
+    if (this.runs.has(job.id)) return false;
+    const beat = job.heartbeatAt ? Date.parse(job.heartbeatAt) : Number.NaN;
+    const age = Number.isFinite(beat) ? this.d.clock.now().getTime() - beat : Number.POSITIVE_INFINITY;
+    return ownerGone(job.owner, age, this.opts.leaseMs);
   }
 
   /**
@@ -587,11 +613,11 @@ export class JobEngine {
   }
 
   /** The crash fallback: closes the job as failed (its kind's completion still runs). */
-  private finish(run: Run, c: JobCompletion, internal: boolean): void {
+  private finish(run: Run, c: JobCompletion, internal: boolean, errorCode = 'Internal'): void {
     const at = this.d.clock.iso();
     let done = false;
     this.d.repos.db.transaction(() => {
-      this.d.repos.jobs.closeOpenSteps(run.job.id, 'failed', c.error ?? 'Internal error.', 'Internal', at);
+      this.d.repos.jobs.closeOpenSteps(run.job.id, 'failed', c.error ?? 'Internal error.', errorCode, at);
       if (internal) {
         const counts = this.d.repos.jobs.counts(run.job.id);
         run.def.complete(run.job, { total: counts.total, succeeded: counts.done - counts.failed, failed: counts.failed, blocked: 0, cancelled: false, cancelMessage: null }, at);
@@ -814,7 +840,8 @@ export class JobEngine {
       return done('succeeded');
     } catch (err) {
       if (lost !== undefined) throw lost;
-      if (err instanceof LostOwnership || !this.d.repos.db.open) throw err;
+      // A failed journal write is not the provider's failure: it stops the run (see launch).
+      if (err instanceof LostOwnership || !this.d.repos.db.open || storageFault(err)) throw err;
       if (run.suspended) return done('suspended');
       if (run.hard.signal.aborted) return done(this.cancelStep(run, step));
       failure = this.toFailure(step, err);

@@ -1,6 +1,6 @@
 // The durable webhook outbox (R8): a completed failover (or opted-in test failover) becomes one
 // stored delivery, and a worker POSTs due deliveries with retries until delivered or given up.
-// At-least-once: a crash mid-request sends again with the same X-DR-Delivery id, so receivers dedupe.
+// At-least-once: a crash mid-request sends again with the same webhook-id, so receivers dedupe.
 
 import type { WebhookDeliveryView } from '../../../shared/domain';
 import type { Vault } from '../../credentials/vault';
@@ -14,7 +14,7 @@ import { newId } from '../ids';
 import type { Logger } from '../logger';
 import { attemptDelivery, hostOf, INTERRUPTED_MESSAGE, type FetchLike } from './delivery';
 import { buildPayload, serializePayload } from './payload';
-import { signDelivery } from './signer';
+import { signatureHeaders } from './signer';
 
 export interface WebhookOptions {
   /** Per attempt, connection to answer. */
@@ -193,13 +193,13 @@ export class WebhookOutbox {
   private async deliver(row: DeliveryRecord): Promise<void> {
     const o = this.options;
     const started = this.d.clock.now();
-    const timestamp = String(Math.floor(started.getTime() / 1000));
+    // Standard Webhooks headers: the id is the same on every attempt (receivers dedupe on it).
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': o.userAgent,
-      'X-DR-Delivery': row.id,
+      'webhook-id': row.id,
+      'webhook-timestamp': String(Math.floor(started.getTime() / 1000)),
       'X-DR-Event': row.event,
-      'X-DR-Timestamp': timestamp,
     };
 
     // Signed with the policy's current secret, so a rotated secret applies to pending deliveries too.
@@ -209,7 +209,7 @@ export class WebhookOutbox {
       try {
         const secret = this.d.vault.openWebhookSecret(row.policyId, sealed);
         try {
-          headers['X-DR-Signature'] = signDelivery(secret, timestamp, row.body);
+          Object.assign(headers, signatureHeaders(secret, row.id, started, row.body));
         } finally {
           secret.fill(0);
         }

@@ -1,19 +1,46 @@
-// HMAC-SHA256 signatures for webhook deliveries: the receiver recomputes the MAC of
-// "<timestamp>.<body>" with the shared secret; binding the timestamp lets it reject replays.
+// Webhook signatures by the Standard Webhooks specification (standardwebhooks.com), through its
+// maintained library: `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`,
+// so the delivery id (the receiver's de-duplication key) and the time are covered with the body.
+//
+// Secrets: a Standard Webhooks secret is `whsec_<base64 key bytes>`; a policy may store one. A
+// secret stored before this scheme (any other string of 16+ characters) keeps working: its UTF-8
+// bytes are the key, and the receiver's secret is `whsec_` + base64 of those bytes
+// (`receiverSecret`), which is what the policy form tells the operator.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 
-export const SIGNATURE_PREFIX = 'sha256=';
+export const SECRET_PREFIX = 'whsec_';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** The X-DR-Signature header value: `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. */
-export function signDelivery(secret: Buffer | string, timestamp: string, body: string): string {
-  return SIGNATURE_PREFIX + createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
+/** The HMAC key a stored secret stands for (the vault hands it over as bytes). */
+export function webhookKey(secret: Buffer | string): Buffer {
+  const text = Buffer.isBuffer(secret) ? secret.toString('utf8') : secret;
+  if (text.startsWith(SECRET_PREFIX)) {
+    const body = text.slice(SECRET_PREFIX.length);
+    if (BASE64.test(body) && body.length % 4 === 0) {
+      const key = Buffer.from(body, 'base64');
+      if (key.length > 0) return key;
+    }
+  }
+  return Buffer.isBuffer(secret) ? Buffer.from(secret) : Buffer.from(secret, 'utf8');
 }
 
-/** What a receiver does; constant-time, and false (never a throw) for any malformed header. */
-export function verifyDelivery(secret: Buffer | string, timestamp: string, body: string, header: string | null | undefined): boolean {
-  if (typeof header !== 'string' || !header.startsWith(SIGNATURE_PREFIX)) return false;
-  const given = Buffer.from(header.slice(SIGNATURE_PREFIX.length), 'hex');
-  const expected = Buffer.from(signDelivery(secret, timestamp, body).slice(SIGNATURE_PREFIX.length), 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** The `whsec_...` secret a receiver configures for a secret stored in the console. */
+export function receiverSecret(secret: Buffer | string): string {
+  return SECRET_PREFIX + webhookKey(secret).toString('base64');
+}
+
+/** The three Standard Webhooks headers for one attempt of one delivery. */
+export function signatureHeaders(secret: Buffer | string, deliveryId: string, at: Date, body: string): Record<string, string> {
+  const key = webhookKey(secret);
+  try {
+    const seconds = Math.floor(at.getTime() / 1000);
+    return {
+      'webhook-id': deliveryId,
+      'webhook-timestamp': String(seconds),
+      'webhook-signature': new Webhook(key, { format: 'raw' }).sign(deliveryId, new Date(seconds * 1000), body),
+    };
+  } finally {
+    key.fill(0);
+  }
 }

@@ -9,6 +9,7 @@ import * as m004 from './004-webhooks';
 import * as m005 from './005-job-engine';
 import * as m006 from './006-job-lookup-indexes';
 import * as m007 from './007-job-operations';
+import * as m008 from './008-durability';
 import * as m011 from './011-typed-scopes';
 
 export interface Migration {
@@ -19,4 +20,4 @@ export interface Migration {
   up?: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m011];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m011];

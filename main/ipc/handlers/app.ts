@@ -8,7 +8,12 @@ export function setupApp(router: Router, s: Services): void {
     version: s.app.version,
     platform: s.app.platform,
     workspaceReady: s.workspace.ready(),
+    storage: s.storage.status(),
     providers: s.providers.list().map((p) => ({ kind: p.kind, label: p.label, simulated: p.simulated, clouds: [...p.clouds] })),
   }));
   router.handle('dr:workspace.createRehearsal', () => s.workspace.createRehearsal());
+  router.handle('dr:storage.recheck', () => s.storage.recheck());
+  router.handle('dr:backups.list', () => s.backups.list());
+  router.handle('dr:backups.create', () => s.backups.create('manual'));
+  router.handle('dr:backups.restore', (req) => s.backups.requestRestore(req.name));
 }

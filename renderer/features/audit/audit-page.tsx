@@ -1,5 +1,6 @@
 // The Audit log page: who did what and when, paged.
 
+import { BackupsPanel } from '../backups/backups-panel';
 import { useEffect } from 'react';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
@@ -70,6 +71,7 @@ export function AuditPage() {
           </button>
         </div>
       </div>
+      <BackupsPanel />
     </>
   );
 }

@@ -360,7 +360,7 @@ function ResourcesStep() {
 }
 
 function ScheduleStep() {
-  const { schedulePreset, customCron, webhookUrl, webhookSecret, removeWebhookSecret, webhookOnTestFailover, hasStoredSecret, mode, fieldErrors, set } =
+  const { schedulePreset, customCron, webhookUrl, webhookSecret, removeWebhookSecret, webhookOnTestFailover, webhookAllowPrivateTargets, hasStoredSecret, mode, fieldErrors, set } =
     usePolicyForm();
   const keepsStoredSecret = mode === 'edit' && hasStoredSecret;
   return (
@@ -413,7 +413,7 @@ function ScheduleStep() {
             ? removeWebhookSecret
               ? 'The stored secret will be removed when you save; deliveries will not be signed.'
               : 'A secret is stored — leave empty to keep it, or type a new one to replace it. It is never shown again.'
-            : 'At least 16 characters. Each delivery carries an HMAC-SHA256 signature made with it. It is stored encrypted and never shown again.'
+            : 'A Standard Webhooks secret (whsec_…) or at least 16 characters. Deliveries carry webhook-id, webhook-timestamp and webhook-signature headers made with it. It is stored encrypted and never shown again.'
         }
       >
         <input
@@ -442,6 +442,10 @@ function ScheduleStep() {
       <label className="checkbox-label">
         <input type="checkbox" checked={webhookOnTestFailover} onChange={(e) => set('webhookOnTestFailover', e.target.checked)} />
         Also send for test failovers
+      </label>
+      <label className="checkbox-label">
+        <input type="checkbox" checked={webhookAllowPrivateTargets} onChange={(e) => set('webhookAllowPrivateTargets', e.target.checked)} />
+        Allow link-local and cloud metadata addresses as the webhook target
       </label>
     </div>
   );

@@ -46,6 +46,8 @@ interface FormValues {
   /** Edit only: drop the stored secret (sends null). */
   removeWebhookSecret: boolean;
   webhookOnTestFailover: boolean;
+  /** Allow a link-local / cloud metadata webhook target (refused by default in main). */
+  webhookAllowPrivateTargets: boolean;
 }
 
 interface PolicyFormState extends FormValues {
@@ -91,6 +93,7 @@ const EMPTY: FormValues = {
   webhookSecret: '',
   removeWebhookSecret: false,
   webhookOnTestFailover: false,
+  webhookAllowPrivateTargets: false,
 };
 
 export function cronOf(values: Pick<FormValues, 'schedulePreset' | 'customCron'>): string | null {
@@ -100,7 +103,7 @@ export function cronOf(values: Pick<FormValues, 'schedulePreset' | 'customCron'>
 
 /** The checks a person would expect before Next; the server repeats them all. */
 export function checkStep(
-  state: Omit<FormValues, 'webhookSecret' | 'removeWebhookSecret' | 'webhookOnTestFailover'> & {
+  state: Omit<FormValues, 'webhookSecret' | 'removeWebhookSecret' | 'webhookOnTestFailover' | 'webhookAllowPrivateTargets'> & {
     webhookSecret?: string;
     selected: Record<string, unknown>;
   },
@@ -213,6 +216,7 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
       webhookSecret: '',
       removeWebhookSecret: false,
       webhookOnTestFailover: policy.webhookOnTestFailover,
+      webhookAllowPrivateTargets: policy.webhookAllowPrivateTargets,
       hasStoredSecret: policy.webhookSigned,
       inventory: null,
       inventoryFor: null,
@@ -319,6 +323,7 @@ export const usePolicyForm = create<PolicyFormState>()((set, get) => ({
       schedule: cronOf(s),
       webhookUrl: s.webhookUrl.trim() || null,
       webhookOnTestFailover: s.webhookOnTestFailover,
+      webhookAllowPrivateTargets: s.webhookAllowPrivateTargets,
       // Write-only: a typed secret replaces the stored one, "remove" (or no URL) clears it, and
       // leaving it empty keeps whatever main holds.
       ...(s.webhookSecret

@@ -7,6 +7,7 @@ import { usePolicies } from '../policies/policies-store';
 import { usePolicyDetails } from '../policy-details/policy-details-store';
 import { useApp, type Route, type ThemeChoice } from './app-store';
 import { resolveTheme } from './theme';
+import { ReadOnlyBanner } from './read-only-banner';
 
 const NAV: { label: string; route: Route; match: Route['name'][] }[] = [
   { label: 'Policies', route: { name: 'policies' }, match: ['policies', 'policy'] },
@@ -72,6 +73,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         <ThemeToggle />
       </header>
       <main id="main" tabIndex={-1} className="main">
+        <ReadOnlyBanner />
         {children}
       </main>
     </div>

@@ -7,6 +7,7 @@ import type { ResponseOf } from '../../../shared/ipc/contract';
 import { call, toErrorData } from '../../api';
 
 export type AppInfo = ResponseOf<'dr:app.info'>;
+export type StorageState = AppInfo['storage'];
 export type DetailsTab = 'resources' | 'recovery-points' | 'jobs';
 export type Route =
   | { name: 'policies' }
@@ -62,6 +63,12 @@ interface AppState {
   /** Asks the Accounts page to open its add-account dialog once it mounts. */
   addAccountRequested: boolean;
   loadInfo: () => Promise<void>;
+  /** Read-only mode (after a failed write), as main reports it; null until app.info answered. */
+  storage: StorageState | null;
+  recheckingStorage: boolean;
+  storageError: DrErrorData | null;
+  setStorage: (storage: StorageState) => void;
+  recheckStorage: () => Promise<void>;
   createRehearsal: () => Promise<boolean>;
   navigate: (route: Route) => void;
   syncFromHash: () => void;
@@ -79,12 +86,30 @@ export const useApp = create<AppState>()((set, get) => ({
   creatingWorkspace: false,
   workspaceError: null,
   addAccountRequested: false,
+  storage: null,
+  recheckingStorage: false,
+  storageError: null,
+
+  setStorage(storage) {
+    set({ storage });
+  },
+
+  async recheckStorage() {
+    if (get().recheckingStorage) return;
+    set({ recheckingStorage: true, storageError: null });
+    try {
+      const storage = await call('dr:storage.recheck', {});
+      set({ storage, recheckingStorage: false });
+    } catch (err) {
+      set({ recheckingStorage: false, storageError: toErrorData(err) });
+    }
+  },
 
   async loadInfo() {
     set({ infoLoading: true, infoError: null });
     try {
       const info = await call('dr:app.info', {});
-      set({ info, infoLoading: false });
+      set({ info, infoLoading: false, storage: info.storage });
     } catch (err) {
       set({ infoError: toErrorData(err), infoLoading: false });
     }

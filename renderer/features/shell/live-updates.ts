@@ -39,6 +39,7 @@ export function useLiveUpdates(): void {
       if (accepted && TERMINAL.has(p.status)) refreshSoon(p.policyId);
     });
     const offPolicies = onEvent('dr:policies.changed', (p) => refreshSoon(p.policyId));
+    const offStorage = onEvent('dr:storage.changed', (s) => useApp.getState().setStorage(s));
     const offFinished = onEvent('dr:job.finished', (p) => {
       useToasts.getState().push(p);
       refreshSoon(p.policyId);
@@ -47,6 +48,7 @@ export function useLiveUpdates(): void {
       offProgress();
       offFinished();
       offPolicies();
+      offStorage();
       if (policiesTimer) clearTimeout(policiesTimer);
     };
   }, []);

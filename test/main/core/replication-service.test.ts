@@ -1,4 +1,7 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { lostOrChanged, snapshotRows } from '../../helpers/rows';
 import { describe, expect, it } from 'vitest';
 import type { EventName } from '../../../shared/ipc/contract';
 import { ProviderFailure } from '../../../main/providers/provider-failure';
@@ -48,6 +51,11 @@ function gate() {
     return ok(r, ctx);
   };
   return { release, replicate, entered };
+}
+
+/** The pid of a process that has exited (so it is certainly not alive). */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
 }
 
 describe('replication', () => {
@@ -230,7 +238,8 @@ describe('replication', () => {
     const { core, policy, dir } = await setup({ replicate: g.replicate }, { replication: { concurrency: 2 } });
     const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
     await g.entered;
-    // A second console on the same file starts up as after a crash of the first.
+    // The first console crashed: its owner id names a process that no longer exists.
+    core.db.prepare(`UPDATE jobs SET owner = ? WHERE id = ?`).run(`${hostname()}|${deadPid()}|crashed`, jobId);
     const restarted = createTestCore(dir, { adapters: [createFakeProvider()] });
     expect(restarted.services.replication.recoverInterrupted()).toBe(1);
     const job = restarted.services.jobs.get(jobId);
@@ -256,6 +265,43 @@ describe('replication', () => {
     expect(core.services.replication.recoverInterrupted()).toBe(0);
     expect(core.services.jobs.get('jf').status).toBe('running');
     expect((await core.fail('dr:jobs.cancel', { jobId: 'jf' })).message).toMatch(/failover cannot be cancelled/);
+    await core.close();
+  });
+
+  it("leaves another live console's replication on the same file running at start-up, and it completes", async () => {
+    const g = gate();
+    const { core, policy, dir } = await setup({ replicate: g.replicate }, { replication: { concurrency: 4 } });
+    const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
+    for (let i = 0; i < 200 && core.db.prepare('SELECT COUNT(*) FROM job_steps WHERE job_id = ? AND intent IS NOT NULL').pluck().get(jobId) !== 4; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const before = snapshotRows(core.db);
+    // A second console (a tool, the harness) opens the same file while the first one runs.
+    const second = createTestCore(dir, { adapters: [createFakeProvider()] });
+    expect(second.services.replication.recoverInterrupted()).toBe(0);
+    expect(lostOrChanged(before, snapshotRows(second.db))).toEqual([]);
+    expect(second.services.jobs.get(jobId).status).toBe('running');
+    g.release();
+    const job = await waitForJob(core, jobId);
+    expect(job.status).toBe('succeeded');
+    const point = await core.call('dr:recoveryPoints.get', { recoveryPointId: job.recoveryPointId! });
+    expect(point).toMatchObject({ status: 'succeeded', failedItemCount: 0 });
+    await second.close();
+    await core.close();
+  });
+
+  it('closes a job of another host only once its lease has expired', async () => {
+    const { core, policy } = await setup();
+    const at = core.clock.iso();
+    const insert = (id: string, heartbeatAt: string) =>
+      core.db
+        .prepare(`INSERT INTO jobs (id, policy_id, kind, status, trigger, created_at, owner, heartbeat_at) VALUES (?, ?, 'replication', 'running', 'manual', ?, 'other-host|4242|x', ?)`)
+        .run(id, policy.id, at, heartbeatAt);
+    insert('j_fresh', at);
+    insert('j_stale', new Date(core.clock.now().getTime() - 61_000).toISOString());
+    expect(core.services.replication.recoverInterrupted()).toBe(1);
+    expect(core.services.jobs.get('j_fresh').status).toBe('running');
+    expect(core.services.jobs.get('j_stale')).toMatchObject({ status: 'failed' });
     await core.close();
   });
 });

@@ -9,6 +9,8 @@ import { PassphraseKeyProvider } from '../../../main/credentials/passphrase-key-
 import { DomainError } from '../../../main/core/errors';
 import type { CredentialInput } from '../../../shared/domain';
 import { useTempDirs } from '../../helpers/temp-dir';
+import { createTestCore, seedAwsPair } from '../../helpers/test-core';
+import { lostOrChanged, snapshotRows } from '../../helpers/rows';
 
 const tempDir = useTempDirs();
 
@@ -132,5 +134,37 @@ describe('the passphrase key provider', () => {
 describe('the static key provider', () => {
   it('insists on a 32-byte key', () => {
     expect(() => new StaticKeyProvider(Buffer.alloc(16))).toThrow(/32-byte/);
+  });
+});
+
+describe('a missing data key', () => {
+  it('refuses to create a new data key when the key row is missing but sealed secrets exist, and says so', async () => {
+    const core = createTestCore(tempDir());
+    const { source, target, inventory } = await seedAwsPair(core);
+    const input = {
+      name: 'Signed',
+      sourceEnvironmentId: source.id,
+      targetEnvironmentId: target.id,
+      resources: inventory.slice(0, 1).map((r) => ({ type: r.type, nativeId: r.nativeId, name: r.name })),
+      schedule: null,
+      webhookUrl: 'https://hooks.example.test/dr',
+      webhookSecret: 'a-signing-secret-0123456789',
+      webhookOnTestFailover: false,
+    };
+    const made = await core.call('dr:policies.create', input);
+    core.db.prepare(`DELETE FROM settings WHERE key = 'vault.dataKey'`).run();
+    await core.close();
+    // A restarted console (the unwrapped key is cached per session) with the key row gone.
+    const again = createTestCore(join(core.file, '..'));
+    const before = snapshotRows(again.db);
+    const err = await again.fail('dr:policies.create', { ...input, name: 'Second' });
+    expect(err.code).toBe('CredentialStoreUnavailable');
+    expect(err.message).toBe(
+      'The credential store key is missing from this data file, but 1 stored secret(s) were sealed with it; no new key was created, so they are not lost. Restore the data file from a backup, or remove and re-enter those credentials.',
+    );
+    expect(lostOrChanged(before, snapshotRows(again.db))).toEqual([]);
+    expect(again.db.prepare(`SELECT value FROM settings WHERE key = 'vault.dataKey'`).get()).toBeUndefined();
+    expect((await again.call('dr:policies.list', {})).map((p) => p.id)).toEqual([made.id]);
+    await again.close();
   });
 });

@@ -35,6 +35,10 @@ beforeAll(async () => {
   bases = {
     'dr:app.info': {},
     'dr:workspace.createRehearsal': {},
+    'dr:storage.recheck': {},
+    'dr:backups.list': {},
+    'dr:backups.create': {},
+    'dr:backups.restore': { name: 'console-20300101T000000000Z-v8-manual.sqlite' },
     'dr:accounts.list': {},
     'dr:accounts.create': { name: 'New', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } },
     'dr:accounts.delete': { accountId: account.id },

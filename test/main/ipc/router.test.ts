@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DomainError } from '../../../main/core/errors';
 import type { Logger } from '../../../main/core/logger';
-import { Router } from '../../../main/ipc/router';
+import { MAX_REQUEST_BYTES, Router, requestBytes } from '../../../main/ipc/router';
 import { ProviderFailure } from '../../../main/providers/provider-failure';
 
 function recordingLogger() {
@@ -105,5 +105,56 @@ describe('the IPC router', () => {
     router.handle('dr:accounts.list', () => []);
     expect(() => router.handle('dr:accounts.list', () => [])).toThrow(/already/);
     expect(() => router.handle('dr:made.up' as never, () => [] as never)).toThrow(/Not a contract channel/);
+  });
+
+  /** The largest request an operator can make: a policy of 5,000 resources with the longest Azure ids. */
+  function largestPolicy() {
+    const sub = '00000000-0000-4000-8000-000000000001';
+    const rg = `rg-${'r'.repeat(87)}`;
+    return {
+      name: 'P'.repeat(80),
+      sourceEnvironmentId: 'env_source',
+      targetEnvironmentId: 'env_target',
+      resources: Array.from({ length: 5000 }, (_, i) => {
+        const server = `${String(i).padStart(5, '0')}-${'s'.repeat(57)}`;
+        return {
+          type: 'azure.postgresql-flexible',
+          nativeId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${server}`,
+          name: `${server}-${'n'.repeat(200)}`.slice(0, 256),
+        };
+      }),
+      schedule: '0 * * * *',
+      webhookUrl: `https://hooks.example.test/${'p'.repeat(1900)}`,
+      webhookSecret: 'x'.repeat(256),
+      webhookOnTestFailover: true,
+      webhookAllowPrivateTargets: false,
+    };
+  }
+
+  it('accepts the largest legitimate request (a 5,000-resource policy) and refuses a bigger one with a sentence, calling no handler', async () => {
+    const router = new Router({ validateResponses: false });
+    let called = 0;
+    router.handle('dr:policies.create', () => {
+      called++;
+      return {} as never;
+    });
+    const largest = largestPolicy();
+    const size = requestBytes(largest);
+    // The figure the limit is sized from (printed for the report): 2,952,480 bytes (2.8 MB).
+    console.info(`largest legitimate request: ${size} bytes; limit ${MAX_REQUEST_BYTES}`);
+    expect(size).toBeGreaterThan(1_500_000);
+    expect(size).toBeLessThan(MAX_REQUEST_BYTES);
+    expect((await router.dispatch('dr:policies.create', largest)).ok).toBe(true);
+    expect(called).toBe(1);
+
+    // What was accepted before the limit: 6.4 MB in one request.
+    const huge = { ...largest, resources: largest.resources.map((r) => ({ ...r, nativeId: r.nativeId.padEnd(1024, 'x') })) };
+    expect(requestBytes(huge)).toBeGreaterThan(6_000_000);
+    const refused = await router.dispatch('dr:policies.create', huge);
+    expect(refused).toEqual({
+      ok: false,
+      error: { code: 'ValidationFailed', message: expect.stringMatching(/^The request is too large \(6\.\d MB; the console accepts up to 4\.0 MB\)\. Nothing was changed\.$/) },
+    });
+    expect(called).toBe(1);
   });
 });

@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../../main/db/connection';
 import { DATA_FILE_NAME } from '../../../../main/compose';
-import { planChains, runChain, runChild, type ChainResult } from '../../../fixtures/crash-loop';
+import { crashSeed, killPoint, planChains, runChain, runChild, type ChainResult } from '../../../fixtures/crash-loop';
 import { auditFailover, copyScenario, histogram, seedScenario, type FailoverAudit, type ScenarioInfo } from '../../../fixtures/failover-scenario';
 
 const RESOURCES = 50;
 /** At least 25 kill points across this file (issue 3); CRASH_KILL_POINTS raises it locally. */
 const KILL_POINTS = Math.max(25, Number(process.env.CRASH_KILL_POINTS ?? 25));
-const CHAINS = planChains(KILL_POINTS, 'failover-crash-suite-1');
+/** New every run and printed; CRASH_SEED=<seed> reproduces a run's kill points. */
+const SEED = crashSeed();
+console.log(`crash suite: kill points drawn with seed ${SEED} (set CRASH_SEED=${SEED} to reproduce)`);
+const CHAINS = planChains(KILL_POINTS, SEED);
 const LATENCY = { baseMs: 0, jitterMs: 1 };
 
 let root: string;
@@ -78,7 +81,7 @@ describe('failover crash safety (SIGKILL at journal points)', () => {
       let result: ChainResult;
       const workDir = join(root, `chain-${n}`);
       try {
-        result = await runChain({ templateDir, workDir, policyId: info.policyId, cleanCommits, plan: { fractions }, latency: LATENCY, seed: `chain-${n}` });
+        result = await runChain({ templateDir, workDir, policyId: info.policyId, cleanCommits, plan: { fractions }, latency: LATENCY, seed: `${SEED}/chain-${n}` });
       } finally {
         rmSync(workDir, { recursive: true, force: true });
       }
@@ -90,11 +93,24 @@ describe('failover crash safety (SIGKILL at journal points)', () => {
       expect(result.audit.steps).toBe(clean.steps);
       expect(result.audit.createdByFailover).toBe(clean.createdByFailover);
     },
-    90_000,
+    180_000,
   );
+
+  it('plans kill points over the whole journal, its last commits included', () => {
+    const firsts = CHAINS.map((c) => killPoint(c.fractions[0]!, cleanCommits));
+    // Stratified: one first kill in every 1/n of the journal, so the last stratum holds the tail.
+    const n = CHAINS.length;
+    for (let i = 0; i < n; i++) {
+      const lo = Math.floor((i / n) * cleanCommits);
+      const hi = Math.ceil(((i + 1) / n) * cleanCommits);
+      expect(firsts.some((k) => k >= lo && k <= hi), `a first kill in commits ${lo}..${hi}`).toBe(true);
+    }
+    expect(Math.max(...firsts)).toBeGreaterThan(Math.floor(cleanCommits * 0.97) - Math.ceil(cleanCommits / n));
+    expect(killPoint(1, cleanCommits)).toBe(cleanCommits);
+  });
 
   it(`killed the child at no fewer than 25 journal points across the suite`, () => {
     expect(kills.length).toBeGreaterThanOrEqual(25);
-    console.log(`crash suite: ${kills.length} SIGKILLs at journal points ${[...kills].sort((a, b) => a - b).join(', ')} of ${cleanCommits}; attempts of the clean run: ${histogram(clean.attempts)}`);
+    console.log(`crash suite (seed ${SEED}): ${kills.length} SIGKILLs at journal points ${[...kills].sort((a, b) => a - b).join(', ')} of ${cleanCommits}; attempts of the clean run: ${histogram(clean.attempts)}`);
   });
 });

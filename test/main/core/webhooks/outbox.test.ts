@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyDelivery } from '../../../../main/core/webhooks/signer';
 import { WebhookDeliveryView } from '../../../../shared/domain';
 import { useTempDirs } from '../../../helpers/temp-dir';
 import {
@@ -12,6 +11,7 @@ import {
   waitFor,
   type Receiver,
   type WebhookCore,
+  receiverVerifies,
 } from './webhook-fixtures';
 
 const tempDir = useTempDirs('fc-webhook-');
@@ -139,8 +139,8 @@ describe('delivering', () => {
     expect(got.body).toBe(DOCUMENT_EXAMPLE_JSON);
     expect(got.timestamp).toMatch(/^\d{10}$/);
     expect(Math.abs(Number(got.timestamp) - Date.now() / 1000)).toBeLessThan(60);
-    expect(verifyDelivery(secret, got.timestamp!, got.body, got.signature)).toBe(true);
-    expect(verifyDelivery('some-other-secret-0123456', got.timestamp!, got.body, got.signature)).toBe(false);
+    expect(receiverVerifies(secret, got)).toBe(true);
+    expect(receiverVerifies('some-other-secret-0123456', got)).toBe(false);
     expect(attempts(c, done.id)).toEqual([{ attempt: 1, httpStatus: 200, error: null, finished: 1 }]);
   });
 
@@ -165,7 +165,7 @@ describe('delivering', () => {
     expect(done).toMatchObject({ id, attempts: 2, lastStatus: 200, lastError: null });
     expect(r.requests.map((q) => q.delivery)).toEqual([id, id]);
     expect(r.requests[1]?.body).toBe(r.requests[0]?.body);
-    expect(r.requests.map((q) => verifyDelivery('retry-secret-0123456789', q.timestamp!, q.body, q.signature))).toEqual([true, true]);
+    expect(r.requests.map((q) => receiverVerifies('retry-secret-0123456789', q))).toEqual([true, true]);
     const rows = attempts(c, id!);
     expect(rows.map((a) => a.httpStatus)).toEqual([500, 200]);
     expect(rows[0]?.error).toMatch(/answered 500.*only a 2xx answer counts as delivered/);

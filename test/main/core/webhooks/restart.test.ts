@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyDelivery } from '../../../../main/core/webhooks/signer';
 import { useTempDirs } from '../../../helpers/temp-dir';
-import { DOCUMENT_EXAMPLE_JSON, createPolicy, insertFinishedJob, openCore, startReceiver, waitFor, type Receiver } from './webhook-fixtures';
+import { DOCUMENT_EXAMPLE_JSON, createPolicy, insertFinishedJob, openCore, startReceiver, waitFor, type Receiver, receiverVerifies } from './webhook-fixtures';
 
 // Delivery is at-least-once: a request cut off by a close or a crash may have reached the receiver,
 // so it is sent again with the same X-DR-Delivery id, which is what a receiver dedupes on.
@@ -41,7 +40,7 @@ function expectDeliveredOnceAfterRestart(r: Receiver, deliveryId: string, c: Ret
   expect(new Set(r.requests.map((q) => q.delivery))).toEqual(new Set([deliveryId]));
   for (const q of r.requests) {
     expect(q.body).toBe(DOCUMENT_EXAMPLE_JSON);
-    expect(verifyDelivery(SECRET, q.timestamp!, q.body, q.signature)).toBe(true);
+    expect(receiverVerifies(SECRET, q)).toBe(true);
   }
   expect(r.requests.filter((q) => q.answered !== null && q.answered < 300)).toHaveLength(1);
   // The outbox marked it delivered once: one delivery row, one successful attempt.

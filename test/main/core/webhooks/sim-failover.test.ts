@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildPayload, serializePayload } from '../../../../main/core/webhooks/payload';
-import { verifyDelivery } from '../../../../main/core/webhooks/signer';
 import { useTempDirs } from '../../../helpers/temp-dir';
-import { createPolicy, openCore, startReceiver, waitFor, type WebhookCore } from './webhook-fixtures';
+import { createPolicy, openCore, startReceiver, waitFor, type WebhookCore, receiverVerifies } from './webhook-fixtures';
 
 // R8 end to end on the sim provider: a real replication, test failovers and the failover of an Azure
 // VM with a public IP; the loopback receiver gets the document's JSON built from the job's mapping.
@@ -55,7 +54,7 @@ describe('webhook deliveries of real sim jobs', () => {
 
     const got = r.requests.find((q) => q.event === 'failover')!;
     expect(got.delivery).toBe(d.id);
-    expect(verifyDelivery(SECRET, got.timestamp!, got.body, got.signature)).toBe(true);
+    expect(receiverVerifies(SECRET, got)).toBe(true);
 
     const mappings = await c.call('dr:jobs.mappings', { jobId: started.jobId });
     const expected = serializePayload(

@@ -3,12 +3,14 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { composeCore, type Core } from '../../../../main/compose';
 import type { Logger } from '../../../../main/core/logger';
 import type { WebhookOptions } from '../../../../main/core/webhooks/outbox';
 import type { Channel, RequestOf, ResponseOf } from '../../../../shared/ipc/contract';
 import type { DrErrorData } from '../../../../shared/errors';
 import { testKeyProvider } from '../../../helpers/keys';
+import { receiverSecret } from '../../../../main/core/webhooks/signer';
 
 export interface Received {
   delivery: string | undefined;
@@ -21,6 +23,23 @@ export interface Received {
   body: string;
   /** The status the receiver answered, or null when it never answered (held, then cut off). */
   answered: number | null;
+}
+
+/**
+ * What a receiver does, with the Standard Webhooks library itself: true when the request verifies
+ * under the policy's secret (given as stored in the console; a receiver configures `whsec_...`).
+ */
+export function receiverVerifies(secret: string, r: Received): boolean {
+  try {
+    new Webhook(receiverSecret(secret)).verify(r.body, {
+      'webhook-id': r.delivery ?? '',
+      'webhook-timestamp': r.timestamp ?? '',
+      'webhook-signature': r.signature ?? '',
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export type Answer = number | 'hold' | { status: number; headers: Record<string, string> };
@@ -46,10 +65,10 @@ export async function startReceiver(answer: (r: Received, index: number) => Answ
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const r: Received = {
-        delivery: header(req, 'X-DR-Delivery'),
+        delivery: header(req, 'webhook-id'),
         event: header(req, 'X-DR-Event'),
-        timestamp: header(req, 'X-DR-Timestamp'),
-        signature: header(req, 'X-DR-Signature'),
+        timestamp: header(req, 'webhook-timestamp'),
+        signature: header(req, 'webhook-signature'),
         contentType: header(req, 'content-type'),
         method: req.method,
         path: req.url,

@@ -1,9 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyDelivery } from '../../../../main/core/webhooks/signer';
 import { dbChecksum } from '../../../helpers/db-checksum';
 import { useTempDirs } from '../../../helpers/temp-dir';
-import { capturingLogger, createPolicy, insertFinishedJob, openCore, startReceiver, waitFor, type WebhookCore } from './webhook-fixtures';
+import { capturingLogger, createPolicy, insertFinishedJob, openCore, startReceiver, waitFor, type WebhookCore, receiverVerifies } from './webhook-fixtures';
 
 const tempDir = useTempDirs('fc-webhook-settings-');
 const cleanup: (() => Promise<void>)[] = [];
@@ -107,8 +106,8 @@ describe('the policy webhook secret', () => {
     });
     await waitFor('delivered', () => c.services.webhooks.list(jobId)[0]?.status === 'delivered');
     const [first, second] = r.requests;
-    expect(verifyDelivery(SECRET, first!.timestamp!, first!.body, first!.signature)).toBe(true);
-    expect(verifyDelivery(ROTATED, second!.timestamp!, second!.body, second!.signature)).toBe(true);
+    expect(receiverVerifies(SECRET, first!)).toBe(true);
+    expect(receiverVerifies(ROTATED, second!)).toBe(true);
     expect(second!.body).toBe(first!.body);
   });
 
