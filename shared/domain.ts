@@ -381,6 +381,23 @@ export const WebhookDeliveryView = z.object({
 });
 export type WebhookDeliveryView = z.infer<typeof WebhookDeliveryView>;
 
+// ---- Settings -----------------------------------------------------------------------------
+
+/** The operator's preferences; `timeZone` is "local" (the machine's zone) or an IANA name. */
+export const SettingsView = z.object({
+  timeZone: z.string(),
+  /** The IANA zone every time is written in (the machine's when `timeZone` is "local"). */
+  resolvedTimeZone: z.string(),
+  machineTimeZone: z.string(),
+});
+export type SettingsView = z.infer<typeof SettingsView>;
+
+export const SettingsUpdate = z.object({
+  /** "local" or an IANA zone ("UTC", "Europe/Paris"); main checks that the runtime knows it. */
+  timeZone: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters').optional(),
+});
+export type SettingsUpdate = z.infer<typeof SettingsUpdate>;
+
 // ---- Audit --------------------------------------------------------------------------------
 
 export const AuditEntry = z.object({

@@ -22,6 +22,7 @@ import { ProviderRegistry } from './provider-registry';
 import { RecoveryPointsService } from './recovery-points-service';
 import { ReplicationService, type ReplicationOptions } from './replication-service';
 import { Scheduler } from './scheduler';
+import { SettingsService } from './settings-service';
 import { WorkspaceService } from './workspace-service';
 import { WebhooksRepo } from '../db/webhooks-repo';
 import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
@@ -42,6 +43,8 @@ export interface Services {
   replication: ReplicationService;
   recoveryPoints: RecoveryPointsService;
   jobs: JobsService;
+  /** Operator preferences (the display time zone). */
+  settings: SettingsService;
   workspace: WorkspaceService;
   scheduler: Scheduler;
   /** The crash-safe job engine every job kind runs on (see main/core/jobs/engine.ts). */
@@ -78,6 +81,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const vault = new Vault(repos.settings, o.keyProvider, logger);
   const providers = new ProviderRegistry(o.adapters, repos, vault);
   const audit = new AuditLog(repos.audit, clock);
+  const settings = new SettingsService({ settings: repos.settings, audit, events });
   const registry = new JobRegistry();
   const progress = new JobProgressPublisher(events, o.progressIntervalMs ?? 100);
   const accounts = new AccountsService({ repos, vault, providers, audit, clock });
@@ -120,6 +124,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     replication,
     recoveryPoints,
     jobs,
+    settings,
     workspace,
     scheduler,
     webhooks,

@@ -27,6 +27,8 @@ import {
   RecoveryPointDetails,
   RecoveryPointStatusSchema,
   RecoveryPointView,
+  SettingsUpdate,
+  SettingsView,
   page,
 } from '../domain';
 import { CloudSchema, ProviderKindSchema } from '../domain';
@@ -55,6 +57,10 @@ export const contract = {
     Empty,
     z.object({ accounts: z.number().int(), environments: z.number().int(), resources: z.number().int() }),
   ),
+
+  // settings (one time zone for every time the console writes)
+  'dr:settings.get': channel(Empty, SettingsView),
+  'dr:settings.update': channel(SettingsUpdate.strict(), SettingsView),
 
   // accounts
   'dr:accounts.list': channel(Empty, z.array(AccountView)),

@@ -41,9 +41,9 @@ interface PendingToken {
   expiresAt: number;
 }
 
-function refusal(policy: PolicyRecord): string | null {
+function refusal(repos: Repos, policy: PolicyRecord): string | null {
   if (policy.state === 'failed_over') {
-    return `Policy "${policy.name}" has already been failed over${policy.failedOverAt ? ` (${formatPointTime(policy.failedOverAt)})` : ''}; failover runs only once per policy. Create a new policy to protect these resources again.`;
+    return `Policy "${policy.name}" has already been failed over${policy.failedOverAt ? ` (${formatPointTime(repos, policy.failedOverAt)})` : ''}; failover runs only once per policy. Create a new policy to protect these resources again.`;
   }
   if (policy.state === 'failing_over') return `A failover of policy "${policy.name}" has already started; it cannot be started again.`;
   return null;
@@ -64,7 +64,7 @@ export class FailoverService {
     const points = resolvePoints(this.d.repos, policy, recoveryPointId);
     const { planned, missing } = planItems(this.d.repos, policyId, points);
     if (planned.length === 0) throw precondition(`No resource of policy "${policy.name}" has a successful item in that recovery point; choose another one.`);
-    const latestText = formatPointTime(points.latest.createdAt);
+    const latestText = formatPointTime(this.d.repos, points.latest.createdAt);
     const resources: PlannedResourceAction[] = planned.map((p) => {
       const info = resourceType(p.resource.type);
       return {
@@ -199,7 +199,7 @@ export class FailoverService {
   private requirePolicy(policyId: string): PolicyRecord {
     const policy = this.d.repos.policies.get(policyId);
     if (!policy) throw notFound('Policy', policyId);
-    const why = refusal(policy);
+    const why = refusal(this.d.repos, policy);
     if (why) throw precondition(why);
     const active = this.d.repos.jobs.activeForPolicy(policyId);
     if (active) {

@@ -12,11 +12,13 @@ import { setupJobs } from './jobs';
 import { setupPolicies } from './policies';
 import { setupRecoveryPoints } from './recovery-points';
 import { setupReplication } from './replication';
+import { setupSettings } from './settings';
 import { setupTestFailover } from './test-failover';
 import { setupWebhooks } from './webhooks';
 
 export function setupAll(router: Router, services: Services): void {
   setupApp(router, services);
+  setupSettings(router, services);
   setupAccounts(router, services);
   setupEnvironments(router, services);
   setupInventory(router, services);
