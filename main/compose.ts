@@ -12,6 +12,8 @@ import { consoleLogger, type Logger } from './core/logger';
 import { buildServices, type BuiltServices } from './core/services';
 import type { EngineOptions } from './core/jobs/engine';
 import type { WebhookOptions } from './core/webhooks/outbox';
+import type { ReportOutput } from './core/reports/reports-service';
+import type { Attribution } from './core/audit-log';
 import { setupAll } from './ipc/handlers';
 import { Router } from './ipc/router';
 import type { ProviderAdapter } from './providers/types';
@@ -35,6 +37,10 @@ export interface ComposeOptions {
   startWebhooks?: boolean;
   /** Job engine tuning: concurrency, backoff, rate limits, journal hooks (crash tests), ownership lease. */
   engine?: Partial<EngineOptions>;
+  /** Save dialog and PDF printer for exports (Electron's in the app; a path and Playwright in tests). */
+  reportOutput?: ReportOutput;
+  /** Who runs the console, for the audit log (default: os.userInfo() and os.hostname()). */
+  attribution?: Attribution;
   /** False: unfinished jobs are not resumed at start-up (tools that only read the file). */
   resumeJobs?: boolean;
 }
@@ -68,6 +74,8 @@ export function composeCore(opts: ComposeOptions): Core {
       app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
       ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
       ...(opts.engine ? { engine: opts.engine } : {}),
+      ...(opts.reportOutput ? { reportOutput: opts.reportOutput } : {}),
+      ...(opts.attribution ? { attribution: opts.attribution } : {}),
     });
     // Before anything can start a job: a crash may have left replication jobs marked running.
     const interrupted = services.replication.recoverInterrupted();

@@ -400,15 +400,78 @@ export type SettingsUpdate = z.infer<typeof SettingsUpdate>;
 
 // ---- Audit --------------------------------------------------------------------------------
 
+/** Something an audit entry mentions, with the name or time a person knows it by. */
+export const AuditRef = z.object({
+  id: z.string(),
+  type: z.enum(['policy', 'account', 'environment', 'job', 'recoveryPoint', 'webhookDelivery']),
+  name: z.string().nullable(),
+  at: Timestamp.nullable(),
+  jobKind: JobKindSchema.nullable(),
+});
+export type AuditRef = z.infer<typeof AuditRef>;
+
 export const AuditEntry = z.object({
   id: z.number().int(),
   at: Timestamp,
+  /** operator, scheduler or system. */
   actor: z.string(),
+  /** The actor in words: "Dana Reyes (dana)" for an operator, "Scheduler", "Console". */
+  actorLabel: z.string(),
+  osUser: z.string().nullable(),
+  operatorName: z.string().nullable(),
+  host: z.string().nullable(),
   action: z.string(),
   subjectId: z.string().nullable(),
+  policyId: z.string().nullable(),
+  policyName: z.string().nullable(),
+  jobId: z.string().nullable(),
   detail: z.string(),
+  /** SHA-256 of this entry's canonical form, and of the entry before it (the chain). */
+  hash: z.string(),
+  prevHash: z.string(),
+  refs: z.array(AuditRef),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditFacets = z.object({
+  policies: z.array(z.object({ id: z.string(), name: z.string() })),
+  actors: z.array(z.string()),
+  kinds: z.array(z.string()),
+});
+export type AuditFacets = z.infer<typeof AuditFacets>;
+
+export const AuditVerdict = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), entries: z.number().int(), headId: z.number().int().nullable(), headHash: z.string(), message: z.string() }),
+  z.object({ ok: z.literal(false), entries: z.number().int(), brokenId: z.number().int(), reason: z.string(), message: z.string() }),
+]);
+export type AuditVerdict = z.infer<typeof AuditVerdict>;
+
+export const AuditFilterInput = z.object({
+  subjectId: Id.optional(),
+  policyId: Id.optional(),
+  actor: z.string().max(200).optional(),
+  kind: z.string().regex(/^[A-Za-z]{1,40}$/, 'must be a word').optional(),
+});
+
+/** Attribution settings: who the audit log names besides the OS user. */
+export const OperatorSettings = z.object({
+  operatorName: z
+    .string()
+    .trim()
+    .max(80, 'must be at most 80 characters')
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+    .nullable(),
+});
+export type OperatorSettings = z.infer<typeof OperatorSettings>;
+
+export const REPORT_FORMATS = ['pdf', 'csv', 'json'] as const;
+export const ReportFormatSchema = z.enum(REPORT_FORMATS);
+export type ReportFormat = z.infer<typeof ReportFormatSchema>;
+
+/** Where an export went; null path when the operator cancelled the save dialog. */
+export const ExportResult = z.object({ path: z.string().nullable(), bytes: z.number().int() });
+export type ExportResult = z.infer<typeof ExportResult>;
 
 // ---- Paging -------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ import type { KeyProvider } from '../credentials/key-provider';
 import { Vault } from '../credentials/vault';
 import type { ProviderAdapter } from '../providers/types';
 import { AccountsService } from './accounts-service';
-import { AuditLog } from './audit-log';
+import { AuditLog, type Attribution } from './audit-log';
+import { ReportsService, type ReportOutput } from './reports/reports-service';
 import type { Clock } from './clock';
 import { EnvironmentsService } from './environments-service';
 import { JobProgressPublisher, type EventBus } from './events';
@@ -53,6 +54,10 @@ export interface Services {
   failover: FailoverService;
   /** The durable webhook outbox (R8); the job engine calls enqueueForJob when a (test) failover completes. */
   webhooks: WebhookOutbox;
+  /** The audit chain: attribution, verify. */
+  audit: AuditLog;
+  /** Job reports (PDF, CSV, JSON) and the audit log export. */
+  reports: ReportsService;
 }
 
 export interface BuildServicesOptions {
@@ -67,6 +72,10 @@ export interface BuildServicesOptions {
   progressIntervalMs?: number;
   engine?: Partial<EngineOptions>;
   webhooks?: Partial<WebhookOptions>;
+  /** Who runs the console (OS user, machine); the real ones by default. */
+  attribution?: Attribution;
+  /** Where exports go (save dialog, PDF printer); exports fail with a sentence without them. */
+  reportOutput?: ReportOutput;
 }
 
 export interface BuiltServices extends Services {
@@ -80,7 +89,9 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const { repos, clock, events, logger } = o;
   const vault = new Vault(repos.settings, o.keyProvider, logger);
   const providers = new ProviderRegistry(o.adapters, repos, vault);
-  const audit = new AuditLog(repos.audit, clock);
+  const audit = new AuditLog(repos, clock, o.attribution);
+  // Every job status change is appended to the audit chain in the transaction that makes it.
+  repos.jobs.onTransition((t) => audit.recordTransition(t));
   const settings = new SettingsService({ settings: repos.settings, audit, events });
   const registry = new JobRegistry();
   const progress = new JobProgressPublisher(events, o.progressIntervalMs ?? 100);
@@ -113,7 +124,10 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   });
   const testFailover = new TestFailoverService({ repos, providers, audit, clock, events, engine, webhooks });
   const failover = new FailoverService({ repos, providers, audit, clock, events, engine, webhooks });
+  const reports = new ReportsService({ repos, audit, clock, app: o.app, webhooks: new WebhooksRepo(repos.db), ...(o.reportOutput ? { output: o.reportOutput } : {}) });
   return {
+    audit,
+    reports,
     app: o.app,
     repos,
     providers,

@@ -53,6 +53,7 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.up?.(db);
       db.pragma(`user_version = ${m.version}`);
     })();
   }

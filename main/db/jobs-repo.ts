@@ -150,7 +150,19 @@ const toStep = (r: RawStep): StepRecord => ({
   params: parseJson<Record<string, unknown>>(r.params, {}),
 });
 
+/** A job's status changed (or a console took it over to resume it); the audit log records each. */
+export interface JobTransition {
+  jobId: string;
+  policyId: string;
+  kind: JobKind;
+  /** The status it is in now; 'resumed' when a console claimed it to continue from its journal. */
+  to: JobStatus | 'resumed';
+  from: JobStatus | null;
+  error: string | null;
+}
+
 export class JobsRepo {
+  private readonly transitionListeners: ((t: JobTransition) => void)[] = [];
   private readonly insertJobStmt;
   private readonly insertStepStmt;
   private readonly getJobStmt;
@@ -175,7 +187,7 @@ export class JobsRepo {
   private readonly stepAttemptsStmt;
   private readonly cache: StatementCache;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.cache = new StatementCache(db);
     this.insertJobStmt = db.prepare(
       `INSERT INTO jobs (id, policy_id, kind, status, trigger, recovery_point_id, created_at, started_at, owner, heartbeat_at)
@@ -244,11 +256,33 @@ export class JobsRepo {
     this.stepAttemptsStmt = db.prepare<[string], { attempts: number }>('SELECT attempts FROM job_steps WHERE id = ?');
   }
 
+  /**
+   * Called after every status change, inside the statement's transaction (the caller's, when it has
+   * one), so a transition and its audit entry are committed together or not at all.
+   */
+  onTransition(listener: (t: JobTransition) => void): void {
+    this.transitionListeners.push(listener);
+  }
+
+  private transition(id: string, to: JobTransition['to'], from: JobStatus | null, error: string | null = null): void {
+    if (this.transitionListeners.length === 0) return;
+    const job = this.getJobStmt.get(id);
+    if (!job) return;
+    for (const l of this.transitionListeners) l({ jobId: id, policyId: job.policy_id, kind: job.kind, to, from, error });
+  }
+
+  private withTransition<T>(run: () => T): T {
+    return this.transitionListeners.length === 0 ? run() : this.db.transaction(run)();
+  }
+
   insertJob(
     j: Pick<JobRecord, 'id' | 'policyId' | 'kind' | 'status' | 'trigger' | 'recoveryPointId' | 'createdAt' | 'startedAt'> &
       Partial<Pick<JobRecord, 'owner' | 'heartbeatAt'>>,
   ): void {
-    this.insertJobStmt.run({ owner: null, heartbeatAt: null, ...j });
+    this.withTransition(() => {
+      this.insertJobStmt.run({ owner: null, heartbeatAt: null, ...j });
+      this.transition(j.id, j.status, null);
+    });
   }
 
   insertStep(
@@ -323,12 +357,21 @@ export class JobsRepo {
   }
 
   start(id: string, at: string): boolean {
-    return this.startJobStmt.run({ id, at }).changes > 0;
+    return this.withTransition(() => {
+      const done = this.startJobStmt.run({ id, at }).changes > 0;
+      if (done) this.transition(id, 'running', 'queued');
+      return done;
+    });
   }
 
   /** Moves an unfinished job to its final status; a finished job is never rewritten. */
   finish(id: string, status: JobStatus, error: string | null, at: string): boolean {
-    return this.finishJobStmt.run({ id, status, error, at }).changes > 0;
+    return this.withTransition(() => {
+      const from = this.transitionListeners.length ? (this.getJobStmt.get(id)?.status ?? null) : null;
+      const done = this.finishJobStmt.run({ id, status, error, at }).changes > 0;
+      if (done) this.transition(id, status, from, error);
+      return done;
+    });
   }
 
   setRecoveryPoint(id: string, recoveryPointId: string): void {
@@ -346,7 +389,11 @@ export class JobsRepo {
 
   /** Takes over an unfinished job whose owner is `expected` (null: never claimed). */
   claim(id: string, owner: string, expected: string | null, at: string): boolean {
-    return this.claimStmt.run({ id, owner, expected, at }).changes > 0;
+    return this.withTransition(() => {
+      const done = this.claimStmt.run({ id, owner, expected, at }).changes > 0;
+      if (done) this.transition(id, 'resumed', this.getJobStmt.get(id)?.status ?? null);
+      return done;
+    });
   }
 
   /** Proves the owner is alive for every unfinished job it runs. */
@@ -360,8 +407,12 @@ export class JobsRepo {
    * when the job was not in a retryable status.
    */
   reopen(id: string, owner: string, at: string): number {
-    if (this.reopenStmt.run({ id, owner, at }).changes === 0) return -1;
-    return this.retryStepsStmt.run({ jobId: id }).changes;
+    return this.withTransition(() => {
+      const from = this.transitionListeners.length ? (this.getJobStmt.get(id)?.status ?? null) : null;
+      if (this.reopenStmt.run({ id, owner, at }).changes === 0) return -1;
+      this.transition(id, 'running', from);
+      return this.retryStepsStmt.run({ jobId: id }).changes;
+    });
   }
 
   recordIntent(id: string, intent: Record<string, unknown>): void {

@@ -1,5 +1,5 @@
 // The ordered list of migrations. Add a file `NNN-name.ts` exporting version, name and sql, list it
-// here, and add its test under test/main/db/migrations/.
+// here, and add its test (an optional up(db) runs after the sql, in the same transaction) under test/main/db/migrations/.
 
 import * as m001 from './001-initial';
 import * as m002 from './002-sim-provider';
@@ -7,11 +7,15 @@ import * as m003 from './003-protected-resource-removal';
 import * as m004 from './004-webhooks';
 import * as m005 from './005-job-engine';
 import * as m006 from './006-job-lookup-indexes';
+import * as m009 from './009-evidence';
+import type { Db } from '../connection';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Work SQL cannot do (hashing, say), run after sql in the same transaction. */
+  up?: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m009];

@@ -6,6 +6,7 @@ import { setupAccounts } from './accounts';
 import { setupApp } from './app';
 import { setupAudit } from './audit';
 import { setupEnvironments } from './environments';
+import { setupEvidence } from './evidence';
 import { setupFailover } from './failover';
 import { setupInventory } from './inventory';
 import { setupJobs } from './jobs';
@@ -29,5 +30,6 @@ export function setupAll(router: Router, services: Services): void {
   setupTestFailover(router, services);
   setupFailover(router, services);
   setupAudit(router, services);
+  setupEvidence(router, services);
   setupWebhooks(router, services);
 }

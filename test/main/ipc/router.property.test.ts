@@ -64,6 +64,12 @@ beforeAll(async () => {
     'dr:jobs.retryFailed': { jobId: job.id },
     'dr:jobs.mappings': { jobId: job.id },
     'dr:audit.list': { subjectId: policy.id, offset: 0, limit: 5 },
+    'dr:audit.facets': {},
+    'dr:audit.verify': {},
+    'dr:audit.export': { policyId: policy.id, kind: 'policy', format: 'json' },
+    'dr:reports.export': { jobId: job.id, format: 'csv' },
+    'dr:operator.get': {},
+    'dr:operator.set': { operatorName: 'Dana Reyes' },
   };
 });
 
