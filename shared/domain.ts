@@ -275,12 +275,20 @@ export const JobView = z.object({
   status: JobStatusSchema,
   trigger: z.enum(['manual', 'schedule', 'resume']),
   recoveryPointId: Id.nullable(),
+  /** When the job's recovery point was created (null when the job has none, or it was deleted). */
+  recoveryPointAt: Timestamp.nullable(),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
   stepsTotal: z.number().int(),
   stepsDone: z.number().int(),
   stepsFailed: z.number().int(),
+  /** Protected resources the job touches; done = none of its steps still open (see resource-progress.ts). */
+  resourcesTotal: z.number().int(),
+  resourcesDone: z.number().int(),
+  resourcesFailed: z.number().int(),
+  /** Whether Cancel is offered: a running job that is not a failover (R9: a failover runs to completion). */
+  cancellable: z.boolean(),
   error: z.string().nullable(),
 });
 export type JobView = z.infer<typeof JobView>;
@@ -299,6 +307,11 @@ export const JobStepView = z.object({
   errorCode: z.string().nullable(),
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
+  /** What a running step is doing now, from the handler's progress messages; null when idle or unknown. */
+  activity: z.string().nullable(),
+  /** The recovery point this (test) failover step applies, and its time; null for other steps. */
+  recoveryPointId: Id.nullable(),
+  recoveryPointAt: Timestamp.nullable(),
 });
 export type JobStepView = z.infer<typeof JobStepView>;
 

@@ -71,6 +71,10 @@ interface RawJobWithCounts extends RawJob {
   steps_total: number;
   steps_done: number;
   steps_failed: number;
+  resources_total: number;
+  resources_done: number;
+  resources_failed: number;
+  recovery_point_at: string | null;
 }
 
 interface RawStep {
@@ -92,11 +96,20 @@ interface RawStep {
   params: string;
 }
 
+/** A resource is done when none of its steps is open, failed when one failed (resource-progress.ts). */
+const RESOURCE_COUNTS = `
+  (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id) AS resources_total,
+  (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id)
+    - (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id AND s.status IN ('pending','running')) AS resources_done,
+  (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS resources_failed`;
+
 /** Steps in a terminal status count as done; the progress bar reaches the end even when some fail. */
 const COUNTS = `
   (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id) AS steps_total,
   (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status IN ('succeeded','failed','skipped','cancelled')) AS steps_done,
-  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS steps_failed`;
+  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS steps_failed,
+  ${RESOURCE_COUNTS},
+  (SELECT p.created_at FROM recovery_points p WHERE p.id = j.recovery_point_id) AS recovery_point_at`;
 
 const toJob = (r: RawJob): JobRecord => ({
   id: r.id,
@@ -120,6 +133,7 @@ const toJobView = (r: RawJobWithCounts): JobView => ({
   status: r.status,
   trigger: r.trigger,
   recoveryPointId: r.recovery_point_id,
+  recoveryPointAt: r.recovery_point_at,
   error: r.error,
   createdAt: r.created_at,
   startedAt: r.started_at,
@@ -127,6 +141,10 @@ const toJobView = (r: RawJobWithCounts): JobView => ({
   stepsTotal: r.steps_total,
   stepsDone: r.steps_done,
   stepsFailed: r.steps_failed,
+  resourcesTotal: r.resources_total,
+  resourcesDone: r.resources_done,
+  resourcesFailed: r.resources_failed,
+  cancellable: (r.status === 'queued' || r.status === 'running') && r.kind !== 'failover',
 });
 
 const parseJson = <T>(text: string | null, fallback: T): T => (text === null ? fallback : (JSON.parse(text) as T));
@@ -167,6 +185,7 @@ export class JobsRepo {
   private readonly insertStepStmt;
   private readonly getJobStmt;
   private readonly getJobViewStmt;
+  private readonly resourceCountsStmt;
   private readonly stepsViewStmt;
   private readonly stepsStmt;
   private readonly unfinishedStmt;
@@ -199,9 +218,13 @@ export class JobsRepo {
     );
     this.getJobStmt = db.prepare<[string], RawJob>('SELECT * FROM jobs WHERE id = ?');
     this.getJobViewStmt = db.prepare<[string], RawJobWithCounts>(`SELECT j.*, ${COUNTS} FROM jobs j WHERE j.id = ?`);
-    this.stepsViewStmt = db.prepare<[string], RawStep & { resource_name: string | null; resource_type: ResourceTypeId | null }>(
-      `SELECT s.*, r.name AS resource_name, r.type AS resource_type
+    this.stepsViewStmt = db.prepare<
+      [string],
+      RawStep & { resource_name: string | null; resource_type: ResourceTypeId | null; point_id: string | null; point_at: string | null }
+    >(
+      `SELECT s.*, r.name AS resource_name, r.type AS resource_type, p.id AS point_id, p.created_at AS point_at
        FROM job_steps s LEFT JOIN protected_resources r ON r.id = s.protected_resource_id
+       LEFT JOIN recovery_points p ON p.id = json_extract(s.params, '$.recoveryPointId')
        WHERE s.job_id = ? ORDER BY s.seq`,
     );
     this.stepsStmt = db.prepare<[string], RawStep>('SELECT * FROM job_steps WHERE job_id = ? ORDER BY seq');
@@ -230,6 +253,9 @@ export class JobsRepo {
     this.stepsInterruptStmt = db.prepare(
       `UPDATE job_steps SET status = @status, error = @error, error_code = @errorCode, finished_at = @at
        WHERE job_id = @jobId AND status IN ('pending','running')`,
+    );
+    this.resourceCountsStmt = db.prepare<[string], { resources_total: number; resources_done: number; resources_failed: number }>(
+      `SELECT ${RESOURCE_COUNTS} FROM jobs j WHERE j.id = ?`,
     );
     this.countsStmt = db.prepare<[string], { total: number; done: number; failed: number }>(
       `SELECT COUNT(*) AS total,
@@ -317,6 +343,9 @@ export class JobsRepo {
       errorCode: r.error_code,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      activity: null,
+      recoveryPointId: r.point_id,
+      recoveryPointAt: r.point_at,
     }));
   }
 
@@ -441,6 +470,12 @@ export class JobsRepo {
   /** Closes every unfinished step of a job (crash recovery, cancellation); intents are kept. */
   closeOpenSteps(jobId: string, status: StepStatus, error: string, errorCode: string, at: string): number {
     return this.stepsInterruptStmt.run({ jobId, status, error, errorCode, at }).changes;
+  }
+
+  /** The job's progress in protected resources (see resource-progress.ts for the rule). */
+  resourceCounts(jobId: string): { resourcesTotal: number; resourcesDone: number; resourcesFailed: number } {
+    const r = this.resourceCountsStmt.get(jobId);
+    return r ? { resourcesTotal: r.resources_total, resourcesDone: r.resources_done, resourcesFailed: r.resources_failed } : { resourcesTotal: 0, resourcesDone: 0, resourcesFailed: 0 };
   }
 
   counts(jobId: string): { total: number; done: number; failed: number } {

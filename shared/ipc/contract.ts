@@ -192,6 +192,10 @@ export const events = {
     stepsTotal: z.number().int(),
     stepsDone: z.number().int(),
     stepsFailed: z.number().int(),
+    /** Progress an operator reads: protected resources with no open step, of all the job touches. */
+    resourcesTotal: z.number().int(),
+    resourcesDone: z.number().int(),
+    resourcesFailed: z.number().int(),
   }),
   'dr:policies.changed': z.object({ policyId: Id.nullable() }),
   /** A job reached a final status; the shell turns it into a desktop notification. */

@@ -20,6 +20,9 @@ function step(seq: number, patch: Partial<JobStepView> = {}): JobStepView {
     errorCode: null,
     startedAt: iso(T0),
     finishedAt: iso(T0 + 1000),
+    activity: null,
+    recoveryPointId: null,
+    recoveryPointAt: null,
     ...patch,
   };
 }

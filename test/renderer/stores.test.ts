@@ -88,6 +88,11 @@ describe('jobs store', () => {
     stepsTotal: 10,
     stepsDone: 0,
     stepsFailed: 0,
+    recoveryPointAt: null,
+    resourcesTotal: 10,
+    resourcesDone: 0,
+    resourcesFailed: 0,
+    cancellable: true,
     error: null,
   };
 
@@ -95,7 +100,7 @@ describe('jobs store', () => {
     bridge = installFakeBridge({ 'dr:jobs.list': () => ok({ total: 1, offset: 0, items: [job] }) });
     useJobs.getState().open('pol_1');
     await flush();
-    const base = { jobId: 'job_1', policyId: 'pol_1', kind: 'replication' as const, status: 'running' as const, stepsTotal: 10, stepsFailed: 0 };
+    const base = { jobId: 'job_1', policyId: 'pol_1', kind: 'replication' as const, status: 'running' as const, stepsTotal: 10, stepsFailed: 0, resourcesTotal: 10, resourcesDone: 0, resourcesFailed: 0 };
     expect(useJobs.getState().applyProgress({ ...base, seq: 5, stepsDone: 5 })).toBe(true);
     expect(useJobs.getState().applyProgress({ ...base, seq: 3, stepsDone: 3 })).toBe(false);
     expect(useJobs.getState().applyProgress({ ...base, seq: 5, stepsDone: 4 })).toBe(false);

@@ -26,9 +26,12 @@ export interface PlannedItem {
   itemId: string;
 }
 
-/** "2026-11-26 11:42 UTC+01:00": a point's time as every sentence shows it, in the operator's zone. */
+/**
+ * "2026-11-26 11:42:07 UTC+01:00": a point's time as every sentence and the console show it, in
+ * the operator's zone, with seconds (points seconds apart must be told apart).
+ */
 export function formatPointTime(repos: Pick<Repos, 'settings'>, iso: string): string {
-  return timeFormatterOf(repos.settings).format(iso);
+  return timeFormatterOf(repos.settings).format(iso, { seconds: true });
 }
 
 /** The chosen point (default: latest successful) and the latest successful one; only succeeded points. */

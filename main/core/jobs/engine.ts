@@ -38,6 +38,7 @@ import { CancelReason, cancelMessage, type JobRegistry } from '../job-registry';
 import type { Logger } from '../logger';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
 import { RateLimiters, rateFamily, type RateLimitTable } from './rate-limits';
+import { ResourceProgress } from './resource-progress';
 
 export interface JournalPoint {
   what: 'job-start' | 'step-start' | 'intent' | 'step-finish' | 'job-finish';
@@ -343,13 +344,14 @@ export class JobEngine {
       }
     }
     const counts = { total: steps.length, done: 0, failed: 0 };
+    const resources = new ResourceProgress(steps);
     for (const n of nodes.values()) {
       if (n.state !== 'open') counts.done += 1;
       if (n.state === 'failed') counts.failed += 1;
     }
     const publish = (status: JobStatus, final = false) =>
       this.d.progress.publish(
-        { jobId: job.id, policyId: job.policyId, kind: job.kind, status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed },
+        { jobId: job.id, policyId: job.policyId, kind: job.kind, status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed, ...resources.counts() },
         { final },
       );
     publish('running');
@@ -397,6 +399,7 @@ export class JobEngine {
         node.state = outcome === 'succeeded' ? 'succeeded' : outcome === 'failed' ? 'failed' : outcome === 'cancelled' ? 'cancelled' : 'open';
         if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'cancelled') counts.done += 1;
         if (outcome === 'failed') counts.failed += 1;
+        if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'cancelled') resources.settle(node.step.protectedResourceId, outcome);
         if (outcome === 'succeeded') {
           for (const child of node.dependents) {
             child.waiting -= 1;
@@ -456,7 +459,7 @@ export class JobEngine {
     this.point({ what: 'job-finish', jobId: job.id, kind: job.kind });
     const counts = this.d.repos.jobs.counts(job.id);
     this.d.progress.publish(
-      { jobId: job.id, policyId: job.policyId, kind: job.kind, status: c.status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed },
+      { jobId: job.id, policyId: job.policyId, kind: job.kind, status: c.status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed, ...this.d.repos.jobs.resourceCounts(job.id) },
       { final: true },
     );
     const policy = this.d.repos.policies.get(job.policyId);

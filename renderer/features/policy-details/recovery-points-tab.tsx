@@ -63,21 +63,21 @@ export function RecoveryPointsTab({ policyId, failoverAllowed }: { policyId: str
         {/* Upper right: the failover source and the Failover that runs from it (R5). */}
         <div className="rp-selection" data-testid="failover-source">
           {store.selected ? (
-            <>
-              <span className="muted">Failover source</span>{' '}
-              <strong className="tabular">{formatAbsolute(store.selected.createdAt, { seconds: true })}</strong>
-            </>
+            <span className="muted">
+              Failover source <span className="mono small">{store.selected.id}</span>
+            </span>
           ) : (
             <span className="muted">Select a succeeded recovery point to use it as failover source</span>
           )}
           {failoverAllowed && (
+            // The one Failover while a point is selected (the header's is hidden then): it names the point.
             <button
               type="button"
               className="btn btn-danger"
               disabled={!store.selected}
               onClick={() => store.selected && void useFailover.getState().openFor(policyId, store.selected.id)}
             >
-              Failover
+              {store.selected ? `Failover from ${formatAbsolute(store.selected.createdAt, { seconds: true })}` : 'Failover'}
             </button>
           )}
         </div>

@@ -12,6 +12,7 @@ const NAV: { label: string; route: Route; match: Route['name'][] }[] = [
   { label: 'Policies', route: { name: 'policies' }, match: ['policies', 'policy'] },
   { label: 'Accounts', route: { name: 'accounts' }, match: ['accounts'] },
   { label: 'Audit log', route: { name: 'audit' }, match: ['audit'] },
+  { label: 'Settings', route: { name: 'settings' }, match: ['settings'] },
 ];
 
 function useRehearsal(): boolean {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { machineTimeZone } from '../../../shared/time-format';
 import { TIME_ZONE_KEY } from '../../../main/core/settings-service';
 import { useTempDirs } from '../../helpers/temp-dir';
-import { call, fail, open } from './failover/failover-bed';
+import { call, fail, open, protect, waitJob } from './failover/failover-bed';
 
 const tempDir = useTempDirs('fc-settings-');
 
@@ -39,6 +39,23 @@ describe('the time-zone setting', () => {
     try {
       core.services.repos.settings.set(TIME_ZONE_KEY, 'Nowhere/Special');
       expect((await call(core, 'dr:settings.get', {})).timeZone).toBe('local');
+    } finally {
+      await core.close();
+    }
+  });
+
+  it('writes refusal sentences and the "latest" note of the confirmation in the chosen zone, with its offset', async () => {
+    const core = open(tempDir());
+    try {
+      await call(core, 'dr:settings.update', { timeZone: 'Asia/Kathmandu' });
+      const p = await protect(core, 'azure', ['azure.mysql-flexible']);
+      const plan = await call(core, 'dr:failover.prepare', { policyId: p.policyId });
+      const latest = core.services.settings.formatter().format(plan.latestRecoveryPoint.createdAt, { seconds: true });
+      expect(latest).toMatch(/ UTC\+05:45$/);
+      expect(plan.resources[0]!.note).toContain(`(${latest})`);
+      await waitJob(core, (await call(core, 'dr:failover.start', { token: plan.token })).jobId);
+      const refused = await fail(core, 'dr:failover.prepare', { policyId: p.policyId });
+      expect(refused.message).toMatch(/has already been failed over \(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\+05:45\)/);
     } finally {
       await core.close();
     }

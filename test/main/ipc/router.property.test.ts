@@ -35,6 +35,8 @@ beforeAll(async () => {
   bases = {
     'dr:app.info': {},
     'dr:workspace.createRehearsal': {},
+    'dr:settings.get': {},
+    'dr:settings.update': { timeZone: 'UTC' },
     'dr:accounts.list': {},
     'dr:accounts.create': { name: 'New', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } },
     'dr:accounts.delete': { accountId: account.id },
