@@ -6,6 +6,7 @@ import { openDatabase, type Db } from '../../main/db/connection';
 import { createRepos } from '../../main/db/repos';
 import type { KeyProvider } from '../../main/credentials/key-provider';
 import type { Clock } from '../../main/core/clock';
+import type { Attribution } from '../../main/core/audit-log';
 import { EventBus } from '../../main/core/events';
 import { silentLogger, type Logger } from '../../main/core/logger';
 import type { ReplicationOptions } from '../../main/core/replication-service';
@@ -38,6 +39,7 @@ export interface TestCoreOptions {
   replication?: Partial<ReplicationOptions>;
   logger?: Logger;
   progressIntervalMs?: number;
+  attribution?: Attribution;
 }
 
 export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCore {
@@ -56,6 +58,7 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     app: { version: '9.9.9-test', platform: 'test' },
     replication: { backoff: { maxAttempts: 3, baseMs: 1, capMs: 5 }, ...opts.replication },
     progressIntervalMs: opts.progressIntervalMs ?? 0,
+    ...(opts.attribution ? { attribution: opts.attribution } : {}),
   });
   const router = new Router({ logger, validateResponses: true });
   setupAll(router, services);

@@ -9,7 +9,7 @@ import type { JobReport } from './job-report';
 import { timelineSvg, type TimelineRow } from './timeline-svg';
 
 /** Rows per chart: one chart fits a printed page, and a page break never cuts a chart. */
-const ROWS_PER_CHART = 48;
+const ROWS_PER_CHART = 60;
 /** A webhook body longer than this is shown in part in the PDF (the JSON export has it whole). */
 const BODY_PREVIEW = 4000;
 
@@ -22,6 +22,13 @@ export function formatDuration(seconds: number | null): string {
   const hrs = Math.floor(m / 60);
   if (hrs < 48) return `${hrs} h ${m % 60} min`;
   return `${Math.floor(hrs / 24)} d ${hrs % 24} h`;
+}
+
+function elapsedLabel(ms: number, spanMs: number): string {
+  if (spanMs < 10_000) return `+${(ms / 1000).toFixed(1)} s`;
+  if (spanMs < 180_000) return `+${Math.round(ms / 1000)} s`;
+  if (spanMs < 3 * 3_600_000) return `+${Math.round(ms / 60_000)} min`;
+  return `+${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 const STATUS_WORDS: Record<string, string> = {
@@ -51,6 +58,7 @@ dl.summary { display: grid; grid-template-columns: 38mm 1fr; gap: 1mm 4mm; margi
 dl.summary dt { color: #475467; }
 dl.summary dd { margin: 0; }
 .mono { font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; font-size: 7.5pt; word-break: break-all; }
+span.nowrap { white-space: nowrap; }
 .ok { color: #2f7d4f; font-weight: 600; }
 .bad { color: #b42318; font-weight: 600; }
 .chart { break-inside: avoid; margin: 2mm 0 4mm; }
@@ -79,8 +87,8 @@ export function reportHtml(r: JobReport): string {
   const from = Date.parse(r.job.startedAt ?? r.job.createdAt);
   const to = Date.parse(r.job.finishedAt ?? r.generatedAt);
   const spanMs = to - from;
-  // Ticks show the wall-clock time only; the page says once which zone and offset they are in.
-  const tick = (d: Date) => formatTime(d, zone, { seconds: spanMs < 10 * 60_000 }).split(' ')[1] ?? '';
+  // Ticks count from the job's start: unambiguous in any zone, and readable for a 2-second job too.
+  const tick = (d: Date) => elapsedLabel(d.getTime() - from, spanMs);
   const charts: string[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_CHART) {
     charts.push(`<div class="chart">${timelineSvg(rows.slice(i, i + ROWS_PER_CHART), { from, to, tickLabel: tick, timeLabel: tSec })}</div>`);
@@ -124,13 +132,14 @@ export function reportHtml(r: JobReport): string {
 ${r.resources
   .map(
     (x) => `<tr><td>${h(x.name)}<div class="mono">${h(x.nativeId)}</div></td><td>${h(x.typeLabel)}</td>
-  <td>${x.recoveryPointAt ? h(t(x.recoveryPointAt)) : '—'}${x.recoveryPointId ? `<div class="mono">${h(x.recoveryPointId)}</div>` : ''}${x.why ? `<div>${h(x.why)}</div>` : ''}</td>
+  <td><span class="nowrap">${x.recoveryPointAt ? h(tSec(x.recoveryPointAt)) : '—'}</span>${x.recoveryPointId ? `<div class="mono">${h(x.recoveryPointId)}</div>` : ''}${x.why ? `<div>${h(x.why)}</div>` : ''}</td>
   <td>${h(x.rpoSeconds === null ? '—' : formatDuration(x.rpoSeconds))}</td><td class="${x.status === 'failed' ? 'bad' : ''}">${h(STATUS_WORDS[x.status] ?? x.status)}</td></tr>`,
   )
   .join('\n')}
 </tbody></table>
 
 <h2>Timeline</h2>
+<p class="sub">Each bar is a step, from its start to its end, counted from the job's start at ${h(tSec(r.job.startedAt ?? r.job.createdAt))}.</p>
 <div class="legend"><span><i style="background:#2f7d4f"></i>succeeded</span><span><i style="background:#b42318"></i>failed (✕)</span><span><i style="background:#1d5fbf"></i>running</span><span><i style="background:#8a94a6"></i>other</span><span>lighter: stop replication</span><span>×n: attempts</span></div>
 ${charts.join('\n')}
 
