@@ -18,6 +18,7 @@ import { adviceFor, stalledMinutes, waitingFor } from './job-insights';
 import { liveJob, useJobs } from './jobs-store';
 import { ProgressBar, progressUnits } from './progress-bar';
 import { RecoveryPointRef } from './recovery-point-ref';
+import { ReportExports } from '../reports/report-exports';
 
 export const JOB_KIND_LABEL: Record<JobKind, string> = {
   replication: 'Replication',
@@ -195,6 +196,7 @@ function JobPanel() {
         )}
       </div>
       <JobPoint job={job} />
+      {job.kind !== 'replication' && <ReportExports jobId={job.id} />}
       {(running || job.stepsTotal > 0) && (
         <ProgressBar label={`${JOB_KIND_LABEL[job.kind]} progress`} progress={job} startedAt={job.startedAt} finishedAt={job.finishedAt} />
       )}

@@ -10,6 +10,7 @@ import { composeCore, type Core } from '../../../../main/compose';
 import { StaticKeyProvider } from '../../../../main/credentials/static-key-provider';
 import { createSimProvider } from '../../../../main/providers/sim';
 import { seededRandom } from '../../../../main/providers/sim/prng';
+import type { JobReport } from '../../../../main/core/reports/job-report';
 import type { Channel, RequestOf, ResponseOf } from '../../../../shared/ipc/contract';
 import { launchChromium } from '../../../e2e/harness';
 import { growInventory, waitForJob } from '../../../fixtures/failover-scenario';
@@ -103,7 +104,7 @@ describe('the report of a 50-resource sim failover from an older recovery point'
     expect(saved.path).toMatch(/failover-Payments-EU-core-\d{4}-\d\d-\d\d\.json$/);
     const bytes = readFileSync(saved.path!);
     expect(bytes.length).toBe(saved.bytes);
-    const report = JSON.parse(bytes.toString('utf8')) as Record<string, any>;
+    const report = JSON.parse(bytes.toString('utf8')) as JobReport & { webhookBody: string; webhookDocument: { ResourceMapping: unknown[] } };
 
     const got = receiver.requests.find((q) => q.event === 'failover')!;
     const sent = Buffer.from(got.body, 'utf8');
@@ -116,9 +117,9 @@ describe('the report of a 50-resource sim failover from an older recovery point'
     const [job] = readFile<{ id: string; status: string; started_at: string; finished_at: string; recovery_point_id: string }>('SELECT * FROM jobs WHERE id = ?', jobId);
     expect(report.job).toMatchObject({ id: job!.id, status: job!.status, startedAt: job!.started_at, finishedAt: job!.finished_at, recoveryPointId: olderPointId });
     const steps = readFile<{ id: string; status: string; attempts: number; action: string }>('SELECT id, status, attempts, action FROM job_steps WHERE job_id = ? ORDER BY seq', jobId);
-    expect(report.steps.map((s: any) => [s.id, s.status, s.attempts, s.action])).toEqual(steps.map((s) => [s.id, s.status, s.attempts, s.action]));
+    expect(report.steps.map((s) => [s.id, s.status, s.attempts, s.action])).toEqual(steps.map((s) => [s.id, s.status, s.attempts, s.action]));
     const mappings = readFile<{ source_id: string; target_id: string; kind: string; name: string }>('SELECT source_id, target_id, kind, name FROM resource_mappings WHERE job_id = ? ORDER BY id', jobId);
-    expect(report.mappings.map((m: any) => [m.sourceId, m.targetId, m.kind, m.name])).toEqual(mappings.map((m) => [m.source_id, m.target_id, m.kind, m.name]));
+    expect(report.mappings.map((m) => [m.sourceId, m.targetId, m.kind, m.name])).toEqual(mappings.map((m) => [m.source_id, m.target_id, m.kind, m.name]));
 
     const [point] = readFile<{ created_at: string }>('SELECT created_at FROM recovery_points WHERE id = ?', olderPointId);
     expect(report.resources).toHaveLength(50);
