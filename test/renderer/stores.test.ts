@@ -50,6 +50,33 @@ describe('recovery points store', () => {
     expect(useRecoveryPoints.getState().pointAt(30_000)).toBeUndefined();
   });
 
+  it('asks for the page after a loaded one by keyset (its last point), and for a jump by offset', async () => {
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    useRecoveryPoints.getState().ensureRange(PAGE_SIZE, PAGE_SIZE + 10);
+    useRecoveryPoints.getState().ensureRange(30_000, 30_010);
+    await flush();
+    const [, next, jump] = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list').map((c) => c.request);
+    const last = point(PAGE_SIZE - 1);
+    expect(next).toMatchObject({ offset: PAGE_SIZE, after: { createdAt: last.createdAt, id: last.id } });
+    expect(jump).toMatchObject({ offset: 30_000 });
+    expect(jump).not.toHaveProperty('after');
+  });
+
+  it('refreshes loaded pages by offset, since new points moved every page boundary', async () => {
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    useRecoveryPoints.getState().ensureRange(PAGE_SIZE, PAGE_SIZE + 10);
+    await flush();
+    const before = bridge!.calls.length;
+    await useRecoveryPoints.getState().refresh();
+    const again = bridge!.calls.slice(before).filter((c) => c.channel === 'dr:recoveryPoints.list');
+    expect(again.map((c) => c.request.offset).sort((a, b) => Number(a) - Number(b))).toEqual([0, PAGE_SIZE]);
+    expect(again.every((c) => !('after' in c.request))).toBe(true);
+  });
+
   it('sends filters to the core and starts over from the first page', async () => {
     useRecoveryPoints.getState().open('pol_1');
     await flush();

@@ -1,5 +1,6 @@
 // Recovery points of one policy, for a list that must scale to 100,000 points: pages fetched by
-// offset/limit as rows scroll into view, a total from the server, filters applied server-side.
+// keyset (after the previous page's last point) or offset as rows scroll into view, a total from
+// the server, filters applied server-side.
 // Selection is split in two: the point being inspected (any status) and the failover source
 // (succeeded points only), which the Failover action will read.
 
@@ -57,19 +58,24 @@ const inflight = new Set<string>();
 let detailsSeq = 0;
 
 export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
-  async function fetchPage(pageIndex: number, gen: number): Promise<void> {
+  async function fetchPage(pageIndex: number, gen: number, keyset = true): Promise<void> {
     const { policyId, status, query } = get();
     if (!policyId) return;
     const key = `${gen}:${pageIndex}`;
     if (inflight.has(key)) return;
     inflight.add(key);
     try {
+      // Keyset: with the page before it loaded, this page starts right after that page's last point,
+      // read straight from the index; a jump (the scrollbar dragged far) goes by offset.
+      const before = keyset && pageIndex > 0 ? get().pages[pageIndex - 1] : undefined;
+      const last = before?.length === PAGE_SIZE ? before[PAGE_SIZE - 1] : undefined;
       const res = await call('dr:recoveryPoints.list', {
         policyId,
         offset: pageIndex * PAGE_SIZE,
         limit: PAGE_SIZE,
         ...(status ? { status } : {}),
         ...(query.trim() ? { query: query.trim() } : {}),
+        ...(last ? { after: { createdAt: last.createdAt, id: last.id } } : {}),
       });
       if (gen !== generation) return;
       set({ total: res.total, pages: { ...get().pages, [pageIndex]: res.items }, error: null });
@@ -131,7 +137,8 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
       const loaded = Object.keys(get().pages).map(Number);
       generation++;
       const gen = generation;
-      await Promise.all((loaded.length ? loaded : [0]).map((p) => fetchPage(p, gen)));
+      // By offset: the pages on screen are the old generation's, and their last points have moved.
+      await Promise.all((loaded.length ? loaded : [0]).map((p) => fetchPage(p, gen, false)));
       const { inspected, selected } = get();
       // Keep the inspected point's status current (an in-progress point may have finished).
       const all = Object.values(get().pages).flat();
