@@ -44,7 +44,8 @@ describe('recovery points store', () => {
     expect(useRecoveryPoints.getState().total).toBe(100_000);
     useRecoveryPoints.getState().ensureRange(50_000, 50_030);
     await flush();
-    const lists = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list').map((c) => c.request.offset);
+    // (The status filters' first pages are prefetched too; those carry a status.)
+    const lists = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list' && !c.request.status).map((c) => c.request.offset);
     expect(lists).toEqual([0, Math.floor(50_000 / PAGE_SIZE) * PAGE_SIZE]);
     expect(useRecoveryPoints.getState().pointAt(50_010)?.id).toBe('rp_50010');
     expect(useRecoveryPoints.getState().pointAt(30_000)).toBeUndefined();
@@ -57,7 +58,7 @@ describe('recovery points store', () => {
     useRecoveryPoints.getState().ensureRange(PAGE_SIZE, PAGE_SIZE + 10);
     useRecoveryPoints.getState().ensureRange(30_000, 30_010);
     await flush();
-    const [, next, jump] = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list').map((c) => c.request);
+    const [, next, jump] = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list' && !c.request.status).map((c) => c.request);
     const last = point(PAGE_SIZE - 1);
     expect(next).toMatchObject({ offset: PAGE_SIZE, after: { createdAt: last.createdAt, id: last.id } });
     expect(jump).toMatchObject({ offset: 30_000 });
@@ -72,9 +73,23 @@ describe('recovery points store', () => {
     await flush();
     const before = bridge!.calls.length;
     await useRecoveryPoints.getState().refresh();
-    const again = bridge!.calls.slice(before).filter((c) => c.channel === 'dr:recoveryPoints.list');
+    const again = bridge!.calls.slice(before).filter((c) => c.channel === 'dr:recoveryPoints.list' && !c.request.status);
     expect(again.map((c) => c.request.offset).sort((a, b) => Number(a) - Number(b))).toEqual([0, PAGE_SIZE]);
     expect(again.every((c) => !('after' in c.request))).toBe(true);
+  });
+
+  it("shows a status filter's prefetched first page at once, then asks the core again", async () => {
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    const prefetched = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list' && c.request.status).map((c) => c.request.status);
+    expect(prefetched.sort()).toEqual(['failed', 'in_progress', 'partial', 'succeeded']);
+    const before = bridge!.calls.length;
+    useRecoveryPoints.getState().setStatus('partial');
+    // Synchronously: the rows the prefetch answered, before the fresh request returns.
+    expect(useRecoveryPoints.getState().total).toBe(100_000);
+    expect(useRecoveryPoints.getState().pointAt(0)).toBeDefined();
+    expect(bridge!.calls.slice(before).map((c) => c.request.status)).toEqual(['partial']);
   });
 
   it('sends filters to the core and starts over from the first page', async () => {

@@ -55,6 +55,21 @@ export function notSelectableReason(p: RecoveryPointView): string | null {
 
 let generation = 0;
 const inflight = new Set<string>();
+
+/**
+ * First pages of the status filters, fetched when the tab opens (a few rows each, well under a
+ * millisecond in main), so choosing a status shows its rows at once; the list is asked again
+ * right after and replaces them. Emptied whenever the points change (refresh).
+ */
+const STATUS_PREFETCH: RecoveryPointStatus[] = ['succeeded', 'partial', 'failed', 'in_progress'];
+const firstPages = new Map<string, { total: number; items: RecoveryPointView[] }>();
+/** Bumped whenever firstPages is emptied, so a prefetch answered after that is dropped. */
+let cacheEpoch = 0;
+function clearFirstPages() {
+  firstPages.clear();
+  cacheEpoch++;
+}
+const firstPageKey = (policyId: string, status: string, query: string) => `${policyId}\u0000${status}\u0000${query.trim()}`;
 let detailsSeq = 0;
 
 export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
@@ -78,6 +93,7 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
         ...(last ? { after: { createdAt: last.createdAt, id: last.id } } : {}),
       });
       if (gen !== generation) return;
+      if (pageIndex === 0) firstPages.set(firstPageKey(policyId, status, query), { total: res.total, items: res.items });
       set({ total: res.total, pages: { ...get().pages, [pageIndex]: res.items }, error: null });
     } catch (err) {
       if (gen === generation) set({ error: toErrorData(err) });
@@ -88,8 +104,34 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
 
   function restart() {
     generation++;
-    set({ pages: {}, total: null, error: null });
+    const { policyId, status, query } = get();
+    const cached = policyId ? firstPages.get(firstPageKey(policyId, status, query)) : undefined;
+    set(cached ? { pages: { 0: cached.items }, total: cached.total, error: null } : { pages: {}, total: null, error: null });
     void fetchPage(0, generation);
+  }
+
+  /** The first page of every status filter, for the current search, kept for an instant switch. */
+  function prefetchStatuses() {
+    const { policyId, query } = get();
+    const epoch = cacheEpoch;
+    if (!policyId) return;
+    for (const status of STATUS_PREFETCH) {
+      const key = firstPageKey(policyId, status, query);
+      if (firstPages.has(key)) continue;
+      call('dr:recoveryPoints.list', { policyId, offset: 0, limit: PAGE_SIZE, status, ...(query.trim() ? { query: query.trim() } : {}) })
+        .then((res) => {
+          if (epoch === cacheEpoch) firstPages.set(key, { total: res.total, items: res.items });
+        })
+        .catch(() => undefined);
+    }
+    const all = firstPageKey(policyId, '', query);
+    if (!firstPages.has(all) && get().status !== '') {
+      call('dr:recoveryPoints.list', { policyId, offset: 0, limit: PAGE_SIZE, ...(query.trim() ? { query: query.trim() } : {}) })
+        .then((res) => {
+          if (epoch === cacheEpoch) firstPages.set(all, { total: res.total, items: res.items });
+        })
+        .catch(() => undefined);
+    }
   }
 
   return {
@@ -111,7 +153,9 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
         return;
       }
       set({ policyId, status: '', query: '', inspected: null, selected: null, details: null, detailsError: null });
+      clearFirstPages();
       restart();
+      prefetchStatuses();
     },
 
     setStatus(status) {
@@ -137,8 +181,10 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
       const loaded = Object.keys(get().pages).map(Number);
       generation++;
       const gen = generation;
+      clearFirstPages();
       // By offset: the pages on screen are the old generation's, and their last points have moved.
       await Promise.all((loaded.length ? loaded : [0]).map((p) => fetchPage(p, gen, false)));
+      prefetchStatuses();
       const { inspected, selected } = get();
       // Keep the inspected point's status current (an in-progress point may have finished).
       const all = Object.values(get().pages).flat();
