@@ -119,7 +119,7 @@ test.describe(mustRun ? 'Evidence in Chromium' : `Evidence in Chromium — ${ski
       expect(readFileSync(saved, 'utf8')).toContain('settings.operatorName');
 
       await page.getByRole('button', { name: 'Verify' }).click();
-      await expect(page.getByText('The audit chain verifies')).toBeVisible();
+      await expect(page.getByText('The audit chain verifies', { exact: true })).toBeVisible();
       await expect(page.getByText(/entries verify; the chain is intact/)).toBeVisible();
       await expectAccessible(page, 'audit log, verified');
 
@@ -129,9 +129,8 @@ test.describe(mustRun ? 'Evidence in Chromium' : `Evidence in Chromium — ${ski
       db.prepare(`UPDATE audit_log SET detail = 'nothing happened here' WHERE id = ?`).run(victim.id);
       db.close();
       await page.getByRole('button', { name: 'Verify' }).click();
-      await expect(page.getByText('The audit chain is broken')).toBeVisible();
+      await expect(page.getByText('The audit chain is broken', { exact: true })).toBeVisible();
       await expect(page.getByText(`The audit chain is broken at entry ${victim.id}.`, { exact: false })).toBeVisible();
-      await page.getByRole('button', { name: 'Newer' }).isDisabled();
       await page.reload();
       await page.getByRole('button', { name: 'Verify' }).click();
       await expect(table.getByRole('row', { name: `Entry ${victim.id}, broken` })).toBeVisible();
