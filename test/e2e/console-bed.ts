@@ -123,7 +123,7 @@ export function wrappedIds(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>('.long-id-text')]
       // One line is about 1.5 × the font size tall; two lines would be 3 ×.
-      .filter((el) => el.getBoundingClientRect().height > parseFloat(getComputedStyle(el).fontSize) * 2.2 || el.title !== el.textContent?.replace(/^→ /, ''))
+      .filter((el) => el.getBoundingClientRect().height > parseFloat(getComputedStyle(el).fontSize) * 2.2 || el.title !== el.textContent)
       .map((el) => `${el.textContent} (${el.getBoundingClientRect().height}px)`),
   );
 }
