@@ -49,6 +49,7 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
       // A schedule says which zone its hours are in.
       await page.getByRole('link', { name: 'Policies', exact: true }).first().click();
       await expect(page.getByRole('row', { name: /Ledger south/ })).toContainText('Daily at 02:00 UTC+09:00 (Asia/Tokyo)');
+      await shotBoth(page, '01b-policies', 'policies list');
       await openPolicy(page, 'Ledger south');
       await expect(page.locator('.facts')).toContainText('Daily at 02:00 UTC+09:00 (Asia/Tokyo)');
 

@@ -202,10 +202,10 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
                 <td className="tabular">
                   {r.usesLatestPoint ? (
                     <>
-                      <Badge tone="info">Latest</Badge> {formatAbsolute(r.recoveryPointAt, { seconds: true })}
+                      <Badge tone="info">Latest</Badge> <span className="nowrap">{formatAbsolute(r.recoveryPointAt, { seconds: true })}</span>
                     </>
                   ) : (
-                    formatAbsolute(r.recoveryPointAt, { seconds: true })
+                    <span className="nowrap">{formatAbsolute(r.recoveryPointAt, { seconds: true })}</span>
                   )}
                   {r.note && <p className="small muted">{r.note}</p>}
                 </td>

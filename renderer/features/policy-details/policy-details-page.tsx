@@ -176,7 +176,7 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           <dd className="tabular">
             {policy.latestRecoveryPointAt ? (
               <>
-                {formatAbsolute(policy.latestRecoveryPointAt)} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
+                {formatAbsolute(policy.latestRecoveryPointAt, { seconds: true })} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
               </>
             ) : (
               <span className="muted">None yet</span>
