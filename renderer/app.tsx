@@ -49,7 +49,7 @@ export function App() {
   }, [route.name]);
 
   return (
-    <AppShell>
+    <AppShell tray={<Toasts />}>
       {infoError && (
         <ErrorAlert
           error={{ ...infoError, message: `The console could not start properly. ${infoError.message}` }}
@@ -65,7 +65,6 @@ export function App() {
       </Fragment>
       {/* Failover is offered from the list and from a policy's details; one confirmation serves both. */}
       <FailoverDialog />
-      <Toasts />
     </AppShell>
   );
 }

@@ -4,7 +4,7 @@
 // OK on Failover the opener is about to disappear: the policy is failing over and read-only).
 
 import * as Dialog from '@radix-ui/react-dialog';
-import { useLayoutEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 
 export function Modal(props: {
   open: boolean;
@@ -18,6 +18,27 @@ export function Modal(props: {
   returnFocus?: () => boolean;
 }) {
   const opener = useRef<HTMLElement | null>(null);
+  // The body is the dialog's one scroll container; once its content overflows it must be reachable
+  // by keyboard (a focusable, named region), and only then, so it never steals the first focus.
+  const [body, setBody] = useState<HTMLDivElement | null>(null);
+  const [scrollable, setScrollable] = useState(false);
+  useEffect(() => {
+    if (!body) return;
+    const measure = () => setScrollable(body.scrollHeight > body.clientHeight + 1);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(body);
+    for (const child of body.children) observer.observe(child);
+    const mutations = new MutationObserver(() => {
+      for (const child of body.children) observer.observe(child);
+      measure();
+    });
+    mutations.observe(body, { childList: true, subtree: true });
+    return () => {
+      observer.disconnect();
+      mutations.disconnect();
+    };
+  }, [body]);
   // Layout effects run before Radix moves focus into the dialog, so this still sees the opener.
   useLayoutEffect(() => {
     if (!props.open) return;
@@ -50,7 +71,13 @@ export function Modal(props: {
               </Dialog.Description>
             )}
           </header>
-          <div className="modal-body">{props.children}</div>
+          <div
+            ref={setBody}
+            className="modal-body"
+            {...(scrollable ? { tabIndex: 0, role: 'region', 'aria-label': `${props.title}: details` } : {})}
+          >
+            {props.children}
+          </div>
           <footer className="modal-footer">{props.footer}</footer>
         </Dialog.Content>
       </Dialog.Portal>

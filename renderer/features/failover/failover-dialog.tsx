@@ -11,6 +11,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative, plural } from '../../components/format';
 import { Modal, focusWhenReady } from '../../components/modal';
 import { SkeletonBlock } from '../../components/skeleton';
+import { TableScroll } from '../../components/table-scroll';
 import { usePolicies } from '../policies/policies-store';
 import { usePolicyDetails } from '../policy-details/policy-details-store';
 import { useJobs } from '../policy-details/jobs-store';
@@ -179,7 +180,7 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
       )}
 
       {/* No scroll box of its own: the dialog body is the one scroll container, so no row is cut. */}
-      <div className="plan-table">
+      <TableScroll label="What failover does for each resource" className="plan-table">
         <table className="table table-dense">
           <caption className="visually-hidden">What failover does for each resource</caption>
           <thead>
@@ -201,10 +202,10 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
                 <td className="tabular">
                   {r.usesLatestPoint ? (
                     <>
-                      <Badge tone="info">Latest</Badge> {formatAbsolute(r.recoveryPointAt, { seconds: true })}
+                      <Badge tone="info">Latest</Badge> <span className="nowrap">{formatAbsolute(r.recoveryPointAt, { seconds: true })}</span>
                     </>
                   ) : (
-                    formatAbsolute(r.recoveryPointAt, { seconds: true })
+                    <span className="nowrap">{formatAbsolute(r.recoveryPointAt, { seconds: true })}</span>
                   )}
                   {r.note && <p className="small muted">{r.note}</p>}
                 </td>
@@ -212,7 +213,7 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
 
       <dl className="review-list">
         <dt>Test resources</dt>

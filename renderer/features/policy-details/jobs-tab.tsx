@@ -12,6 +12,7 @@ import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatDuration, formatRelative } from '../../components/format';
 import { LongId } from '../../components/long-id';
+import { TableScroll } from '../../components/table-scroll';
 import { SkeletonBlock } from '../../components/skeleton';
 import { TableBodyState } from '../../components/table-body-state';
 import { adviceFor, stalledMinutes, waitingFor } from './job-insights';
@@ -52,7 +53,7 @@ export function JobsTab({ policyId }: { policyId: string }) {
   return (
     <div className="jobs-layout">
       <div className="panel">
-        <div className="table-scroll">
+        <TableScroll label="Jobs table">
           <table className="table">
             <caption className="visually-hidden">Jobs of this policy, newest first</caption>
             <thead>
@@ -117,7 +118,7 @@ export function JobsTab({ policyId }: { policyId: string }) {
               }}
             </TableBodyState>
           </table>
-        </div>
+        </TableScroll>
         {jobs && jobs.length < total && (
           <div className="panel-footer">
             <button type="button" className="btn" onClick={() => void loadMore()}>
@@ -263,7 +264,7 @@ function StepsSection({ details, showPoints }: { details: JobDetails; showPoints
   const shown = useMemo(() => orderSteps(filterSteps(details.steps, query, status)), [details.steps, query, status]);
   const columns = showPoints ? 10 : 9;
   return (
-    <section className="job-section" aria-labelledby={`${filterId}-title`}>
+    <section className="job-section" aria-label="Steps of the selected job">
       <div className="section-toolbar">
         <h3 id={`${filterId}-title`} className="job-section-title">
           Steps
@@ -286,7 +287,7 @@ function StepsSection({ details, showPoints }: { details: JobDetails; showPoints
           {shown.length === details.steps.length ? `${details.steps.length} steps` : `${shown.length} of ${details.steps.length} steps`}
         </span>
       </div>
-      <div className="table-scroll">
+      <TableScroll label="Steps table">
         <table className="table table-dense">
           <caption className="visually-hidden">Steps of the selected job, failed and running first</caption>
           <thead>
@@ -371,7 +372,7 @@ function StepsSection({ details, showPoints }: { details: JobDetails; showPoints
             )}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </section>
   );
 }
@@ -388,7 +389,7 @@ function timeOfDay(iso: string): string {
 function MappingsSection() {
   const { mappings, mappingsError, reloadDetails } = useJobs();
   return (
-    <section className="job-section" aria-labelledby="job-mappings-title">
+    <section className="job-section" aria-label="Resource mapping: source to target">
       <h3 id="job-mappings-title" className="job-section-title">
         Resource mapping
       </h3>
@@ -398,7 +399,7 @@ function MappingsSection() {
       ) : mappings.length === 0 ? (
         <p className="muted">No resources mapped yet.</p>
       ) : (
-        <div className="table-scroll">
+        <TableScroll label="Resource mapping table">
           <table className="table table-dense">
             <caption className="visually-hidden">Resource mapping: source to target</caption>
             <thead>
@@ -434,7 +435,7 @@ function MappingsSection() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );
@@ -451,7 +452,7 @@ function WebhooksSection() {
   const now = useNow();
   if (webhooks !== null && webhooks.length === 0 && !webhooksError) {
     return (
-      <section className="job-section" aria-labelledby="job-webhooks-title">
+      <section className="job-section" aria-label="Webhook deliveries">
         <h3 id="job-webhooks-title" className="job-section-title">
           Webhook
         </h3>
@@ -460,7 +461,7 @@ function WebhooksSection() {
     );
   }
   return (
-    <section className="job-section" aria-labelledby="job-webhooks-title">
+    <section className="job-section" aria-label="Webhook deliveries">
       <h3 id="job-webhooks-title" className="job-section-title">
         Webhook
       </h3>
@@ -468,7 +469,7 @@ function WebhooksSection() {
       {webhooks === null ? (
         !webhooksError && <SkeletonBlock label="Loading webhook deliveries" lines={1} />
       ) : (
-        <div className="table-scroll">
+        <TableScroll label="Webhook deliveries table">
           <table className="table table-dense">
             <caption className="visually-hidden">Webhook deliveries</caption>
             <thead>
@@ -512,7 +513,7 @@ function WebhooksSection() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );

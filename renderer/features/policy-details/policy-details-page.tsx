@@ -176,7 +176,7 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           <dd className="tabular">
             {policy.latestRecoveryPointAt ? (
               <>
-                {formatAbsolute(policy.latestRecoveryPointAt)} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
+                {formatAbsolute(policy.latestRecoveryPointAt, { seconds: true })} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
               </>
             ) : (
               <span className="muted">None yet</span>
@@ -200,7 +200,8 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           </dd>
         </div>
       </dl>
-      {running && progress && (
+      {/* On the Jobs tab the selected job's panel shows the same progress; one bar is enough there. */}
+      {running && progress && props.tab !== 'jobs' && (
         <div className={runningKind === 'failover' ? 'running-banner running-banner-failover' : 'running-banner'}>
           <ProgressBar label={`${JOB_KIND_LABEL[runningKind]} running`} progress={progress} startedAt={runningJob?.startedAt ?? null} />
         </div>

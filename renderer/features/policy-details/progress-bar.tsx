@@ -38,7 +38,7 @@ export function ProgressBar(props: { label: string; progress: ProgressCounts; st
   const pct = total === 0 ? 0 : Math.min(100, Math.round((u.done / total) * 100));
   const failedPct = total === 0 ? 0 : Math.min(100, (u.failed / total) * 100);
   const start = parseTime(props.startedAt)?.getTime();
-  const end = parseTime(props.finishedAt ?? null)?.getTime() ?? Math.max(now, Date.now());
+  const end = parseTime(props.finishedAt ?? null)?.getTime() ?? now;
   const elapsed = start === undefined ? null : formatDuration(props.startedAt, props.finishedAt ?? null, now);
   const left = start === undefined ? null : estimateLeftMs(props.progress, end - start);
   const unit = total === 1 ? u.one : u.many;

@@ -12,9 +12,9 @@ export function RecoveryPointRef(props: { id: string; at: string | null; latest?
       ) : (
         <span className="muted">deleted point</span>
       )}
-      <span className="muted small">
+      <span className="muted small rp-ref-id">
         {' '}
-        · <span className="mono">{props.id}</span>
+        <span className="mono">{props.id}</span>
       </span>
     </span>
   );

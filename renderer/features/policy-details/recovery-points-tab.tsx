@@ -11,6 +11,7 @@ import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative, plural } from '../../components/format';
 import { SkeletonBlock } from '../../components/skeleton';
+import { TableScroll } from '../../components/table-scroll';
 import { useFailover } from '../failover/failover-store';
 import { canBeFailoverSource, notSelectableReason, useRecoveryPoints } from './recovery-points-store';
 
@@ -303,7 +304,7 @@ function PointPanel() {
       {detailsLoading && !details ? (
         <SkeletonBlock label="Loading items" lines={5} />
       ) : details && details.id === inspected.id ? (
-        <div className="table-scroll rp-items" tabIndex={0} role="region" aria-label="Items of the recovery point">
+        <TableScroll label="Items of the recovery point" className="rp-items">
           <table className="table table-dense">
             <caption className="visually-hidden">Items of the recovery point</caption>
             <thead>
@@ -332,7 +333,7 @@ function PointPanel() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </aside>
   );

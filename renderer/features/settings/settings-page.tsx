@@ -16,7 +16,9 @@ function knownZones(): string[] {
 export function SettingsPage() {
   const { settings, loadError, saving, saveError, load, setTimeZone } = useSettings();
   const now = useNow();
-  const zones = useMemo(knownZones, []);
+  const listed = useMemo(() => knownZones(), []);
+  // A zone stored by another engine (or an alias such as Asia/Kathmandu) is still offered as chosen.
+  const zones = settings && settings.timeZone !== LOCAL_TIME_ZONE && !listed.includes(settings.timeZone) ? [settings.timeZone, ...listed] : listed;
   const selectId = useId();
   useEffect(() => {
     void load();
