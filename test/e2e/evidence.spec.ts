@@ -3,7 +3,8 @@
 // instead of ids, filtered by policy, actor and kind, exported, attributed to an operator name, and
 // Verify naming the entry that was changed in the database file. axe on both screens, both themes.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import Database from 'better-sqlite3';
 import { expect, test, type Page } from '@playwright/test';
@@ -12,6 +13,12 @@ import { CHROMIUM_PATH, openConsole, type ConsoleHandle } from './harness';
 const chromiumPresent = existsSync(CHROMIUM_PATH);
 const skipReason = `Chromium not installed at ${CHROMIUM_PATH} (apt-get install -y chromium)`;
 const mustRun = chromiumPresent || process.env.CI === 'true';
+const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `evidence-${name}.png`) });
+}
 
 async function expectAccessible(page: Page, screen: string): Promise<void> {
   for (const scheme of ['light', 'dark'] as const) {
@@ -69,6 +76,7 @@ test.describe(mustRun ? 'Evidence in Chromium' : `Evidence in Chromium — ${ski
         if (ext === 'json') expect(JSON.parse(data.toString('utf8'))).toMatchObject({ job: { id: jobId, kind: 'test_failover' }, policy: { name: 'Orders west' } });
         if (ext === 'csv') expect(data.toString('utf8').split('\n')[0]).toMatch(/^record,job_id,job_kind,policy,/);
       }
+      await shot(page, 'job-report-exports');
       await expectAccessible(page, 'job view with report exports');
     } finally {
       await c.close();
@@ -134,6 +142,7 @@ test.describe(mustRun ? 'Evidence in Chromium' : `Evidence in Chromium — ${ski
       await page.reload();
       await page.getByRole('button', { name: 'Verify' }).click();
       await expect(table.getByRole('row', { name: `Entry ${victim.id}, broken` })).toBeVisible();
+      await shot(page, 'audit-broken-chain');
       await expectAccessible(page, 'audit log, broken chain');
     } finally {
       await c.close();

@@ -6,6 +6,7 @@ import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative } from '../../components/format';
 import { TableBodyState } from '../../components/table-body-state';
+import { TableScroll } from '../../components/table-scroll';
 import { namedDetail, subjectName } from './audit-names';
 import { AUDIT_PAGE, useAudit } from './audit-store';
 
@@ -93,6 +94,7 @@ export function AuditPage() {
             </button>
           )}
         </div>
+        <TableScroll label="Audit log entries">
         <table className="table audit-table">
           <caption className="visually-hidden">Audit log entries</caption>
           <thead>
@@ -144,6 +146,7 @@ export function AuditPage() {
             )}
           </TableBodyState>
         </table>
+        </TableScroll>
         <div className="panel-footer pager">
           <span className="muted tabular" aria-live="polite">
             {total === 0 ? 'No entries' : `${from.toLocaleString('en-GB')}–${to.toLocaleString('en-GB')} of ${total.toLocaleString('en-GB')}`}
