@@ -191,3 +191,51 @@ describe('the report of a 50-resource sim failover from an older recovery point'
     expect(readdirSync(out).length).toBe(before);
   });
 });
+
+describe('the report of a test failover from an older point on Azure', () => {
+  it('says which resources used the latest point instead, and why (R6)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fc-report-r6-'));
+    const c = composeCore({
+      dataDir: d,
+      keyProvider: new StaticKeyProvider(Buffer.alloc(32, 4)),
+      startScheduler: false,
+      startWebhooks: false,
+      providers: ({ db, clock }) => [createSimProvider({ db, clock, random: seededRandom('r6') })],
+    });
+    try {
+      const run = async <C extends Channel>(channel: C, request: RequestOf<C>) => {
+        const r = await c.router.dispatch(channel, request, { id: 'test', trusted: true });
+        if (!r.ok) throw new Error(r.error.message);
+        return r.value as ResponseOf<C>;
+      };
+      const account = await run('dr:accounts.create', { name: 'Sim Azure', provider: 'sim', cloud: 'azure', credentials: { kind: 'none' } });
+      const source = await run('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: 'sub-1/rg-prod' });
+      const target = await run('dr:environments.create', { accountId: account.id, name: 'DR', region: 'northeurope', scope: 'sub-1/rg-dr' });
+      const found = await run('dr:inventory.discover', { environmentId: source.id });
+      const policy = await run('dr:policies.create', {
+        name: 'Shop',
+        sourceEnvironmentId: source.id,
+        targetEnvironmentId: target.id,
+        resources: found.map((r) => ({ type: r.type, nativeId: r.nativeId, name: r.name })),
+        schedule: null,
+        webhookUrl: null,
+      });
+      const older = await waitForJob(c, (await run('dr:replication.run', { policyId: policy.id })).jobId);
+      const latest = await waitForJob(c, (await run('dr:replication.run', { policyId: policy.id })).jobId);
+      const test = await waitForJob(c, (await run('dr:testFailover.run', { policyId: policy.id, recoveryPointId: older.recoveryPointId! })).jobId);
+      expect(test.status).toBe('succeeded');
+      const report = c.services.reports.build(test.id);
+      const latestTypes = report.resources.filter((r) => r.type === 'azure.mysql-flexible' || r.type === 'azure.postgresql-flexible');
+      expect(latestTypes.length).toBeGreaterThan(0);
+      for (const r of latestTypes) {
+        expect(r).toMatchObject({ usesLatestPoint: true, recoveryPointId: latest.recoveryPointId });
+        expect(r.why).toMatch(/always fails over from the latest successful recovery point.*newer point than the one selected/);
+      }
+      for (const r of report.resources.filter((x) => !latestTypes.includes(x))) expect(r).toMatchObject({ usesLatestPoint: false, why: null, recoveryPointId: older.recoveryPointId });
+      expect(report.kindLabel).toBe('Test failover');
+    } finally {
+      await c.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -16,6 +16,9 @@ const step = (over: Partial<JobStepView>): JobStepView => ({
   errorCode: null,
   startedAt: '2026-12-01T10:00:00.000Z',
   finishedAt: '2026-12-01T10:01:00.000Z',
+  activity: null,
+  recoveryPointId: null,
+  recoveryPointAt: null,
   ...over,
 });
 
