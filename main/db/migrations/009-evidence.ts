@@ -20,17 +20,10 @@ ALTER TABLE audit_log ADD COLUMN job_id TEXT;
 ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_log ADD COLUMN hash TEXT;
 
--- Links of the rows written before attribution existed: the subject was a policy or a job, and the
--- detail of job entries names the job ("job <id>: ...").
+-- Links of the rows written before attribution existed: the subject was a policy or a job (job
+-- entries that name their job in the detail are linked in up(), which reads the id out of it).
 UPDATE audit_log SET policy_id = subject_id WHERE subject_id IN (SELECT id FROM policies);
 UPDATE audit_log SET job_id = subject_id WHERE subject_id IN (SELECT id FROM jobs);
-UPDATE audit_log SET job_id = (
-    SELECT j.id FROM jobs j
-    WHERE audit_log.detail LIKE 'job ' || j.id || '%'
-  )
-  WHERE job_id IS NULL AND detail LIKE 'job %';
-UPDATE audit_log SET policy_id = (SELECT j.policy_id FROM jobs j WHERE j.id = audit_log.job_id)
-  WHERE policy_id IS NULL AND job_id IS NOT NULL;
 
 CREATE INDEX audit_log_policy ON audit_log(policy_id, id);
 CREATE INDEX audit_log_action ON audit_log(action, id);
@@ -87,7 +80,21 @@ CREATE TRIGGER recovery_points_days_delete AFTER DELETE ON recovery_points BEGIN
 END;
 `;
 
-/** After the SQL, in the same transaction: the rows written before the chain existed are chained. */
+const JOB_IN_DETAIL = /^job ([A-Za-z0-9_-]+)/;
+
+/**
+ * After the SQL, in the same transaction: entries whose detail starts "job <id>" are linked to that
+ * job and its policy (one pass, a primary-key lookup each), then every row is chained in id order.
+ */
 export function up(db: Db): void {
+  const rows = db.prepare<[], { id: number; detail: string }>(`SELECT id, detail FROM audit_log WHERE job_id IS NULL AND detail LIKE 'job %'`).all();
+  const job = db.prepare<[string], { policy_id: string }>('SELECT policy_id FROM jobs WHERE id = ?');
+  const link = db.prepare('UPDATE audit_log SET job_id = ?, policy_id = COALESCE(policy_id, ?) WHERE id = ?');
+  for (const r of rows) {
+    const id = JOB_IN_DETAIL.exec(r.detail)?.[1];
+    const found = id ? job.get(id) : undefined;
+    if (id && found) link.run(id, found.policy_id, r.id);
+  }
+  db.prepare('UPDATE audit_log SET policy_id = (SELECT j.policy_id FROM jobs j WHERE j.id = audit_log.job_id) WHERE policy_id IS NULL AND job_id IS NOT NULL').run();
   chainUnchained(db);
 }
