@@ -83,9 +83,13 @@ export async function benchFoundation(h: History): Promise<void> {
 
   const core = composeCore({ dataDir: h.dir, keyProvider: new StaticKeyProvider(randomBytes(32)), startScheduler: false });
   try {
+    // Start-up work of other services (the webhook outbox's sweep of finished failovers) settles first.
+    await new Promise((r) => setTimeout(r, 500));
     const sender = { id: 'bench', trusted: true };
     const timeIt = async (req: Record<string, unknown>) => {
       const xs: number[] = [];
+      // Warm-up, untimed: statements are prepared once per filter shape and the pages cached by the OS.
+      for (let i = 0; i < 3; i++) await core.router.dispatch('dr:recoveryPoints.list', { policyId: h.policyId, ...req }, sender);
       for (let i = 0; i < 9; i++) {
         const s = performance.now();
         const r = await core.router.dispatch('dr:recoveryPoints.list', { policyId: h.policyId, ...req }, sender);
@@ -96,10 +100,15 @@ export async function benchFoundation(h: History): Promise<void> {
     };
     const n = h.recoveryPoints.toLocaleString('en');
     const mid = Math.floor(h.recoveryPoints / 2);
-    record({ section: 'ipc', name: `recovery points: first page of 100 over ${n} (router)`, value: await timeIt({ offset: 0, limit: 100 }), unit: 'ms', target: 150 });
-    record({ section: 'ipc', name: `recovery points: page at offset ${mid.toLocaleString('en')} (router)`, value: await timeIt({ offset: mid, limit: 100 }), unit: 'ms', target: 150 });
-    record({ section: 'ipc', name: 'recovery points: filter status=succeeded (router)', value: await timeIt({ offset: 0, limit: 100, status: 'succeeded' }), unit: 'ms', target: 16 });
-    record({ section: 'ipc', name: 'recovery points: search by time prefix (router)', value: await timeIt({ offset: 0, limit: 100, query: '2026-02-1' }), unit: 'ms', target: 16 });
+    record({ section: 'ipc', name: `recovery points: first page of 100 over ${n} (router)`, value: await timeIt({ offset: 0, limit: 100 }), unit: 'ms', target: 1 });
+    record({ section: 'ipc', name: `recovery points: page at offset ${mid.toLocaleString('en')} (router)`, value: await timeIt({ offset: mid, limit: 100 }), unit: 'ms', target: 1 });
+    const before = await core.router.dispatch('dr:recoveryPoints.list', { policyId: h.policyId, offset: mid - 1, limit: 1 }, sender);
+    if (!before.ok) throw new Error(before.error.message);
+    const cursor = (before.value as { items: { createdAt: string; id: string }[] }).items[0]!;
+    record({ section: 'ipc', name: `recovery points: page after point ${mid.toLocaleString('en')} by keyset (router)`, value: await timeIt({ offset: mid, limit: 100, after: { createdAt: cursor.createdAt, id: cursor.id } }), unit: 'ms', target: 1 });
+    record({ section: 'ipc', name: 'recovery points: filter status=failed (router)', value: await timeIt({ offset: 0, limit: 100, status: 'failed' }), unit: 'ms', target: 1 });
+    record({ section: 'ipc', name: 'recovery points: filter status=succeeded (router)', value: await timeIt({ offset: 0, limit: 100, status: 'succeeded' }), unit: 'ms', target: 1 });
+    record({ section: 'ipc', name: 'recovery points: search by time prefix (router)', value: await timeIt({ offset: 0, limit: 100, query: '2026-02-1' }), unit: 'ms', target: 1 });
   } finally {
     await core.close();
   }

@@ -17,6 +17,7 @@ export async function benchRendererRecoveryPoints(h: History, runs: number): Pro
     const n = h.recoveryPoints.toLocaleString('en');
     record({ section: 'renderer', name: `recovery points tab: first rows over ${n} points (median of ${t.firstRows.length})`, value: median(t.firstRows), unit: 'ms', target: 150, note: `max ${Math.max(...t.firstRows).toFixed(1)}` });
     record({ section: 'renderer', name: `status filter: change -> filtered rows (median of ${t.statusFilter.length})`, value: median(t.statusFilter), unit: 'ms', target: 16, note: `p90 ${percentile(t.statusFilter, 90).toFixed(1)}` });
+    record({ section: 'renderer', name: `status filter: change -> filtered rows, p90 of ${t.statusFilter.length}`, value: percentile(t.statusFilter, 90), unit: 'ms', target: 16, note: 'first pages of the status filters are prefetched when the tab opens' });
     record({ section: 'renderer', name: `search: request -> filtered rows (median of ${t.searchFromRequest.length})`, value: median(t.searchFromRequest), unit: 'ms', target: 16, note: `p90 ${percentile(t.searchFromRequest, 90).toFixed(1)}` });
     record({ section: 'renderer', name: 'search: keystroke -> filtered rows, incl. the 200 ms typing debounce', value: median(t.searchFromKeystroke), unit: 'ms' });
     record({ section: 'renderer', name: `filters: list response -> DOM updated (renderer's share, median of ${t.renderAfterResponse.length})`, value: median(t.renderAfterResponse), unit: 'ms', target: 16, note: `p90 ${percentile(t.renderAfterResponse, 90).toFixed(1)}` });

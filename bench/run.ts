@@ -8,6 +8,7 @@
 //             call; ≤ 1.10x bound); BENCH_FAILOVER_LARGE=N (at most 5,000, one policy) adds a latency-only run
 //   renderer  Recovery points tab over BENCH_RECOVERY_POINTS points in headless Chromium (150 ms / 16 ms)
 //   crash     BENCH_CRASH_POINTS SIGKILLs of a 50-resource failover (duplicates and leaks must be 0)
+//   report    failover report (PDF through Chromium, CSV, JSON) for BENCH_REPORT_RESOURCES resources (< 3 s)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { installJournalProbe } from '../test/fixtures/journal-probe';
 import { benchCrashLoop } from './crash-loop';
 import { benchEngineOverhead } from './engine-overhead';
 import { benchFailoverModel } from './failover-model';
+import { benchFailoverReport } from './failover-report';
 import { benchFoundation, seedHistory, type History } from './foundation';
 import { benchRendererRecoveryPoints } from './renderer-recovery-points';
 import { QUICK, envNumber, machine, summary, wanted } from './report';
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   // resource run needs a failover of two policies at once, which the model does not drive yet.
   const failoverLarge = process.env.BENCH_FAILOVER_LARGE ? envNumber('BENCH_FAILOVER_LARGE', 5_000, 5_000) : 0;
   const crashPoints = envNumber('BENCH_CRASH_POINTS', 200, 10);
+  const reportResources = envNumber('BENCH_REPORT_RESOURCES', 1_000, 1_000);
 
   const dir = mkdtempSync(join(tmpdir(), 'fc-bench-'));
   let history: History | null = null;
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     await section('engine', 'job engine overhead per step', () => benchEngineOverhead(engineSteps));
     await section('failover', 'failover on sim under a latency and throttle model', () => benchFailoverModel(failoverResources, failoverLarge));
     await section('renderer', 'recovery points in the renderer (headless Chromium)', () => benchRendererRecoveryPoints(big(), 5));
+    await section('report', 'failover report for 1,000 resources (PDF, CSV, JSON)', () => benchFailoverReport(reportResources, QUICK ? 2 : 5));
     await section('crash', 'crash loop (SIGKILL at journal points)', () => benchCrashLoop(crashPoints));
   } finally {
     rmSync(dir, { recursive: true, force: true });

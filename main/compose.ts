@@ -14,6 +14,8 @@ import { consoleLogger, type Logger } from './core/logger';
 import { buildServices, type BuiltServices } from './core/services';
 import type { EngineOptions } from './core/jobs/engine';
 import type { WebhookOptions } from './core/webhooks/outbox';
+import type { ReportOutput } from './core/reports/reports-service';
+import type { Attribution } from './core/audit-log';
 import { setupAll } from './ipc/handlers';
 import { Router } from './ipc/router';
 import type { CredentialCachePort, ProviderAdapter } from './providers/types';
@@ -79,6 +81,10 @@ export interface ComposeOptions {
   startWebhooks?: boolean;
   /** Job engine tuning: concurrency, backoff, rate limits, journal hooks (crash tests), ownership lease. */
   engine?: Partial<EngineOptions>;
+  /** Save dialog and PDF printer for exports (Electron's in the app; a path and Playwright in tests). */
+  reportOutput?: ReportOutput;
+  /** Who runs the console, for the audit log (default: os.userInfo() and os.hostname()). */
+  attribution?: Attribution;
   /** False: unfinished jobs are not resumed at start-up (tools that only read the file). */
   resumeJobs?: boolean;
   /** The operator chose to start a new workspace in place of an empty (0-byte) data file. */
@@ -142,6 +148,8 @@ export function composeCore(opts: ComposeOptions): Core {
       reserveFile: `${dataFile}.reserve`,
       ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
       ...(opts.onRestartRequested ? { onRestartRequested: opts.onRestartRequested } : {}),
+      ...(opts.reportOutput ? { reportOutput: opts.reportOutput } : {}),
+      ...(opts.attribution ? { attribution: opts.attribution } : {}),
     });
     services.storage.ensureReserve();
     // Before anything can start a job: a crash may have left replication jobs marked running.

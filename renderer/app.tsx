@@ -1,7 +1,7 @@
 // The root component: loads what the app knows about itself, keeps the route in step with the
 // address hash, wires live updates, and shows the page for the current route.
 
-import { useEffect } from 'react';
+import { Fragment, useEffect } from 'react';
 import { ErrorAlert } from './components/error-alert';
 import { startClock } from './components/clock-store';
 import { AccountsPage } from './features/accounts/accounts-page';
@@ -15,17 +15,22 @@ import { AppShell } from './features/shell/app-shell';
 import { useApp } from './features/shell/app-store';
 import { useLiveUpdates } from './features/shell/live-updates';
 import { useThemeEffect } from './features/shell/theme';
+import { SettingsPage } from './features/settings/settings-page';
+import { useSettings } from './features/settings/settings-store';
 
 export function App() {
   const route = useApp((s) => s.route);
   const theme = useApp((s) => s.theme);
   const infoError = useApp((s) => s.infoError);
+  // Pages re-render from scratch when the display time zone changes, so no time keeps the old zone.
+  const zoneVersion = useSettings((s) => s.zoneVersion);
 
   useThemeEffect(theme);
   useLiveUpdates();
 
   useEffect(() => {
     void useApp.getState().loadInfo();
+    void useSettings.getState().load();
     // Accounts feed the rehearsal badge on every page.
     void useAccounts.getState().load({ quiet: true });
     const stopClock = startClock();
@@ -39,25 +44,27 @@ export function App() {
 
   useEffect(() => {
     // Each page's heading says where you are; the window title says it too.
-    const titles = { policies: 'Policies', policy: 'Policy details', accounts: 'Accounts', audit: 'Audit log' } as const;
+    const titles = { policies: 'Policies', policy: 'Policy details', accounts: 'Accounts', audit: 'Audit log', settings: 'Settings' } as const;
     document.title = `${titles[route.name]} — Failover Console`;
   }, [route.name]);
 
   return (
-    <AppShell>
+    <AppShell tray={<Toasts />}>
       {infoError && (
         <ErrorAlert
           error={{ ...infoError, message: `The console could not start properly. ${infoError.message}` }}
           onRetry={() => void useApp.getState().loadInfo()}
         />
       )}
-      {route.name === 'policies' && <PoliciesPage />}
-      {route.name === 'policy' && <PolicyDetailsPage key={route.policyId} policyId={route.policyId} tab={route.tab} />}
-      {route.name === 'accounts' && <AccountsPage />}
-      {route.name === 'audit' && <AuditPage />}
+      <Fragment key={zoneVersion}>
+        {route.name === 'policies' && <PoliciesPage />}
+        {route.name === 'policy' && <PolicyDetailsPage key={route.policyId} policyId={route.policyId} tab={route.tab} />}
+        {route.name === 'accounts' && <AccountsPage />}
+        {route.name === 'audit' && <AuditPage />}
+        {route.name === 'settings' && <SettingsPage />}
+      </Fragment>
       {/* Failover is offered from the list and from a policy's details; one confirmation serves both. */}
       <FailoverDialog />
-      <Toasts />
     </AppShell>
   );
 }

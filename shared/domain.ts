@@ -288,12 +288,18 @@ export const JobView = z.object({
   status: JobStatusSchema,
   trigger: z.enum(['manual', 'schedule', 'resume']),
   recoveryPointId: Id.nullable(),
+  /** When the job's recovery point was created (null when the job has none, or it was deleted). */
+  recoveryPointAt: Timestamp.nullable(),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
   stepsTotal: z.number().int(),
   stepsDone: z.number().int(),
   stepsFailed: z.number().int(),
+  /** Protected resources the job touches; done = none of its steps still open (see resource-progress.ts). */
+  resourcesTotal: z.number().int(),
+  resourcesDone: z.number().int(),
+  resourcesFailed: z.number().int(),
   error: z.string().nullable(),
   /** The job is unfinished and its kind may be cancelled (JOB_CANCEL): the UI offers Cancel only then. */
   cancellable: z.boolean(),
@@ -318,6 +324,9 @@ export const JobStepView = z.object({
   warnings: z.array(z.string()),
   /** What a running step is doing now (its handler's latest progress message), else null. */
   activity: z.string().nullable(),
+  /** The recovery point this (test) failover step applies, and its time; null for other steps. */
+  recoveryPointId: Id.nullable(),
+  recoveryPointAt: Timestamp.nullable(),
 });
 export type JobStepView = z.infer<typeof JobStepView>;
 
@@ -400,17 +409,97 @@ export const WebhookDeliveryView = z.object({
 });
 export type WebhookDeliveryView = z.infer<typeof WebhookDeliveryView>;
 
+// ---- Settings -----------------------------------------------------------------------------
+
+/** The operator's preferences; `timeZone` is "local" (the machine's zone) or an IANA name. */
+export const SettingsView = z.object({
+  timeZone: z.string(),
+  /** The IANA zone every time is written in (the machine's when `timeZone` is "local"). */
+  resolvedTimeZone: z.string(),
+  machineTimeZone: z.string(),
+});
+export type SettingsView = z.infer<typeof SettingsView>;
+
+export const SettingsUpdate = z.object({
+  /** "local" or an IANA zone ("UTC", "Europe/Paris"); main checks that the runtime knows it. */
+  timeZone: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters').optional(),
+});
+export type SettingsUpdate = z.infer<typeof SettingsUpdate>;
+
 // ---- Audit --------------------------------------------------------------------------------
+
+/** Something an audit entry mentions, with the name or time a person knows it by. */
+export const AuditRef = z.object({
+  id: z.string(),
+  type: z.enum(['policy', 'account', 'environment', 'job', 'recoveryPoint', 'webhookDelivery']),
+  name: z.string().nullable(),
+  at: Timestamp.nullable(),
+  jobKind: JobKindSchema.nullable(),
+});
+export type AuditRef = z.infer<typeof AuditRef>;
 
 export const AuditEntry = z.object({
   id: z.number().int(),
   at: Timestamp,
+  /** operator, scheduler or system. */
   actor: z.string(),
+  /** The actor in words: "Dana Reyes (dana)" for an operator, "Scheduler", "Console". */
+  actorLabel: z.string(),
+  osUser: z.string().nullable(),
+  operatorName: z.string().nullable(),
+  host: z.string().nullable(),
   action: z.string(),
   subjectId: z.string().nullable(),
+  policyId: z.string().nullable(),
+  policyName: z.string().nullable(),
+  jobId: z.string().nullable(),
   detail: z.string(),
+  /** SHA-256 of this entry's canonical form, and of the entry before it (the chain). */
+  hash: z.string(),
+  prevHash: z.string(),
+  refs: z.array(AuditRef),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditFacets = z.object({
+  policies: z.array(z.object({ id: z.string(), name: z.string() })),
+  actors: z.array(z.string()),
+  kinds: z.array(z.string()),
+});
+export type AuditFacets = z.infer<typeof AuditFacets>;
+
+export const AuditVerdict = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), entries: z.number().int(), headId: z.number().int().nullable(), headHash: z.string(), message: z.string() }),
+  z.object({ ok: z.literal(false), entries: z.number().int(), brokenId: z.number().int(), reason: z.string(), message: z.string() }),
+]);
+export type AuditVerdict = z.infer<typeof AuditVerdict>;
+
+export const AuditFilterInput = z.object({
+  subjectId: Id.optional(),
+  policyId: Id.optional(),
+  actor: z.string().max(200).optional(),
+  kind: z.string().regex(/^[A-Za-z]{1,40}$/, 'must be a word').optional(),
+});
+
+/** Attribution settings: who the audit log names besides the OS user. */
+export const OperatorSettings = z.object({
+  operatorName: z
+    .string()
+    .trim()
+    .max(80, 'must be at most 80 characters')
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+    .nullable(),
+});
+export type OperatorSettings = z.infer<typeof OperatorSettings>;
+
+export const REPORT_FORMATS = ['pdf', 'csv', 'json'] as const;
+export const ReportFormatSchema = z.enum(REPORT_FORMATS);
+export type ReportFormat = z.infer<typeof ReportFormatSchema>;
+
+/** Where an export went; null path when the operator cancelled the save dialog. */
+export const ExportResult = z.object({ path: z.string().nullable(), bytes: z.number().int() });
+export type ExportResult = z.infer<typeof ExportResult>;
 
 // ---- Paging -------------------------------------------------------------------------------
 

@@ -45,6 +45,9 @@ export interface JobProgressSnapshot {
   stepsTotal: number;
   stepsDone: number;
   stepsFailed: number;
+  resourcesTotal: number;
+  resourcesDone: number;
+  resourcesFailed: number;
 }
 
 interface JobState {

@@ -16,6 +16,7 @@ import type { EventBus } from './events';
 import { newId } from './ids';
 import type { ProviderRegistry } from './provider-registry';
 import { nextRunAfter, scheduleProblem } from './schedule';
+import { timeFormatterOf } from './settings-service';
 
 export interface PoliciesServiceDeps {
   repos: Repos;
@@ -142,7 +143,7 @@ export class PoliciesService {
 
   nextReplicationAt(p: Pick<PolicyRecord, 'state' | 'schedule'>): string | null {
     if (p.state !== 'active' || p.schedule === null) return null;
-    return nextRunAfter(p.schedule, this.d.clock.now())?.toISOString() ?? null;
+    return nextRunAfter(p.schedule, this.d.clock.now(), timeFormatterOf(this.d.repos.settings).zone)?.toISOString() ?? null;
   }
 
   private summary(p: PolicyRecord): PolicySummary {

@@ -1,13 +1,14 @@
 // Recovery point queries: a filtered page for the picker and one point with its items.
 
-import type { RecoveryPointDetails, RecoveryPointStatus, RecoveryPointView } from '../../shared/domain';
+import type { RecoveryPointDetails, RecoveryPointView } from '../../shared/domain';
 import type { Repos } from '../db/repos';
+import type { RecoveryPointFilter } from '../db/recovery-points-repo';
 import { notFound } from './errors';
 
 export class RecoveryPointsService {
   constructor(private readonly d: { repos: Repos }) {}
 
-  list(f: { policyId: string; status?: RecoveryPointStatus | undefined; query?: string | undefined; offset: number; limit: number }): {
+  list(f: RecoveryPointFilter): {
     total: number;
     offset: number;
     items: RecoveryPointView[];

@@ -1,10 +1,10 @@
-// Cron schedules (five fields, in the machine's local time, as an operator reads them): validation
-// and the next run after a given moment, both through croner.
+// Cron schedules (five fields, read in the operator's display time zone, the one setting every time
+// is shown in): validation and the next run after a given moment, both through croner.
 
 import { Cron } from 'croner';
 
-function parse(expression: string): Cron {
-  return new Cron(expression.trim(), { paused: true, mode: '5-part' });
+function parse(expression: string, timeZone?: string): Cron {
+  return new Cron(expression.trim(), { paused: true, mode: '5-part', ...(timeZone ? { timezone: timeZone } : {}) });
 }
 
 /** Null when valid; otherwise a sentence saying what is wrong. */
@@ -24,9 +24,10 @@ export function scheduleProblem(expression: string): string | null {
   return null;
 }
 
-export function nextRunAfter(expression: string, after: Date): Date | null {
+/** The next run strictly after `after`, with "02:00" read in `timeZone` (an IANA name; default the machine's). */
+export function nextRunAfter(expression: string, after: Date, timeZone?: string): Date | null {
   try {
-    const cron = parse(expression);
+    const cron = parse(expression, timeZone);
     try {
       return cron.nextRun(after);
     } finally {

@@ -9,12 +9,15 @@ import type { EventBus } from './events';
 import type { Logger } from './logger';
 import type { ReplicationService } from './replication-service';
 import { nextRunAfter } from './schedule';
+import { timeFormatterOf } from './settings-service';
 
 /** Longest sleep between checks, so a changed system clock is noticed within a minute. */
 const MAX_SLEEP_MS = 60_000;
 
 interface Entry {
   schedule: string;
+  /** The display zone the schedule was read in; a changed setting re-reads it. */
+  zone: string;
   nextAt: Date | null;
 }
 
@@ -59,12 +62,13 @@ export class Scheduler {
   /** Re-reads active scheduled policies; unchanged schedules keep their due time. */
   reload(): void {
     const now = this.d.clock.now();
+    const zone = timeFormatterOf(this.d.repos.settings).zone;
     const seen = new Set<string>();
     for (const { id, schedule } of this.d.repos.policies.scheduled()) {
       seen.add(id);
       const current = this.entries.get(id);
-      if (current && current.schedule === schedule) continue;
-      this.entries.set(id, { schedule, nextAt: nextRunAfter(schedule, now) });
+      if (current && current.schedule === schedule && current.zone === zone) continue;
+      this.entries.set(id, { schedule, zone, nextAt: nextRunAfter(schedule, now, zone) });
     }
     for (const id of [...this.entries.keys()]) if (!seen.has(id)) this.entries.delete(id);
   }
@@ -80,7 +84,7 @@ export class Scheduler {
     const started: string[] = [];
     for (const [policyId, entry] of this.entries) {
       if (!entry.nextAt || entry.nextAt.getTime() > now.getTime()) continue;
-      entry.nextAt = nextRunAfter(entry.schedule, now);
+      entry.nextAt = nextRunAfter(entry.schedule, now, entry.zone);
       try {
         started.push(this.d.replication.start(policyId, 'schedule', 'scheduler').jobId);
       } catch (err) {

@@ -7,7 +7,8 @@ import { sealedSecretCount } from '../db/sealed-secrets';
 import { Vault } from '../credentials/vault';
 import type { ProviderAdapter } from '../providers/types';
 import { AccountsService } from './accounts-service';
-import { AuditLog } from './audit-log';
+import { AuditLog, type Attribution } from './audit-log';
+import { ReportsService, type ReportOutput } from './reports/reports-service';
 import type { Clock } from './clock';
 import { EnvironmentsService } from './environments-service';
 import { JobProgressPublisher, type EventBus } from './events';
@@ -27,6 +28,7 @@ import { StorageHealth } from './storage-health';
 import { BackupService } from './backup-service';
 import { MIGRATIONS } from '../db/migrations';
 import { dirname } from 'node:path';
+import { SettingsService } from './settings-service';
 import { WorkspaceService } from './workspace-service';
 import { WebhooksRepo } from '../db/webhooks-repo';
 import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
@@ -47,6 +49,8 @@ export interface Services {
   replication: ReplicationService;
   recoveryPoints: RecoveryPointsService;
   jobs: JobsService;
+  /** Operator preferences (the display time zone). */
+  settings: SettingsService;
   workspace: WorkspaceService;
   scheduler: Scheduler;
   /** The crash-safe job engine every job kind runs on (see main/core/jobs/engine.ts). */
@@ -59,6 +63,10 @@ export interface Services {
   storage: StorageHealth;
   /** Online backups of the data file (scheduled, on request) and restore. */
   backups: BackupService;
+  /** The audit chain: attribution, verify. */
+  audit: AuditLog;
+  /** Job reports (PDF, CSV, JSON) and the audit log export. */
+  reports: ReportsService;
 }
 
 export interface BuildServicesOptions {
@@ -80,6 +88,10 @@ export interface BuildServicesOptions {
   nativeBinding?: string;
   /** Called when the operator chose a backup to restore (the shell restarts the console). */
   onRestartRequested?: () => void;
+  /** Who runs the console (OS user, machine); the real ones by default. */
+  attribution?: Attribution;
+  /** Where exports go (save dialog, PDF printer); exports fail with a sentence without them. */
+  reportOutput?: ReportOutput;
 }
 
 export interface BuiltServices extends Services {
@@ -93,7 +105,10 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const { repos, clock, events, logger } = o;
   const vault = o.vault ?? new Vault(repos.settings, o.keyProvider, logger, () => sealedSecretCount(repos.db));
   const providers = new ProviderRegistry(o.adapters, repos, vault);
-  const audit = new AuditLog(repos.audit, clock);
+  const audit = new AuditLog(repos, clock, o.attribution);
+  // Every job status change is appended to the audit chain in the transaction that makes it.
+  repos.jobs.onTransition((t) => audit.recordTransition(t));
+  const settings = new SettingsService({ settings: repos.settings, audit, events });
   const registry = new JobRegistry();
   const progress = new JobProgressPublisher(events, o.progressIntervalMs ?? 100);
   const accounts = new AccountsService({ repos, vault, providers, audit, clock });
@@ -137,7 +152,10 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     nativeBinding: o.nativeBinding,
     onRestartRequested: o.onRestartRequested,
   });
+  const reports = new ReportsService({ repos, audit, clock, app: o.app, webhooks: new WebhooksRepo(repos.db), ...(o.reportOutput ? { output: o.reportOutput } : {}) });
   return {
+    audit,
+    reports,
     app: o.app,
     backups,
     repos,
@@ -149,6 +167,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     replication,
     recoveryPoints,
     jobs,
+    settings,
     workspace,
     scheduler,
     webhooks,

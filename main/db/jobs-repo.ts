@@ -108,6 +108,10 @@ interface RawJobWithCounts extends RawJob {
   steps_total: number;
   steps_done: number;
   steps_failed: number;
+  resources_total: number;
+  resources_done: number;
+  resources_failed: number;
+  recovery_point_at: string | null;
 }
 
 interface RawStep {
@@ -129,11 +133,20 @@ interface RawStep {
   params: string;
 }
 
+/** A resource is done when none of its steps is open, failed when one failed (resource-progress.ts). */
+const RESOURCE_COUNTS = `
+  (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id) AS resources_total,
+  (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id)
+    - (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id AND s.status IN ('pending','running')) AS resources_done,
+  (SELECT COUNT(DISTINCT s.protected_resource_id) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS resources_failed`;
+
 /** Steps in a terminal status count as done; the progress bar reaches the end even when some fail. */
 const COUNTS = `
   (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id) AS steps_total,
   (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status IN ('succeeded','failed','skipped','cancelled')) AS steps_done,
-  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS steps_failed`;
+  (SELECT COUNT(*) FROM job_steps s WHERE s.job_id = j.id AND s.status = 'failed') AS steps_failed,
+  ${RESOURCE_COUNTS},
+  (SELECT p.created_at FROM recovery_points p WHERE p.id = j.recovery_point_id) AS recovery_point_at`;
 
 const toJob = (r: RawJob): JobRecord => ({
   id: r.id,
@@ -157,6 +170,7 @@ const toJobView = (r: RawJobWithCounts): JobView => ({
   status: r.status,
   trigger: r.trigger,
   recoveryPointId: r.recovery_point_id,
+  recoveryPointAt: r.recovery_point_at,
   error: r.error,
   createdAt: r.created_at,
   startedAt: r.started_at,
@@ -164,6 +178,9 @@ const toJobView = (r: RawJobWithCounts): JobView => ({
   stepsTotal: r.steps_total,
   stepsDone: r.steps_done,
   stepsFailed: r.steps_failed,
+  resourcesTotal: r.resources_total,
+  resourcesDone: r.resources_done,
+  resourcesFailed: r.resources_failed,
   cancellable: (r.status === 'queued' || r.status === 'running') && JOB_CANCEL[r.kind] !== 'never',
 });
 
@@ -188,11 +205,24 @@ const toStep = (r: RawStep): StepRecord => ({
   params: parseJson<Record<string, unknown>>(r.params, {}),
 });
 
+/** A job's status changed (or a console took it over to resume it); the audit log records each. */
+export interface JobTransition {
+  jobId: string;
+  policyId: string;
+  kind: JobKind;
+  /** The status it is in now; 'resumed' when a console claimed it to continue from its journal. */
+  to: JobStatus | 'resumed';
+  from: JobStatus | null;
+  error: string | null;
+}
+
 export class JobsRepo {
+  private readonly transitionListeners: ((t: JobTransition) => void)[] = [];
   private readonly insertJobStmt;
   private readonly insertStepStmt;
   private readonly getJobStmt;
   private readonly getJobViewStmt;
+  private readonly resourceCountsStmt;
   private readonly stepsViewStmt;
   private readonly stepsStmt;
   private readonly unfinishedStmt;
@@ -215,7 +245,7 @@ export class JobsRepo {
   private readonly opRowsStmt;
   private readonly cache: StatementCache;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.cache = new StatementCache(db);
     this.insertJobStmt = db.prepare(
       `INSERT INTO jobs (id, policy_id, kind, status, trigger, recovery_point_id, created_at, started_at, owner, heartbeat_at)
@@ -227,9 +257,13 @@ export class JobsRepo {
     );
     this.getJobStmt = db.prepare<[string], RawJob>('SELECT * FROM jobs WHERE id = ?');
     this.getJobViewStmt = db.prepare<[string], RawJobWithCounts>(`SELECT j.*, ${COUNTS} FROM jobs j WHERE j.id = ?`);
-    this.stepsViewStmt = db.prepare<[string], RawStep & { resource_name: string | null; resource_type: ResourceTypeId | null }>(
-      `SELECT s.*, r.name AS resource_name, r.type AS resource_type
+    this.stepsViewStmt = db.prepare<
+      [string],
+      RawStep & { resource_name: string | null; resource_type: ResourceTypeId | null; point_id: string | null; point_at: string | null }
+    >(
+      `SELECT s.*, r.name AS resource_name, r.type AS resource_type, p.id AS point_id, p.created_at AS point_at
        FROM job_steps s LEFT JOIN protected_resources r ON r.id = s.protected_resource_id
+       LEFT JOIN recovery_points p ON p.id = json_extract(s.params, '$.recoveryPointId')
        WHERE s.job_id = ? ORDER BY s.seq`,
     );
     this.stepsStmt = db.prepare<[string], RawStep>('SELECT * FROM job_steps WHERE job_id = ? ORDER BY seq');
@@ -258,6 +292,9 @@ export class JobsRepo {
     this.stepsInterruptStmt = db.prepare(
       `UPDATE job_steps SET status = @status, error = @error, error_code = @errorCode, finished_at = @at
        WHERE job_id = @jobId AND status IN ('pending','running')`,
+    );
+    this.resourceCountsStmt = db.prepare<[string], { resources_total: number; resources_done: number; resources_failed: number }>(
+      `SELECT ${RESOURCE_COUNTS} FROM jobs j WHERE j.id = ?`,
     );
     this.countsStmt = db.prepare<[string], { total: number; done: number; failed: number }>(
       `SELECT COUNT(*) AS total,
@@ -291,11 +328,33 @@ export class JobsRepo {
     );
   }
 
+  /**
+   * Called after every status change, inside the statement's transaction (the caller's, when it has
+   * one), so a transition and its audit entry are committed together or not at all.
+   */
+  onTransition(listener: (t: JobTransition) => void): void {
+    this.transitionListeners.push(listener);
+  }
+
+  private transition(id: string, to: JobTransition['to'], from: JobStatus | null, error: string | null = null): void {
+    if (this.transitionListeners.length === 0) return;
+    const job = this.getJobStmt.get(id);
+    if (!job) return;
+    for (const l of this.transitionListeners) l({ jobId: id, policyId: job.policy_id, kind: job.kind, to, from, error });
+  }
+
+  private withTransition<T>(run: () => T): T {
+    return this.transitionListeners.length === 0 ? run() : this.db.transaction(run)();
+  }
+
   insertJob(
     j: Pick<JobRecord, 'id' | 'policyId' | 'kind' | 'status' | 'trigger' | 'recoveryPointId' | 'createdAt' | 'startedAt'> &
       Partial<Pick<JobRecord, 'owner' | 'heartbeatAt'>>,
   ): void {
-    this.insertJobStmt.run({ owner: null, heartbeatAt: null, ...j });
+    this.withTransition(() => {
+      this.insertJobStmt.run({ owner: null, heartbeatAt: null, ...j });
+      this.transition(j.id, j.status, null);
+    });
   }
 
   insertStep(
@@ -333,6 +392,8 @@ export class JobsRepo {
       warnings: stepWarnings(r.result),
       // The engine holds the activity of running steps in memory (jobs service overlays it).
       activity: null,
+      recoveryPointId: r.point_id,
+      recoveryPointAt: r.point_at,
     }));
   }
 
@@ -373,12 +434,21 @@ export class JobsRepo {
   }
 
   start(id: string, at: string): boolean {
-    return this.startJobStmt.run({ id, at }).changes > 0;
+    return this.withTransition(() => {
+      const done = this.startJobStmt.run({ id, at }).changes > 0;
+      if (done) this.transition(id, 'running', 'queued');
+      return done;
+    });
   }
 
   /** Moves an unfinished job to its final status; a finished job is never rewritten. */
   finish(id: string, status: JobStatus, error: string | null, at: string): boolean {
-    return this.finishJobStmt.run({ id, status, error, at }).changes > 0;
+    return this.withTransition(() => {
+      const from = this.transitionListeners.length ? (this.getJobStmt.get(id)?.status ?? null) : null;
+      const done = this.finishJobStmt.run({ id, status, error, at }).changes > 0;
+      if (done) this.transition(id, status, from, error);
+      return done;
+    });
   }
 
   setRecoveryPoint(id: string, recoveryPointId: string): void {
@@ -396,7 +466,11 @@ export class JobsRepo {
 
   /** Takes over an unfinished job whose owner is `expected` (null: never claimed). */
   claim(id: string, owner: string, expected: string | null, at: string): boolean {
-    return this.claimStmt.run({ id, owner, expected, at }).changes > 0;
+    return this.withTransition(() => {
+      const done = this.claimStmt.run({ id, owner, expected, at }).changes > 0;
+      if (done) this.transition(id, 'resumed', this.getJobStmt.get(id)?.status ?? null);
+      return done;
+    });
   }
 
   /** Proves the owner is alive for every unfinished job it runs. */
@@ -410,8 +484,12 @@ export class JobsRepo {
    * when the job was not in a retryable status.
    */
   reopen(id: string, owner: string, at: string): number {
-    if (this.reopenStmt.run({ id, owner, at }).changes === 0) return -1;
-    return this.retryStepsStmt.run({ jobId: id }).changes;
+    return this.withTransition(() => {
+      const from = this.transitionListeners.length ? (this.getJobStmt.get(id)?.status ?? null) : null;
+      if (this.reopenStmt.run({ id, owner, at }).changes === 0) return -1;
+      this.transition(id, 'running', from);
+      return this.retryStepsStmt.run({ jobId: id }).changes;
+    });
   }
 
   recordIntent(id: string, intent: Record<string, unknown>): void {
@@ -462,6 +540,12 @@ export class JobsRepo {
   /** Closes every unfinished step of a job (crash recovery, cancellation); intents are kept. */
   closeOpenSteps(jobId: string, status: StepStatus, error: string, errorCode: string, at: string): number {
     return this.stepsInterruptStmt.run({ jobId, status, error, errorCode, at }).changes;
+  }
+
+  /** The job's progress in protected resources (see resource-progress.ts for the rule). */
+  resourceCounts(jobId: string): { resourcesTotal: number; resourcesDone: number; resourcesFailed: number } {
+    const r = this.resourceCountsStmt.get(jobId);
+    return r ? { resourcesTotal: r.resources_total, resourcesDone: r.resources_done, resourcesFailed: r.resources_failed } : { resourcesTotal: 0, resourcesDone: 0, resourcesFailed: 0 };
   }
 
   counts(jobId: string): { total: number; done: number; failed: number } {

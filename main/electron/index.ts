@@ -27,6 +27,7 @@ import { showJobNotification } from './notifications';
 import { createSafeStorageKeyProvider } from './safe-storage-key-provider';
 import { allowedRendererOrigins, isExternalHttpUrl, isTrustedSender } from './sender-check';
 import { mainWindowOptions } from './window-options';
+import { electronReportOutput } from './report-output';
 
 const APP_ID = 'com.failoverconsole.app';
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
@@ -127,6 +128,7 @@ function startCore(): Core {
       ...(binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {}),
       appVersion: app.getVersion(),
       platform: process.platform,
+      reportOutput: electronReportOutput(() => (mainWindow && !mainWindow.isDestroyed() ? mainWindow : null)),
     });
   try {
     return open();

@@ -1,7 +1,20 @@
-// Formatting for what operators read: local absolute times with a relative hint, durations,
-// schedules in words. Pure functions so they are tested without a DOM.
+// Formatting for what operators read: absolute times in the one display time zone (the setting
+// main keeps; shared/time-format.ts writes them, with their UTC offset), relative hints,
+// durations, schedules in words. Pure functions so they are tested without a DOM.
 
-import { format } from 'date-fns';
+import { currentUtcOffset, formatTime, machineTimeZone } from '../../shared/time-format';
+
+// The zone every time is written in. Until main's setting arrives the page's own zone stands in;
+// the settings store sets it once loaded (and the app re-renders everything under the new zone).
+let displayZone = machineTimeZone();
+
+export function setDisplayTimeZone(zone: string): void {
+  displayZone = zone;
+}
+
+export function displayTimeZone(): string {
+  return displayZone;
+}
 
 export function parseTime(iso: string | null | undefined): Date | null {
   if (!iso) return null;
@@ -9,11 +22,10 @@ export function parseTime(iso: string | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** "26 Nov 2026, 10:42" (or with seconds, where points minutes apart must be told apart). */
+/** "2026-11-26 11:42 UTC+01:00" (or with seconds, where points seconds apart must be told apart). */
 export function formatAbsolute(iso: string, opts: { seconds?: boolean } = {}): string {
-  const d = parseTime(iso);
-  if (!d) return iso;
-  return format(d, opts.seconds ? 'd MMM yyyy, HH:mm:ss' : 'd MMM yyyy, HH:mm');
+  if (!parseTime(iso)) return iso;
+  return formatTime(iso, displayZone, opts);
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", "in 12 min". */
@@ -39,7 +51,7 @@ export function formatRelative(iso: string, now: number): string {
   return future ? `in ${text}` : `${text} ago`;
 }
 
-/** "26 Nov 2026, 10:42 · 5 min ago". */
+/** "2026-11-26 11:42 UTC+01:00 · 5 min ago". */
 export function formatWhen(iso: string, now: number, opts: { seconds?: boolean } = {}): string {
   return `${formatAbsolute(iso, opts)} · ${formatRelative(iso, now)}`;
 }
@@ -50,7 +62,11 @@ export function formatDuration(startIso: string | null, endIso: string | null, n
   if (!start) return null;
   // Still running: measure against the real clock, not the coarse shared one.
   const end = parseTime(endIso)?.getTime() ?? Math.max(now, Date.now());
-  const ms = Math.max(0, end - start.getTime());
+  return formatMs(Math.max(0, end - start.getTime()));
+}
+
+/** A span of milliseconds as a person says it: "850 ms", "4.2 s", "1 min 12 s", "2 h 3 min". */
+export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const totalS = Math.floor(ms / 1000);
@@ -67,11 +83,17 @@ export const SCHEDULE_PRESETS = [
 
 export type SchedulePresetId = (typeof SCHEDULE_PRESETS)[number]['id'] | 'custom';
 
-export function describeSchedule(cron: string | null): string {
+/**
+ * "Daily at 02:00 UTC+01:00 (Europe/Paris)": main reads schedules in the display zone, so any
+ * schedule whose hours matter says which zone; "Every hour" and "Manual only" need none.
+ */
+export function describeSchedule(cron: string | null, zone: string = displayZone, now: Date = new Date()): string {
   if (cron === null) return 'Manual only';
   const normalized = cron.trim().replace(/\s+/g, ' ');
   const preset = SCHEDULE_PRESETS.find((p) => p.cron === normalized);
-  return preset ? preset.label : `Custom: ${normalized}`;
+  if (preset?.id === 'hourly') return preset.label;
+  const text = preset ? preset.label : `Custom: ${normalized}`;
+  return `${text} ${currentUtcOffset(zone, now)} (${zone})`;
 }
 
 export function schedulePresetOf(cron: string | null): SchedulePresetId {

@@ -7,6 +7,12 @@ import {
   AccountView,
   AwsProfileView,
   AuditEntry,
+  AuditFacets,
+  AuditFilterInput,
+  AuditVerdict,
+  ExportResult,
+  OperatorSettings,
+  ReportFormatSchema,
   DiscoveredResource,
   FailoverPlan,
   ResourceMappingView,
@@ -27,6 +33,9 @@ import {
   RecoveryPointDetails,
   RecoveryPointStatusSchema,
   RecoveryPointView,
+  Timestamp,
+  SettingsUpdate,
+  SettingsView,
   page,
 } from '../domain';
 import { CloudSchema, ProviderKindSchema } from '../domain';
@@ -76,6 +85,10 @@ export const contract = {
     z.object({ accounts: z.number().int(), environments: z.number().int(), resources: z.number().int() }),
   ),
 
+  // settings (one time zone for every time the console writes)
+  'dr:settings.get': channel(Empty, SettingsView),
+  'dr:settings.update': channel(SettingsUpdate.strict(), SettingsView),
+
   // accounts
   'dr:accounts.list': channel(Empty, z.array(AccountView)),
   'dr:accounts.create': channel(AccountCreateInput.strict(), AccountView),
@@ -118,6 +131,8 @@ export const contract = {
       status: RecoveryPointStatusSchema.optional(),
       /** Matches the point's id or its time as shown (ISO prefix). */
       query: z.string().max(64).optional(),
+      /** Keyset (evidence, item 4): the last point of the page before; the page starts after it. */
+      after: z.object({ createdAt: Timestamp, id: Id }).strict().optional(),
     }).strict(),
     page(RecoveryPointView),
   ),
@@ -159,7 +174,21 @@ export const contract = {
   'dr:webhooks.list': channel(z.object({ jobId: Id }).strict(), z.array(WebhookDeliveryView)),
 
   // audit
-  'dr:audit.list': channel(PageRequest.extend({ subjectId: Id.optional() }).strict(), page(AuditEntry)),
+  'dr:audit.list': channel(PageRequest.extend(AuditFilterInput.shape).strict(), page(AuditEntry)),
+
+  // ---- evidence: reports, the audit chain, attribution (issue 10, items 1 and 2) ----------
+  /** The policies, actors and kinds the audit log's filters offer. */
+  'dr:audit.facets': channel(Empty, AuditFacets),
+  /** Walks the hash chain; names the first entry that does not hold. */
+  'dr:audit.verify': channel(Empty, AuditVerdict),
+  /** The filtered audit log as CSV or JSON, saved where the operator chooses. */
+  'dr:audit.export': channel(AuditFilterInput.extend({ format: z.enum(['csv', 'json']) }).strict(), ExportResult),
+  /** A (test) failover or reset job's report as PDF, CSV or JSON, saved where the operator chooses. */
+  'dr:reports.export': channel(z.object({ jobId: Id, format: ReportFormatSchema }).strict(), ExportResult),
+  /** Who the audit log names: the OS user and machine (read-only) and the optional operator name. */
+  'dr:operator.get': channel(Empty, OperatorSettings.extend({ osUser: z.string(), host: z.string() })),
+  'dr:operator.set': channel(OperatorSettings.strict(), OperatorSettings.extend({ osUser: z.string(), host: z.string() })),
+  // ---- end of evidence ----------------------------------------------------------------------
 } as const;
 
 export type Contract = typeof contract;
@@ -183,6 +212,10 @@ export const events = {
     stepsTotal: z.number().int(),
     stepsDone: z.number().int(),
     stepsFailed: z.number().int(),
+    /** Progress an operator reads: protected resources with no open step, of all the job touches. */
+    resourcesTotal: z.number().int(),
+    resourcesDone: z.number().int(),
+    resourcesFailed: z.number().int(),
   }),
   'dr:policies.changed': z.object({ policyId: Id.nullable() }),
   /** The console entered or left read-only mode (the shell shows a banner). */

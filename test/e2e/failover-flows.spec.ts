@@ -10,6 +10,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { SimFaults, SimLatency } from '../../main/providers/sim';
 import type { JobKind } from '../../shared/domain';
+import { formatTime, machineTimeZone } from '../../shared/time-format';
 import { CHROMIUM_PATH, openConsole, type ConsoleHandle } from './harness';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -40,11 +41,9 @@ async function expectAccessible(page: Page, screen: string): Promise<void> {
   ).toEqual([]);
 }
 
-/** The console's time display in the harness (en-GB, UTC): "26 Nov 2026, 10:42:07". */
+/** The console's time display (the default zone setting: this machine's): "2026-11-26 10:42:07 UTC+00:00". */
 function shownTime(iso: string): string {
-  const d = new Date(iso);
-  const month = d.toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' });
-  return `${d.getUTCDate()} ${month} ${d.getUTCFullYear()}, ${iso.slice(11, 19)}`;
+  return formatTime(iso, machineTimeZone(), { seconds: true });
 }
 
 interface Bed {
@@ -250,7 +249,8 @@ test.describe(mustRun ? 'Failover flows in Chromium' : `Failover flows in Chromi
       await expect(page.getByRole('tab', { name: 'Recovery points', selected: true })).toBeVisible();
 
       const slot = page.getByTestId('failover-source');
-      const failover = slot.getByRole('button', { name: 'Failover', exact: true });
+      // Labelled with the selected point once there is one ("Failover from …").
+      const failover = slot.getByRole('button', { name: /^Failover/ });
       await expect(failover).toBeDisabled();
       const options = page.getByRole('listbox', { name: 'Recovery points' }).getByRole('option');
       await expect(options).toHaveCount(3);

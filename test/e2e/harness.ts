@@ -4,7 +4,7 @@
 
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -14,6 +14,7 @@ import { composeCore, type Core, type ProvidersOption } from '../../main/compose
 import { StaticKeyProvider } from '../../main/credentials/static-key-provider';
 import { CHANNELS, EVENT_NAMES, type Channel, type RequestOf, type ResponseOf } from '../../shared/ipc/contract';
 import type { Result } from '../../shared/errors';
+import { chromiumPdfPrinter } from '../helpers/chromium-pdf';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -56,12 +57,16 @@ export interface OpenConsoleOptions {
    * same-origin fetch to the loopback server (~1 ms, closer to Electron IPC; used by the benchmarks).
    */
   bridge?: 'binding' | 'http';
+  /** Where exports are saved (the save dialog's answer); <dataDir>/exports when omitted. */
+  exportDir?: string;
 }
 
 export interface ConsoleHandle {
   page: Page;
   core: Core;
   dataDir: string;
+  /** Where exports from the page are saved. */
+  exportDir: string;
   url: string;
   /** Calls the router exactly as the renderer would. */
   invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Result<ResponseOf<C>>>;
@@ -165,6 +170,10 @@ function installBridge({ channels, events, httpPath }: { channels: string[]; eve
 export async function openConsole(opts: OpenConsoleOptions = {}): Promise<ConsoleHandle> {
   if (!rendererBuilt()) throw new Error('The renderer is not built: run "npm run build" first.');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fc-e2e-'));
+  const exportDir = opts.exportDir ?? join(dataDir, 'exports');
+  mkdirSync(exportDir, { recursive: true });
+  // Opened lazily below; exports print with the same Chromium the page runs in.
+  let printer: ((html: string) => Promise<Uint8Array>) | null = null;
   const core = composeCore({
     dataDir,
     keyProvider: new StaticKeyProvider(randomBytes(32)),
@@ -172,6 +181,13 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
     startScheduler: false,
     appVersion: 'e2e',
     platform: process.platform,
+    reportOutput: {
+      choosePath: (req) => Promise.resolve(join(exportDir, req.defaultName)),
+      printPdf: (html) => {
+        if (!printer) throw new Error('the harness browser is not open yet');
+        return printer(html);
+      },
+    },
   });
   const sender = { id: 'harness', trusted: true };
   const httpBridge = opts.bridge === 'http';
@@ -181,6 +197,7 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
   );
   const ownBrowser = !opts.browser;
   const browser = opts.browser ?? (await launchChromium());
+  printer = chromiumPdfPrinter(browser);
   let context: BrowserContext | undefined;
   try {
     context = await browser.newContext({
@@ -214,6 +231,7 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
       page,
       core,
       dataDir,
+      exportDir,
       url,
       invoke,
       async call(channel, request) {

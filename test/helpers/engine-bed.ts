@@ -53,7 +53,7 @@ export function engineBed(dir: string, options: Partial<EngineOptions> = {}): En
   const events = new EventBus(silentLogger);
   const progress = new JobProgressPublisher(events, 100);
   const registry = new JobRegistry();
-  const engine = new JobEngine({ repos, clock, events, progress, registry, logger: silentLogger, audit: new AuditLog(repos.audit, clock), options });
+  const engine = new JobEngine({ repos, clock, events, progress, registry, logger: silentLogger, audit: new AuditLog(repos, clock), options });
   const now = clock.iso();
   db.prepare(`INSERT INTO accounts (id, name, provider, cloud, credential_kind, secret, created_at) VALUES ('acc_t','Test','sim','aws','none',X'',?)`).run(now);
   db.prepare(`INSERT INTO environments (id, account_id, name, region, scope, created_at) VALUES ('env_s','acc_t','S','us-east-1','',?), ('env_t','acc_t','T','us-west-2','',?)`).run(now, now);

@@ -6,6 +6,7 @@ import { openDatabase, type Db } from '../../main/db/connection';
 import { createRepos } from '../../main/db/repos';
 import type { KeyProvider } from '../../main/credentials/key-provider';
 import type { Clock } from '../../main/core/clock';
+import type { Attribution } from '../../main/core/audit-log';
 import { EventBus } from '../../main/core/events';
 import { silentLogger, type Logger } from '../../main/core/logger';
 import type { ReplicationOptions } from '../../main/core/replication-service';
@@ -40,6 +41,7 @@ export interface TestCoreOptions {
   progressIntervalMs?: number;
   /** Keep a storage reserve file (as composeCore does next to the data file). */
   reserve?: boolean;
+  attribution?: Attribution;
 }
 
 export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCore {
@@ -59,6 +61,7 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     replication: { backoff: { maxAttempts: 3, baseMs: 1, capMs: 5 }, ...opts.replication },
     progressIntervalMs: opts.progressIntervalMs ?? 0,
     ...(opts.reserve ? { reserveFile: `${file}.reserve` } : {}),
+    ...(opts.attribution ? { attribution: opts.attribution } : {}),
   });
   services.storage.ensureReserve();
   const router = new Router({ logger, validateResponses: true, guard: (c) => services.storage.guard(c), storage: services.storage });

@@ -164,6 +164,10 @@ describe('job follow-up in the jobs store', () => {
     stepsTotal: 2,
     stepsDone: 1,
     stepsFailed: 1,
+    recoveryPointAt: '2026-11-26T09:00:00.000Z',
+    resourcesTotal: 2,
+    resourcesDone: 2,
+    resourcesFailed: 1,
     error: null,
     steps: [],
   };
@@ -197,7 +201,7 @@ describe('job follow-up in the jobs store', () => {
       'dr:jobs.retryFailed': () => ok({ jobId: 'job_fo', retried: 1 }),
     });
     const event = (seq: number, status: 'running' | 'partially_failed') =>
-      ({ jobId: 'job_fo', policyId: 'pol_1', seq, kind: 'failover', status, stepsTotal: 2, stepsDone: 1, stepsFailed: status === 'running' ? 0 : 1 }) as const;
+      ({ jobId: 'job_fo', policyId: 'pol_1', seq, kind: 'failover', status, stepsTotal: 2, stepsDone: 1, stepsFailed: status === 'running' ? 0 : 1, resourcesTotal: 2, resourcesDone: 1, resourcesFailed: status === 'running' ? 0 : 1 }) as const;
     useJobs.getState().open('pol_1');
     expect(useJobs.getState().applyProgress(event(7, 'partially_failed'))).toBe(true);
     expect(useJobs.getState().applyProgress(event(1, 'running'))).toBe(false);
@@ -209,7 +213,7 @@ describe('job follow-up in the jobs store', () => {
   it('remembers when the last live event for a job arrived', () => {
     bridge = installFakeBridge({ 'dr:jobs.list': () => ok({ total: 0, offset: 0, items: [] }) });
     const before = Date.now();
-    useJobs.getState().applyProgress({ jobId: 'job_z', policyId: 'pol_9', seq: 1, kind: 'failover', status: 'running', stepsTotal: 4, stepsDone: 1, stepsFailed: 0 });
+    useJobs.getState().applyProgress({ jobId: 'job_z', policyId: 'pol_9', seq: 1, kind: 'failover', status: 'running', stepsTotal: 4, stepsDone: 1, stepsFailed: 0, resourcesTotal: 4, resourcesDone: 1, resourcesFailed: 0 });
     expect(useJobs.getState().lastEventAt['job_z']).toBeGreaterThanOrEqual(before);
   });
 });

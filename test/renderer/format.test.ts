@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   describeSchedule,
   environmentLabel,
+  formatAbsolute,
   formatDuration,
+  formatWhen,
+  setDisplayTimeZone,
   formatRelative,
   schedulePresetOf,
   withSimulatedSuffix,
@@ -32,14 +35,27 @@ describe('formatting for operators', () => {
     expect(formatDuration(null, null, NOW)).toBeNull();
   });
 
-  it('describes the schedule presets in words and keeps custom cron visible', () => {
+  it('describes the schedule presets in words, with the zone their hours are read in, and keeps custom cron visible', () => {
+    const winter = new Date(NOW);
     expect(describeSchedule(null)).toBe('Manual only');
     expect(describeSchedule('0 * * * *')).toBe('Every hour');
-    expect(describeSchedule('0  */4 * * *')).toBe('Every 4 hours');
-    expect(describeSchedule('0 2 * * *')).toBe('Daily at 02:00');
-    expect(describeSchedule('30 */6 * * 1-5')).toBe('Custom: 30 */6 * * 1-5');
+    expect(describeSchedule('0  */4 * * *', 'UTC', winter)).toBe('Every 4 hours UTC+00:00 (UTC)');
+    expect(describeSchedule('0 2 * * *', 'Europe/Paris', winter)).toBe('Daily at 02:00 UTC+01:00 (Europe/Paris)');
+    expect(describeSchedule('30 */6 * * 1-5', 'America/New_York', winter)).toBe('Custom: 30 */6 * * 1-5 UTC-05:00 (America/New_York)');
     expect(schedulePresetOf('0 2 * * *')).toBe('daily');
     expect(schedulePresetOf('5 4 * * *')).toBe('custom');
+  });
+
+  it('writes absolute times in the display zone with their UTC offset', () => {
+    setDisplayTimeZone('Europe/Paris');
+    try {
+      expect(formatAbsolute('2026-11-26T10:42:07Z')).toBe('2026-11-26 11:42 UTC+01:00');
+      expect(formatAbsolute('2026-11-26T10:42:07Z', { seconds: true })).toBe('2026-11-26 11:42:07 UTC+01:00');
+      expect(formatWhen('2026-11-26T10:42:00Z', NOW)).toBe('2026-11-26 11:42 UTC+01:00 · 5 min ago');
+      expect(formatAbsolute('garbage')).toBe('garbage');
+    } finally {
+      setDisplayTimeZone('UTC');
+    }
   });
 
   it('does not repeat a region or the word simulated that a name already carries', () => {

@@ -22,6 +22,8 @@ function step(seq: number, patch: Partial<JobStepView> = {}): JobStepView {
     startedAt: iso(T0),
     finishedAt: iso(T0 + 1000),
     warnings: [],
+    recoveryPointId: null,
+    recoveryPointAt: null,
     ...patch,
   };
 }

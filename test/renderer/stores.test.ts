@@ -44,10 +44,52 @@ describe('recovery points store', () => {
     expect(useRecoveryPoints.getState().total).toBe(100_000);
     useRecoveryPoints.getState().ensureRange(50_000, 50_030);
     await flush();
-    const lists = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list').map((c) => c.request.offset);
+    // (The status filters' first pages are prefetched too; those carry a status.)
+    const lists = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list' && !c.request.status).map((c) => c.request.offset);
     expect(lists).toEqual([0, Math.floor(50_000 / PAGE_SIZE) * PAGE_SIZE]);
     expect(useRecoveryPoints.getState().pointAt(50_010)?.id).toBe('rp_50010');
     expect(useRecoveryPoints.getState().pointAt(30_000)).toBeUndefined();
+  });
+
+  it('asks for the page after a loaded one by keyset (its last point), and for a jump by offset', async () => {
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    useRecoveryPoints.getState().ensureRange(PAGE_SIZE, PAGE_SIZE + 10);
+    useRecoveryPoints.getState().ensureRange(30_000, 30_010);
+    await flush();
+    const [, next, jump] = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list' && !c.request.status).map((c) => c.request);
+    const last = point(PAGE_SIZE - 1);
+    expect(next).toMatchObject({ offset: PAGE_SIZE, after: { createdAt: last.createdAt, id: last.id } });
+    expect(jump).toMatchObject({ offset: 30_000 });
+    expect(jump).not.toHaveProperty('after');
+  });
+
+  it('refreshes loaded pages by offset, since new points moved every page boundary', async () => {
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    useRecoveryPoints.getState().ensureRange(PAGE_SIZE, PAGE_SIZE + 10);
+    await flush();
+    const before = bridge!.calls.length;
+    await useRecoveryPoints.getState().refresh();
+    const again = bridge!.calls.slice(before).filter((c) => c.channel === 'dr:recoveryPoints.list' && !c.request.status);
+    expect(again.map((c) => c.request.offset).sort((a, b) => Number(a) - Number(b))).toEqual([0, PAGE_SIZE]);
+    expect(again.every((c) => !('after' in c.request))).toBe(true);
+  });
+
+  it("shows a status filter's prefetched first page at once, then asks the core again", async () => {
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    const prefetched = bridge!.calls.filter((c) => c.channel === 'dr:recoveryPoints.list' && c.request.status).map((c) => c.request.status);
+    expect(prefetched.sort()).toEqual(['failed', 'in_progress', 'partial', 'succeeded']);
+    const before = bridge!.calls.length;
+    useRecoveryPoints.getState().setStatus('partial');
+    // Synchronously: the rows the prefetch answered, before the fresh request returns.
+    expect(useRecoveryPoints.getState().total).toBe(100_000);
+    expect(useRecoveryPoints.getState().pointAt(0)).toBeDefined();
+    expect(bridge!.calls.slice(before).map((c) => c.request.status)).toEqual(['partial']);
   });
 
   it('sends filters to the core and starts over from the first page', async () => {
@@ -89,6 +131,10 @@ describe('jobs store', () => {
     stepsTotal: 10,
     stepsDone: 0,
     stepsFailed: 0,
+    recoveryPointAt: null,
+    resourcesTotal: 10,
+    resourcesDone: 0,
+    resourcesFailed: 0,
     error: null,
   };
 
@@ -96,7 +142,7 @@ describe('jobs store', () => {
     bridge = installFakeBridge({ 'dr:jobs.list': () => ok({ total: 1, offset: 0, items: [job] }) });
     useJobs.getState().open('pol_1');
     await flush();
-    const base = { jobId: 'job_1', policyId: 'pol_1', kind: 'replication' as const, status: 'running' as const, stepsTotal: 10, stepsFailed: 0 };
+    const base = { jobId: 'job_1', policyId: 'pol_1', kind: 'replication' as const, status: 'running' as const, stepsTotal: 10, stepsFailed: 0, resourcesTotal: 10, resourcesDone: 0, resourcesFailed: 0 };
     expect(useJobs.getState().applyProgress({ ...base, seq: 5, stepsDone: 5 })).toBe(true);
     expect(useJobs.getState().applyProgress({ ...base, seq: 3, stepsDone: 3 })).toBe(false);
     expect(useJobs.getState().applyProgress({ ...base, seq: 5, stepsDone: 4 })).toBe(false);

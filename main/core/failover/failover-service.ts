@@ -56,7 +56,7 @@ export class FailoverService {
     const points = resolvePoints(this.d.repos, policy, recoveryPointId);
     const { planned, missing } = planItems(this.d.repos, policyId, points);
     if (planned.length === 0) throw precondition(`No resource of policy "${policy.name}" has a successful item in that recovery point; choose another one.`);
-    const latestText = formatPointTime(points.latest.createdAt);
+    const latestText = formatPointTime(this.d.repos, points.latest.createdAt);
     const resources: PlannedResourceAction[] = planned.map((p) => {
       const info = resourceType(p.resource.type);
       return {

@@ -12,6 +12,7 @@ import type { ProviderRegistry } from '../provider-registry';
 import type { RecoveryPointItemRef, StepContext } from '../../providers/types';
 import type { PreparedJob } from '../jobs/engine';
 import { notFound, precondition } from '../errors';
+import { timeFormatterOf } from '../settings-service';
 
 export interface ResolvedPoints {
   selected: RecoveryPointView;
@@ -25,13 +26,12 @@ export interface PlannedItem {
   itemId: string;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** "26 Nov 2026 10:42 UTC": the time as the confirmation shows it. */
-export function formatPointTime(iso: string): string {
-  const d = new Date(iso);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+/**
+ * "2026-11-26 11:42:07 UTC+01:00": a point's time as every sentence and the console show it, in
+ * the operator's zone, with seconds (points seconds apart must be told apart).
+ */
+export function formatPointTime(repos: Pick<Repos, 'settings'>, iso: string): string {
+  return timeFormatterOf(repos.settings).format(iso, { seconds: true });
 }
 
 /** The chosen point (default: latest successful) and the latest successful one; only succeeded points. */
@@ -43,7 +43,7 @@ export function resolvePoints(repos: Repos, policy: PolicyRecord, recoveryPointI
   if (!selected || selected.policyId !== policy.id) throw notFound('Recovery point', recoveryPointId);
   if (selected.status !== 'succeeded') {
     throw precondition(
-      `The recovery point of ${formatPointTime(selected.createdAt)} was not created successfully (${selected.status.replace('_', ' ')}); choose a successfully created recovery point.`,
+      `The recovery point of ${formatPointTime(repos, selected.createdAt)} was not created successfully (${selected.status.replace('_', ' ')}); choose a successfully created recovery point.`,
     );
   }
   return { selected, latest };

@@ -53,6 +53,7 @@ import { CommitGroup } from './commit-group';
 import { newOwner, ownerGone, registerLive, type OwnerIdentity } from './owner';
 import { RateLimiters, rateScopeKey, type RateGate, type RateLimitSpec, type RateLimitTable } from './rate-limits';
 import { storageFault, type StorageFault } from '../../db/storage-errors';
+import { ResourceProgress } from './resource-progress';
 
 export interface JournalPoint {
   what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish' | 'job-finish';
@@ -165,7 +166,7 @@ export interface StartJob {
 export function startRefusal(repos: Repos, policy: PolicyRecord, kind: JobKind, ignoreJobId?: string): string | null {
   const what = jobKindLabel(kind);
   if (policy.state === 'failed_over') {
-    const at = policy.failedOverAt ? ` (${formatPointTime(policy.failedOverAt)})` : '';
+    const at = policy.failedOverAt ? ` (${formatPointTime(repos, policy.failedOverAt)})` : '';
     return `Policy "${policy.name}" has already been failed over${at}; ${what} is no longer possible, as a policy fails over only once. Create a new policy to protect these resources again.`;
   }
   if (policy.state === 'failing_over') return `A failover of policy "${policy.name}" has already started and runs until it completes; ${what} cannot start.`;
@@ -518,13 +519,14 @@ export class JobEngine {
       }
     }
     const counts = { total: steps.length, done: 0, failed: 0 };
+    const resources = new ResourceProgress(steps);
     for (const n of nodes.values()) {
       if (n.state !== 'open') counts.done += 1;
       if (n.state === 'failed') counts.failed += 1;
     }
     const publish = (status: JobStatus, final = false) =>
       this.d.progress.publish(
-        { jobId: job.id, policyId: job.policyId, kind: job.kind, status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed },
+        { jobId: job.id, policyId: job.policyId, kind: job.kind, status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed, ...resources.counts() },
         { final },
       );
     publish('running');
@@ -573,6 +575,7 @@ export class JobEngine {
         node.state = outcome === 'succeeded' ? 'succeeded' : outcome === 'failed' ? 'failed' : outcome === 'cancelled' ? 'cancelled' : 'open';
         if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'cancelled') counts.done += 1;
         if (outcome === 'failed') counts.failed += 1;
+        if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'cancelled') resources.settle(node.step.protectedResourceId, outcome);
         if (outcome === 'succeeded') {
           for (const child of node.dependents) {
             child.waiting -= 1;
@@ -632,7 +635,7 @@ export class JobEngine {
     this.point({ what: 'job-finish', jobId: job.id, kind: job.kind });
     const counts = this.d.repos.jobs.counts(job.id);
     this.d.progress.publish(
-      { jobId: job.id, policyId: job.policyId, kind: job.kind, status: c.status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed },
+      { jobId: job.id, policyId: job.policyId, kind: job.kind, status: c.status, stepsTotal: counts.total, stepsDone: counts.done, stepsFailed: counts.failed, ...this.d.repos.jobs.resourceCounts(job.id) },
       { final: true },
     );
     const policy = this.d.repos.policies.get(job.policyId);

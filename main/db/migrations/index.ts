@@ -1,5 +1,5 @@
 // The ordered list of migrations. Add a file `NNN-name.ts` exporting version, name and sql, list it
-// here, and add its test under test/main/db/migrations/.
+// here, and add its test (an optional up(db) runs after the sql, in the same transaction) under test/main/db/migrations/.
 
 import type { Db } from '../connection';
 import * as m001 from './001-initial';
@@ -10,14 +10,15 @@ import * as m005 from './005-job-engine';
 import * as m006 from './006-job-lookup-indexes';
 import * as m007 from './007-job-operations';
 import * as m008 from './008-durability';
+import * as m009 from './009-evidence';
 import * as m011 from './011-typed-scopes';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
-  /** Optional data step after `sql`, inside the migration's transaction. */
+  /** Optional data step after `sql` (parsing what older versions stored, hashing), inside the migration's transaction. */
   up?: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m011];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m011];

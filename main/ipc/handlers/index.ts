@@ -6,17 +6,20 @@ import { setupAccounts } from './accounts';
 import { setupApp } from './app';
 import { setupAudit } from './audit';
 import { setupEnvironments } from './environments';
+import { setupEvidence } from './evidence';
 import { setupFailover } from './failover';
 import { setupInventory } from './inventory';
 import { setupJobs } from './jobs';
 import { setupPolicies } from './policies';
 import { setupRecoveryPoints } from './recovery-points';
 import { setupReplication } from './replication';
+import { setupSettings } from './settings';
 import { setupTestFailover } from './test-failover';
 import { setupWebhooks } from './webhooks';
 
 export function setupAll(router: Router, services: Services): void {
   setupApp(router, services);
+  setupSettings(router, services);
   setupAccounts(router, services);
   setupEnvironments(router, services);
   setupInventory(router, services);
@@ -27,5 +30,6 @@ export function setupAll(router: Router, services: Services): void {
   setupTestFailover(router, services);
   setupFailover(router, services);
   setupAudit(router, services);
+  setupEvidence(router, services);
   setupWebhooks(router, services);
 }

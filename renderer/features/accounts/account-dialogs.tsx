@@ -8,7 +8,7 @@ import type { DrErrorData } from '../../../shared/errors';
 import { SCOPE_FIELDS } from '../../../shared/scope';
 import { call, toErrorData } from '../../api';
 import { ErrorAlert, fieldError } from '../../components/error-alert';
-import { Field } from '../../components/field';
+import { Field, NAME_MAX } from '../../components/field';
 import { Modal } from '../../components/modal';
 import { useApp } from '../shell/app-store';
 import { useAccounts } from './accounts-store';
@@ -150,8 +150,8 @@ function AddAccountForm(props: AddAccountProps) {
           void submit();
         }}
       >
-        <Field label="Account name" error={fieldError(err, 'name')}>
-          <input type="text" value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />
+        <Field label="Account name" error={fieldError(err, 'name')} limit={{ length: name.length, max: NAME_MAX }}>
+          <input type="text" value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
         <div className="form-row">
           <Field label="Provider" error={fieldError(err, 'provider')}>
@@ -378,8 +378,8 @@ function AddEnvironmentForm(props: AddEnvironmentProps) {
           void submit();
         }}
       >
-        <Field label="Environment name" error={fieldError(error, 'name')}>
-          <input type="text" value={name} maxLength={80} autoComplete="off" onChange={(e) => setName(e.target.value)} />
+        <Field label="Environment name" error={fieldError(error, 'name')} limit={{ length: name.length, max: NAME_MAX }}>
+          <input type="text" value={name} autoComplete="off" onChange={(e) => setName(e.target.value)} />
         </Field>
         <Field label="Region" hint="For example eu-west-1, westeurope or europe-west1." error={fieldError(error, 'region')}>
           <input type="text" className="mono" value={region} autoComplete="off" spellCheck={false} onChange={(e) => setRegion(e.target.value)} />

@@ -9,8 +9,9 @@ import { Badge } from '../../components/badges';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative, plural } from '../../components/format';
-import { Modal } from '../../components/modal';
+import { Modal, focusWhenReady } from '../../components/modal';
 import { SkeletonBlock } from '../../components/skeleton';
+import { TableScroll } from '../../components/table-scroll';
 import { usePolicies } from '../policies/policies-store';
 import { usePolicyDetails } from '../policy-details/policy-details-store';
 import { useJobs } from '../policy-details/jobs-store';
@@ -34,6 +35,8 @@ export function FailoverDialog() {
     useJobs.getState().open(policyId);
     useJobs.getState().select(jobId);
     navigate({ name: 'policy', policyId, tab: 'jobs' });
+    // The Failover button that opened this is gone now (the policy is read-only): focus the job.
+    focusWhenReady('#job-panel-title');
     void usePolicyDetails.getState().load(policyId, { quiet: true });
     void usePolicies.getState().load({ quiet: true });
   };
@@ -50,6 +53,7 @@ export function FailoverDialog() {
       onOpenChange={(o) => (o ? undefined : close())}
       title={name ? `Fail over ${name}` : 'Failover'}
       size="large"
+      returnFocus={() => useFailover.getState().startedJobId !== null}
       description={
         <p>
           Failover is a one-time job for this policy. If you click <strong>OK</strong>, a failover job runs based on the recovery point
@@ -175,7 +179,8 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
         </p>
       )}
 
-      <div className="table-scroll plan-scroll" tabIndex={0} role="region" aria-label="What failover does for each resource">
+      {/* No scroll box of its own: the dialog body is the one scroll container, so no row is cut. */}
+      <TableScroll label="What failover does for each resource" className="plan-table">
         <table className="table table-dense">
           <caption className="visually-hidden">What failover does for each resource</caption>
           <thead>
@@ -197,10 +202,10 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
                 <td className="tabular">
                   {r.usesLatestPoint ? (
                     <>
-                      <Badge tone="info">Latest</Badge> {formatAbsolute(r.recoveryPointAt, { seconds: true })}
+                      <Badge tone="info">Latest</Badge> <span className="nowrap">{formatAbsolute(r.recoveryPointAt, { seconds: true })}</span>
                     </>
                   ) : (
-                    formatAbsolute(r.recoveryPointAt, { seconds: true })
+                    <span className="nowrap">{formatAbsolute(r.recoveryPointAt, { seconds: true })}</span>
                   )}
                   {r.note && <p className="small muted">{r.note}</p>}
                 </td>
@@ -208,7 +213,7 @@ function PlanBody(props: { plan: FailoverPlan; fromSelected: boolean; onSeeMoreD
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
 
       <dl className="review-list">
         <dt>Test resources</dt>

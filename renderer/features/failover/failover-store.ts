@@ -18,6 +18,8 @@ interface FailoverState {
   acknowledged: boolean;
   starting: boolean;
   startError: DrErrorData | null;
+  /** The job OK started, until the confirmation opens again (focus then goes to that job). */
+  startedJobId: string | null;
   /** Opens the confirmation and asks main for the plan. */
   openFor: (policyId: string, recoveryPointId?: string | null) => Promise<void>;
   setAcknowledged: (on: boolean) => void;
@@ -38,6 +40,7 @@ export const useFailover = create<FailoverState>()((set, get) => ({
   acknowledged: false,
   starting: false,
   startError: null,
+  startedJobId: null,
 
   async openFor(policyId, recoveryPointId = null) {
     const mine = ++prepareSeq;
@@ -51,6 +54,7 @@ export const useFailover = create<FailoverState>()((set, get) => ({
       acknowledged: false,
       starting: false,
       startError: null,
+      startedJobId: null,
     });
     try {
       const plan = await call('dr:failover.prepare', recoveryPointId ? { policyId, recoveryPointId } : { policyId });
@@ -72,7 +76,7 @@ export const useFailover = create<FailoverState>()((set, get) => ({
     set({ starting: true, startError: null });
     try {
       const { jobId } = await call('dr:failover.start', { token: plan.token });
-      set({ starting: false, open: false });
+      set({ starting: false, open: false, startedJobId: jobId });
       return jobId;
     } catch (err) {
       set({ starting: false, startError: toErrorData(err) });
@@ -83,6 +87,6 @@ export const useFailover = create<FailoverState>()((set, get) => ({
   close() {
     if (get().starting) return;
     prepareSeq++;
-    set({ open: false, plan: null, preparing: false, prepareError: null, acknowledged: false, startError: null });
+    set({ open: false, plan: null, preparing: false, prepareError: null, acknowledged: false, startError: null, startedJobId: null });
   },
 }));

@@ -1,6 +1,9 @@
 // The toast region: a live status region that is always mounted, so screen readers announce a
-// finished job when its notice appears. Each notice links to the job.
+// finished job when its notice appears. Each notice links to the job, and leaves once that job's
+// view is open (the operator is looking at it). The region is a tray in the shell's layout, below
+// the page's scroll container, so a notice never covers content.
 
+import { useEffect } from 'react';
 import { useApp } from '../shell/app-store';
 import { useJobs } from '../policy-details/jobs-store';
 import { useToasts } from './toasts-store';
@@ -11,6 +14,17 @@ export function Toasts() {
   const toasts = useToasts((s) => s.toasts);
   const dismiss = useToasts((s) => s.dismiss);
   const navigate = useApp((s) => s.navigate);
+  useEffect(() => {
+    const check = () => {
+      const route = useApp.getState().route;
+      const jobs = useJobs.getState();
+      if (route.name !== 'policy' || route.tab !== 'jobs' || jobs.policyId !== route.policyId || !jobs.selectedJobId) return;
+      for (const t of useToasts.getState().toasts) if (t.jobId === jobs.selectedJobId) useToasts.getState().dismiss(t.id);
+    };
+    check();
+    const stops = [useApp.subscribe(check), useJobs.subscribe(check), useToasts.subscribe(check)];
+    return () => stops.forEach((stop) => stop());
+  }, []);
   return (
     <div className="toasts" role="status" aria-live="polite" aria-label="Notifications">
       {toasts.map((t) => (

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { CLOUD_LABELS, RESOURCE_TYPES, resourceType } from '../../../shared/catalog';
 import type { DiscoveredResource, EnvironmentView, PolicyDetails } from '../../../shared/domain';
 import { ErrorAlert } from '../../components/error-alert';
-import { Field } from '../../components/field';
+import { Field, NAME_MAX } from '../../components/field';
 import { SCHEDULE_PRESETS, describeSchedule, environmentLabel, plural, withSimulatedSuffix } from '../../components/format';
 import { Modal } from '../../components/modal';
 import { SkeletonBlock } from '../../components/skeleton';
@@ -130,8 +130,13 @@ function AccountStep() {
   const { accounts, loading, error, load } = useAccounts();
   return (
     <div className="form-grid">
-      <Field label="Policy name" error={fieldErrors.name} hint="Unique; shown in jobs, reports and the webhook (PolicyName).">
-        <input type="text" value={name} maxLength={80} autoComplete="off" onChange={(e) => set('name', e.target.value)} />
+      <Field
+        label="Policy name"
+        error={fieldErrors.name}
+        hint="Unique; shown in jobs, reports and the webhook (PolicyName)."
+        limit={{ length: name.length, max: NAME_MAX }}
+      >
+        <input type="text" value={name} autoComplete="off" onChange={(e) => set('name', e.target.value)} />
       </Field>
       {error ? (
         <ErrorAlert error={error} onRetry={() => void load()} compact />

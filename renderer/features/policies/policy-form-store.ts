@@ -113,7 +113,7 @@ export function checkStep(
   if (step === 0) {
     const name = state.name.trim();
     if (!name) errors.name = 'Enter a name for the policy.';
-    else if (name.length > 80) errors.name = 'Use at most 80 characters.';
+    else if (name.length > 80) errors.name = `The name is ${name.length} characters; use at most 80.`;
     if (!state.accountId) errors.accountId = 'Choose the cloud account that holds the resources.';
   }
   if (step === 1) {

@@ -125,7 +125,7 @@ export const useJobs = create<JobsState>()((set, get) => ({
     const held = get().progress[p.jobId];
     if (held && p.seq <= held.seq) return false;
     const jobs = get().jobs?.map((j) =>
-      j.id === p.jobId ? { ...j, status: p.status, stepsTotal: p.stepsTotal, stepsDone: p.stepsDone, stepsFailed: p.stepsFailed } : j,
+      j.id === p.jobId ? { ...j, ...countsOf(p) } : j,
     );
     set({
       progress: { ...get().progress, [p.jobId]: p },
@@ -214,5 +214,18 @@ export function liveJob<T extends JobView>(job: T, progress: JobProgress | undef
   // A row fetched after the job ended beats an older event that still says it runs.
   const ended = (s: string) => s !== 'queued' && s !== 'running';
   if (ended(job.status) && !ended(progress.status)) return job;
-  return { ...job, status: progress.status, stepsTotal: progress.stepsTotal, stepsDone: progress.stepsDone, stepsFailed: progress.stepsFailed };
+  return { ...job, ...countsOf(progress) };
+}
+
+/** The fields of a progress event that update a listed job. */
+function countsOf(p: JobProgress) {
+  return {
+    status: p.status,
+    stepsTotal: p.stepsTotal,
+    stepsDone: p.stepsDone,
+    stepsFailed: p.stepsFailed,
+    resourcesTotal: p.resourcesTotal,
+    resourcesDone: p.resourcesDone,
+    resourcesFailed: p.resourcesFailed,
+  };
 }

@@ -1,19 +1,25 @@
-// The Jobs tab: every job of the policy; the selected one shows its journal steps with times and
-// errors, a live progress bar, a stall warning, Retry failed items, and for failover the resource
-// mapping and webhook deliveries.
+// The Jobs tab: every job of the policy; the selected one names its recovery point and shows its
+// journal steps (failed and running first, searchable and filterable, each with the point it used
+// and what it is doing now), progress in resources with elapsed time and an estimate, a stall
+// warning, Retry failed items, and for failover the resource mapping and webhook deliveries. The
+// page is the one scroll container: no table here scrolls on its own.
 
-import { useEffect } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { resourceType } from '../../../shared/catalog';
-import type { JobKind, JobView } from '../../../shared/domain';
+import type { JobDetails, JobKind, JobStepView, JobView, StepStatus } from '../../../shared/domain';
 import { Badge, JobStatusBadge, StepStatusBadge } from '../../components/badges';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatDuration, formatRelative } from '../../components/format';
+import { LongId } from '../../components/long-id';
+import { TableScroll } from '../../components/table-scroll';
 import { SkeletonBlock } from '../../components/skeleton';
 import { TableBodyState } from '../../components/table-body-state';
 import { adviceFor, stalledMinutes, waitingFor } from './job-insights';
 import { liveJob, useJobs } from './jobs-store';
-import { ProgressBar } from './progress-bar';
+import { ProgressBar, progressUnits } from './progress-bar';
+import { RecoveryPointRef } from './recovery-point-ref';
+import { ReportExports } from '../reports/report-exports';
 
 export const JOB_KIND_LABEL: Record<JobKind, string> = {
   replication: 'Replication',
@@ -47,7 +53,7 @@ export function JobsTab({ policyId }: { policyId: string }) {
   return (
     <div className="jobs-layout">
       <div className="panel">
-        <div className="table-scroll jobs-scroll">
+        <TableScroll label="Jobs table">
           <table className="table">
             <caption className="visually-hidden">Jobs of this policy, newest first</caption>
             <thead>
@@ -60,7 +66,7 @@ export function JobsTab({ policyId }: { policyId: string }) {
                   Duration
                 </th>
                 <th scope="col" className="num">
-                  Steps done / total
+                  Done / total
                 </th>
                 <th scope="col" className="num">
                   Failed
@@ -106,16 +112,13 @@ export function JobsTab({ policyId }: { policyId: string }) {
                       )}
                     </td>
                     <td className="num tabular">{formatDuration(j.startedAt, j.finishedAt, now) ?? '—'}</td>
-                    <td className="num tabular">
-                      {j.stepsDone} / {j.stepsTotal}
-                    </td>
-                    <td className={`num tabular${j.stepsFailed > 0 ? ' text-bad' : ''}`}>{j.stepsFailed}</td>
+                    <DoneCells job={j} />
                   </tr>
                 );
               }}
             </TableBodyState>
           </table>
-        </div>
+        </TableScroll>
         {jobs && jobs.length < total && (
           <div className="panel-footer">
             <button type="button" className="btn" onClick={() => void loadMore()}>
@@ -126,6 +129,30 @@ export function JobsTab({ policyId }: { policyId: string }) {
       </div>
       <JobPanel />
     </div>
+  );
+}
+
+/** "58 / 60 resources" and the failed count, in resources when the job has any (steps otherwise). */
+function DoneCells({ job }: { job: JobView }) {
+  const u = progressUnits(job);
+  return (
+    <>
+      <td className="num tabular nowrap">
+        {u.done} / {u.total} <span className="muted small">{u.many}</span>
+      </td>
+      <td className={`num tabular${u.failed > 0 ? ' text-bad' : ''}`}>{u.failed}</td>
+    </>
+  );
+}
+
+/** Which recovery point a job used (failover, test failover) or created (replication). */
+function JobPoint({ job }: { job: JobView }) {
+  if (!job.recoveryPointId || job.kind === 'reset') return null;
+  return (
+    <p className="job-point" data-testid="job-recovery-point">
+      <span className="muted">{job.kind === 'replication' ? 'Creates recovery point' : 'Recovery point'}</span>{' '}
+      <RecoveryPointRef id={job.recoveryPointId} at={job.recoveryPointAt} />
+    </p>
   );
 }
 
@@ -147,7 +174,8 @@ function JobPanel() {
   return (
     <section className="panel job-panel" aria-labelledby="job-panel-title">
       <div className="panel-header">
-        <h2 id="job-panel-title" className="panel-title">
+        {/* Focus lands here after a failover starts (its Failover button is gone by then). */}
+        <h2 id="job-panel-title" className="panel-title" tabIndex={-1}>
           {JOB_KIND_LABEL[job.kind]} job
         </h2>
         <JobStatusBadge status={job.status} />
@@ -168,8 +196,10 @@ function JobPanel() {
           </button>
         )}
       </div>
+      <JobPoint job={job} />
+      {job.kind !== 'replication' && <ReportExports jobId={job.id} />}
       {(running || job.stepsTotal > 0) && (
-        <ProgressBar label={`${JOB_KIND_LABEL[job.kind]} progress`} done={job.stepsDone} failed={job.stepsFailed} total={job.stepsTotal} />
+        <ProgressBar label={`${JOB_KIND_LABEL[job.kind]} progress`} progress={job} startedAt={job.startedAt} finishedAt={job.finishedAt} />
       )}
       {stalled !== null && (
         <p className="note note-warn" role="status">
@@ -191,9 +221,75 @@ function JobPanel() {
       )}
       <ErrorAlert error={retryError ? { ...retryError, message: `Retry failed items did not start. ${retryError.message}` } : null} compact />
       <ErrorAlert error={cancelError} compact />
-      <div className="table-scroll steps-scroll" tabIndex={0} role="region" aria-label="Steps of the selected job">
+      <StepsSection details={details} showPoints={job.kind === 'failover' || job.kind === 'test_failover'} />
+      {job.kind === 'failover' && <MappingsSection />}
+      {(job.kind === 'failover' || job.kind === 'test_failover') && <WebhooksSection />}
+    </section>
+  );
+}
+
+const STEP_STATUS_OPTIONS: { value: StepStatus | ''; label: string }[] = [
+  { value: '', label: 'All statuses' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'running', label: 'Running' },
+  { value: 'pending', label: 'Pending' },
+  { value: 'succeeded', label: 'Succeeded' },
+  { value: 'skipped', label: 'Skipped' },
+  { value: 'cancelled', label: 'Cancelled' },
+];
+
+/** Failed rows first (someone has to act on them), then running, then waiting, then finished; journal order within. */
+const STATUS_RANK: Record<StepStatus, number> = { failed: 0, running: 1, pending: 2, cancelled: 3, skipped: 4, succeeded: 5 };
+
+export function orderSteps(steps: readonly JobStepView[]): JobStepView[] {
+  return [...steps].sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.seq - b.seq);
+}
+
+/** Steps whose resource, type, action or error contains the text (case-insensitive) and that have the status. */
+export function filterSteps(steps: readonly JobStepView[], query: string, status: StepStatus | ''): JobStepView[] {
+  const q = query.trim().toLowerCase();
+  return steps.filter((s) => {
+    if (status && s.status !== status) return false;
+    if (!q) return true;
+    const hay = [s.resourceName ?? '', s.type ? resourceType(s.type).label : '', s.action, s.error ?? '', s.activity ?? ''].join(' ').toLowerCase();
+    return hay.includes(q);
+  });
+}
+
+function StepsSection({ details, showPoints }: { details: JobDetails; showPoints: boolean }) {
+  const now = useNow();
+  const [query, setQuery] = useState('');
+  const [status, setStatus] = useState<StepStatus | ''>('');
+  const filterId = useId();
+  const shown = useMemo(() => orderSteps(filterSteps(details.steps, query, status)), [details.steps, query, status]);
+  const columns = showPoints ? 10 : 9;
+  return (
+    <section className="job-section" aria-label="Steps of the selected job">
+      <div className="section-toolbar">
+        <h3 id={`${filterId}-title`} className="job-section-title">
+          Steps
+        </h3>
+        <label className="search">
+          <span className="visually-hidden">Search steps</span>
+          <input type="search" placeholder="Search resource, type, action or error" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </label>
+        <label className="inline-field">
+          <span>Status</span>
+          <select value={status} onChange={(e) => setStatus(e.target.value as StepStatus | '')}>
+            {STEP_STATUS_OPTIONS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="counter tabular" aria-live="polite" data-testid="steps-count">
+          {shown.length === details.steps.length ? `${details.steps.length} steps` : `${shown.length} of ${details.steps.length} steps`}
+        </span>
+      </div>
+      <TableScroll label="Steps table">
         <table className="table table-dense">
-          <caption className="visually-hidden">Steps of the selected job</caption>
+          <caption className="visually-hidden">Steps of the selected job, failed and running first</caption>
           <thead>
             <tr>
               <th scope="col" className="num">
@@ -203,6 +299,7 @@ function JobPanel() {
               <th scope="col">Type</th>
               <th scope="col">Action</th>
               <th scope="col">Status</th>
+              {showPoints && <th scope="col">Recovery point used</th>}
               <th scope="col" className="num">
                 Attempts
               </th>
@@ -214,21 +311,27 @@ function JobPanel() {
             </tr>
           </thead>
           <tbody>
-            {details.steps.length === 0 ? (
+            {shown.length === 0 ? (
               <tr>
-                <td colSpan={9} className="empty-cell">
-                  No steps recorded yet.
+                <td colSpan={columns} className="empty-cell">
+                  {details.steps.length === 0 ? 'No steps recorded yet.' : 'No step matches the search or the status filter.'}
                 </td>
               </tr>
             ) : (
-              details.steps.map((s) => {
+              shown.map((s) => {
                 const waiting = waitingFor(s, details.steps);
                 const advice = s.status === 'failed' ? adviceFor(s.errorCode) : null;
+                const latest = s.type ? resourceType(s.type).usesLatestPoint : false;
                 return (
-                  <tr key={s.id}>
+                  <tr key={s.id} className={s.status === 'failed' ? 'row-failed' : s.status === 'running' ? 'row-running' : undefined}>
                     <td className="num tabular muted">{s.seq}</td>
                     <th scope="row" className="cell-name">
                       {s.resourceName ?? <span className="muted">—</span>}
+                      {s.status === 'running' && (
+                        <p className="cell-activity" data-testid="step-activity">
+                          {s.activity ?? 'Working…'}
+                        </p>
+                      )}
                       {s.error && (
                         <p className="cell-error">
                           {s.error}
@@ -249,6 +352,24 @@ function JobPanel() {
                     <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
                     <td>{sentenceCase(s.action)}</td>
                     <td>{waiting && s.status === 'pending' ? <Badge tone="warn">Waiting</Badge> : <StepStatusBadge status={s.status} />}</td>
+                    {showPoints && (
+                      <td className="tabular nowrap">
+                        {s.recoveryPointId ? (
+                          <>
+                            {latest && (
+                              <>
+                                <Badge tone="info" title="This type always fails over from the latest successful recovery point">
+                                  Latest
+                                </Badge>{' '}
+                              </>
+                            )}
+                            <span title={s.recoveryPointId}>{s.recoveryPointAt ? formatAbsolute(s.recoveryPointAt, { seconds: true }) : s.recoveryPointId}</span>
+                          </>
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                    )}
                     <td className="num tabular">{s.attempts}</td>
                     <td className="tabular nowrap">{s.startedAt ? timeOfDay(s.startedAt) : '—'}</td>
                     <td className="tabular nowrap">{s.finishedAt ? timeOfDay(s.finishedAt) : '—'}</td>
@@ -259,9 +380,7 @@ function JobPanel() {
             )}
           </tbody>
         </table>
-      </div>
-      {job.kind === 'failover' && <MappingsSection />}
-      {(job.kind === 'failover' || job.kind === 'test_failover') && <WebhooksSection />}
+      </TableScroll>
     </section>
   );
 }
@@ -270,14 +389,15 @@ function sentenceCase(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** "21:32:07": the date and offset are in the job's header, so step rows show the time of day only. */
 function timeOfDay(iso: string): string {
-  return formatAbsolute(iso, { seconds: true }).split(', ')[1] ?? iso;
+  return formatAbsolute(iso, { seconds: true }).split(' ')[1] ?? iso;
 }
 
 function MappingsSection() {
   const { mappings, mappingsError, reloadDetails } = useJobs();
   return (
-    <section className="job-section" aria-labelledby="job-mappings-title">
+    <section className="job-section" aria-label="Resource mapping: source to target">
       <h3 id="job-mappings-title" className="job-section-title">
         Resource mapping
       </h3>
@@ -287,7 +407,7 @@ function MappingsSection() {
       ) : mappings.length === 0 ? (
         <p className="muted">No resources mapped yet.</p>
       ) : (
-        <div className="table-scroll mappings-scroll" tabIndex={0} role="region" aria-label="Resource mapping: source to target">
+        <TableScroll label="Resource mapping table">
           <table className="table table-dense">
             <caption className="visually-hidden">Resource mapping: source to target</caption>
             <thead>
@@ -313,18 +433,17 @@ function MappingsSection() {
                     )}
                   </th>
                   <td className="nowrap">{m.kind}</td>
-                  <td className="mono cell-id" title={m.sourceId}>
-                    {m.sourceId}
+                  <td className="cell-id">
+                    <LongId value={m.sourceId} label="source id" />
                   </td>
-                  <td className="mono cell-id" title={m.targetId}>
-                    <span aria-hidden="true">→ </span>
-                    {m.targetId}
+                  <td className="cell-id">
+                    <LongId value={m.targetId} label="target id" prefix="→ " />
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );
@@ -341,7 +460,7 @@ function WebhooksSection() {
   const now = useNow();
   if (webhooks !== null && webhooks.length === 0 && !webhooksError) {
     return (
-      <section className="job-section" aria-labelledby="job-webhooks-title">
+      <section className="job-section" aria-label="Webhook deliveries">
         <h3 id="job-webhooks-title" className="job-section-title">
           Webhook
         </h3>
@@ -350,7 +469,7 @@ function WebhooksSection() {
     );
   }
   return (
-    <section className="job-section" aria-labelledby="job-webhooks-title">
+    <section className="job-section" aria-label="Webhook deliveries">
       <h3 id="job-webhooks-title" className="job-section-title">
         Webhook
       </h3>
@@ -358,7 +477,7 @@ function WebhooksSection() {
       {webhooks === null ? (
         !webhooksError && <SkeletonBlock label="Loading webhook deliveries" lines={1} />
       ) : (
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Webhook deliveries">
+        <TableScroll label="Webhook deliveries table">
           <table className="table table-dense">
             <caption className="visually-hidden">Webhook deliveries</caption>
             <thead>
@@ -377,8 +496,8 @@ function WebhooksSection() {
                 const [tone, text] = WEBHOOK_STATUS[w.status];
                 return (
                   <tr key={w.id}>
-                    <th scope="row" className="mono cell-id" title={w.url}>
-                      {w.url}
+                    <th scope="row" className="cell-id">
+                      <LongId value={w.url} label="webhook URL" />
                       {w.signed && <span className="muted small"> · signed</span>}
                     </th>
                     <td>
@@ -402,7 +521,7 @@ function WebhooksSection() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );

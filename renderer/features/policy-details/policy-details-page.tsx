@@ -23,6 +23,8 @@ import { useTestFailover } from '../test-failover/test-failover-store';
 import { liveJob, useJobs } from './jobs-store';
 import { usePolicyDetails } from './policy-details-store';
 import { RecoveryPointsTab } from './recovery-points-tab';
+import { useRecoveryPoints } from './recovery-points-store';
+import { RecoveryPointRef } from './recovery-point-ref';
 import { ResourcesTab } from './resources-tab';
 import { ProgressBar } from './progress-bar';
 
@@ -35,6 +37,10 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
   const loadAccounts = useAccounts((s) => s.load);
   const runningJob = useJobs((s) => (policy?.runningJobId ? s.jobs?.find((j) => j.id === policy.runningJobId) : undefined));
   const runningProgress = useJobs((s) => (policy?.runningJobId ? s.progress[policy.runningJobId] : undefined));
+  const failoverJob = useJobs((s) => (policy?.failoverJobId ? s.jobs?.find((j) => j.id === policy.failoverJobId) : undefined));
+  // With a point selected on the Recovery points tab, the tab's own Failover (labelled with that
+  // point) is the only one: the header's would fail over from the latest point instead.
+  const pointSelected = useRecoveryPoints((s) => s.policyId === props.policyId && s.selected !== null);
 
   useEffect(() => {
     void load(props.policyId);
@@ -103,9 +109,11 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
             <button type="button" className="btn" onClick={() => useTestFailover.getState().openReset(policy.id)}>
               Reset
             </button>
-            <button type="button" className="btn btn-danger" onClick={() => void useFailover.getState().openFor(policy.id)}>
-              Failover
-            </button>
+            {!(props.tab === 'recovery-points' && pointSelected) && (
+              <button type="button" className="btn btn-danger" onClick={() => void useFailover.getState().openFor(policy.id)}>
+                Failover
+              </button>
+            )}
             <span className="actions-divider" aria-hidden="true" />
             <button type="button" className="btn" onClick={() => void onEdit()}>
               Edit
@@ -143,22 +151,39 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           <dd className="tabular">
             {active ? describeSchedule(policy.schedule) : 'Stopped'}
             {active && policy.nextReplicationAt && (
-              <span className="muted"> · next {formatRelative(policy.nextReplicationAt, now)}</span>
+              <span className="muted">
+                {' '}
+                · next <time dateTime={policy.nextReplicationAt}>{formatAbsolute(policy.nextReplicationAt)}</time> ({formatRelative(policy.nextReplicationAt, now)})
+              </span>
             )}
           </dd>
         </div>
+        {policy.failoverJobId ? (
+          // After (or during) failover what matters is the point it used, which may be an older one.
+          <div>
+            <dt>Failed over from</dt>
+            <dd className="tabular">
+              {failoverJob?.recoveryPointId ? (
+                <RecoveryPointRef id={failoverJob.recoveryPointId} at={failoverJob.recoveryPointAt} />
+              ) : (
+                <span className="muted">Loading…</span>
+              )}
+            </dd>
+          </div>
+        ) : (
         <div>
           <dt>Latest recovery point</dt>
           <dd className="tabular">
             {policy.latestRecoveryPointAt ? (
               <>
-                {formatAbsolute(policy.latestRecoveryPointAt)} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
+                {formatAbsolute(policy.latestRecoveryPointAt, { seconds: true })} <span className="muted">· {formatRelative(policy.latestRecoveryPointAt, now)}</span>
               </>
             ) : (
               <span className="muted">None yet</span>
             )}
           </dd>
         </div>
+        )}
         <div>
           <dt>Test resources</dt>
           <dd>
@@ -175,14 +200,10 @@ export function PolicyDetailsPage(props: { policyId: string; tab: DetailsTab }) 
           </dd>
         </div>
       </dl>
-      {running && progress && (
+      {/* On the Jobs tab the selected job's panel shows the same progress; one bar is enough there. */}
+      {running && progress && props.tab !== 'jobs' && (
         <div className={runningKind === 'failover' ? 'running-banner running-banner-failover' : 'running-banner'}>
-          <ProgressBar
-            label={`${JOB_KIND_LABEL[runningKind]} running`}
-            done={progress.stepsDone}
-            failed={progress.stepsFailed}
-            total={progress.stepsTotal}
-          />
+          <ProgressBar label={`${JOB_KIND_LABEL[runningKind]} running`} progress={progress} startedAt={runningJob?.startedAt ?? null} />
         </div>
       )}
       {actionError && (

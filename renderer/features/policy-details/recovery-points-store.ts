@@ -1,5 +1,6 @@
 // Recovery points of one policy, for a list that must scale to 100,000 points: pages fetched by
-// offset/limit as rows scroll into view, a total from the server, filters applied server-side.
+// keyset (after the previous page's last point) or offset as rows scroll into view, a total from
+// the server, filters applied server-side.
 // Selection is split in two: the point being inspected (any status) and the failover source
 // (succeeded points only), which the Failover action will read.
 
@@ -54,24 +55,45 @@ export function notSelectableReason(p: RecoveryPointView): string | null {
 
 let generation = 0;
 const inflight = new Set<string>();
+
+/**
+ * First pages of the status filters, fetched when the tab opens (a few rows each, well under a
+ * millisecond in main), so choosing a status shows its rows at once; the list is asked again
+ * right after and replaces them. Emptied whenever the points change (refresh).
+ */
+const STATUS_PREFETCH: RecoveryPointStatus[] = ['succeeded', 'partial', 'failed', 'in_progress'];
+const firstPages = new Map<string, { total: number; items: RecoveryPointView[] }>();
+/** Bumped whenever firstPages is emptied, so a prefetch answered after that is dropped. */
+let cacheEpoch = 0;
+function clearFirstPages() {
+  firstPages.clear();
+  cacheEpoch++;
+}
+const firstPageKey = (policyId: string, status: string, query: string) => `${policyId}\u0000${status}\u0000${query.trim()}`;
 let detailsSeq = 0;
 
 export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
-  async function fetchPage(pageIndex: number, gen: number): Promise<void> {
+  async function fetchPage(pageIndex: number, gen: number, keyset = true): Promise<void> {
     const { policyId, status, query } = get();
     if (!policyId) return;
     const key = `${gen}:${pageIndex}`;
     if (inflight.has(key)) return;
     inflight.add(key);
     try {
+      // Keyset: with the page before it loaded, this page starts right after that page's last point,
+      // read straight from the index; a jump (the scrollbar dragged far) goes by offset.
+      const before = keyset && pageIndex > 0 ? get().pages[pageIndex - 1] : undefined;
+      const last = before?.length === PAGE_SIZE ? before[PAGE_SIZE - 1] : undefined;
       const res = await call('dr:recoveryPoints.list', {
         policyId,
         offset: pageIndex * PAGE_SIZE,
         limit: PAGE_SIZE,
         ...(status ? { status } : {}),
         ...(query.trim() ? { query: query.trim() } : {}),
+        ...(last ? { after: { createdAt: last.createdAt, id: last.id } } : {}),
       });
       if (gen !== generation) return;
+      if (pageIndex === 0) firstPages.set(firstPageKey(policyId, status, query), { total: res.total, items: res.items });
       set({ total: res.total, pages: { ...get().pages, [pageIndex]: res.items }, error: null });
     } catch (err) {
       if (gen === generation) set({ error: toErrorData(err) });
@@ -82,8 +104,34 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
 
   function restart() {
     generation++;
-    set({ pages: {}, total: null, error: null });
+    const { policyId, status, query } = get();
+    const cached = policyId ? firstPages.get(firstPageKey(policyId, status, query)) : undefined;
+    set(cached ? { pages: { 0: cached.items }, total: cached.total, error: null } : { pages: {}, total: null, error: null });
     void fetchPage(0, generation);
+  }
+
+  /** The first page of every status filter, for the current search, kept for an instant switch. */
+  function prefetchStatuses() {
+    const { policyId, query } = get();
+    const epoch = cacheEpoch;
+    if (!policyId) return;
+    for (const status of STATUS_PREFETCH) {
+      const key = firstPageKey(policyId, status, query);
+      if (firstPages.has(key)) continue;
+      call('dr:recoveryPoints.list', { policyId, offset: 0, limit: PAGE_SIZE, status, ...(query.trim() ? { query: query.trim() } : {}) })
+        .then((res) => {
+          if (epoch === cacheEpoch) firstPages.set(key, { total: res.total, items: res.items });
+        })
+        .catch(() => undefined);
+    }
+    const all = firstPageKey(policyId, '', query);
+    if (!firstPages.has(all) && get().status !== '') {
+      call('dr:recoveryPoints.list', { policyId, offset: 0, limit: PAGE_SIZE, ...(query.trim() ? { query: query.trim() } : {}) })
+        .then((res) => {
+          if (epoch === cacheEpoch) firstPages.set(all, { total: res.total, items: res.items });
+        })
+        .catch(() => undefined);
+    }
   }
 
   return {
@@ -105,7 +153,9 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
         return;
       }
       set({ policyId, status: '', query: '', inspected: null, selected: null, details: null, detailsError: null });
+      clearFirstPages();
       restart();
+      prefetchStatuses();
     },
 
     setStatus(status) {
@@ -131,7 +181,10 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
       const loaded = Object.keys(get().pages).map(Number);
       generation++;
       const gen = generation;
-      await Promise.all((loaded.length ? loaded : [0]).map((p) => fetchPage(p, gen)));
+      clearFirstPages();
+      // By offset: the pages on screen are the old generation's, and their last points have moved.
+      await Promise.all((loaded.length ? loaded : [0]).map((p) => fetchPage(p, gen, false)));
+      prefetchStatuses();
       const { inspected, selected } = get();
       // Keep the inspected point's status current (an in-progress point may have finished).
       const all = Object.values(get().pages).flat();

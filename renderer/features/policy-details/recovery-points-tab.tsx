@@ -11,6 +11,7 @@ import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAbsolute, formatRelative, plural } from '../../components/format';
 import { SkeletonBlock } from '../../components/skeleton';
+import { TableScroll } from '../../components/table-scroll';
 import { useFailover } from '../failover/failover-store';
 import { canBeFailoverSource, notSelectableReason, useRecoveryPoints } from './recovery-points-store';
 
@@ -63,21 +64,21 @@ export function RecoveryPointsTab({ policyId, failoverAllowed }: { policyId: str
         {/* Upper right: the failover source and the Failover that runs from it (R5). */}
         <div className="rp-selection" data-testid="failover-source">
           {store.selected ? (
-            <>
-              <span className="muted">Failover source</span>{' '}
-              <strong className="tabular">{formatAbsolute(store.selected.createdAt, { seconds: true })}</strong>
-            </>
+            <span className="muted">
+              Failover source <span className="mono small">{store.selected.id}</span>
+            </span>
           ) : (
             <span className="muted">Select a succeeded recovery point to use it as failover source</span>
           )}
           {failoverAllowed && (
+            // The one Failover while a point is selected (the header's is hidden then): it names the point.
             <button
               type="button"
               className="btn btn-danger"
               disabled={!store.selected}
               onClick={() => store.selected && void useFailover.getState().openFor(policyId, store.selected.id)}
             >
-              Failover
+              {store.selected ? `Failover from ${formatAbsolute(store.selected.createdAt, { seconds: true })}` : 'Failover'}
             </button>
           )}
         </div>
@@ -303,7 +304,7 @@ function PointPanel() {
       {detailsLoading && !details ? (
         <SkeletonBlock label="Loading items" lines={5} />
       ) : details && details.id === inspected.id ? (
-        <div className="table-scroll rp-items" tabIndex={0} role="region" aria-label="Items of the recovery point">
+        <TableScroll label="Items of the recovery point" className="rp-items">
           <table className="table table-dense">
             <caption className="visually-hidden">Items of the recovery point</caption>
             <thead>
@@ -332,7 +333,7 @@ function PointPanel() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </aside>
   );

@@ -1,5 +1,6 @@
 // The frame around every page: skip link, header with the rehearsal badge, navigation, theme
-// toggle, and the <main> landmark.
+// toggle, the page's one scroll container holding the <main> landmark, and below it the tray the
+// notices live in (so they take their own room instead of covering the page).
 
 import type { ReactNode } from 'react';
 import { useAccounts } from '../accounts/accounts-store';
@@ -13,6 +14,7 @@ const NAV: { label: string; route: Route; match: Route['name'][] }[] = [
   { label: 'Policies', route: { name: 'policies' }, match: ['policies', 'policy'] },
   { label: 'Accounts', route: { name: 'accounts' }, match: ['accounts'] },
   { label: 'Audit log', route: { name: 'audit' }, match: ['audit'] },
+  { label: 'Settings', route: { name: 'settings' }, match: ['settings'] },
 ];
 
 function useRehearsal(): boolean {
@@ -22,7 +24,7 @@ function useRehearsal(): boolean {
   return !!(policies?.some((p) => p.simulated) || accounts?.some((a) => a.simulated) || policy?.simulated);
 }
 
-export function AppShell({ children }: { children: ReactNode }) {
+export function AppShell({ children, tray }: { children: ReactNode; tray?: ReactNode }) {
   const route = useApp((s) => s.route);
   const navigate = useApp((s) => s.navigate);
   const rehearsal = useRehearsal();
@@ -72,10 +74,13 @@ export function AppShell({ children }: { children: ReactNode }) {
         <span className="topbar-spacer" />
         <ThemeToggle />
       </header>
-      <main id="main" tabIndex={-1} className="main">
-        <ReadOnlyBanner />
-        {children}
-      </main>
+      <div className="page-scroll" data-testid="page-scroll">
+        <main id="main" tabIndex={-1} className="main">
+          <ReadOnlyBanner />
+          {children}
+        </main>
+      </div>
+      {tray}
     </div>
   );
 }

@@ -150,11 +150,15 @@ describe('recovery points repository', () => {
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ policyId: 'p1', status: 'succeeded', limit: 10, offset: 0 }) as { detail: string }[])
         .map((r) => r.detail)
         .join(' | ');
-    const page = plan(`SELECT id FROM recovery_points rp WHERE rp.policy_id = @policyId ORDER BY rp.created_at DESC LIMIT @limit OFFSET @offset`);
-    expect(page).toMatch(/USING (COVERING )?INDEX recovery_points_policy/);
+    const columns = 'rp.id, rp.policy_id, rp.job_id, rp.status, rp.created_at, rp.completed_at, rp.item_count, rp.failed_item_count';
+    const page = plan(`SELECT ${columns} FROM recovery_points rp WHERE rp.policy_id = @policyId ORDER BY rp.created_at DESC, rp.id DESC LIMIT @limit OFFSET @offset`);
+    expect(page).toMatch(/USING COVERING INDEX recovery_points_page\b/);
     expect(page).not.toMatch(/TEMP B-TREE/);
+    const byStatus = plan(`SELECT ${columns} FROM recovery_points rp WHERE rp.policy_id = @policyId AND rp.status = @status ORDER BY rp.created_at DESC, rp.id DESC LIMIT @limit`);
+    expect(byStatus).toMatch(/USING COVERING INDEX recovery_points_page_status/);
+    expect(byStatus).not.toMatch(/TEMP B-TREE/);
     const count = plan(`SELECT COUNT(*) FROM recovery_points rp WHERE rp.policy_id = @policyId AND rp.status = @status`);
-    expect(count).toMatch(/USING COVERING INDEX recovery_points_policy_status/);
+    expect(count).toMatch(/USING COVERING INDEX recovery_points_(policy_status|page_status)/);
   });
 
   it('keeps one item per resource per point and reports item counts', () => {

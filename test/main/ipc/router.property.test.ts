@@ -39,6 +39,8 @@ beforeAll(async () => {
     'dr:backups.list': {},
     'dr:backups.create': {},
     'dr:backups.restore': { name: 'console-20300101T000000000Z-v8-manual.sqlite' },
+    'dr:settings.get': {},
+    'dr:settings.update': { timeZone: 'UTC' },
     'dr:accounts.list': {},
     'dr:accounts.create': { name: 'New', provider: 'sim', cloud: 'aws', credentials: { kind: 'none' } },
     'dr:accounts.delete': { accountId: account.id },
@@ -68,6 +70,12 @@ beforeAll(async () => {
     'dr:jobs.retryFailed': { jobId: job.id },
     'dr:jobs.mappings': { jobId: job.id },
     'dr:audit.list': { subjectId: policy.id, offset: 0, limit: 5 },
+    'dr:audit.facets': {},
+    'dr:audit.verify': {},
+    'dr:audit.export': { policyId: policy.id, kind: 'policy', format: 'json' },
+    'dr:reports.export': { jobId: job.id, format: 'csv' },
+    'dr:operator.get': {},
+    'dr:operator.set': { operatorName: 'Dana Reyes' },
   };
 });
 

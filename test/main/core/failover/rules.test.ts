@@ -229,7 +229,7 @@ describe('R6: "latest" types use the latest successful point whatever was chosen
       const mysql = plan.resources.find((r) => r.type === 'azure.mysql-flexible')!;
       const vm = plan.resources.find((r) => r.type === 'azure.vm')!;
       expect(mysql).toMatchObject({ usesLatestPoint: true, recoveryPointId: plan.latestRecoveryPoint.id });
-      expect(mysql.note).toMatch(/^MySQL flexible server always fails over from the latest recovery point \(\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC\)\.$/);
+      expect(mysql.note).toMatch(/^MySQL flexible server always fails over from the latest recovery point \(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC[+-]\d{2}:\d{2}\)\.$/);
       expect(vm).toMatchObject({ usesLatestPoint: false, recoveryPointId: older.id, note: null });
       expect(vm.action).toMatch(/Create virtual machine/);
       const job = await waitJob(core, (await call(core, 'dr:failover.start', { token: plan.token })).jobId);
