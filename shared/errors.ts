@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'ProviderThrottled',
   'ProviderQuotaExceeded',
   'ProviderUnavailable',
+  /** The network to the provider is down (connection refused, DNS, timeout): the console is offline. */
+  'ProviderOffline',
   'ProviderError',
   'CredentialStoreUnavailable',
   'Forbidden',
@@ -34,4 +36,5 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: DrErrorData
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ProviderThrottled',
   'ProviderUnavailable',
+  'ProviderOffline',
 ]);
