@@ -17,6 +17,8 @@ import { Router } from './ipc/router';
 import type { ProviderAdapter } from './providers/types';
 import { createSimProvider } from './providers/sim';
 import { createAwsProvider } from './providers/aws';
+import type { ConnectivityOptions } from './core/connectivity';
+import type { LeaseHolder } from './providers/target-store';
 
 export const DATA_FILE_NAME = 'console.sqlite';
 
@@ -37,6 +39,11 @@ export interface ComposeOptions {
   engine?: Partial<EngineOptions>;
   /** False: unfinished jobs are not resumed at start-up (tools that only read the file). */
   resumeJobs?: boolean;
+  /** Connectivity probing (offline detection) tuning. */
+  connectivity?: Partial<ConnectivityOptions>;
+  /** Who this console is in failover leases (tests run two consoles in one process). */
+  leaseHolder?: Partial<LeaseHolder>;
+  leaseTimeoutMs?: number;
 }
 
 export interface Core {
@@ -68,6 +75,9 @@ export function composeCore(opts: ComposeOptions): Core {
       app: { version: opts.appVersion ?? '0.0.0-dev', platform: opts.platform ?? process.platform },
       ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
       ...(opts.engine ? { engine: opts.engine } : {}),
+      ...(opts.connectivity ? { connectivity: opts.connectivity } : {}),
+      ...(opts.leaseHolder ? { leaseHolder: opts.leaseHolder } : {}),
+      ...(opts.leaseTimeoutMs !== undefined ? { leaseTimeoutMs: opts.leaseTimeoutMs } : {}),
     });
     // Before anything can start a job: a crash may have left replication jobs marked running.
     const interrupted = services.replication.recoverInterrupted();
@@ -76,6 +86,7 @@ export function composeCore(opts: ComposeOptions): Core {
     const router = new Router({ logger });
     setupAll(router, services);
     if (opts.startScheduler !== false) services.scheduler.start();
+    services.connectivity.start();
     if (opts.startWebhooks !== false) services.webhooks.start();
     // R9: failovers, test failovers and resets a crash interrupted continue from their journal.
     if (opts.resumeJobs !== false) {
@@ -87,12 +98,16 @@ export function composeCore(opts: ComposeOptions): Core {
     const close = () =>
       (closing ??= (async () => {
         services.scheduler.stop();
+        services.connectivity.stop();
         // Resumable jobs are suspended (resumed at the next start); replication is cancelled.
         await services.engine.shutdown('Cancelled because the console closed.');
         services.registry.cancelAll('Cancelled because the console closed.');
         await services.registry.waitAll();
         // After the jobs: a job finishing while closing may still enqueue its delivery.
         await services.webhooks.stop();
+        services.leases.stop();
+        services.catalog.stop();
+        await services.catalog.idle();
         services.progress.dispose();
         db.close();
       })());

@@ -3,6 +3,7 @@
 
 import type { Cloud, ResourceTypeId } from '../../shared/catalog';
 import type { CredentialInput, DiscoveredResource, ProviderKind } from '../../shared/domain';
+import type { TargetStore } from './target-store';
 
 /** An account as a provider sees it: with its decrypted credentials (never leaves main). */
 export interface ResolvedAccount {
@@ -130,7 +131,21 @@ export interface ProviderAdapter {
   testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck>;
   /** The handler for a type, or undefined when this provider does not support it. */
   handler(type: ResourceTypeId): ResourceHandler | undefined;
+  /** Lease and catalog objects in target environments (target-store.ts); absent: no lease, no rebuild. */
+  readonly targetStore?: TargetStore;
+  /** Reports every cloud call's outcome per account (the connectivity indicator); returns unsubscribe. */
+  observeCalls?(listener: CallOutcomeListener): () => void;
 }
+
+/** reachable: the provider answered (even with an error); not reachable: the console is offline for it. */
+export interface CallOutcome {
+  accountId: string;
+  reachable: boolean;
+  /** Why it was not reachable (an operator-facing sentence). */
+  message?: string;
+}
+export type CallOutcomeListener = (outcome: CallOutcome) => void;
 
 /** Errors a handler throws: provider-neutral, with an operator-facing sentence. */
 export { ProviderFailure } from './provider-failure';
+export type { TargetStore } from './target-store';

@@ -21,6 +21,7 @@ import type { JobEngine } from '../jobs/engine';
 import type { ProviderRegistry } from '../provider-registry';
 import { formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
 import { executeReset, insertResetSteps, type WebhookEnqueuer } from './test-failover-service';
+import type { AcquiredLease, FailoverLeases, LeaseOverride } from './failover-lease';
 
 /** How long a failover confirmation's token stays valid. */
 export const FAILOVER_TOKEN_TTL_MS = 5 * 60_000;
@@ -33,6 +34,8 @@ export interface FailoverServiceDeps {
   events: EventBus;
   engine: JobEngine;
   webhooks?: WebhookEnqueuer | undefined;
+  /** The failover lease in the target (issue 12); without it only the local one-time guard applies. */
+  leases?: FailoverLeases | undefined;
 }
 
 interface PendingToken {
@@ -112,7 +115,7 @@ export class FailoverService {
    * checked again inside one IMMEDIATE transaction, where the policy moves active -> failing_over by
    * compare-and-set and the unique index on failover jobs is the last guard (R2).
    */
-  start(token: string, actor: AuditActor = 'operator'): { jobId: string } {
+  async start(token: string, actor: AuditActor = 'operator', opts: { leaseOverride?: LeaseOverride | undefined } = {}): Promise<{ jobId: string }> {
     const pending = this.tokens.get(token);
     this.tokens.delete(token);
     if (!pending) {
@@ -122,6 +125,25 @@ export class FailoverService {
       throw precondition('This failover confirmation has expired. Open the failover confirmation again and confirm within 5 minutes.');
     }
     const jobId = newId('job');
+    // The lease in the target comes first (a cloud call, so outside the transaction); local checks
+    // before it, so a refusal here never touches the target. The transaction re-checks everything.
+    let lease: AcquiredLease | null = null;
+    if (this.d.leases) {
+      lease = await this.d.leases.acquire(this.requirePolicy(pending.policyId), jobId, opts.leaseOverride);
+    }
+    try {
+      this.commitStart(pending, jobId, actor, lease);
+    } catch (err) {
+      if (lease) await this.d.leases?.abandon(lease);
+      throw err;
+    }
+    if (lease) this.d.leases?.settle(lease);
+    void this.d.engine.launch(jobId);
+    this.d.events.emit('dr:policies.changed', { policyId: pending.policyId });
+    return { jobId };
+  }
+
+  private commitStart(pending: PendingToken, jobId: string, actor: AuditActor, lease: AcquiredLease | null): void {
     this.d.repos.db
       .transaction(() => {
         const policy = this.requirePolicy(pending.policyId);
@@ -189,11 +211,16 @@ export class FailoverService {
           policy.id,
           `job ${jobId}: ${planned.length} resource(s) from recovery point ${points.selected.id}, ${resetIds.length} test resource(s) to reset`,
         );
+        if (lease) {
+          this.d.leases?.recordLocal(lease, now);
+          if (lease.kind === 'overridden') {
+            this.d.audit.record(actor, 'failover.lease-override', policy.id, `job ${jobId}: started WITHOUT the failover lease (${lease.cause}); reason: ${lease.reason}`);
+          } else if (lease.kind === 'held') {
+            this.d.audit.record('system', 'failover.lease', policy.id, `job ${jobId}: failover lease taken in ${policy.target.name} (${policy.target.region})`);
+          }
+        }
       })
       .immediate();
-    void this.d.engine.launch(jobId);
-    this.d.events.emit('dr:policies.changed', { policyId: pending.policyId });
-    return { jobId };
   }
 
   private requirePolicy(policyId: string): PolicyRecord {

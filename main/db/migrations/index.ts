@@ -7,6 +7,7 @@ import * as m003 from './003-protected-resource-removal';
 import * as m004 from './004-webhooks';
 import * as m005 from './005-job-engine';
 import * as m006 from './006-job-lookup-indexes';
+import * as m010 from './010-offline-and-handover';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m010];

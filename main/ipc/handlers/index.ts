@@ -14,6 +14,7 @@ import { setupRecoveryPoints } from './recovery-points';
 import { setupReplication } from './replication';
 import { setupTestFailover } from './test-failover';
 import { setupWebhooks } from './webhooks';
+import { setupOffline } from './offline';
 
 export function setupAll(router: Router, services: Services): void {
   setupApp(router, services);
@@ -28,4 +29,5 @@ export function setupAll(router: Router, services: Services): void {
   setupFailover(router, services);
   setupAudit(router, services);
   setupWebhooks(router, services);
+  setupOffline(router, services);
 }

@@ -64,6 +64,16 @@ beforeAll(async () => {
     'dr:jobs.retryFailed': { jobId: job.id },
     'dr:jobs.mappings': { jobId: job.id },
     'dr:audit.list': { subjectId: policy.id, offset: 0, limit: 5 },
+    'dr:failover.lease': { policyId: policy.id },
+    'dr:connectivity.list': {},
+    'dr:connectivity.check': { accountId: account.id },
+    'dr:rebuild.run': { environmentIds: [target.id] },
+    'dr:handover.export': { passphrase: 'correct horse battery', includeCredentials: false },
+    'dr:handover.import': { bundleBase64: 'RkNCVU5ETEU=', passphrase: 'correct horse battery' },
+    'dr:passphrase.status': {},
+    'dr:passphrase.set': { passphrase: 'correct horse battery' },
+    'dr:passphrase.unlock': { passphrase: 'correct horse battery' },
+    'dr:passphrase.change': { current: 'correct horse battery', next: 'another long passphrase' },
   };
 });
 
