@@ -108,6 +108,7 @@ export function composeCore(opts: ComposeOptions): Core {
         services.leases.stop();
         services.catalog.stop();
         await services.catalog.idle();
+        await services.leases.idle();
         services.progress.dispose();
         db.close();
       })());

@@ -40,8 +40,8 @@ export class CatalogPublisher {
       const job = this.d.repos.jobs.get(p.jobId);
       if (job?.recoveryPointId) void this.publish(job.recoveryPointId);
     });
-    this.d.connectivity?.onOnline(() => void this.publishPending());
-    void this.publishPending();
+    this.d.connectivity?.onOnline(() => void this.publishPending().catch(() => 0));
+    void this.publishPending().catch(() => 0);
   }
 
   stop(): void {
@@ -58,7 +58,12 @@ export class CatalogPublisher {
   publish(recoveryPointId: string): Promise<boolean> {
     const running = this.inFlight.get(recoveryPointId);
     if (running) return running;
-    const run = this.write(recoveryPointId).finally(() => this.inFlight.delete(recoveryPointId));
+    const run = this.write(recoveryPointId)
+      .catch((err: unknown) => {
+        this.d.logger.warn(`Writing the catalog manifest of ${recoveryPointId} failed: ${describeError(err)}`);
+        return false;
+      })
+      .finally(() => this.inFlight.delete(recoveryPointId));
     this.inFlight.set(recoveryPointId, run);
     return run;
   }

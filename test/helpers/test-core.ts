@@ -38,6 +38,9 @@ export interface TestCoreOptions {
   replication?: Partial<ReplicationOptions>;
   logger?: Logger;
   progressIntervalMs?: number;
+  /** Who this console is in failover leases (two consoles in one test process). */
+  leaseHolder?: { consoleId?: string; host?: string; user?: string };
+  leaseTimeoutMs?: number;
 }
 
 export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCore {
@@ -56,6 +59,8 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     app: { version: '9.9.9-test', platform: 'test' },
     replication: { backoff: { maxAttempts: 3, baseMs: 1, capMs: 5 }, ...opts.replication },
     progressIntervalMs: opts.progressIntervalMs ?? 0,
+    ...(opts.leaseHolder ? { leaseHolder: opts.leaseHolder } : {}),
+    ...(opts.leaseTimeoutMs !== undefined ? { leaseTimeoutMs: opts.leaseTimeoutMs } : {}),
   });
   const router = new Router({ logger, validateResponses: true });
   setupAll(router, services);
@@ -78,6 +83,11 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     },
     async close() {
       services.scheduler.stop();
+      services.connectivity.stop();
+      services.leases.stop();
+      services.catalog.stop();
+      await services.catalog.idle();
+      await services.leases.idle();
       services.registry.cancelAll('test over');
       await services.registry.waitAll();
       services.progress.dispose();

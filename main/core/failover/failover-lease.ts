@@ -90,6 +90,7 @@ function isUnreachable(err: unknown, signal: AbortSignal): boolean {
 export class FailoverLeases {
   readonly holder: LeaseHolder;
   private readonly inFlight = new Set<string>();
+  private readonly releases = new Set<Promise<unknown>>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly d: FailoverLeasesDeps) {
@@ -112,10 +113,22 @@ export class FailoverLeases {
     this.unsubscribe = this.d.events.subscribe((name, payload) => {
       if (name !== 'dr:job.finished') return;
       const p = payload as { jobId: string; kind: string; status: string };
-      if (p.kind === 'failover' && p.status === 'succeeded') void this.releaseForJob(p.jobId);
+      if (p.kind === 'failover' && p.status === 'succeeded') this.track(this.releaseForJob(p.jobId));
     });
-    this.d.connectivity?.onOnline(() => void this.releasePending());
-    void this.releasePending();
+    this.d.connectivity?.onOnline(() => this.track(this.releasePending()));
+    this.track(this.releasePending());
+  }
+
+  /** Resolves when no release is in flight (tests, close). */
+  async idle(): Promise<void> {
+    while (this.releases.size > 0) await Promise.allSettled([...this.releases]);
+  }
+
+  private track(p: Promise<unknown>): void {
+    const run = p
+      .catch((err: unknown) => this.d.logger.warn(`Releasing a failover lease failed: ${describeError(err)}`))
+      .finally(() => this.releases.delete(run));
+    this.releases.add(run);
   }
 
   stop(): void {
