@@ -28,8 +28,6 @@ export interface ConnectivityOptions {
   maxRecheckMs: number;
   /** A probe that takes longer counts as offline. */
   probeTimeoutMs: number;
-  /** A successful call younger than this makes a probe before an action unnecessary. */
-  freshMs: number;
   /** Persist lastOkAt at most this often per account (every call would be an fsync otherwise). */
   persistEveryMs: number;
 }
@@ -38,7 +36,6 @@ export const DEFAULT_CONNECTIVITY: ConnectivityOptions = {
   recheckMs: 10_000,
   maxRecheckMs: 120_000,
   probeTimeoutMs: 5_000,
-  freshMs: 30_000,
   persistEveryMs: 30_000,
 };
 
@@ -153,17 +150,26 @@ export class ConnectivityMonitor {
   }
 
   /**
-   * Before a cloud action: every account it needs must be reachable. An account not heard from
-   * recently is probed; one that cannot be reached refuses the action with a sentence (nothing done).
+   * Before a cloud action: an account known to be offline is probed once more, and the action is
+   * refused with a sentence (nothing done) when it still cannot be reached. Accounts not known to be
+   * offline are not probed: the action's own first call finds out, at no extra cost when online.
    */
   async requireReachable(accountIds: readonly string[], what: string): Promise<void> {
     for (const accountId of new Set(accountIds)) {
-      const s = this.get(accountId);
-      const fresh = s.status === 'online' && s.lastOkAt !== null && this.d.clock.now().getTime() - Date.parse(s.lastOkAt) < this.options.freshMs;
-      if (fresh) continue;
+      if (this.get(accountId).status !== 'offline') continue;
       const now = await this.check(accountId);
       if (now.status === 'offline') throw this.offlineError(accountId, what);
     }
+  }
+
+  /** requireReachable for a policy's accounts: the target's only, or the source's too. */
+  async requireForPolicy(policyId: string, what: string, which: 'target' | 'both'): Promise<void> {
+    const policy = this.d.repos.policies.get(policyId);
+    if (!policy) return;
+    const ids = (which === 'both' ? [policy.sourceEnvironmentId, policy.targetEnvironmentId] : [policy.targetEnvironmentId])
+      .map((id) => this.d.repos.environments.get(id)?.accountId)
+      .filter((a): a is string => a !== undefined);
+    await this.requireReachable(ids, what);
   }
 
   /** The sentence for an action refused because an account is offline. */
