@@ -42,7 +42,8 @@ describeMoto('the failover lease on moto S3', () => {
   let moto: MotoServer;
   const contexts: AwsContext[] = [];
   beforeAll(async () => {
-    moto = await startMoto();
+    // Serialized: moto's own conditional PUT is not atomic across its threads (see moto-server.ts).
+    moto = await startMoto({ serial: true });
   });
   afterAll(async () => {
     for (const c of contexts) c.destroy();
@@ -117,6 +118,23 @@ describeMoto('the failover lease on moto S3', () => {
       const refused = await loserCore.router.dispatch('dr:failover.start', { token: again.token });
       expect(refused.ok).toBe(false);
       if (!refused.ok) expect(refused.error.message).toMatch(/was already failed over by console laptop-[ab] .*finished \d{4}-/);
+
+      // A third laptop that lost everything rebuilds from moto: the same recovery points, every
+      // policy failed over (from the completed leases), none available.
+      const c = awsOnMoto(moto.url);
+      contexts.push(c.aws);
+      const coreC = createTestCore(tempDir(), { adapters: [c.adapter], leaseHolder: { consoleId: 'console-c', host: 'laptop-c', user: 'carol' } });
+      try {
+        const envC = await setUpConsole(coreC);
+        const report = await coreC.call('dr:rebuild.run', { environmentIds: [envC.target.id] });
+        expect(report.policies).toHaveLength(POLICIES);
+        expect(new Set(report.policies.map((p) => p.state))).toEqual(new Set(['failed_over']));
+        const pointsOf = async (core: TestCore, policyId: string) =>
+          (await core.call('dr:recoveryPoints.list', { policyId, offset: 0, limit: 10 })).items.map((rp) => ({ id: rp.id, status: rp.status, createdAt: rp.createdAt, itemCount: rp.itemCount }));
+        for (const policyId of policyIds.slice(0, 10)) expect(await pointsOf(coreC, policyId)).toEqual(await pointsOf(coreA, policyId));
+      } finally {
+        await coreC.close();
+      }
     } finally {
       await coreA.close();
       await coreB.close();
