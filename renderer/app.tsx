@@ -15,6 +15,8 @@ import { AppShell } from './features/shell/app-shell';
 import { useApp } from './features/shell/app-store';
 import { useLiveUpdates } from './features/shell/live-updates';
 import { useThemeEffect } from './features/shell/theme';
+import { PassphraseGate } from './features/disaster-room/passphrase-gate';
+import { WorkspacePage } from './features/disaster-room/workspace-page';
 
 export function App() {
   const route = useApp((s) => s.route);
@@ -39,7 +41,7 @@ export function App() {
 
   useEffect(() => {
     // Each page's heading says where you are; the window title says it too.
-    const titles = { policies: 'Policies', policy: 'Policy details', accounts: 'Accounts', audit: 'Audit log' } as const;
+    const titles = { policies: 'Policies', policy: 'Policy details', accounts: 'Accounts', audit: 'Audit log', workspace: 'Workspace' } as const;
     document.title = `${titles[route.name]} — Failover Console`;
   }, [route.name]);
 
@@ -55,8 +57,10 @@ export function App() {
       {route.name === 'policy' && <PolicyDetailsPage key={route.policyId} policyId={route.policyId} tab={route.tab} />}
       {route.name === 'accounts' && <AccountsPage />}
       {route.name === 'audit' && <AuditPage />}
+      {route.name === 'workspace' && <WorkspacePage />}
       {/* Failover is offered from the list and from a policy's details; one confirmation serves both. */}
       <FailoverDialog />
+      <PassphraseGate />
       <Toasts />
     </AppShell>
   );

@@ -7,11 +7,13 @@ import { usePolicies } from '../policies/policies-store';
 import { usePolicyDetails } from '../policy-details/policy-details-store';
 import { useApp, type Route, type ThemeChoice } from './app-store';
 import { resolveTheme } from './theme';
+import { OfflineBadge } from '../disaster-room/connectivity-indicator';
 
 const NAV: { label: string; route: Route; match: Route['name'][] }[] = [
   { label: 'Policies', route: { name: 'policies' }, match: ['policies', 'policy'] },
   { label: 'Accounts', route: { name: 'accounts' }, match: ['accounts'] },
   { label: 'Audit log', route: { name: 'audit' }, match: ['audit'] },
+  { label: 'Workspace', route: { name: 'workspace' }, match: ['workspace'] },
 ];
 
 function useRehearsal(): boolean {
@@ -69,6 +71,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           </ul>
         </nav>
         <span className="topbar-spacer" />
+        <OfflineBadge />
         <ThemeToggle />
       </header>
       <main id="main" tabIndex={-1} className="main">

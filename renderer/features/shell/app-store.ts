@@ -12,7 +12,8 @@ export type Route =
   | { name: 'policies' }
   | { name: 'policy'; policyId: string; tab: DetailsTab }
   | { name: 'accounts' }
-  | { name: 'audit' };
+  | { name: 'audit' }
+  | { name: 'workspace' };
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 const THEME_KEY = 'failover-console.theme';
@@ -22,6 +23,7 @@ export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'accounts') return { name: 'accounts' };
   if (parts[0] === 'audit') return { name: 'audit' };
+  if (parts[0] === 'workspace') return { name: 'workspace' };
   if (parts[0] === 'policies' && parts[1]) {
     const tab = TABS.find((t) => t === parts[2]) ?? 'resources';
     return { name: 'policy', policyId: parts[1], tab };
@@ -37,6 +39,8 @@ export function routeHash(route: Route): string {
       return '#/accounts';
     case 'audit':
       return '#/audit';
+    case 'workspace':
+      return '#/workspace';
     default:
       return '#/policies';
   }
