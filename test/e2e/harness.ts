@@ -14,6 +14,7 @@ import type { ProviderAdapter } from '../../main/providers/types';
 import type { Db } from '../../main/db/connection';
 import type { Clock } from '../../main/core/clock';
 import { StaticKeyProvider } from '../../main/credentials/static-key-provider';
+import type { KeyProvider } from '../../main/credentials/key-provider';
 import { CHANNELS, EVENT_NAMES, type Channel, type RequestOf, type ResponseOf } from '../../shared/ipc/contract';
 import type { Result } from '../../shared/errors';
 
@@ -53,6 +54,8 @@ export interface OpenConsoleOptions {
   viewport?: { width: number; height: number };
   /** Reuse a browser across consoles in one test file. */
   browser?: Browser;
+  /** The vault's key provider (default: a random static key); e.g. a passphrase provider. */
+  keyProvider?: KeyProvider;
   /**
    * How page calls reach the router: Playwright's binding (default; a CDP round trip of ~15 ms), or
    * same-origin fetch to the loopback server (~1 ms, closer to Electron IPC; used by the benchmarks).
@@ -169,7 +172,7 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fc-e2e-'));
   const core = composeCore({
     dataDir,
-    keyProvider: new StaticKeyProvider(randomBytes(32)),
+    keyProvider: opts.keyProvider ?? new StaticKeyProvider(randomBytes(32)),
     ...(opts.providers ? { providers: opts.providers } : {}),
     startScheduler: false,
     appVersion: 'e2e',
