@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PassphraseStatus } from '../../shared/offline';
 import type { KeyProvider } from '../credentials/key-provider';
-import { MIN_PASSPHRASE_LENGTH, PassphraseKeyProvider, type ScryptParams } from '../credentials/passphrase-key-provider';
+import { MIN_PASSPHRASE_LENGTH, PassphraseKeyProvider } from '../credentials/passphrase-key-provider';
 import type { Repos } from '../db/repos';
 import type { AuditLog } from './audit-log';
 import type { Clock } from './clock';
@@ -33,8 +33,6 @@ export interface PassphraseServiceDeps {
   keyProvider: KeyProvider;
   audit: AuditLog;
   clock: Clock;
-  /** scrypt cost for new wraps (tests use a cheaper one). */
-  scrypt?: ScryptParams;
 }
 
 export class PassphraseService {
@@ -95,8 +93,8 @@ export class PassphraseService {
     this.refuseWhileLocked();
     if (!this.verifies(current, check)) throw this.wrongTry();
     this.checkLength(next);
-    const old = new PassphraseKeyProvider(current, this.d.scrypt);
-    const fresh = new PassphraseKeyProvider(next, this.d.scrypt);
+    const old = p.sibling(current);
+    const fresh = p.sibling(next);
     const s = this.d.repos.settings;
     const wrappedVaultKey = s.get(VAULT_KEY_SETTING);
     // Rewrapped in one transaction: a crash leaves the old passphrase working, never neither.
@@ -115,7 +113,7 @@ export class PassphraseService {
   private verifies(passphrase: string, check: string): boolean {
     if (passphrase.length < MIN_PASSPHRASE_LENGTH) return false;
     try {
-      new PassphraseKeyProvider(passphrase, this.d.scrypt).unwrap(Buffer.from(check, 'base64'));
+      this.requireProvider().sibling(passphrase).unwrap(Buffer.from(check, 'base64'));
       return true;
     } catch {
       return false;
