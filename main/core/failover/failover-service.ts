@@ -23,6 +23,9 @@ import { formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoin
 import { executeReset, insertResetSteps, type WebhookEnqueuer } from './test-failover-service';
 import type { AcquiredLease, FailoverLeases, LeaseOverride } from './failover-lease';
 
+/** The owner of every job a handover bundle brought (handover/handover-service.ts): history here. */
+const IMPORTED_OWNER = 'handover:';
+
 /** How long a failover confirmation's token stays valid. */
 export const FAILOVER_TOKEN_TTL_MS = 5 * 60_000;
 
@@ -253,6 +256,10 @@ export class FailoverService {
         if (!policy) throw notFound('Policy', job.policyId);
         if (policy.state !== 'failing_over' || policy.failoverJobId !== job.id) {
           throw precondition(`Policy "${policy.name}" is not failing over with this job; there is nothing to retry.`);
+        }
+        if (job.owner?.startsWith(IMPORTED_OWNER)) {
+          // A handover bundle brought this job from the console running it (and holding its lease).
+          throw precondition(`This failover of "${policy.name}" runs on another console (it came in a handover bundle); only that console can retry it.`);
         }
       },
       rateAccount: (step, p) => (step.action === 'stopReplication' ? p.source : p.target),

@@ -222,9 +222,9 @@ export class HandoverService {
       for (const j of payload.tables.jobs) {
         // A job that was running on the other console keeps running THERE: here it is history.
         const unfinished = j.status === 'queued' || j.status === 'running';
-        const row = unfinished
-          ? { ...j, status: 'failed', owner: null, heartbeat_at: null, error: `Imported from a handover bundle while it was ${String(j.status)} on console ${from}; it continues there.` }
-          : j;
+        // Owned by the other console: this one never resumes or retries it (it holds no lease for it).
+        const owned = { ...j, owner: `handover:${from}`.slice(0, 200), heartbeat_at: null };
+        const row = unfinished ? { ...owned, status: 'failed', error: `Imported from a handover bundle while it was ${String(j.status)} on console ${from}; it continues there.` } : owned;
         result.jobsAdded += insert('jobs', row);
       }
       for (const s of payload.tables.job_steps) {

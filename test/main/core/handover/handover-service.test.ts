@@ -115,6 +115,23 @@ describe('the handover bundle', () => {
     await second.close();
   });
 
+  it('brings a part-way failover as history: this console cannot retry it (the other one holds its lease)', async () => {
+    const faults = { failNames: [] as string[], operations: ['failover' as const] };
+    const core = open(tempDir(), { faults });
+    const p = await protect(core, 'aws', ['aws.ec2-instance'], { name: 'Stuck' });
+    faults.failNames.push(...p.names);
+    const job = await failover(core, p.policyId);
+    expect(job.status).not.toBe('succeeded');
+    const bundle = await call(core, 'dr:handover.export', { passphrase: PASS, includeCredentials: false });
+    const fresh = open(tempDir());
+    await call(fresh, 'dr:handover.import', { bundleBase64: bundle.bundleBase64, passphrase: PASS });
+    expect((await call(fresh, 'dr:policies.get', { policyId: p.policyId })).state).toBe('failing_over');
+    const refused = await fail(fresh, 'dr:jobs.retryFailed', { jobId: job.id });
+    expect(refused.message).toMatch(/runs on another console .*only that console can retry it/);
+    await core.close();
+    await fresh.close();
+  });
+
   it('carries credentials only when the operator opts in', async () => {
     const withAws = { providers: ({ db, clock }: { db: Db; clock: Clock }) => [createSimProvider({ db, clock }), createAwsProvider()] };
     const core = open(tempDir(), withAws);
