@@ -24,6 +24,8 @@ import { createAwsProvider, type AwsProviderOptions } from './providers/aws';
 import { Vault } from './credentials/vault';
 import { VaultCredentialCache } from './credentials/credential-cache';
 import { CredentialCachesRepo } from './db/credential-caches-repo';
+import type { ConnectivityOptions } from './core/connectivity';
+import type { LeaseHolder } from './providers/target-store';
 
 export const DATA_FILE_NAME = 'console.sqlite';
 
@@ -93,6 +95,11 @@ export interface ComposeOptions {
   backupIntervalMs?: number | false;
   /** The operator chose a backup to restore: restart the console (Electron relaunches). */
   onRestartRequested?: () => void;
+  /** Connectivity probing (offline detection) tuning. */
+  connectivity?: Partial<ConnectivityOptions>;
+  /** Who this console is in failover leases (tests run two consoles in one process). */
+  leaseHolder?: Partial<LeaseHolder>;
+  leaseTimeoutMs?: number;
 }
 
 export interface Core {
@@ -150,6 +157,9 @@ export function composeCore(opts: ComposeOptions): Core {
       ...(opts.onRestartRequested ? { onRestartRequested: opts.onRestartRequested } : {}),
       ...(opts.reportOutput ? { reportOutput: opts.reportOutput } : {}),
       ...(opts.attribution ? { attribution: opts.attribution } : {}),
+      ...(opts.connectivity ? { connectivity: opts.connectivity } : {}),
+      ...(opts.leaseHolder ? { leaseHolder: opts.leaseHolder } : {}),
+      ...(opts.leaseTimeoutMs !== undefined ? { leaseTimeoutMs: opts.leaseTimeoutMs } : {}),
     });
     services.storage.ensureReserve();
     // Before anything can start a job: a crash may have left replication jobs marked running.
@@ -159,6 +169,7 @@ export function composeCore(opts: ComposeOptions): Core {
     const router = new Router({ logger, guard: (c) => services.storage.guard(c), storage: services.storage });
     setupAll(router, services);
     if (opts.startScheduler !== false) services.scheduler.start();
+    services.connectivity.start();
     if (opts.startWebhooks !== false) services.webhooks.start();
     if (opts.backupIntervalMs !== false) services.backups.start(opts.backupIntervalMs);
     // R9: failovers, test failovers and resets a crash interrupted continue from their journal.
@@ -171,12 +182,17 @@ export function composeCore(opts: ComposeOptions): Core {
     const close = () =>
       (closing ??= (async () => {
         services.scheduler.stop();
+        services.connectivity.stop();
         // Resumable jobs are suspended (resumed at the next start); replication is cancelled.
         await services.engine.shutdown('Cancelled because the console closed.');
         services.registry.cancelAll('Cancelled because the console closed.');
         await services.registry.waitAll();
         // After the jobs: a job finishing while closing may still enqueue its delivery.
         await services.webhooks.stop();
+        services.leases.stop();
+        services.catalog.stop();
+        await services.catalog.idle();
+        await services.leases.idle();
         services.progress.dispose();
         // No job runs any more: the adapters can let go of their SDK clients and sockets.
         await disposeProviders(adapters, logger);

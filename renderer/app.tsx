@@ -17,6 +17,8 @@ import { useLiveUpdates } from './features/shell/live-updates';
 import { useThemeEffect } from './features/shell/theme';
 import { SettingsPage } from './features/settings/settings-page';
 import { useSettings } from './features/settings/settings-store';
+import { PassphraseGate } from './features/disaster-room/passphrase-gate';
+import { WorkspacePage } from './features/disaster-room/workspace-page';
 
 export function App() {
   const route = useApp((s) => s.route);
@@ -44,7 +46,7 @@ export function App() {
 
   useEffect(() => {
     // Each page's heading says where you are; the window title says it too.
-    const titles = { policies: 'Policies', policy: 'Policy details', accounts: 'Accounts', audit: 'Audit log', settings: 'Settings' } as const;
+    const titles = { policies: 'Policies', policy: 'Policy details', accounts: 'Accounts', audit: 'Audit log', workspace: 'Workspace', settings: 'Settings' } as const;
     document.title = `${titles[route.name]} — Failover Console`;
   }, [route.name]);
 
@@ -61,10 +63,12 @@ export function App() {
         {route.name === 'policy' && <PolicyDetailsPage key={route.policyId} policyId={route.policyId} tab={route.tab} />}
         {route.name === 'accounts' && <AccountsPage />}
         {route.name === 'audit' && <AuditPage />}
+        {route.name === 'workspace' && <WorkspacePage />}
         {route.name === 'settings' && <SettingsPage />}
       </Fragment>
       {/* Failover is offered from the list and from a policy's details; one confirmation serves both. */}
       <FailoverDialog />
+      <PassphraseGate />
     </AppShell>
   );
 }

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'ProviderThrottled',
   'ProviderQuotaExceeded',
   'ProviderUnavailable',
+  /** The network to the provider is down (connection refused, DNS, timeout): the console is offline. */
+  'ProviderOffline',
   'ProviderError',
   'CredentialStoreUnavailable',
   /** The data file cannot be written (disk full, I/O error, read-only): the console is read-only. */
@@ -36,4 +38,5 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: DrErrorData
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ProviderThrottled',
   'ProviderUnavailable',
+  'ProviderOffline',
 ]);

@@ -1,6 +1,8 @@
 // Runs active policies' replication on their cron schedules while the console runs. Due times are
 // computed with croner against the Clock port and checked by tick(), so tests drive it with a fake
-// clock; in the app a timer calls tick() when the next run is due. Missed runs are not caught up.
+// clock; in the app a timer calls tick() when the next run is due. Missed runs are not caught up,
+// with one exception: while a policy's accounts are offline its due runs pause, and the console runs
+// it ONCE when they answer again (not once per missed slot).
 
 import type { Repos } from '../db/repos';
 import type { Clock } from './clock';
@@ -8,6 +10,7 @@ import { DomainError } from './errors';
 import type { EventBus } from './events';
 import type { Logger } from './logger';
 import type { ReplicationService } from './replication-service';
+import type { ConnectivityMonitor } from './connectivity';
 import { nextRunAfter } from './schedule';
 import { timeFormatterOf } from './settings-service';
 
@@ -19,6 +22,8 @@ interface Entry {
   /** The display zone the schedule was read in; a changed setting re-reads it. */
   zone: string;
   nextAt: Date | null;
+  /** A slot came due while the policy's accounts were offline: run once when they are back. */
+  missedOffline: boolean;
 }
 
 export interface SchedulerDeps {
@@ -27,6 +32,7 @@ export interface SchedulerDeps {
   clock: Clock;
   events: EventBus;
   logger: Logger;
+  connectivity?: Pick<ConnectivityMonitor, 'isOffline' | 'onOnline'>;
 }
 
 export class Scheduler {
@@ -34,6 +40,7 @@ export class Scheduler {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: (() => void) | null = null;
   private running = false;
+  private offOnline: (() => void) | null = null;
 
   constructor(private readonly d: SchedulerDeps) {}
 
@@ -48,6 +55,12 @@ export class Scheduler {
         this.arm();
       }
     });
+    this.offOnline =
+      this.d.connectivity?.onOnline(() => {
+        if (!this.running) return;
+        this.tick();
+        this.arm();
+      }) ?? null;
     this.arm();
   }
 
@@ -55,6 +68,8 @@ export class Scheduler {
     this.running = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.offOnline?.();
+    this.offOnline = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -68,7 +83,7 @@ export class Scheduler {
       seen.add(id);
       const current = this.entries.get(id);
       if (current && current.schedule === schedule && current.zone === zone) continue;
-      this.entries.set(id, { schedule, zone, nextAt: nextRunAfter(schedule, now, zone) });
+      this.entries.set(id, { schedule, zone, nextAt: nextRunAfter(schedule, now, zone), missedOffline: false });
     }
     for (const id of [...this.entries.keys()]) if (!seen.has(id)) this.entries.delete(id);
   }
@@ -77,14 +92,26 @@ export class Scheduler {
     return this.entries.get(policyId)?.nextAt ?? null;
   }
 
-  /** Starts replication for every policy that is due; returns the job ids started. */
+  /** True when a slot was missed while offline and the policy will run once its accounts answer. */
+  waitingForNetwork(policyId: string): boolean {
+    return this.entries.get(policyId)?.missedOffline ?? false;
+  }
+
+  /** Starts replication for every policy that is due (or missed a slot offline); returns the job ids. */
   tick(): string[] {
     this.reload();
     const now = this.d.clock.now();
     const started: string[] = [];
     for (const [policyId, entry] of this.entries) {
-      if (!entry.nextAt || entry.nextAt.getTime() > now.getTime()) continue;
-      entry.nextAt = nextRunAfter(entry.schedule, now, entry.zone);
+      const due = entry.nextAt !== null && entry.nextAt.getTime() <= now.getTime();
+      if (!due && !entry.missedOffline) continue;
+      if (due) entry.nextAt = nextRunAfter(entry.schedule, now, entry.zone);
+      if (this.offline(policyId)) {
+        if (!entry.missedOffline) this.d.logger.info(`Scheduled replication of ${policyId} paused: its accounts are offline; it runs once when they answer`);
+        entry.missedOffline = true;
+        continue;
+      }
+      entry.missedOffline = false;
       try {
         started.push(this.d.replication.start(policyId, 'schedule', 'scheduler').jobId);
       } catch (err) {
@@ -94,6 +121,15 @@ export class Scheduler {
       }
     }
     return started;
+  }
+
+  private offline(policyId: string): boolean {
+    const c = this.d.connectivity;
+    if (!c) return false;
+    const policy = this.d.repos.policies.get(policyId);
+    if (!policy) return false;
+    const accounts = [policy.sourceEnvironmentId, policy.targetEnvironmentId].map((id) => this.d.repos.environments.get(id)?.accountId);
+    return accounts.some((a) => a !== undefined && c.isOffline(a));
   }
 
   private arm(): void {

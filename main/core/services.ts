@@ -32,6 +32,13 @@ import { SettingsService } from './settings-service';
 import { WorkspaceService } from './workspace-service';
 import { WebhooksRepo } from '../db/webhooks-repo';
 import { WebhookOutbox, type WebhookOptions } from './webhooks/outbox';
+import { ConnectivityMonitor, type ConnectivityOptions } from './connectivity';
+import { FailoverLeases } from './failover/failover-lease';
+import { CatalogPublisher } from './catalog-publisher';
+import { RebuildService } from './rebuild-service';
+import { HandoverService } from './handover/handover-service';
+import type { LeaseHolder } from '../providers/target-store';
+import { PassphraseService } from './passphrase-service';
 
 export interface AppInfoSource {
   version: string;
@@ -67,6 +74,13 @@ export interface Services {
   audit: AuditLog;
   /** Job reports (PDF, CSV, JSON) and the audit log export. */
   reports: ReportsService;
+  /** Issue 12: connectivity per account, the failover lease, catalog manifests, rebuild and handover. */
+  connectivity: ConnectivityMonitor;
+  leases: FailoverLeases;
+  catalog: CatalogPublisher;
+  rebuild: RebuildService;
+  handover: HandoverService;
+  passphrase: PassphraseService;
 }
 
 export interface BuildServicesOptions {
@@ -92,6 +106,11 @@ export interface BuildServicesOptions {
   attribution?: Attribution;
   /** Where exports go (save dialog, PDF printer); exports fail with a sentence without them. */
   reportOutput?: ReportOutput;
+  connectivity?: Partial<ConnectivityOptions>;
+  /** Overrides who this console says it is in failover leases (tests run two consoles in one process). */
+  leaseHolder?: Partial<LeaseHolder>;
+  /** How long taking a failover lease may take before the target counts as unreachable. */
+  leaseTimeoutMs?: number;
 }
 
 export interface BuiltServices extends Services {
@@ -129,7 +148,8 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const recoveryPoints = new RecoveryPointsService({ repos });
   const jobs = new JobsService({ repos, registry, audit, activity: (jobId) => engine.activities(jobId) });
   const workspace = new WorkspaceService({ repos, providers, accounts, environments, inventory, events });
-  const scheduler = new Scheduler({ repos, replication, clock, events, logger });
+  const connectivity = new ConnectivityMonitor({ repos, providers, clock, events, logger, ...(o.connectivity ? { options: o.connectivity } : {}) });
+  const scheduler = new Scheduler({ repos, replication, clock, events, logger, connectivity });
   const webhooks = new WebhookOutbox({
     repo: new WebhooksRepo(repos.db),
     vault,
@@ -140,7 +160,6 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     options: { userAgent: `FailoverConsole-Webhook/${o.app.version}`, ...o.webhooks },
   });
   const testFailover = new TestFailoverService({ repos, providers, audit, clock, events, engine, webhooks });
-  const failover = new FailoverService({ repos, providers, audit, clock, events, engine, webhooks });
   const backups = new BackupService({
     db: repos.db,
     dataFile: repos.db.name,
@@ -153,6 +172,27 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     onRestartRequested: o.onRestartRequested,
   });
   const reports = new ReportsService({ repos, audit, clock, app: o.app, webhooks: new WebhooksRepo(repos.db), ...(o.reportOutput ? { output: o.reportOutput } : {}) });
+  const leases = new FailoverLeases({
+    repos,
+    providers,
+    audit,
+    clock,
+    events,
+    logger,
+    connectivity,
+    ...(o.leaseHolder ? { holder: o.leaseHolder } : {}),
+    ...(o.leaseTimeoutMs !== undefined ? { timeoutMs: o.leaseTimeoutMs } : {}),
+  });
+  const failover = new FailoverService({ repos, providers, audit, clock, events, engine, webhooks, leases });
+  const catalog = new CatalogPublisher({ repos, providers, clock, events, logger, connectivity, holder: () => leases.holder });
+  const rebuild = new RebuildService({ repos, providers, audit, clock, events });
+  const handover = new HandoverService({ repos, vault, audit, clock, events, holder: () => leases.holder });
+  const passphrase = new PassphraseService({ repos, keyProvider: o.keyProvider, audit, clock });
+  connectivity.onOnline(() => webhooks.wake());
+  // Subscriptions only (plus sweeps of rows a previous run left pending): leases are released by
+  // their job's completion, manifests follow each replication.
+  leases.start();
+  catalog.start();
   return {
     audit,
     reports,
@@ -175,6 +215,12 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     engine,
     testFailover,
     failover,
+    connectivity,
+    leases,
+    catalog,
+    rebuild,
+    handover,
+    passphrase,
     vault,
     registry,
     progress,

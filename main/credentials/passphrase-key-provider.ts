@@ -40,6 +40,11 @@ export class PassphraseKeyProvider implements KeyProvider {
     this.derived.clear();
   }
 
+  /** Another provider with the same scrypt cost (to check or rewrap under another passphrase). */
+  sibling(passphrase: string): PassphraseKeyProvider {
+    return new PassphraseKeyProvider(passphrase, this.params);
+  }
+
   status(): KeyProviderStatus {
     return this.passphrase === null
       ? { ok: false, reason: 'This system has no secure secret store; set a passphrase to store credentials.' }

@@ -253,6 +253,17 @@ export class WebhooksRepo {
     return this.dueStmt.all(now, limit).map(toDelivery);
   }
 
+  /** Pending deliveries waiting out a backoff become due at `now`; rows with an attempt open are left alone. */
+  makeDueNow(now: string): number {
+    return this.db
+      .prepare(
+        `UPDATE webhook_deliveries SET next_attempt_at = ?
+         WHERE status = 'pending' AND next_attempt_at > ?
+           AND NOT EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.delivery_id = webhook_deliveries.id AND a.finished_at IS NULL)`,
+      )
+      .run(now, now).changes;
+  }
+
   nextDueAt(): string | null {
     return this.nextDueStmt.get()?.at ?? null;
   }

@@ -24,7 +24,7 @@ import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-proto
 import { bindIpc, type IpcSender } from './ipc-binding';
 import { chooseNativeBinding } from './native-binding';
 import { showJobNotification } from './notifications';
-import { createSafeStorageKeyProvider } from './safe-storage-key-provider';
+import { chooseKeyProvider } from './safe-storage-key-provider';
 import { allowedRendererOrigins, isExternalHttpUrl, isTrustedSender } from './sender-check';
 import { mainWindowOptions } from './window-options';
 import { electronReportOutput } from './report-output';
@@ -124,7 +124,7 @@ function startCore(): Core {
       // A rehearsal should feel like a cloud: each simulated API call takes a few hundred ms, so
       // progress, live updates and cancellation can be practised. Tests run the sim with no latency.
       providers: { sim: { latency: { baseMs: 250, jitterMs: 250 } } },
-      keyProvider: createSafeStorageKeyProvider(safeStorage, process.platform),
+      keyProvider: chooseKeyProvider(safeStorage, process.platform),
       ...(binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {}),
       appVersion: app.getVersion(),
       platform: process.platform,

@@ -2,6 +2,7 @@
 // keyring Electron falls back to a hard-coded key ("basic_text"); we refuse that rather than pretend.
 
 import type { KeyProvider, KeyProviderStatus } from '../credentials/key-provider';
+import { PassphraseKeyProvider } from '../credentials/passphrase-key-provider';
 
 /** The slice of Electron's safeStorage used here; injected so it can be tested under Node. */
 export interface SafeStorageLike {
@@ -92,4 +93,15 @@ export function createSafeStorageKeyProvider(
       return key;
     },
   };
+}
+
+/**
+ * The vault's key provider for this machine: safeStorage where it is backed by a real secret store;
+ * on Linux without a keyring (backend basic_text) a passphrase the operator sets and unlocks at each
+ * start (main/core/passphrase-service.ts), instead of a key built into the app.
+ */
+export function chooseKeyProvider(safeStorage: SafeStorageLike, platform: NodeJS.Platform = process.platform): KeyProvider {
+  const backend = platform === 'linux' && typeof safeStorage.getSelectedStorageBackend === 'function' ? safeStorage.getSelectedStorageBackend() : undefined;
+  if (backend === 'basic_text') return new PassphraseKeyProvider(null);
+  return createSafeStorageKeyProvider(safeStorage, platform);
 }

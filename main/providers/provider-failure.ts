@@ -16,6 +16,6 @@ export class ProviderFailure extends Error {
   }
 
   get retryable(): boolean {
-    return this.code === 'ProviderThrottled' || this.code === 'ProviderUnavailable';
+    return this.code === 'ProviderThrottled' || this.code === 'ProviderUnavailable' || this.code === 'ProviderOffline';
   }
 }

@@ -4,6 +4,7 @@
 import type { Cloud, ResourceTypeId } from '../../shared/catalog';
 import type { CredentialInput, DiscoveredResource, ProviderKind } from '../../shared/domain';
 import type { EnvScope } from '../../shared/scope';
+import type { TargetStore } from './target-store';
 
 /** An account as a provider sees it: with its decrypted credentials (never leaves main). */
 export interface ResolvedAccount {
@@ -197,6 +198,10 @@ export interface ProviderAdapter {
    * once when it closes, after its jobs have stopped; nothing calls the adapter afterwards.
    */
   dispose(): Promise<void>;
+  /** Lease and catalog objects in target environments (target-store.ts); absent: no lease, no rebuild. */
+  readonly targetStore?: TargetStore;
+  /** Reports every cloud call's outcome per account (the connectivity indicator); returns unsubscribe. */
+  observeCalls?(listener: CallOutcomeListener): () => void;
 }
 
 /**
@@ -212,5 +217,15 @@ export interface CredentialCachePort {
   clear(accountId: string, name: string): Promise<void>;
 }
 
+/** reachable: the provider answered (even with an error); not reachable: the console is offline for it. */
+export interface CallOutcome {
+  accountId: string;
+  reachable: boolean;
+  /** Why it was not reachable (an operator-facing sentence). */
+  message?: string;
+}
+export type CallOutcomeListener = (outcome: CallOutcome) => void;
+
 /** Errors a handler throws: provider-neutral, with an operator-facing sentence. */
 export { ProviderFailure } from './provider-failure';
+export type { TargetStore } from './target-store';

@@ -12,6 +12,7 @@ const TITLES: Partial<Record<DrErrorData['code'], string>> = {
   ProviderThrottled: 'The cloud is throttling requests',
   ProviderQuotaExceeded: 'Cloud quota exceeded',
   ProviderUnavailable: 'The cloud is unavailable',
+  ProviderOffline: 'Offline',
   CredentialStoreUnavailable: 'Credential store unavailable',
   Forbidden: 'Not allowed',
   Cancelled: 'Cancelled',

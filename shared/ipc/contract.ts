@@ -39,6 +39,19 @@ import {
   page,
 } from '../domain';
 import { CloudSchema, ProviderKindSchema } from '../domain';
+import {
+  ConnectivityStatusSchema,
+  ConnectivityView,
+  FailoverLeaseView,
+  HandoverExportInput,
+  HandoverExportResult,
+  HandoverImportInput,
+  HandoverImportResult,
+  LeaseOverrideInput,
+  Passphrase,
+  PassphraseStatus,
+  RebuildReport,
+} from '../offline';
 
 const Empty = z.object({}).strict();
 /** Read-only mode: after a failed write the console lists, searches and exports, and changes nothing. */
@@ -166,7 +179,23 @@ export const contract = {
     z.object({ policyId: Id, recoveryPointId: Id.optional() }).strict(),
     FailoverPlan,
   ),
-  'dr:failover.start': channel(z.object({ token: z.string().min(16).max(128) }).strict(), z.object({ jobId: Id })),
+  'dr:failover.start': channel(
+    z.object({ token: z.string().min(16).max(128), leaseOverride: LeaseOverrideInput.optional() }).strict(),
+    z.object({ jobId: Id }),
+  ),
+  /** The failover lease this console holds (or held) for a policy; null when it never took one. */
+  'dr:failover.lease': channel(z.object({ policyId: Id }).strict(), FailoverLeaseView.nullable()),
+
+  // offline and the second laptop (issue 12)
+  'dr:connectivity.list': channel(Empty, z.array(ConnectivityView)),
+  'dr:connectivity.check': channel(z.object({ accountId: Id }).strict(), ConnectivityView),
+  'dr:rebuild.run': channel(z.object({ environmentIds: z.array(Id).max(500).optional() }).strict(), RebuildReport),
+  'dr:handover.export': channel(HandoverExportInput, HandoverExportResult),
+  'dr:handover.import': channel(HandoverImportInput, HandoverImportResult),
+  'dr:passphrase.status': channel(Empty, PassphraseStatus),
+  'dr:passphrase.set': channel(z.object({ passphrase: Passphrase }).strict(), PassphraseStatus),
+  'dr:passphrase.unlock': channel(z.object({ passphrase: z.string().min(1).max(1024) }).strict(), PassphraseStatus),
+  'dr:passphrase.change': channel(z.object({ current: z.string().min(1).max(1024), next: Passphrase }).strict(), PassphraseStatus),
 
   // job follow-up
   'dr:jobs.retryFailed': channel(z.object({ jobId: Id }).strict(), z.object({ jobId: Id, retried: z.number().int() })),
@@ -220,6 +249,8 @@ export const events = {
   'dr:policies.changed': z.object({ policyId: Id.nullable() }),
   /** The console entered or left read-only mode (the shell shows a banner). */
   'dr:storage.changed': StorageState,
+  /** An account went offline or came back (the connectivity indicator). */
+  'dr:connectivity.changed': z.object({ accountId: Id, status: ConnectivityStatusSchema }),
   /** A job reached a final status; the shell turns it into a desktop notification. */
   'dr:job.finished': z.object({
     jobId: Id,

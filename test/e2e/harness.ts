@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { composeCore, type Core, type ProvidersOption } from '../../main/compose';
 import { StaticKeyProvider } from '../../main/credentials/static-key-provider';
+import type { KeyProvider } from '../../main/credentials/key-provider';
 import { CHANNELS, EVENT_NAMES, type Channel, type RequestOf, type ResponseOf } from '../../shared/ipc/contract';
 import type { Result } from '../../shared/errors';
 import { chromiumPdfPrinter } from '../helpers/chromium-pdf';
@@ -52,6 +53,8 @@ export interface OpenConsoleOptions {
   viewport?: { width: number; height: number };
   /** Reuse a browser across consoles in one test file. */
   browser?: Browser;
+  /** The vault's key provider (default: a random static key); e.g. a passphrase provider. */
+  keyProvider?: KeyProvider;
   /**
    * How page calls reach the router: Playwright's binding (default; a CDP round trip of ~15 ms), or
    * same-origin fetch to the loopback server (~1 ms, closer to Electron IPC; used by the benchmarks).
@@ -176,7 +179,7 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
   let printer: ((html: string) => Promise<Uint8Array>) | null = null;
   const core = composeCore({
     dataDir,
-    keyProvider: new StaticKeyProvider(randomBytes(32)),
+    keyProvider: opts.keyProvider ?? new StaticKeyProvider(randomBytes(32)),
     ...(opts.providers ? { providers: opts.providers } : {}),
     startScheduler: false,
     appVersion: 'e2e',

@@ -42,6 +42,9 @@ export interface TestCoreOptions {
   /** Keep a storage reserve file (as composeCore does next to the data file). */
   reserve?: boolean;
   attribution?: Attribution;
+  /** Who this console is in failover leases (two consoles in one test process). */
+  leaseHolder?: { consoleId?: string; host?: string; user?: string };
+  leaseTimeoutMs?: number;
 }
 
 export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCore {
@@ -62,6 +65,8 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     progressIntervalMs: opts.progressIntervalMs ?? 0,
     ...(opts.reserve ? { reserveFile: `${file}.reserve` } : {}),
     ...(opts.attribution ? { attribution: opts.attribution } : {}),
+    ...(opts.leaseHolder ? { leaseHolder: opts.leaseHolder } : {}),
+    ...(opts.leaseTimeoutMs !== undefined ? { leaseTimeoutMs: opts.leaseTimeoutMs } : {}),
   });
   services.storage.ensureReserve();
   const router = new Router({ logger, validateResponses: true, guard: (c) => services.storage.guard(c), storage: services.storage });
@@ -85,6 +90,11 @@ export function createTestCore(dir: string, opts: TestCoreOptions = {}): TestCor
     },
     async close() {
       services.scheduler.stop();
+      services.connectivity.stop();
+      services.leases.stop();
+      services.catalog.stop();
+      await services.catalog.idle();
+      await services.leases.idle();
       services.registry.cancelAll('test over');
       await services.registry.waitAll();
       services.progress.dispose();

@@ -48,11 +48,33 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<MotoServer> {
+/**
+ * moto_server's app behind one lock, so every request is handled whole before the next: moto 5.2.5
+ * checks S3's If-None-Match / If-Match and then writes, unlocked, on a threaded server, so two
+ * concurrent conditional PUTs can both succeed (seen about once in 200 races). Real S3 decides
+ * conditional writes atomically; a serialized moto is the faithful peer for races on them.
+ */
+const SERIAL_MOTO = `
+import os, sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+os.environ.setdefault("MOTO_PORT", sys.argv[2])
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def serial(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(sys.argv[1], int(sys.argv[2]), serial, threaded=True, request_handler=MotoRequestHandler)
+`;
+
+export async function startMoto(opts: { timeoutMs?: number; serial?: boolean } = {}): Promise<MotoServer> {
   if (!motoAvailable()) throw motoMissing();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
+  const [bin, args] = opts.serial
+    ? [join(ROOT, '.venv', 'moto', 'bin', 'python'), ['-c', SERIAL_MOTO, '127.0.0.1', String(port)]]
+    : [MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)]];
+  const child: ChildProcess = spawn(bin, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });

@@ -21,6 +21,10 @@ import { startRefusal, type JobEngine, type NewJobStep } from '../jobs/engine';
 import type { ProviderRegistry } from '../provider-registry';
 import { collectingWarnings, foreseenWarnings, formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
 import { executeReset, resetSteps, type WebhookEnqueuer } from './test-failover-service';
+import type { AcquiredLease, FailoverLeases, LeaseOverride } from './failover-lease';
+
+/** The owner of every job a handover bundle brought (handover/handover-service.ts): history here. */
+const IMPORTED_OWNER = 'handover:';
 
 /** How long a failover confirmation's token stays valid. */
 export const FAILOVER_TOKEN_TTL_MS = 5 * 60_000;
@@ -33,6 +37,8 @@ export interface FailoverServiceDeps {
   events: EventBus;
   engine: JobEngine;
   webhooks?: WebhookEnqueuer | undefined;
+  /** The failover lease in the target (issue 12); without it only the local one-time guard applies. */
+  leases?: FailoverLeases | undefined;
 }
 
 interface PendingToken {
@@ -106,7 +112,7 @@ export class FailoverService {
    * checked again inside one IMMEDIATE transaction, where the policy moves active -> failing_over by
    * compare-and-set and the unique index on failover jobs is the last guard (R2).
    */
-  start(token: string, actor: AuditActor = 'operator'): { jobId: string } {
+  async start(token: string, actor: AuditActor = 'operator', opts: { leaseOverride?: LeaseOverride | undefined } = {}): Promise<{ jobId: string }> {
     const pending = this.tokens.get(token);
     this.tokens.delete(token);
     if (!pending) {
@@ -115,12 +121,32 @@ export class FailoverService {
     if (pending.expiresAt <= this.d.clock.now().getTime()) {
       throw precondition('This failover confirmation has expired. Open the failover confirmation again and confirm within 5 minutes.');
     }
+    const jobId = newId('job');
+    // The lease in the target comes first (a cloud call, so outside the transaction); local checks
+    // before it, so a refusal here never touches the target. engine.start re-checks everything.
+    let lease: AcquiredLease | null = null;
+    if (this.d.leases) {
+      lease = await this.d.leases.acquire(this.requirePolicy(pending.policyId), jobId, opts.leaseOverride);
+    }
+    let started: { jobId: string };
+    try {
+      started = this.startJob(pending, jobId, actor, lease);
+    } catch (err) {
+      if (lease) await this.d.leases?.abandon(lease);
+      throw err;
+    }
+    if (lease) this.d.leases?.settle(lease);
+    return started;
+  }
+
+  private startJob(pending: PendingToken, jobId: string, actor: AuditActor, lease: AcquiredLease | null): { jobId: string } {
     return this.d.engine.start({
+      jobId,
       policyId: pending.policyId,
       kind: 'failover',
       actor,
       auditAction: 'failover.start',
-      plan: ({ jobId, policy, now }) => {
+      plan: ({ policy, now }) => {
         let points: ResolvedPoints;
         try {
           points = resolvePoints(this.d.repos, policy, pending.recoveryPointId);
@@ -149,6 +175,14 @@ export class FailoverService {
           dependsOn: [failovers[i]?.id ?? ''],
           idempotencyKey: `${jobId}/stopReplication/${p.resource.id}`,
         }));
+        if (lease) {
+          this.d.leases?.recordLocal(lease, now);
+          if (lease.kind === 'overridden') {
+            this.d.audit.record(actor, 'failover.lease-override', policy.id, `job ${jobId}: started WITHOUT the failover lease (${lease.cause}); reason: ${lease.reason}`);
+          } else if (lease.kind === 'held') {
+            this.d.audit.record('system', 'failover.lease', policy.id, `job ${jobId}: failover lease taken in ${policy.target.name} (${policy.target.region})`);
+          }
+        }
         return {
           recoveryPointId: points.selected.id,
           steps: [...resets, ...failovers, ...stops],
@@ -181,6 +215,10 @@ export class FailoverService {
         if (!policy) throw notFound('Policy', job.policyId);
         if (policy.state !== 'failing_over' || policy.failoverJobId !== job.id) {
           throw precondition(`Policy "${policy.name}" is not failing over with this job; there is nothing to retry.`);
+        }
+        if (job.owner?.startsWith(IMPORTED_OWNER)) {
+          // A handover bundle brought this job from the console running it (and holding its lease).
+          throw precondition(`This failover of "${policy.name}" runs on another console (it came in a handover bundle); only that console can retry it.`);
         }
       },
       rateAccount: (step, p) => (step.action === 'stopReplication' ? p.source : p.target),

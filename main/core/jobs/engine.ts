@@ -146,6 +146,8 @@ export interface JobPlan {
 }
 
 export interface StartJob {
+  /** A job id the caller made beforehand (failover names it in its lease first); default: a new one. */
+  jobId?: string;
   policyId: string;
   kind: JobKind;
   trigger?: Exclude<JobTrigger, 'resume'>;
@@ -300,7 +302,7 @@ export class JobEngine {
    */
   start(req: StartJob): { jobId: string } {
     if (!this.defs.has(req.kind)) throw new Error(`No job definition for kind ${req.kind}`);
-    const jobId = newId('job');
+    const jobId = req.jobId ?? newId('job');
     this.d.repos.db
       .transaction(() => {
         const policy = this.d.repos.policies.get(req.policyId);

@@ -151,6 +151,18 @@ export class WebhookOutbox {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
+  /**
+   * The network is back (an offline account answered again): pending deliveries waiting out their
+   * backoff are made due now, so they go out at once rather than up to an hour later. Each is still
+   * claimed once per attempt, so a delivery is sent once.
+   */
+  wake(): number {
+    if (!this.running) return 0;
+    const n = this.d.repo.makeDueNow(this.d.clock.iso());
+    this.pump();
+    return n;
+  }
+
   /** Resolves when no attempt is in flight (tests and tools; the worker itself never waits). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);

@@ -11,6 +11,7 @@ import * as m006 from './006-job-lookup-indexes';
 import * as m007 from './007-job-operations';
 import * as m008 from './008-durability';
 import * as m009 from './009-evidence';
+import * as m010 from './010-offline-and-handover';
 import * as m011 from './011-typed-scopes';
 
 export interface Migration {
@@ -21,4 +22,4 @@ export interface Migration {
   up?: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m011];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];

@@ -5,5 +5,6 @@ import type { Router } from '../router';
 
 export function setupFailover(router: Router, s: Services): void {
   router.handle('dr:failover.prepare', (req) => s.failover.prepare(req.policyId, req.recoveryPointId));
-  router.handle('dr:failover.start', (req) => s.failover.start(req.token, 'operator'));
+  router.handle('dr:failover.start', (req) => s.failover.start(req.token, 'operator', { leaseOverride: req.leaseOverride }));
+  router.handle('dr:failover.lease', (req) => s.leases.local(req.policyId));
 }

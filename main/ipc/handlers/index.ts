@@ -16,6 +16,7 @@ import { setupReplication } from './replication';
 import { setupSettings } from './settings';
 import { setupTestFailover } from './test-failover';
 import { setupWebhooks } from './webhooks';
+import { setupOffline } from './offline';
 
 export function setupAll(router: Router, services: Services): void {
   setupApp(router, services);
@@ -32,4 +33,5 @@ export function setupAll(router: Router, services: Services): void {
   setupAudit(router, services);
   setupEvidence(router, services);
   setupWebhooks(router, services);
+  setupOffline(router, services);
 }

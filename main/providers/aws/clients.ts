@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CredentialInput } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
-import type { ApiFamily, EnvRef, MutateSpec, OperationRecord, ResolvedAccount, StepContext } from '../types';
+import type { ApiFamily, CallOutcomeListener, EnvRef, MutateSpec, OperationRecord, ResolvedAccount, StepContext } from '../types';
 import { mapAwsError } from './errors';
 
 export type AwsCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -143,6 +143,7 @@ export class AwsContext {
   private readonly clients = new Map<string, AnyClient>();
   private readonly credentialCache = new Map<string, AwsCredentials>();
   private readonly accountIds = new Map<string, Promise<string>>();
+  private readonly observers = new Set<CallOutcomeListener>();
 
   constructor(private readonly opts: AwsProviderOptions = {}) {
     this.endpoint = opts.endpoint;
@@ -189,12 +190,17 @@ export class AwsContext {
    * as "ec2:RunInstances"). Every SDK call of the adapter goes through here.
    */
   async call<T>(env: EnvRef | ResolvedAccount, action: string, run: () => Promise<T>): Promise<T> {
+    const account = 'account' in env ? env.account : env;
     try {
-      return await run();
+      const value = await run();
+      this.report(account.id, true);
+      return value;
     } catch (err) {
-      const account = 'account' in env ? env.account : env;
       const profile = profileOf(account);
-      throw mapAwsError(err, action, profile ? { profile } : {});
+      const failure = mapAwsError(err, action, profile ? { profile } : {});
+      if (failure.code === 'ProviderOffline') this.report(account.id, false, failure.message);
+      else if (failure.code !== 'Cancelled') this.report(account.id, true);
+      throw failure;
     }
   }
 
@@ -289,6 +295,16 @@ export class AwsContext {
       for await (const page of paginate({ client: this.gated(ctx, client, service) }, input)) out.push(page);
       return out;
     });
+  }
+
+  /** Every call's reachability per account, for the connectivity indicator; returns unsubscribe. */
+  observe(listener: CallOutcomeListener): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
+  private report(accountId: string, reachable: boolean, message?: string): void {
+    for (const l of this.observers) l(message === undefined ? { accountId, reachable } : { accountId, reachable, message });
   }
 
   /** Like call(), but a NotFound answer is `undefined` rather than an error. */

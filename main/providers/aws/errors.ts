@@ -67,6 +67,21 @@ const UNAVAILABLE = new Set([
   'RequestTimeoutException',
 ]);
 
+/** The system error code of a network failure (ECONNREFUSED, ENOTFOUND...), looked up the cause chain. */
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK.has(code) && code !== 'ECONNRESET' && code !== 'EPIPE') return code;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const inner = networkCode(errors[0]);
+      if (inner) return inner;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 interface SdkErrorShape {
   name?: string;
   Code?: string;
@@ -176,13 +191,17 @@ export function mapAwsError(err: unknown, action: string, ctx: AwsErrorContext =
   if (NOT_FOUND.test(code) || status === 404) {
     return fail('NotFound', `${action}: ${raw}`, err);
   }
-  const sysCode = typeof e.code === 'string' ? e.code : undefined;
+  const sysCode = networkCode(err);
+  if (sysCode !== undefined || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(raw)) {
+    // No answer at all (refused, no DNS, no route, timed out connecting): the console is offline for
+    // this account. Retryable inside a job; fail-fast before one (core/connectivity.ts).
+    return fail('ProviderOffline', `AWS could not be reached for ${action} (${sysCode ?? 'no connection'}): the console is offline for this account.`, err);
+  }
   if (
     UNAVAILABLE.has(code) ||
     e.$fault === 'server' ||
     (status !== undefined && status >= 500) ||
-    (sysCode !== undefined && NETWORK.has(sysCode)) ||
-    /socket hang up|ECONNREFUSED|ECONNRESET|ETIMEDOUT|getaddrinfo/i.test(raw)
+    /socket hang up|ECONNRESET/i.test(raw)
   ) {
     return fail('ProviderUnavailable', `AWS did not answer ${action} (${code}); the console will retry.`, err);
   }

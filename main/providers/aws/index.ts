@@ -13,6 +13,7 @@ import { createEksHandler } from './eks';
 import { createDynamoDbHandler } from './dynamodb';
 import { createRdsHandler } from './rds';
 import { createS3BucketHandler } from './s3-bucket';
+import { createAwsTargetStore } from './target-store';
 
 export { AwsContext, type AwsProviderOptions } from './clients';
 export { listAwsProfiles } from './profiles';
@@ -39,6 +40,8 @@ export function createAwsProvider(opts: AwsProviderOptions = {}): AwsProvider {
     clouds: ['aws'],
     aws,
     handler: (type) => handlers.get(type),
+    targetStore: createAwsTargetStore(aws),
+    observeCalls: (listener) => aws.observe(listener),
     discover: (env, signal) => discoverAll(handlers, { env, signal }),
     async testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck> {
       if (account.cloud !== 'aws') {

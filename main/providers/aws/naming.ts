@@ -10,6 +10,8 @@ export const DR_TAG = {
   step: 'dr:step',
   test: 'dr:test',
   source: 'dr:source',
+  /** The recovery point a resource belongs to (replication data) or was made from (failover, test). */
+  recoveryPoint: 'dr:recovery-point',
 } as const;
 
 export interface AwsTag {
@@ -34,7 +36,7 @@ export function clientToken(ctx: Pick<StepContext, 'idempotencyKey'>, purpose = 
 }
 
 /** Tags on everything the adapter creates for a step; `test` marks test-failover copies. */
-export function drTags(ctx: StepIds, opts: { test?: boolean; purpose?: string; sourceId?: string } = {}): AwsTag[] {
+export function drTags(ctx: StepIds, opts: { test?: boolean; purpose?: string; sourceId?: string; recoveryPointId?: string } = {}): AwsTag[] {
   const tags: AwsTag[] = [
     { Key: DR_TAG.policy, Value: ctx.policyId },
     { Key: DR_TAG.job, Value: ctx.jobId },
@@ -42,6 +44,7 @@ export function drTags(ctx: StepIds, opts: { test?: boolean; purpose?: string; s
   ];
   if (opts.test) tags.push({ Key: DR_TAG.test, Value: 'true' });
   if (opts.sourceId) tags.push({ Key: DR_TAG.source, Value: opts.sourceId.slice(0, 256) });
+  if (opts.recoveryPointId) tags.push({ Key: DR_TAG.recoveryPoint, Value: opts.recoveryPointId });
   return tags;
 }
 

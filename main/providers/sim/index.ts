@@ -6,15 +6,17 @@ import { CLOUDS } from '../../../shared/catalog';
 import { systemClock, type Clock } from '../../core/clock';
 import type { Db } from '../../db/connection';
 import { ProviderFailure } from '../provider-failure';
-import type { ProviderAdapter, ResourceHandler } from '../types';
+import type { CallOutcomeListener, ProviderAdapter, ResourceHandler } from '../types';
 import { computeHandler } from './compute-family';
 import type { SimWorld } from './handler-base';
 import { SimInventory } from './inventory';
 import { replicaHandler } from './replica-family';
-import { SimCloud, cancelled, type SimFaults, type SimLatency } from './sim-cloud';
+import { SimCloud, cancelled, type SimFaults, type SimLatency, type SimNetwork } from './sim-cloud';
+import { createSimTargetStore } from './target-store';
+import { observeHandler, observeStore } from './observe';
 import { SIM_TYPE_SPECS } from './sim-types';
 
-export type { SimFaults, SimLatency, SimOperation } from './sim-cloud';
+export type { SimFaults, SimLatency, SimNetwork, SimOperation } from './sim-cloud';
 export type { SimOrigin, SimResource } from './sim-store';
 export {
   simFindResource,
@@ -34,6 +36,8 @@ export interface SimProviderOptions {
   faults?: SimFaults;
   /** Source of randomness for jitter and faults; seed it for reproducible runs. */
   random?: () => number;
+  /** The simulated network; flip `online` to rehearse (or test) a console with no network. */
+  network?: SimNetwork;
 }
 
 export type SimProvider = ProviderAdapter & { readonly simulated: true };
@@ -47,12 +51,17 @@ export function createSimProvider(opts: SimProviderOptions): SimProvider {
     ...(opts.latency ? { latency: opts.latency } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
     ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
   });
+  const observers = new Set<CallOutcomeListener>();
+  const report: CallOutcomeListener = (o) => {
+    for (const l of observers) l(o);
+  };
   const world: SimWorld = { cloud, inventory: new SimInventory(cloud, SIM_TYPE_SPECS) };
   const handlers = new Map<ResourceTypeId, ResourceHandler>(
     SIM_TYPE_SPECS.map((spec) => [
       spec.type,
-      Object.freeze(spec.family === 'replica' ? replicaHandler(world, spec) : computeHandler(world, spec)),
+      Object.freeze(observeHandler(spec.family === 'replica' ? replicaHandler(world, spec) : computeHandler(world, spec), report)),
     ]),
   );
 
@@ -69,7 +78,13 @@ export function createSimProvider(opts: SimProviderOptions): SimProvider {
           `The account ${account.name} uses the ${account.provider} provider, not the rehearsal simulation.`,
         );
       }
-      await cloud.wait(signal);
+      try {
+        await cloud.wait(signal, 'check the connection');
+      } catch (err) {
+        if (err instanceof ProviderFailure && err.code === 'ProviderOffline') report({ accountId: account.id, reachable: false, message: err.message });
+        throw err;
+      }
+      report({ accountId: account.id, reachable: true });
       return {
         identity: `simulated:${account.id}`,
         message: `Connected to a local simulation of ${account.cloud.toUpperCase()}: nothing leaves this computer, and every resource lives in the console's data file.`,
@@ -80,5 +95,10 @@ export function createSimProvider(opts: SimProviderOptions): SimProvider {
     },
     // The simulated cloud lives in the console's own database, which the core closes after this.
     dispose: () => Promise.resolve(),
+    targetStore: observeStore(createSimTargetStore(opts.db, opts.clock ?? systemClock, cloud.network), report),
+    observeCalls(listener: CallOutcomeListener) {
+      observers.add(listener);
+      return () => observers.delete(listener);
+    },
   } satisfies SimProvider);
 }

@@ -130,9 +130,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The simulated network, shared and mutable: `online: false` makes every call fail at once with
+ * ProviderOffline, as a laptop with no network would (tests and the offline rehearsal flip it).
+ */
+export interface SimNetwork {
+  online: boolean;
+}
+
+export function simOffline(what: string): ProviderFailure {
+  return new ProviderFailure('ProviderOffline', `The simulated cloud could not be reached to ${what}: the network is down (offline).`);
+}
+
 export interface SimCloudOptions {
   db: Db;
   clock: Clock;
+  network?: SimNetwork;
   latency?: SimLatency;
   faults?: SimFaults;
   random?: () => number;
@@ -147,8 +160,10 @@ export class SimCloud {
   private readonly faultOps: ReadonlySet<SimOperation>;
   /** Op keys used per step context (attempt), for opKey's occurrence counter. */
   private readonly opKeys = new WeakMap<StepContext, Map<string, number>>();
+  readonly network: SimNetwork;
 
   constructor(opts: SimCloudOptions) {
+    this.network = opts.network ?? { online: true };
     this.db = opts.db;
     this.clock = opts.clock;
     this.latency = opts.latency ?? { baseMs: 0, jitterMs: 0 };
@@ -179,6 +194,7 @@ export class SimCloud {
    */
   async call(op: SimOperation, subject: CallSubject, signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw cancelled();
+    if (!this.network.online) throw simOffline(subject.action);
     const faulty = this.faultOps.has(op);
     const cloud = CLOUD_LABELS[resourceType(subject.type).cloud];
     const tries = Math.max(1, this.faults.sdkAttempts ?? 3);
@@ -215,7 +231,8 @@ export class SimCloud {
   }
 
   /** The latency of one call without faults (connection checks). */
-  async wait(signal: AbortSignal): Promise<void> {
+  async wait(signal: AbortSignal, what = 'answer'): Promise<void> {
+    if (!this.network.online) throw simOffline(what);
     const ms = this.latency.baseMs + (this.latency.jitterMs > 0 ? this.random() * this.latency.jitterMs : 0);
     if (ms > 0) await sleep(ms, signal);
     if (signal.aborted) throw cancelled();

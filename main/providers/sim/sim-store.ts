@@ -210,3 +210,51 @@ export function deleteResource(db: Db, accountId: string, nativeId: string, at: 
   );
   return res.changes > 0;
 }
+
+// ---- The simulated object store (migration 010): the console's control objects in a target ----
+
+export interface SimObject {
+  accountId: string;
+  region: string;
+  key: string;
+  body: string;
+  revision: number;
+}
+
+/** Creates an object only when the key is free (S3 If-None-Match: *, GCS ifGenerationMatch=0). */
+export function putObjectIfAbsent(db: Db, o: Omit<SimObject, 'revision'>, at: string): boolean {
+  const res = db
+    .prepare('INSERT OR IGNORE INTO sim_objects (account_id, region, key, body, revision, updated_at) VALUES (?, ?, ?, ?, 1, ?)')
+    .run(o.accountId, o.region, o.key, o.body, at);
+  return res.changes > 0;
+}
+
+/** Replaces an object only at the revision read (S3 If-Match, GCS ifGenerationMatch=<generation>). */
+export function putObjectIfRevision(db: Db, o: Omit<SimObject, 'revision'>, revision: number, at: string): boolean {
+  const res = db
+    .prepare('UPDATE sim_objects SET body = ?, revision = revision + 1, updated_at = ? WHERE account_id = ? AND key = ? AND revision = ?')
+    .run(o.body, at, o.accountId, o.key, revision);
+  return res.changes > 0;
+}
+
+/** Writes an object unconditionally. */
+export function putObject(db: Db, o: Omit<SimObject, 'revision'>, at: string): void {
+  db.prepare(
+    `INSERT INTO sim_objects (account_id, region, key, body, revision, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+     ON CONFLICT(account_id, key) DO UPDATE SET body = excluded.body, revision = revision + 1, updated_at = excluded.updated_at`,
+  ).run(o.accountId, o.region, o.key, o.body, at);
+}
+
+export function getObject(db: Db, accountId: string, key: string): SimObject | undefined {
+  const r = db.prepare('SELECT account_id, region, key, body, revision FROM sim_objects WHERE account_id = ? AND key = ?').get(accountId, key) as
+    | { account_id: string; region: string; key: string; body: string; revision: number }
+    | undefined;
+  return r ? { accountId: r.account_id, region: r.region, key: r.key, body: r.body, revision: r.revision } : undefined;
+}
+
+export function listObjects(db: Db, accountId: string, region: string, prefix: string): SimObject[] {
+  const rows = db
+    .prepare('SELECT account_id, region, key, body, revision FROM sim_objects WHERE account_id = ? AND region = ? AND substr(key, 1, ?) = ? ORDER BY key')
+    .all(accountId, region, prefix.length, prefix) as { account_id: string; region: string; key: string; body: string; revision: number }[];
+  return rows.map((r) => ({ accountId: r.account_id, region: r.region, key: r.key, body: r.body, revision: r.revision }));
+}

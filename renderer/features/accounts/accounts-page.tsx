@@ -1,6 +1,7 @@
 // The Accounts page: cloud accounts (never their secrets) with Test connection, and the
 // environments (region + scope) that policies replicate between.
 
+import { AccountConnection } from '../disaster-room/connectivity-indicator';
 import { useEffect, useState } from 'react';
 import { CLOUD_LABELS } from '../../../shared/catalog';
 import type { AccountView, EnvironmentView } from '../../../shared/domain';
@@ -94,6 +95,7 @@ export function AccountsPage() {
                     <td>{CREDENTIAL_LABEL[a.credentialKind] ?? a.credentialKind}</td>
                     <td className="num tabular">{envCount(a.id)}</td>
                     <td role="status" className="small">
+                      {!t && <AccountConnection accountId={a.id} />}
                       {t?.state === 'testing' && <span className="muted">Testing…</span>}
                       {t?.state === 'done' &&
                         (t.result.ok ? (

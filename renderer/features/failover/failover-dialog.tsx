@@ -2,7 +2,8 @@
 // each resource, the warnings, the test resources to be reset and the webhook. OK needs a
 // deliberate tick, because failover is one-time and cannot be undone.
 
-import { useId } from 'react';
+import { useId, useState } from 'react';
+import { Field } from '../../components/field';
 import { resourceType } from '../../../shared/catalog';
 import type { FailoverPlan } from '../../../shared/domain';
 import { Badge } from '../../components/badges';
@@ -121,7 +122,31 @@ export function FailoverDialog() {
         retryLabel="Prepare again"
         compact
       />
+      {startError?.code === 'ProviderOffline' && /lease/.test(startError.message) && <LeaseOverride />}
     </Modal>
+  );
+}
+
+/** Start without the target's lease: only for a stated reason, which the audit log keeps. */
+function LeaseOverride() {
+  const [reason, setReason] = useState('');
+  const starting = useFailover((s) => s.starting);
+  return (
+    <form
+      className="lease-override"
+      aria-label="Start without the failover lease"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void useFailover.getState().startWithoutLease(reason.trim());
+      }}
+    >
+      <Field label="Why start without the lease" hint="Only when you are sure no other console is failing this policy over. Recorded in the audit log.">
+        <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
+      </Field>
+      <button type="submit" className="btn btn-danger" disabled={starting || reason.trim().length < 5}>
+        Start without the lease
+      </button>
+    </form>
   );
 }
 

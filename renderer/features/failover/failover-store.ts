@@ -25,6 +25,11 @@ interface FailoverState {
   setAcknowledged: (on: boolean) => void;
   /** Runs failover from the plan's point; resolves with the job id, or null when main refused. */
   start: () => Promise<string | null>;
+  /**
+   * The target could not be reached for the failover lease: start anyway, without it, for a reason
+   * the audit log keeps. Prepares again (the refused start spent its token).
+   */
+  startWithoutLease: (reason: string) => Promise<string | null>;
   close: () => void;
 }
 
@@ -77,6 +82,21 @@ export const useFailover = create<FailoverState>()((set, get) => ({
     try {
       const { jobId } = await call('dr:failover.start', { token: plan.token });
       set({ starting: false, open: false, startedJobId: jobId });
+      return jobId;
+    } catch (err) {
+      set({ starting: false, startError: toErrorData(err) });
+      return null;
+    }
+  },
+
+  async startWithoutLease(reason) {
+    const { policyId, plan, starting } = get();
+    if (!policyId || !plan || starting) return null;
+    set({ starting: true, startError: null });
+    try {
+      const fresh = await call('dr:failover.prepare', { policyId, recoveryPointId: plan.recoveryPoint.id });
+      const { jobId } = await call('dr:failover.start', { token: fresh.token, leaseOverride: { reason } });
+      set({ starting: false, open: false });
       return jobId;
     } catch (err) {
       set({ starting: false, startError: toErrorData(err) });

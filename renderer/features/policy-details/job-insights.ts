@@ -65,6 +65,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   ProviderThrottled: 'The cloud kept throttling requests. Wait a few minutes, then retry the failed items.',
   ProviderQuotaExceeded: 'Raise the quota in the target region or free capacity there, then retry the failed items.',
   ProviderUnavailable: 'The cloud did not answer. Check the network or the provider’s status page, then retry the failed items.',
+  ProviderOffline: 'The console is offline: the cloud could not be reached at all. Retry the failed items once the network is back.',
   ProviderError: 'The cloud refused the request. Read its message above; fix the cause, then retry the failed items.',
   CredentialStoreUnavailable: 'The credential store is locked or unavailable. Unlock it (or restart the console), then retry.',
   Cancelled: 'The step was cancelled before it finished.',

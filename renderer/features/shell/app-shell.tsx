@@ -9,11 +9,13 @@ import { usePolicyDetails } from '../policy-details/policy-details-store';
 import { useApp, type Route, type ThemeChoice } from './app-store';
 import { resolveTheme } from './theme';
 import { ReadOnlyBanner } from './read-only-banner';
+import { OfflineBadge } from '../disaster-room/connectivity-indicator';
 
 const NAV: { label: string; route: Route; match: Route['name'][] }[] = [
   { label: 'Policies', route: { name: 'policies' }, match: ['policies', 'policy'] },
   { label: 'Accounts', route: { name: 'accounts' }, match: ['accounts'] },
   { label: 'Audit log', route: { name: 'audit' }, match: ['audit'] },
+  { label: 'Workspace', route: { name: 'workspace' }, match: ['workspace'] },
   { label: 'Settings', route: { name: 'settings' }, match: ['settings'] },
 ];
 
@@ -72,6 +74,7 @@ export function AppShell({ children, tray }: { children: ReactNode; tray?: React
           </ul>
         </nav>
         <span className="topbar-spacer" />
+        <OfflineBadge />
         <ThemeToggle />
       </header>
       <div className="page-scroll" data-testid="page-scroll">

@@ -14,6 +14,7 @@ export type Route =
   | { name: 'policy'; policyId: string; tab: DetailsTab }
   | { name: 'accounts' }
   | { name: 'audit' }
+  | { name: 'workspace' }
   | { name: 'settings' };
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
@@ -24,6 +25,7 @@ export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'accounts') return { name: 'accounts' };
   if (parts[0] === 'audit') return { name: 'audit' };
+  if (parts[0] === 'workspace') return { name: 'workspace' };
   if (parts[0] === 'settings') return { name: 'settings' };
   if (parts[0] === 'policies' && parts[1]) {
     const tab = TABS.find((t) => t === parts[2]) ?? 'resources';
@@ -40,6 +42,8 @@ export function routeHash(route: Route): string {
       return '#/accounts';
     case 'audit':
       return '#/audit';
+    case 'workspace':
+      return '#/workspace';
     case 'settings':
       return '#/settings';
     default:

@@ -62,3 +62,16 @@ describe('the safeStorage key provider', () => {
     expect(() => createSafeStorageKeyProvider(fakeSafeStorage(), 'linux').wrap(Buffer.alloc(0))).toThrow(/empty/);
   });
 });
+
+describe('the key provider the shell chooses', () => {
+  it('is a passphrase on Linux when safeStorage would fall back to basic_text, safeStorage otherwise', async () => {
+    const { chooseKeyProvider } = await import('../../../main/electron/safe-storage-key-provider');
+    const { PassphraseKeyProvider } = await import('../../../main/credentials/passphrase-key-provider');
+    const onBasicText = chooseKeyProvider(fakeSafeStorage({ backend: 'basic_text' }), 'linux');
+    expect(onBasicText).toBeInstanceOf(PassphraseKeyProvider);
+    // Locked until the operator sets or enters the passphrase.
+    expect(onBasicText.status().ok).toBe(false);
+    expect(chooseKeyProvider(fakeSafeStorage({ backend: 'kwallet5' }), 'linux').name).toBe('safeStorage (kwallet5)');
+    expect(chooseKeyProvider(fakeSafeStorage(), 'darwin').name).toBe('safeStorage (Keychain)');
+  });
+});

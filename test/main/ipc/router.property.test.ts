@@ -76,6 +76,16 @@ beforeAll(async () => {
     'dr:reports.export': { jobId: job.id, format: 'csv' },
     'dr:operator.get': {},
     'dr:operator.set': { operatorName: 'Dana Reyes' },
+    'dr:failover.lease': { policyId: policy.id },
+    'dr:connectivity.list': {},
+    'dr:connectivity.check': { accountId: account.id },
+    'dr:rebuild.run': { environmentIds: [target.id] },
+    'dr:handover.export': { passphrase: 'correct horse battery', includeCredentials: false },
+    'dr:handover.import': { bundleBase64: 'RkNCVU5ETEU=', passphrase: 'correct horse battery' },
+    'dr:passphrase.status': {},
+    'dr:passphrase.set': { passphrase: 'correct horse battery' },
+    'dr:passphrase.unlock': { passphrase: 'correct horse battery' },
+    'dr:passphrase.change': { current: 'correct horse battery', next: 'another long passphrase' },
   };
 });
 

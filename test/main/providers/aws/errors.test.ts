@@ -36,7 +36,16 @@ describe('mapAwsError', () => {
     expect(mapAwsError(sdkError('InvalidInstanceID.NotFound', 'gone'), 'ec2:TerminateInstances').code).toBe('NotFound');
     expect(mapAwsError(sdkError('NoSuchBucket', 'gone'), 's3:ListBucket').code).toBe('NotFound');
     expect(mapAwsError(sdkError('InternalError', 'oops', { $fault: 'server', $metadata: { httpStatusCode: 500 } }), 'ec2:CopyImage').code).toBe('ProviderUnavailable');
-    expect(mapAwsError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'ec2:DescribeImages').code).toBe('ProviderUnavailable');
+    expect(mapAwsError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'ec2:DescribeImages').code).toBe('ProviderOffline');
+    for (const code of ['ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN']) {
+      const offline = mapAwsError(Object.assign(new Error(`getaddrinfo ${code} ec2.us-east-1.amazonaws.com`), { code }), 'ec2:DescribeImages');
+      expect(offline.code).toBe('ProviderOffline');
+      expect(offline.message).toMatch(/offline/);
+    }
+    // Node's fetch/undici puts the system error on the cause; an AggregateError lists it in errors.
+    const wrapped = new Error('fetch failed', { cause: Object.assign(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]), {}) });
+    expect(mapAwsError(wrapped, 's3:PutObject').code).toBe('ProviderOffline');
+    expect(mapAwsError(Object.assign(new Error('socket hang up ECONNRESET'), { code: 'ECONNRESET' }), 'ec2:DescribeImages').code).toBe('ProviderUnavailable');
     expect(mapAwsError(sdkError('InvalidParameterValue', 'Value (x) for parameter instanceType is invalid.'), 'ec2:RunInstances')).toMatchObject({
       code: 'ProviderError',
       message: expect.stringContaining('instanceType is invalid'),
