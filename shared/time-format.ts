@@ -81,7 +81,10 @@ function wallClock(date: Date, zone: string): WallClock {
 
 /** Minutes east of UTC that `zone` is at `date` (+60 for Paris in winter, -300 for New York). */
 export function utcOffsetMinutes(date: Date, zone: string): number {
-  const w = wallClock(date, zone);
+  return offsetOf(date, wallClock(date, zone));
+}
+
+function offsetOf(date: Date, w: WallClock): number {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   const exact = Math.floor(date.getTime() / 1000) * 1000;
   return Math.round((asUtc - exact) / 60_000);
@@ -117,7 +120,8 @@ export function formatTime(value: string | Date | number, zone: string, opts: Fo
   if (!d) return String(value);
   const w = wallClock(d, zone);
   const time = opts.seconds ? `${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}` : `${pad(w.hour)}:${pad(w.minute)}`;
-  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${time} ${formatUtcOffset(utcOffsetMinutes(d, zone))}`;
+  // One formatToParts per call: tables format thousands of times.
+  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${time} ${formatUtcOffset(offsetOf(d, w))}`;
 }
 
 /** The offset a zone has right now, as a schedule's "at 02:00" is read in it: "UTC+01:00". */

@@ -55,7 +55,7 @@ export function RecoveryPointsTab({ policyId, failoverAllowed }: { policyId: str
         </label>
         <label className="search">
           <span className="visually-hidden">Search recovery points</span>
-          <input type="search" placeholder="Search by time (2026-11-26T10) or id" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input type="search" placeholder="Search by UTC time (2026-11-26T10) or id" value={search} onChange={(e) => setSearch(e.target.value)} />
         </label>
         <span className="counter tabular" aria-live="polite">
           {store.total === null ? 'Loading…' : plural(store.total, 'recovery point')}

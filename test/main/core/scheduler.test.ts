@@ -102,4 +102,19 @@ describe('the scheduler', () => {
     expect(core.services.jobs.list({ offset: 0, limit: 10 }).total).toBe(1);
     await core.close();
   });
+
+  it('reads a daily 02:00 in the display time zone, and re-reads it when the setting changes', async () => {
+    const { core, policy } = await setup('0 2 * * *');
+    const scheduler = core.services.scheduler;
+    scheduler.start();
+    await core.call('dr:settings.update', { timeZone: 'Asia/Tokyo' });
+    // 02:00 in Tokyo (UTC+09:00) is 17:00 UTC the day before.
+    expect(scheduler.nextRunAt(policy.id)?.toISOString()).toMatch(/T17:00:00\.000Z$/);
+    expect((await core.call('dr:policies.get', { policyId: policy.id })).nextReplicationAt).toMatch(/T17:00:00\.000Z$/);
+    await core.call('dr:settings.update', { timeZone: 'America/New_York' });
+    // 02:00 in New York in January (UTC-05:00) is 07:00 UTC.
+    expect(scheduler.nextRunAt(policy.id)?.toISOString()).toMatch(/T07:00:00\.000Z$/);
+    scheduler.stop();
+    await core.close();
+  });
 });
