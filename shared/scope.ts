@@ -60,18 +60,26 @@ export type ScopeOf<C extends Cloud> = Extract<EnvScope, { cloud: C }>;
 // Every part of a scope also obeys the one name rule (shared/names.ts): no controls, bidi overrides,
 // invisible-only text or lone surrogates; stored in NFC.
 const scopePart = (max: number) => nameSchema({ max, allowEmpty: true }).pipe(z.string().trim());
-export const ScopeInput = z.union([
-  scopePart(300),
-  z
-    .object({
-      accountId: scopePart(40).optional(),
-      subscriptionId: scopePart(60).optional(),
-      resourceGroup: scopePart(120).optional(),
-      projectId: scopePart(60).optional(),
-      zone: scopePart(60).optional(),
-    })
-    .strict(),
-]);
+const ScopeText = scopePart(300);
+const ScopeFields = z
+  .object({
+    accountId: scopePart(40).optional(),
+    subscriptionId: scopePart(60).optional(),
+    resourceGroup: scopePart(120).optional(),
+    projectId: scopePart(60).optional(),
+    zone: scopePart(60).optional(),
+  })
+  .strict();
+/** The one-line text form or the cloud's fields; the branch is chosen by the value's shape, so a bad
+ *  value gets the sentence of its own form (a union would only say "invalid input"). */
+export const ScopeInput = z.custom<string | z.input<typeof ScopeFields>>((v) => typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)), {
+  message: 'must be the scope text or an object of scope fields',
+}).transform((v, ctx): string | z.output<typeof ScopeFields> => {
+  const r = typeof v === 'string' ? ScopeText.safeParse(v) : ScopeFields.safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
 export type ScopeInput = z.infer<typeof ScopeInput>;
 
 export type ScopeParse = { ok: true; scope: EnvScope } | { ok: false; field: string; message: string };

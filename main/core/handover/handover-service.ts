@@ -1,6 +1,9 @@
 // The handover bundle (issue 12, item 3): the whole workspace (accounts and environments without
 // their secrets, policies, the recovery-point catalog, jobs with their steps and mappings, the audit
 // log) in one passphrase-encrypted file (bundle-format.ts); credentials travel only on opt-in.
+// What the database derives itself is not carried: recovery points' item counts and the per-day
+// totals (migration 009's triggers count them again as the rows arrive); neither is what is local to
+// this console (credential caches sealed under its data key, connectivity, leases, manifests).
 // Import reads and checks the whole file before it writes anything, then writes in one transaction,
 // and reports every policy both sides know (same id) with whose state is newer.
 
@@ -23,6 +26,7 @@ const TABLES = [
   'protected_resources',
   'jobs',
   'job_steps',
+  'job_operations',
   'recovery_points',
   'recovery_point_items',
   'resource_mappings',
@@ -30,6 +34,17 @@ const TABLES = [
   'audit_log',
 ] as const;
 type Table = (typeof TABLES)[number];
+
+/** Tables a bundle from an older console may not have (their migration came later): read as empty. */
+const OPTIONAL_TABLES: ReadonlySet<Table> = new Set<Table>(['job_operations']);
+
+/**
+ * Columns the database keeps itself by trigger (migration 009): importing them as well would count
+ * every item twice, once in the copied value and once more by the trigger as the items arrive.
+ */
+const DERIVED_COLUMNS: Partial<Record<Table, ReadonlySet<string>>> = {
+  recovery_points: new Set(['item_count', 'failed_item_count']),
+};
 
 type Row = Record<string, unknown>;
 
@@ -154,7 +169,7 @@ export class HandoverService {
     db.transaction(() => {
       const columns = new Map(TABLES.map((t) => [t, new Set((db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name))]));
       const insert = (t: Table, row: Row, mode: 'OR IGNORE' | '' = 'OR IGNORE'): number => {
-        const cols = Object.keys(row).filter((c) => columns.get(t)!.has(c));
+        const cols = Object.keys(row).filter((c) => columns.get(t)!.has(c) && !DERIVED_COLUMNS[t]?.has(c));
         const sql = `INSERT ${mode} INTO ${t} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
         return db.prepare(sql).run(...cols.map((c) => decodeValue(row[c]))).changes;
       };
@@ -231,6 +246,8 @@ export class HandoverService {
         const row = s.status === 'running' || s.status === 'pending' ? { ...s, status: 'cancelled' } : s;
         insert('job_steps', row);
       }
+      // The journal of operations of those steps, verbatim (it is evidence of what was asked of a cloud).
+      for (const o of payload.tables.job_operations) insert('job_operations', o);
       for (const rp of payload.tables.recovery_points) result.recoveryPointsAdded += insert('recovery_points', rp);
       for (const t of ['recovery_point_items', 'resource_mappings', 'test_resources'] as const) for (const r of payload.tables[t]) insert(t, r);
       // The audit chain is copied verbatim (ids included) into a database without one; a console
@@ -257,7 +274,9 @@ export class HandoverService {
       throw new DomainError('PreconditionFailed', `The handover bundle comes from a newer Failover Console (schema ${String(p.schemaVersion)}, this one knows ${ours}); update this console to import it. Nothing was imported.`);
     }
     for (const t of TABLES) {
-      const rows = (p.tables as Record<string, unknown>)[t];
+      const tables = p.tables as Record<string, unknown>;
+      if (tables[t] === undefined && OPTIONAL_TABLES.has(t)) tables[t] = [];
+      const rows = tables[t];
       if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object' || Array.isArray(r))) throw bad(`table ${t}`);
     }
     return p as Payload;

@@ -130,7 +130,7 @@ describe('connectivity per account', () => {
 
     const received: string[] = [];
     const receiver: Server = createServer((req, res) => {
-      received.push(String(req.headers['x-dr-delivery']));
+      received.push(String(req.headers['webhook-id']));
       req.resume();
       res.writeHead(204).end();
     });

@@ -57,6 +57,15 @@ describe('the handover bundle', () => {
     // The audit log arrives verbatim (every column, ids and order kept, so its chain verifies), then the import's entry.
     expect(after.audit.slice(0, before.audit.length)).toEqual(before.audit);
     expect(after.audit.slice(before.audit.length).map((e) => (e as { action: string }).action)).toEqual(['handover.import']);
+    const verdict = await call(fresh, 'dr:audit.verify', {});
+    expect(verdict).toMatchObject({ ok: true, entries: before.audit.length + 1 });
+    // The journal of operations of every step comes along, as written.
+    const journal = (c: Core) => c.db.prepare('SELECT * FROM job_operations ORDER BY step_id, seq').all();
+    expect(journal(core).length).toBeGreaterThan(0);
+    expect(journal(fresh)).toEqual(journal(core));
+    // The per-day totals the picker reads are counted again by the triggers, not doubled.
+    const days = (c: Core) => c.db.prepare('SELECT * FROM recovery_point_days WHERE n > 0 ORDER BY policy_id, day, status').all();
+    expect(days(fresh)).toEqual(days(core));
     await core.close();
     await fresh.close();
   });

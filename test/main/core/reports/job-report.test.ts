@@ -193,6 +193,8 @@ describe('the report of a 50-resource sim failover from an older recovery point'
 });
 
 describe('the report of a test failover from an older point on Azure', () => {
+  // A typed Azure scope (shared/scope.ts): the subscription is a GUID, the resource group a name.
+  const SUBSCRIPTION = '3f2b8c1e-5a4d-4e7b-9c6a-2d1e0f9b8a7c';
   it('says which resources used the latest point instead, and why (R6)', async () => {
     const d = mkdtempSync(join(tmpdir(), 'fc-report-r6-'));
     const c = composeCore({
@@ -209,8 +211,8 @@ describe('the report of a test failover from an older point on Azure', () => {
         return r.value as ResponseOf<C>;
       };
       const account = await run('dr:accounts.create', { name: 'Sim Azure', provider: 'sim', cloud: 'azure', credentials: { kind: 'none' } });
-      const source = await run('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: 'sub-1/rg-prod' });
-      const target = await run('dr:environments.create', { accountId: account.id, name: 'DR', region: 'northeurope', scope: 'sub-1/rg-dr' });
+      const source = await run('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: { subscriptionId: SUBSCRIPTION, resourceGroup: 'rg-prod' } });
+      const target = await run('dr:environments.create', { accountId: account.id, name: 'DR', region: 'northeurope', scope: { subscriptionId: SUBSCRIPTION, resourceGroup: 'rg-dr' } });
       const found = await run('dr:inventory.discover', { environmentId: source.id });
       const policy = await run('dr:policies.create', {
         name: 'Shop',

@@ -2,9 +2,9 @@
 // failed with the sentence that names the cause, the console goes read-only (reads still work),
 // Cancel answers truthfully, nothing else is blocked, and every row committed before is kept.
 //
-// The full-disk case runs on a 1.2 MB tmpfs when the test runs as root; the same code path is
-// also driven here by SQLite's own SQLITE_FULL (max_page_count) and SQLITE_READONLY (query_only)
-// and by an injected SQLITE_IOERR, so it is proven on any machine.
+// The full-disk case runs on a small (8 MB) tmpfs, filled to the last byte, when the test runs as
+// root; the same code path is also driven here by SQLite's own SQLITE_FULL (max_page_count) and
+// SQLITE_READONLY (query_only) and by an injected SQLITE_IOERR, so it is proven on any machine.
 
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -159,9 +159,27 @@ async function throughTheFault(core: TestCore, policyId: string, g: ReturnType<t
 
   // Every row committed before the fault is still there; only the faulted job's own rows moved on.
   const rp = job.recoveryPointId;
+  // recovery_point_days (migration 009) is not a record of its own: its triggers keep a count of
+  // recovery_points per policy, day and status, so its rows move on whenever a point is added or
+  // changes status (here the faulted job's point goes in_progress -> failed and the run after the
+  // fault adds a succeeded one: "in_progress" n 1 -> 0, "succeeded" n 1 -> 2). Instead of taking it
+  // as it was, it must equal the count of the recovery_points rows, every one of which is compared.
   const moved = (table: string, row: Record<string, unknown>) =>
-    (table === 'jobs' && row.id === jobId) || (table === 'job_steps' && row.job_id === jobId) || (table === 'recovery_points' && row.id === rp) || table === 'settings';
+    (table === 'jobs' && row.id === jobId) ||
+    (table === 'job_steps' && row.job_id === jobId) ||
+    (table === 'recovery_points' && row.id === rp) ||
+    table === 'settings' ||
+    table === 'recovery_point_days';
   expect(lostOrChanged(before, snapshotRows(core.db), moved)).toEqual([]);
+  const days = `SELECT policy_id, day, status, n FROM recovery_point_days WHERE n <> 0 ORDER BY 1, 2, 3`;
+  const counted = `SELECT policy_id, substr(created_at, 1, 10) AS day, status, COUNT(*) AS n FROM recovery_points GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+  expect(core.db.prepare(days).all()).toEqual(core.db.prepare(counted).all());
+  // The audit chain (appended to in the same transaction as each status change) still holds, and a
+  // transition written in a transaction that failed left no entry: the faulted job went
+  // running -> failed once.
+  expect(core.services.repos.audit.verify()).toMatchObject({ ok: true });
+  const transitions = core.db.prepare(`SELECT action FROM audit_log WHERE job_id = ? AND action LIKE 'job.%' ORDER BY id`).pluck().all(jobId);
+  expect(transitions).toEqual(['job.running', 'job.failed']);
   return jobId;
 }
 
@@ -176,12 +194,18 @@ describe('a failed write during a job', () => {
   const mountable = root && spawnSync('mount', ['--version']).status === 0;
   it.skipIf(!mountable)(
     mountable
-      ? 'a real full disk (a 1.2 MB tmpfs) ends the job with "the disk is full", goes read-only and keeps every row'
-      : 'a real full disk (a 1.2 MB tmpfs): SKIPPED, it needs root to mount a tmpfs; the SQLITE_FULL cases above cover the same code path',
+      ? 'a real full disk (a small tmpfs) ends the job with "the disk is full", goes read-only and keeps every row'
+      : 'a real full disk (a small tmpfs): SKIPPED, it needs root to mount a tmpfs; the SQLITE_FULL cases above cover the same code path',
     async () => {
       const mnt = join(tempDir(), 'tmpfs');
       mkdirSync(mnt);
-      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1200k', 'tmpfs', mnt]);
+      // The disk must be full only when `inject` fills it, not before: it must hold the console as
+      // setup leaves it. With migrations 001-011 that is already ~1.2 MB (a 256 KB reserve file, a
+      // -wal of ~900 KB: ~470 KB from the migrations alone, the rest from the first job's grouped
+      // commits; SQLite checkpoints it only at 1,000 pages, ~4 MB), so a 1.2 MB tmpfs was full
+      // before the faulted job started. 8 MB holds a -wal up to its checkpoint size; `inject` then
+      // fills whatever is left to the last byte, so the fault is a real ENOSPC whatever the size.
+      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
       expect(mounted.status, String(mounted.stderr)).toBe(0);
       try {
         const { core, policy, g } = await setup(mnt, 16 * 1024);

@@ -5,7 +5,7 @@ import { useTempDirs } from '../../../helpers/temp-dir';
 import { DOCUMENT_EXAMPLE_JSON, createPolicy, insertFinishedJob, openCore, startReceiver, waitFor, type Receiver, receiverVerifies } from './webhook-fixtures';
 
 // Delivery is at-least-once: a request cut off by a close or a crash may have reached the receiver,
-// so it is sent again with the same X-DR-Delivery id, which is what a receiver dedupes on.
+// so it is sent again with the same webhook-id, which is what a receiver dedupes on.
 
 const tempDir = useTempDirs('fc-webhook-restart-');
 const cleanup: (() => Promise<void>)[] = [];

@@ -16,7 +16,7 @@ describe('migration 008 (durability)', () => {
     db.prepare(`INSERT INTO environments VALUES ('e1','a1','Src','us-east-1','',?)`).run(at);
     db.prepare(`INSERT INTO environments VALUES ('e2','a1','Dst','us-west-2','',?)`).run(at);
     db.prepare(`INSERT INTO policies (id,name,source_environment_id,target_environment_id,webhook_url,created_at,updated_at) VALUES ('p1','Pol','e1','e2','http://169.254.169.254/',?,?)`).run(at, at);
-    migrate(db);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 8));
     expect(schemaVersion(db)).toBe(8);
     expect(db.prepare(`SELECT webhook_allow_private, webhook_url FROM policies WHERE id = 'p1'`).get()).toEqual({ webhook_allow_private: 0, webhook_url: 'http://169.254.169.254/' });
     expect(() => db.prepare(`UPDATE policies SET webhook_allow_private = 2`).run()).toThrow(/CHECK constraint/);
