@@ -4,6 +4,10 @@
 // then holds exactly what a clean failover makes: no duplicate instance, volume, security group,
 // cluster, node group, IAM role, policy or instance profile. The IAM entities are deleted after the
 // replication so that the failover has to create them (R7 would otherwise reuse them).
+// The kill points are the failover's own mutating calls: the child is told the console's target-store
+// bucket (consoleBucketName, main/providers/aws/target-store.ts) and does not count the requests to it
+// (the failover lease, taken before the job exists and written with conditional writes that are their own
+// idempotency guard, and the catalog manifests); it reports them as bookkeeping.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,10 +43,12 @@ import {
   ListRolesCommand,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore } from '../../../../main/compose';
 import { StaticKeyProvider } from '../../../../main/credentials/static-key-provider';
 import { createAwsProvider } from '../../../../main/providers/aws';
+import { consoleBucketName } from '../../../../main/providers/aws/target-store';
 import { call, SCENARIO_KEY, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { describeMoto, startMoto, type MotoServer } from '../../../peers/moto';
 
@@ -56,14 +62,17 @@ const trust = (service: string) => JSON.stringify({ Version: '2012-10-17', State
 interface ChildRun {
   outcome: 'killed' | 'done' | 'failed';
   mutations: string[];
+  /** Requests to the console's own target-store bucket: not counted, never a kill point. */
+  bookkeeping: string[];
   stderr: string;
 }
 
-function runChild(dataDir: string, policyId: string, motoUrl: string, killAfter?: number): Promise<ChildRun> {
-  const args = ['--import', 'tsx', CHILD, dataDir, policyId, motoUrl, ...(killAfter !== undefined ? ['--kill-after', String(killAfter)] : [])];
+function runChild(dataDir: string, policyId: string, motoUrl: string, consoleBucket: string, killAfter?: number): Promise<ChildRun> {
+  const args = ['--import', 'tsx', CHILD, dataDir, policyId, motoUrl, '--console-bucket', consoleBucket, ...(killAfter !== undefined ? ['--kill-after', String(killAfter)] : [])];
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     const mutations: string[] = [];
+    const bookkeeping: string[] = [];
     let finished = false;
     let stdout = '';
     let stderr = '';
@@ -77,6 +86,8 @@ function runChild(dataDir: string, policyId: string, motoUrl: string, killAfter?
         stdout = stdout.slice(nl + 1);
         const m = /^MUTATION \d+ (\S+)$/.exec(line);
         if (m) mutations.push(m[1]!);
+        const k = /^BOOKKEEPING (\S+)$/.exec(line);
+        if (k) bookkeeping.push(k[1]!);
         if (/^DONE \d+$/.test(line)) finished = true;
       }
     });
@@ -87,7 +98,7 @@ function runChild(dataDir: string, policyId: string, motoUrl: string, killAfter?
     child.on('error', fail);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      done({ outcome: signal === 'SIGKILL' && killAfter !== undefined && !finished ? 'killed' : code === 0 && finished ? 'done' : 'failed', mutations, stderr });
+      done({ outcome: signal === 'SIGKILL' && killAfter !== undefined && !finished ? 'killed' : code === 0 && finished ? 'done' : 'failed', mutations, bookkeeping, stderr });
     });
   });
 }
@@ -95,9 +106,13 @@ function runChild(dataDir: string, policyId: string, motoUrl: string, killAfter?
 describeMoto('AWS failover killed after every mutating call resumes with no duplicate (child processes, moto)', () => {
   let moto: MotoServer;
   let root = '';
+  /** The target store's bucket in the target region, named by the store's own function. */
+  let consoleBucket = '';
   beforeAll(async () => {
     moto = await startMoto();
     root = mkdtempSync(join(tmpdir(), 'fc-aws-crash-every-'));
+    const who = await new STSClient({ region: TARGET, endpoint: moto.url, credentials: creds }).send(new GetCallerIdentityCommand({}));
+    consoleBucket = consoleBucketName(who.Account!, TARGET);
   });
   afterAll(async () => {
     await moto?.stop();
@@ -146,18 +161,20 @@ describeMoto('AWS failover killed after every mutating call resumes with no dupl
   /** Kills at every mutating call of a clean run, resumes, and compares what moto holds with the clean run. */
   async function everyOperation(name: string, seed: () => Promise<void>, forgetIam: () => Promise<void>, counts: () => Promise<Record<string, unknown>>) {
     const clean = await prepare(name, seed, forgetIam);
-    const run = await runChild(clean.dir, clean.policyId, moto.url);
+    const run = await runChild(clean.dir, clean.policyId, moto.url, consoleBucket);
     expect(run.outcome, run.stderr).toBe('done');
+    // The lease was written to the console's bucket, and left out of the kill points.
+    expect(run.bookkeeping).toContain('s3:PutObject');
     const expected = await counts();
     const operations = run.mutations;
     expect(operations.length).toBeGreaterThan(0);
     const results: { at: number; operation: string; counts: Record<string, unknown> }[] = [];
     for (let n = 1; n <= operations.length; n++) {
       const p = await prepare(name, seed, forgetIam);
-      const killed = await runChild(p.dir, p.policyId, moto.url, n);
+      const killed = await runChild(p.dir, p.policyId, moto.url, consoleBucket, n);
       expect(killed.outcome, `kill after mutation ${n}: ${killed.stderr}`).toBe('killed');
       expect(killed.mutations.at(-1)).toBe(operations[n - 1]);
-      const resumed = await runChild(p.dir, p.policyId, moto.url);
+      const resumed = await runChild(p.dir, p.policyId, moto.url, consoleBucket);
       expect(resumed.outcome, `resume after kill ${n}: ${resumed.stderr}`).toBe('done');
       results.push({ at: n, operation: operations[n - 1]!, counts: await counts() });
     }
