@@ -5,7 +5,8 @@
 //   core      core open with BENCH_JOURNAL_ROWS journal rows, recovery-point paging through the router
 //   engine    engine overhead per step over BENCH_ENGINE_STEPS no-op steps (target < 0.5 ms)
 //   failover  BENCH_FAILOVER_RESOURCES-resource sim failover under latency and token buckets (a token per
-//             call; ≤ 1.10x bound); BENCH_FAILOVER_LARGE=N (at most 5,000, one policy) adds a latency-only run
+//             call; ≤ 1.10x bound); BENCH_FAILOVER_LARGE=N (10,000 by default, 0 in quick: off) adds a
+//             latency-only run of N resources in policies of at most 5,000 failed over at once
 //   renderer  Recovery points tab over BENCH_RECOVERY_POINTS points in headless Chromium (150 ms / 16 ms)
 //   crash     BENCH_CRASH_POINTS SIGKILLs of a 50-resource failover (duplicates and leaks must be 0)
 //   report    failover report (PDF through Chromium, CSV, JSON) for BENCH_REPORT_RESOURCES resources (< 3 s)
@@ -45,9 +46,8 @@ async function main(): Promise<void> {
   const recoveryPoints = envNumber('BENCH_RECOVERY_POINTS', 100_000, 10_000);
   const engineSteps = envNumber('BENCH_ENGINE_STEPS', 10_000, 2_000);
   const failoverResources = envNumber('BENCH_FAILOVER_RESOURCES', 1_000, 100);
-  // Off unless asked for: one policy holds at most 5,000 resources (the IPC contract), so a 10,000-
-  // resource run needs a failover of two policies at once, which the model does not drive yet.
-  const failoverLarge = process.env.BENCH_FAILOVER_LARGE ? envNumber('BENCH_FAILOVER_LARGE', 5_000, 5_000) : 0;
+  // One policy holds at most 5,000 resources (the IPC contract): 10,000 are two policies failed over at once.
+  const failoverLarge = envNumber('BENCH_FAILOVER_LARGE', 10_000, 0);
   const crashPoints = envNumber('BENCH_CRASH_POINTS', 200, 10);
   const reportResources = envNumber('BENCH_REPORT_RESOURCES', 1_000, 1_000);
 

@@ -231,7 +231,6 @@ export class JobsRepo {
   private readonly finishJobStmt;
   private readonly setRecoveryPointStmt;
   private readonly stepStartStmt;
-  private readonly stepIntentStmt;
   private readonly stepIntentGetStmt;
   private readonly stepFinishStmt;
   private readonly stepsInterruptStmt;
@@ -283,7 +282,6 @@ export class JobsRepo {
          error = NULL, error_code = NULL
        WHERE id = @id AND status IN ('pending','running')`,
     );
-    this.stepIntentStmt = db.prepare(`UPDATE job_steps SET intent = @intent WHERE id = @id`);
     this.stepIntentGetStmt = db.prepare<[string], { intent: string | null }>('SELECT intent FROM job_steps WHERE id = ?');
     this.stepFinishStmt = db.prepare(
       `UPDATE job_steps SET status = @status, result = @result, error = @error, error_code = @errorCode, finished_at = @at
@@ -490,10 +488,6 @@ export class JobsRepo {
       this.transition(id, 'running', from);
       return this.retryStepsStmt.run({ jobId: id }).changes;
     });
-  }
-
-  recordIntent(id: string, intent: Record<string, unknown>): void {
-    this.stepIntentStmt.run({ id, intent: JSON.stringify(intent) });
   }
 
   intent(id: string): Record<string, unknown> | null {

@@ -137,13 +137,6 @@ export interface StepContext {
   /** Recovery-point id of the step's job when it has one (replication: the point being made; failover/test: the point used). */
   recoveryPointId: string | null;
   /**
-   * @deprecated Use ctx.mutate. Commits idempotency material to the journal BEFORE the cloud call it
-   * protects. Synchronous: when it returns, the row is durable. Kept until every handler uses mutate.
-   */
-  recordIntent(material: Record<string, unknown>): void;
-  /** @deprecated Use ctx.operations. The material an earlier, interrupted attempt recorded with recordIntent. */
-  previousIntent(): Record<string, unknown> | null;
-  /**
    * What a (test) failover step did not carry to the target (read back and compared with the point's
    * metadata): journaled with the step's result as `warnings` and shown on the step. Optional so that
    * the engine's context need not know it; the failover and test-failover executors provide it.

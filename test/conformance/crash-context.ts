@@ -97,10 +97,6 @@ export class StepJournal {
         };
         return base.mutate(opKey, wrapped);
       },
-      recordIntent: () => {
-        throw new Error('Handlers journal through ctx.mutate; recordIntent is deprecated and not offered by the conformance suite.');
-      },
-      previousIntent: () => null,
       progress: (m) => void this.progress.push(m),
     };
     return { ctx, mutations: () => count, cut: () => cut };

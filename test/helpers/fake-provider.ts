@@ -66,9 +66,10 @@ export function createFakeProvider(opts: FakeProviderOptions = {}): FakeProvider
       async replicate(resource, ctx) {
         const attempt = (attempts.get(ctx.idempotencyKey) ?? 0) + 1;
         attempts.set(ctx.idempotencyKey, attempt);
-        calls.push({ resourceId: resource.id, idempotencyKey: ctx.idempotencyKey, attempt, previousIntent: ctx.previousIntent() });
+        const previousIntent = ctx.operations().find((o) => o.opKey === 'replicate')?.intent ?? null;
+        calls.push({ resourceId: resource.id, idempotencyKey: ctx.idempotencyKey, attempt, previousIntent });
         if (opts.replicate) return (await opts.replicate(resource, ctx, attempt)) as CapturedItem;
-        ctx.recordIntent({ clientToken: ctx.idempotencyKey, attempt });
+        await ctx.mutate('replicate', { family: 'fake', intent: { clientToken: ctx.idempotencyKey, attempt }, call: async () => undefined });
         return {
           metadata: { nativeId: resource.nativeId, name: resource.name, region: ctx.source.region },
           dataRefs: [{ kind: 'snapshot', id: `snap-${resource.id}-${attempt}`, region: ctx.target.region }],

@@ -12,7 +12,8 @@
 //   engine.whenIdle(): Promise<void>                     // every job launched here has stopped
 //   engine.shutdown(): Promise<void>                     // suspends resumable jobs (nothing journaled), cancels the others
 // Options (EngineOptions, via composeCore({ engine }) or buildServices({ engine })):
-//   concurrency (steps in flight per provider), backoff {maxAttempts, baseMs, capMs}, random,
+//   concurrency (cloud work in flight per provider and per job: a step holds a slot while it works and
+//   gives it up while it waits for a rate-limit token or for a journal write to reach the disk), backoff {maxAttempts, baseMs, capMs}, random,
 //   rateLimits (RateLimitTable; sim is unlimited by default), heartbeatMs / leaseMs (ownership),
 //   hooks.journal(point) — called synchronously right after each journal commit:
 //     {what: 'job-start' | 'step-start' | 'intent' | 'op-intent' | 'op-handle' | 'op-outcome' | 'step-finish'
@@ -69,7 +70,7 @@ export interface EngineHooks {
 }
 
 export interface EngineOptions {
-  /** Steps in flight at once per provider kind, across jobs. */
+  /** Steps working at once per provider kind, across jobs (a step waiting for a token or the disk does not count). */
   concurrency: number;
   backoff: BackoffOptions;
   random: () => number;
@@ -681,7 +682,13 @@ export class JobEngine {
     for (let attempt = 1; ; attempt++) {
       if (run.suspended) return 'suspended';
       if (soft.aborted) return this.cancelStep(run, step);
-      const result = await jobQueue.add(() => providerQueue.add(() => this.attemptStep(run, step, prepared, attempt, backoff, gate)));
+      const slot = await StepSlot.take(jobQueue, providerQueue);
+      let result: Awaited<ReturnType<JobEngine['attemptStep']>>;
+      try {
+        result = await this.attemptStep(run, step, prepared, attempt, backoff, gate, slot);
+      } finally {
+        slot.release();
+      }
       if (result.kind === 'done') return result.outcome;
       try {
         await sleep(result.delayMs, soft);
@@ -703,8 +710,17 @@ export class JobEngine {
     prepared: PreparedJob,
     attempt: number,
     backoff: BackoffOptions,
-    gate: (family: string) => RateGate,
+    family: (name: string) => RateGate,
+    slot: StepSlot,
   ): Promise<{ kind: 'done'; outcome: StepOutcome } | { kind: 'retry'; delayMs: number }> {
+    // A token that is there now is taken in the slot; waiting for one gives the slot up meanwhile.
+    const gate = (name: string): RateGate => {
+      const inner = family(name);
+      return {
+        tryTake: () => inner.tryTake(),
+        take: (signal) => (inner.tryTake() ? (signal.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()) : slot.park(() => inner.take(signal))),
+      };
+    };
     const { job, def } = run;
     const jobs = this.d.repos.jobs;
     const done = (outcome: StepOutcome) => ({ kind: 'done' as const, outcome });
@@ -729,7 +745,8 @@ export class JobEngine {
     const write = async <T>(fn: () => T, point?: Omit<JournalPoint, 'jobId' | 'kind' | 'stepId'>): Promise<T> => {
       let first = false;
       try {
-        return await this.commits.commit(
+        // Waiting for the disk is not work on the cloud: the slot goes to another step meanwhile.
+        return await slot.park(() => this.commits.commit(
           () => {
             first = markStarted();
             return fn();
@@ -738,7 +755,7 @@ export class JobEngine {
             startPoint(first);
             if (point) this.point({ ...point, jobId: job.id, kind: job.kind, stepId: step.id });
           },
-        );
+        ));
       } catch (err) {
         lost ??= err;
         throw err;
@@ -750,7 +767,21 @@ export class JobEngine {
      * handles anyway (the call may have happened), so waiting for its fsync would buy nothing.
      */
     const later = (fn: () => void, point: Omit<JournalPoint, 'jobId' | 'kind' | 'stepId'>): void => {
-      void write(fn, point).catch(() => undefined);
+      let first = false;
+      void this.commits
+        .commit(
+          () => {
+            first = markStarted();
+            fn();
+          },
+          () => {
+            startPoint(first);
+            this.point({ ...point, jobId: job.id, kind: job.kind, stepId: step.id });
+          },
+        )
+        .catch((err: unknown) => {
+          lost ??= err;
+        });
     };
     const earlier: OperationRecord[] = jobs.operations(step.id);
     const earlierByKey = new Map(earlier.map((o) => [o.opKey, o]));
@@ -777,6 +808,9 @@ export class JobEngine {
       // The token first: a crash while waiting for it leaves no intent to resume.
       await gate(spec.family).take(signal);
       await write(() => jobs.appendOperation(step.id, opKey, 'intent', spec.intent, at()), { what: 'op-intent', opKey });
+      // Cancelled while the intent reached the disk (or while the slot was taken back): no call made;
+      // the intent without an outcome is what a resume handles anyway.
+      if (signal.aborted) throw abortError();
       let result: T;
       try {
         result = await spec.call(signal, {
@@ -814,19 +848,6 @@ export class JobEngine {
       rateGate: (family) => gate(family),
       operations: () => earlier,
       progress: (message) => this.setActivity(run, step.id, message),
-      recordIntent: (material) => {
-        if (!isPlainObject(material)) throw new TypeError('intent material must be an object');
-        // Synchronous by its contract: what the group holds goes first, then this commit.
-        this.commits.flush();
-        const justStarted = this.d.repos.db.transaction(() => {
-          const first = markStarted();
-          jobs.recordIntent(step.id, material);
-          return first;
-        })();
-        startPoint(justStarted);
-        this.point({ what: 'intent', jobId: job.id, kind: job.kind, stepId: step.id });
-      },
-      previousIntent: () => jobs.intent(step.id),
     };
     let failure: ProviderFailure;
     try {
@@ -946,4 +967,66 @@ export class JobEngine {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
   }
+}
+
+/**
+ * A step's place in its job's and its provider's concurrency (p-queue slots held until released). The
+ * slot bounds the cloud work in flight, not the steps begun: a step that waits for a rate-limit token
+ * or for a journal write to reach the disk parks, giving its slot to the next step, and takes one back
+ * ahead of steps not yet begun (priority), so begun steps finish first.
+ */
+export class StepSlot {
+  private releases: (() => void)[] = [];
+  private constructor() {}
+
+  static async take(jobQueue: PQueue, providerQueue: PQueue, priority = 0): Promise<StepSlot> {
+    const slot = new StepSlot();
+    await slot.acquire(jobQueue, providerQueue, priority);
+    slot.queues = [jobQueue, providerQueue];
+    return slot;
+  }
+
+  private queues: [PQueue, PQueue] | null = null;
+
+  private async acquire(jobQueue: PQueue, providerQueue: PQueue, priority: number): Promise<void> {
+    // Always the job's slot first, then the provider's: one order, so no two steps wait on each other.
+    for (const q of [jobQueue, providerQueue]) {
+      this.releases.push(await hold(q, priority));
+    }
+  }
+
+  /** Gives the slots up while `wait` runs, then takes them back (ahead of steps not yet begun). */
+  async park<T>(wait: () => Promise<T>): Promise<T> {
+    const queues = this.queues;
+    if (!queues) return wait();
+    this.release();
+    try {
+      return await wait();
+    } finally {
+      await this.acquire(queues[0], queues[1], 1);
+    }
+  }
+
+  release(): void {
+    for (const r of this.releases.splice(0).reverse()) r();
+  }
+}
+
+/** One slot of a p-queue, held until the returned function is called. */
+function hold(queue: PQueue, priority: number): Promise<() => void> {
+  return new Promise((resolve) => {
+    void queue.add(
+      () =>
+        new Promise<void>((release) => {
+          let done = false;
+          resolve(() => {
+            if (!done) {
+              done = true;
+              release();
+            }
+          });
+        }),
+      { priority },
+    );
+  });
 }

@@ -1,9 +1,8 @@
 // Provider rate limits modelled on the published throttles, per API family a handler declares on each
 // call (ctx.mutate / ctx.read / ctx.rateGate): token buckets (limiter's TokenBucket) for EC2 and ARM,
-// fixed per-minute windows (p-queue's interval cap) for the Google Cloud services.
+// fixed per-minute windows (limiter's RateLimiter) for the Google Cloud services.
 
-import { TokenBucket } from 'limiter';
-import PQueue from 'p-queue';
+import { RateLimiter, TokenBucket } from 'limiter';
 import type { ProviderKind } from '../../../shared/domain';
 import type { EnvRef } from '../../providers/types';
 import { sleep } from '../backoff';
@@ -35,6 +34,11 @@ export const CLOUD_RATE_LIMITS: Readonly<Record<string, RateLimitSpec>> = {
   // Other AWS services: the SDK's own retry handles their throttles; until a published bucket is
   // modelled they share EC2's mutating shape, the most conservative documented AWS control-plane figure.
   'aws.rds.mutating': bucket(200, 5),
+  // RDS Describe* calls: no published bucket either; EC2's non-mutating shape (100 refilling 20/s).
+  'aws.rds.read': bucket(100, 20),
+  // AWS STS (GetCallerIdentity, AssumeRole on Test connection and sign-in): no published bucket; the
+  // conservative control-plane shape above.
+  'aws.sts': bucket(200, 5),
   'aws.s3': bucket(200, 5),
   'aws.iam': bucket(200, 5),
   'aws.eks': bucket(200, 5),
@@ -80,14 +84,8 @@ export const PUBLISHED_RATE_LIMITS: RateLimitTable = {
  * per Google Cloud project, read from the environment's typed scope (shared/scope.ts); when the scope
  * leaves it to the credentials, the console account stands for it.
  */
-export function rateScopeKey(env: Pick<EnvRef, 'account' | 'region'> & { scope: EnvRef['scope'] | string }): string {
+export function rateScopeKey(env: Pick<EnvRef, 'account' | 'region' | 'scope'>): string {
   const s = env.scope;
-  if (typeof s === 'string') {
-    // @deprecated: the free-text form, only for callers not yet on the typed scope (test/main/core/jobs/engine.test.ts);
-    // delete once they are. The subscription / project is the first segment ("<subscription>/<group>").
-    const first = s.trim().split('/')[0] ?? '';
-    return env.account.cloud === 'aws' ? `aws|${env.account.id}|${first}|${env.region}` : `${env.account.cloud}|${env.account.id}|${first}`;
-  }
   switch (s.cloud) {
     case 'aws':
       return `aws|${env.account.id}|${s.accountId ?? ''}|${env.region}`;
@@ -101,9 +99,14 @@ export function rateScopeKey(env: Pick<EnvRef, 'account' | 'region'> & { scope: 
 export interface RateGate {
   /** Resolves when the call may go out; rejects with the signal's reason when aborted first. */
   take(signal: AbortSignal): Promise<void>;
+  /** Takes a token if one is there now, without waiting (the engine parks a step only when this fails). */
+  tryTake(): boolean;
 }
 
-const OPEN: RateGate = { take: (signal) => (signal.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()) };
+const OPEN: RateGate = {
+  take: (signal) => (signal.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()),
+  tryTake: () => true,
+};
 
 class BucketGate implements RateGate {
   private readonly bucket: TokenBucket;
@@ -111,6 +114,9 @@ class BucketGate implements RateGate {
     this.bucket = new TokenBucket({ bucketSize: size, tokensPerInterval: refillPerSecond, interval: 1000 });
     // limiter starts a bucket empty; the providers' buckets start full.
     this.bucket.content = size;
+  }
+  tryTake(): boolean {
+    return this.bucket.tryRemoveTokens(1);
   }
   async take(signal: AbortSignal): Promise<void> {
     for (;;) {
@@ -121,13 +127,21 @@ class BucketGate implements RateGate {
   }
 }
 
+/** A fixed window: at most `limit` calls per `windowMs` (limiter's RateLimiter: a bucket plus a per-interval count). */
 class WindowGate implements RateGate {
-  private readonly queue: PQueue;
+  private readonly limiter: RateLimiter;
   constructor(limit: number, windowMs: number) {
-    this.queue = new PQueue({ concurrency: Number.POSITIVE_INFINITY, intervalCap: limit, interval: windowMs });
+    this.limiter = new RateLimiter({ tokensPerInterval: limit, interval: windowMs });
+  }
+  tryTake(): boolean {
+    return this.limiter.tryRemoveTokens(1);
   }
   async take(signal: AbortSignal): Promise<void> {
-    await this.queue.add(() => undefined, { signal });
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      if (this.limiter.tryRemoveTokens(1)) return;
+      await sleep(Math.max(1, this.limiter.getWaitTime(1)), signal);
+    }
   }
 }
 
@@ -164,11 +178,19 @@ export class RateLimiters {
       const inner = makeGate(spec);
       const count = { scope: accountKey, family, spec, tokens: 0 };
       this.takenByGate.set(key, count);
+      const granted = () => {
+        count.tokens += 1;
+        this.taken.set(family, (this.taken.get(family) ?? 0) + 1);
+      };
       gate = {
         take: async (signal) => {
           await inner.take(signal);
-          count.tokens += 1;
-          this.taken.set(family, (this.taken.get(family) ?? 0) + 1);
+          granted();
+        },
+        tryTake: () => {
+          if (!inner.tryTake()) return false;
+          granted();
+          return true;
         },
       };
       this.gates.set(key, gate);

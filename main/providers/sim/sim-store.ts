@@ -2,7 +2,18 @@
 // and tests read and write the "cloud" through these functions only, never with ad-hoc SQL.
 
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../db/connection';
+
+/** Prepared statements per connection: the simulated cloud runs these on every call of a rehearsal. */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+function prepared(db: Db, sql: string): Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let st = byText.get(sql);
+  if (!st) byText.set(sql, (st = db.prepare(sql)));
+  return st;
+}
 
 export const SIM_ORIGINS = ['inventory', 'replication', 'test', 'failover'] as const;
 export type SimOrigin = (typeof SIM_ORIGINS)[number];
@@ -72,8 +83,7 @@ function fromRow(r: Row): SimResource {
 
 /** The live resource with this native id in an account. */
 export function getResource(db: Db, accountId: string, nativeId: string): SimResource | undefined {
-  const row = db
-    .prepare('SELECT * FROM sim_resources WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL')
+  const row = prepared(db, 'SELECT * FROM sim_resources WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL')
     .get(accountId, nativeId) as Row | undefined;
   return row ? fromRow(row) : undefined;
 }
@@ -81,7 +91,7 @@ export function getResource(db: Db, accountId: string, nativeId: string): SimRes
 /** True when the account holds this native id at all, deleted rows included (UNIQUE covers both). */
 export function nativeIdTaken(db: Db, accountId: string, nativeId: string): boolean {
   return (
-    db.prepare('SELECT 1 FROM sim_resources WHERE account_id = ? AND native_id = ?').get(accountId, nativeId) !==
+    prepared(db, 'SELECT 1 FROM sim_resources WHERE account_id = ? AND native_id = ?').get(accountId, nativeId) !==
     undefined
   );
 }
@@ -122,7 +132,7 @@ export function queryResources(db: Db, q: SimQuery): SimResource[] {
   }
   if (!q.includeDeleted) where.push('deleted_at IS NULL');
   const sql = `SELECT * FROM sim_resources${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
-  return (db.prepare(sql).all(...args) as Row[]).map(fromRow);
+  return (prepared(db, sql).all(...args) as Row[]).map(fromRow);
 }
 
 /**
@@ -150,11 +160,11 @@ function cloudWrite<T>(db: Db, fn: () => T): T {
 export function insertResource(db: Db, r: NewSimResource): SimResource {
   const id = randomUUID();
   cloudWrite(db, () => {
-    db.prepare(
+    prepared(db, 
       `UPDATE sim_resources SET native_id = native_id || '#deleted:' || id
        WHERE account_id = ? AND native_id = ? AND deleted_at IS NOT NULL`,
     ).run(r.accountId, r.nativeId);
-    db.prepare(
+    prepared(db, 
       `INSERT INTO sim_resources (id, account_id, region, scope, type, kind, native_id, name, tags, attributes,
                                   origin, job_id, step_key, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -194,7 +204,7 @@ export function updateResource(
     const next = change(current);
     const tags = next.tags ?? current.tags;
     const attributes = next.attributes ?? current.attributes;
-    db.prepare('UPDATE sim_resources SET tags = ?, attributes = ? WHERE id = ?').run(
+    prepared(db, 'UPDATE sim_resources SET tags = ?, attributes = ? WHERE id = ?').run(
       JSON.stringify(tags),
       JSON.stringify(attributes),
       current.id,
@@ -206,7 +216,7 @@ export function updateResource(
 /** Soft delete; false when there was nothing live to delete. */
 export function deleteResource(db: Db, accountId: string, nativeId: string, at: string): boolean {
   const res = cloudWrite(db, () =>
-    db.prepare('UPDATE sim_resources SET deleted_at = ? WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL').run(at, accountId, nativeId),
+    prepared(db, 'UPDATE sim_resources SET deleted_at = ? WHERE account_id = ? AND native_id = ? AND deleted_at IS NULL').run(at, accountId, nativeId),
   );
   return res.changes > 0;
 }
@@ -223,38 +233,35 @@ export interface SimObject {
 
 /** Creates an object only when the key is free (S3 If-None-Match: *, GCS ifGenerationMatch=0). */
 export function putObjectIfAbsent(db: Db, o: Omit<SimObject, 'revision'>, at: string): boolean {
-  const res = db
-    .prepare('INSERT OR IGNORE INTO sim_objects (account_id, region, key, body, revision, updated_at) VALUES (?, ?, ?, ?, 1, ?)')
+  const res = prepared(db, 'INSERT OR IGNORE INTO sim_objects (account_id, region, key, body, revision, updated_at) VALUES (?, ?, ?, ?, 1, ?)')
     .run(o.accountId, o.region, o.key, o.body, at);
   return res.changes > 0;
 }
 
 /** Replaces an object only at the revision read (S3 If-Match, GCS ifGenerationMatch=<generation>). */
 export function putObjectIfRevision(db: Db, o: Omit<SimObject, 'revision'>, revision: number, at: string): boolean {
-  const res = db
-    .prepare('UPDATE sim_objects SET body = ?, revision = revision + 1, updated_at = ? WHERE account_id = ? AND key = ? AND revision = ?')
+  const res = prepared(db, 'UPDATE sim_objects SET body = ?, revision = revision + 1, updated_at = ? WHERE account_id = ? AND key = ? AND revision = ?')
     .run(o.body, at, o.accountId, o.key, revision);
   return res.changes > 0;
 }
 
 /** Writes an object unconditionally. */
 export function putObject(db: Db, o: Omit<SimObject, 'revision'>, at: string): void {
-  db.prepare(
+  prepared(db, 
     `INSERT INTO sim_objects (account_id, region, key, body, revision, updated_at) VALUES (?, ?, ?, ?, 1, ?)
      ON CONFLICT(account_id, key) DO UPDATE SET body = excluded.body, revision = revision + 1, updated_at = excluded.updated_at`,
   ).run(o.accountId, o.region, o.key, o.body, at);
 }
 
 export function getObject(db: Db, accountId: string, key: string): SimObject | undefined {
-  const r = db.prepare('SELECT account_id, region, key, body, revision FROM sim_objects WHERE account_id = ? AND key = ?').get(accountId, key) as
+  const r = prepared(db, 'SELECT account_id, region, key, body, revision FROM sim_objects WHERE account_id = ? AND key = ?').get(accountId, key) as
     | { account_id: string; region: string; key: string; body: string; revision: number }
     | undefined;
   return r ? { accountId: r.account_id, region: r.region, key: r.key, body: r.body, revision: r.revision } : undefined;
 }
 
 export function listObjects(db: Db, accountId: string, region: string, prefix: string): SimObject[] {
-  const rows = db
-    .prepare('SELECT account_id, region, key, body, revision FROM sim_objects WHERE account_id = ? AND region = ? AND substr(key, 1, ?) = ? ORDER BY key')
+  const rows = prepared(db, 'SELECT account_id, region, key, body, revision FROM sim_objects WHERE account_id = ? AND region = ? AND substr(key, 1, ?) = ? ORDER BY key')
     .all(accountId, region, prefix.length, prefix) as { account_id: string; region: string; key: string; body: string; revision: number }[];
   return rows.map((r) => ({ accountId: r.account_id, region: r.region, key: r.key, body: r.body, revision: r.revision }));
 }

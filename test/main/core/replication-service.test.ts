@@ -29,26 +29,32 @@ async function setup(fake: FakeProviderOptions = {}, opts: TestCoreOptions = {},
   return { core, provider, policy, dir, ...seeded };
 }
 
-const ok = (r: ProtectedResourceRef, ctx: StepContext) => {
-  ctx.recordIntent({ token: ctx.idempotencyKey });
-  return Promise.resolve({ metadata: { id: r.nativeId }, dataRefs: [{ kind: 'snapshot', id: `s-${r.id}` }] });
+/** The replicate op: its intent journaled (and durable) before the no-op "call". */
+const journal = (ctx: StepContext, intent: Record<string, unknown>, call: () => Promise<void> | void = () => undefined) =>
+  ctx.mutate('replicate', { family: 'fake', intent, call: async () => call() });
+
+const ok = async (r: ProtectedResourceRef, ctx: StepContext) => {
+  await journal(ctx, { token: ctx.idempotencyKey });
+  return { metadata: { id: r.nativeId }, dataRefs: [{ kind: 'snapshot', id: `s-${r.id}` }] };
 };
 
 /** A replicate that waits until released or aborted. */
-function gate() {
+function gate(expected = 1) {
   let release!: () => void;
   let enter!: () => void;
+  let inside = 0;
   const opened = new Promise<void>((r) => (release = r));
-  /** Resolves once a step is inside replicate, its intent journaled: a state to wait for, not a delay. */
+  /** Resolves once `expected` steps are inside replicate, their intents journaled: a state to wait for, not a delay. */
   const entered = new Promise<void>((r) => (enter = r));
   const replicate = async (r: ProtectedResourceRef, ctx: StepContext) => {
-    ctx.recordIntent({ token: ctx.idempotencyKey });
-    enter();
+    await journal(ctx, { token: ctx.idempotencyKey });
+    if (++inside >= expected) enter();
     await new Promise<void>((resolve, reject) => {
+      if (ctx.signal.aborted) return reject(new Error('aborted'));
       void opened.then(resolve);
       ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
     });
-    return ok(r, ctx);
+    return { metadata: { id: r.nativeId }, dataRefs: [{ kind: 'snapshot', id: `s-${r.id}` }] };
   };
   return { release, replicate, entered };
 }
@@ -82,13 +88,15 @@ describe('replication', () => {
     const seenByOtherConnection: unknown[] = [];
     let file = '';
     const { core, policy } = await setup({
-      replicate: (r, ctx) => {
-        ctx.recordIntent({ clientToken: `ct-${ctx.idempotencyKey}` });
-        // The "cloud call" happens here: the intent must already be durable.
-        const other = new Database(file, { readonly: true });
-        seenByOtherConnection.push(JSON.parse(other.prepare('SELECT intent FROM job_steps WHERE id = ?').pluck().get(ctx.stepId) as string));
-        other.close();
-        return ok(r, ctx);
+      replicate: async (r, ctx) => {
+        await journal(ctx, { clientToken: `ct-${ctx.idempotencyKey}` }, () => {
+          // The "cloud call" happens here: the intent must already be durable.
+          const other = new Database(file, { readonly: true });
+          const row = other.prepare(`SELECT material FROM job_operations WHERE step_id = ? AND op_key = 'replicate' AND kind = 'intent'`).pluck().get(ctx.stepId);
+          seenByOtherConnection.push(row === undefined ? null : JSON.parse(row as string));
+          other.close();
+        });
+        return { metadata: { id: r.nativeId }, dataRefs: [{ kind: 'snapshot', id: `s-${r.id}` }] };
       },
     });
     file = core.file;
@@ -129,8 +137,9 @@ describe('replication', () => {
       {
         replicate: (r, ctx, attempt) => {
           if (r.name.endsWith('-1') && attempt < 3) {
-            ctx.recordIntent({ attempt });
-            return Promise.reject(new ProviderFailure('ProviderThrottled', 'Rate exceeded.', { retryAfterMs: 1 }));
+            return journal(ctx, { attempt }, () => {
+              throw new ProviderFailure('ProviderThrottled', 'Rate exceeded.', { retryAfterMs: 1 });
+            }).then(() => ({ metadata: {}, dataRefs: [] }));
           }
           if (r.name.endsWith('-2')) return Promise.reject(new ProviderFailure('ProviderUnavailable', 'Region down.'));
           if (r.name.endsWith('-3')) return Promise.reject(new ProviderFailure('ProviderQuotaExceeded', 'Quota.'));
@@ -173,9 +182,11 @@ describe('replication', () => {
   });
 
   it('refuses a second run while one is running, and a run for a policy that is not active, changing nothing', async () => {
-    const g = gate();
+    // All four steps inside replicate (concurrency 8): nothing more is written until the gate opens.
+    const g = gate(4);
     const { core, policy } = await setup({ replicate: g.replicate });
     const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
+    await g.entered;
     const before = dbChecksum(core.db);
     const again = await core.fail('dr:replication.run', { policyId: policy.id });
     expect(again.code).toBe('PreconditionFailed');
@@ -234,7 +245,7 @@ describe('replication', () => {
   });
 
   it('closes replication jobs a crash left running as failed, keeping their intents', async () => {
-    const g = gate();
+    const g = gate(2);
     const { core, policy, dir } = await setup({ replicate: g.replicate }, { replication: { concurrency: 2 } });
     const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
     await g.entered;
@@ -245,8 +256,12 @@ describe('replication', () => {
     const job = restarted.services.jobs.get(jobId);
     expect(job).toMatchObject({ status: 'failed', error: 'Interrupted by app exit' });
     expect(job.steps.every((s) => s.status === 'failed' && s.error === 'Interrupted by app exit')).toBe(true);
-    const intents = restarted.db.prepare('SELECT intent FROM job_steps WHERE job_id = ? AND intent IS NOT NULL').pluck().all(jobId);
-    expect(intents.length).toBe(2);
+    const intents = restarted.db
+      .prepare(`SELECT o.material FROM job_operations o JOIN job_steps s ON s.id = o.step_id WHERE s.job_id = ? AND o.kind = 'intent'`)
+      .pluck()
+      .all(jobId);
+    // Two slots: at least the two steps inside replicate journaled their intents, and every intent is kept.
+    expect(intents.length).toBeGreaterThanOrEqual(2);
     const point = await restarted.call('dr:recoveryPoints.get', { recoveryPointId: job.recoveryPointId! });
     expect(point).toMatchObject({ status: 'failed', itemCount: 4, failedItemCount: 4 });
     expect(restarted.services.replication.recoverInterrupted()).toBe(0);
@@ -272,9 +287,12 @@ describe('replication', () => {
     const g = gate();
     const { core, policy, dir } = await setup({ replicate: g.replicate }, { replication: { concurrency: 4 } });
     const { jobId } = await core.call('dr:replication.run', { policyId: policy.id });
-    for (let i = 0; i < 200 && core.db.prepare('SELECT COUNT(*) FROM job_steps WHERE job_id = ? AND intent IS NOT NULL').pluck().get(jobId) !== 4; i++) {
+    const journaled = () =>
+      core.db.prepare(`SELECT COUNT(DISTINCT o.step_id) FROM job_operations o JOIN job_steps s ON s.id = o.step_id WHERE s.job_id = ? AND o.kind = 'intent'`).pluck().get(jobId);
+    for (let i = 0; i < 200 && journaled() !== 4; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    expect(journaled()).toBe(4);
     const before = snapshotRows(core.db);
     // A second console (a tool, the harness) opens the same file while the first one runs.
     const second = createTestCore(dir, { adapters: [createFakeProvider()] });

@@ -95,12 +95,12 @@ describe('jobs repository', () => {
     repos.jobs.insertStep({ id: 's1', jobId: 'j1', seq: 1, protectedResourceId: 'r1', action: 'replicate', dependsOn: [], idempotencyKey: 'j1/r1' });
     repos.jobs.insertStep({ id: 's2', jobId: 'j1', seq: 2, protectedResourceId: 'r2', action: 'replicate', dependsOn: ['s1'], idempotencyKey: 'j1/r2' });
     repos.jobs.startStep('s1', AT);
-    repos.jobs.recordIntent('s1', { clientToken: 'tok' });
-    expect(repos.jobs.intent('s1')).toEqual({ clientToken: 'tok' });
+    repos.jobs.appendOperation('s1', 'create', 'intent', { clientToken: 'tok' }, AT);
+    expect(repos.jobs.operations('s1')).toEqual([{ opKey: 'create', intent: { clientToken: 'tok' }, handle: null, outcome: null }]);
     repos.jobs.finishStep('s1', { status: 'succeeded', result: { id: 'x' }, at: AT });
     expect(repos.jobs.counts('j1')).toEqual({ total: 2, done: 1, failed: 0 });
     const [s1, s2] = repos.jobs.steps('j1');
-    expect(s1).toMatchObject({ status: 'succeeded', attempts: 1, intent: { clientToken: 'tok' }, result: { id: 'x' } });
+    expect(s1).toMatchObject({ status: 'succeeded', attempts: 1, result: { id: 'x' } });
     expect(s2).toMatchObject({ status: 'pending', dependsOn: ['s1'] });
     expect(repos.jobs.stepViews('j1')[1]).toMatchObject({ resourceName: 'db-1', type: 'aws.rds' });
     expect(repos.jobs.closeOpenSteps('j1', 'failed', 'boom', 'Internal', AT)).toBe(1);

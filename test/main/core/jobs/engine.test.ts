@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { PUBLISHED_RATE_LIMITS, RateLimiters, makeGate, rateScopeKey } from '../../../../main/core/jobs/rate-limits';
+import { scopeFromText } from '../../../../shared/scope';
 import { newOwner, ownerGone, registerLive } from '../../../../main/core/jobs/owner';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import { engineBed } from '../../../helpers/engine-bed';
@@ -32,11 +33,14 @@ describe('rate limits', () => {
   });
 
   it('keys the limits by AWS account and region, by Azure subscription and by Google Cloud project', () => {
-    const env = (cloud: 'aws' | 'azure' | 'gcp', region: string, scope: string, account = 'a1') =>
-      ({ environmentId: 'e', region, scope, account: { id: account, name: 'n', provider: 'sim', cloud, credentials: { kind: 'none' } } }) as const;
+    const SUB1 = '11111111-1111-4111-8111-111111111111';
+    const SUB2 = '22222222-2222-4222-8222-222222222222';
+    // The scope as an environment holds it: typed (shared/scope.ts), here built from its text form.
+    const env = (cloud: 'aws' | 'azure' | 'gcp', region: string, text: string, account = 'a1') =>
+      ({ environmentId: 'e', region, scope: scopeFromText(cloud, region, text), account: { id: account, name: 'n', provider: 'sim', cloud, credentials: { kind: 'none' } } }) as const;
     expect(rateScopeKey(env('aws', 'us-east-1', ''))).not.toBe(rateScopeKey(env('aws', 'us-west-2', '')));
-    expect(rateScopeKey(env('azure', 'eastus', 'sub-1/rg-a'))).toBe(rateScopeKey(env('azure', 'westus2', 'sub-1/rg-b')));
-    expect(rateScopeKey(env('azure', 'eastus', 'sub-1/rg-a'))).not.toBe(rateScopeKey(env('azure', 'eastus', 'sub-2/rg-a')));
+    expect(rateScopeKey(env('azure', 'eastus', `${SUB1}/rg-a`))).toBe(rateScopeKey(env('azure', 'westus2', `${SUB1}/rg-b`)));
+    expect(rateScopeKey(env('azure', 'eastus', `${SUB1}/rg-a`))).not.toBe(rateScopeKey(env('azure', 'eastus', `${SUB2}/rg-a`)));
     expect(rateScopeKey(env('gcp', 'us-central1', 'proj-1'))).toBe(rateScopeKey(env('gcp', 'europe-west1', 'proj-1')));
     expect(rateScopeKey(env('gcp', 'us-central1', 'proj-1'))).not.toBe(rateScopeKey(env('gcp', 'us-central1', 'proj-2')));
   });

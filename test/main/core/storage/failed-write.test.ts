@@ -24,7 +24,7 @@ function controlled(metaBytes: number) {
   let gate: Promise<void> | null = null;
   let open: () => void = () => undefined;
   const replicate = async (r: ProtectedResourceRef, ctx: StepContext) => {
-    ctx.recordIntent({ token: ctx.idempotencyKey });
+    await ctx.mutate('replicate', { family: 'fake', intent: { token: ctx.idempotencyKey }, call: async () => undefined });
     if (gate) await gate;
     return { metadata: { id: r.nativeId, blob: 'm'.repeat(metaBytes) }, dataRefs: [{ kind: 'snapshot', id: `s-${r.id}` }] };
   };
@@ -58,7 +58,11 @@ async function setup(dir: string, metaBytes: number) {
 
 async function intentsRecorded(core: TestCore, jobId: string, n: number) {
   for (let i = 0; i < 500; i++) {
-    if (core.db.prepare('SELECT COUNT(*) FROM job_steps WHERE job_id = ? AND intent IS NOT NULL').pluck().get(jobId) === n) return;
+    const journaled = core.db
+      .prepare(`SELECT COUNT(DISTINCT o.step_id) FROM job_operations o JOIN job_steps s ON s.id = o.step_id WHERE s.job_id = ? AND o.kind = 'intent'`)
+      .pluck()
+      .get(jobId);
+    if (journaled === n) return;
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('the steps never recorded their intents');

@@ -1,9 +1,10 @@
 // Proof that no AWS mutation escapes ctx.mutate: a finalizeRequest middleware on every SDK client of the
 // provider records each request sent to moto, in order, and at the moment a mutating request (anything
 // not Describe*/Get*/List*/Head*) leaves, reads the journal through a second SQLite connection (so it
-// sees only what is committed): exactly one operation must be open (its intent committed, no outcome
-// yet), and its intent must name that request's action. The engine runs one step at a time here, so
-// the open operation is the request's own. The full lifecycle of all five types runs through the engine;
+// sees only what is committed): exactly one operation of the step sending it must be open (its intent
+// committed, no outcome yet), and its intent must name that request's action. The step sending a
+// request is known from the async context its handler runs in (AsyncLocalStorage set around every
+// handler call), so steps may overlap: a step waiting for the disk gives its slot to the next one. The full lifecycle of all five types runs through the engine;
 // a second test shows the recorder catching a deliberately unwrapped call.
 //
 // One exception, identified exactly: requests to the console's own target-store bucket
@@ -15,6 +16,7 @@
 // deterministic object under a deterministic key, rewritten whole. Every other mutating request must
 // still be covered, including any other S3 request.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,8 +96,39 @@ describeMoto('Every mutating AWS request has its intent committed first (request
     await moto.reset();
   });
 
+  /** The step whose handler is running in the current async context. */
+  const stepOf = new AsyncLocalStorage<string>();
+
+  /** Runs every handler call of `adapter` inside its step's async context. */
+  function withStep(adapter: ProviderAdapter): ProviderAdapter {
+    const wrapped = new Map<string, ResourceHandler>();
+    return new Proxy(adapter, {
+      get(target, prop, receiver) {
+        if (prop !== 'handler') return Reflect.get(target, prop, receiver) as unknown;
+        return (type: Parameters<ProviderAdapter['handler']>[0]) => {
+          const h = target.handler(type);
+          if (!h) return undefined;
+          let w = wrapped.get(type);
+          if (!w) {
+            const inStep =
+              (name: 'replicate' | 'testFailover' | 'reset' | 'failover' | 'stopReplication') =>
+              (...args: unknown[]) => {
+                const ctx = args.at(-1) as { stepId: string };
+                return stepOf.run(ctx.stepId, () => (h[name] as (...a: unknown[]) => Promise<unknown>).apply(h, args));
+              };
+            w = { ...h, discover: h.discover.bind(h), replicate: inStep('replicate'), testFailover: inStep('testFailover'), reset: inStep('reset'), failover: inStep('failover'), stopReplication: inStep('stopReplication') } as ResourceHandler;
+            wrapped.set(type, w);
+          }
+          return w;
+        };
+      },
+    });
+  }
+
   /** What the journal (as committed) says about the request being sent now. */
   function check(service: string, operation: string): string | null {
+    const stepId = stepOf.getStore();
+    if (stepId === undefined) return `${service}:${operation} was sent outside any job step`;
     journal ??= new Database(join(dir, DATA_FILE_NAME), { readonly: true, fileMustExist: true });
     const rows = journal.prepare('SELECT step_id, op_key, kind, material FROM job_operations ORDER BY step_id, seq').all() as {
       step_id: string;
@@ -105,13 +138,14 @@ describeMoto('Every mutating AWS request has its intent committed first (request
     }[];
     const open = new Map<string, Record<string, unknown>>();
     for (const r of rows) {
+      if (r.step_id !== stepId) continue;
       const key = `${r.step_id}\u0000${r.op_key}`;
       if (r.kind === 'intent') open.set(key, JSON.parse(r.material) as Record<string, unknown>);
       else if (r.kind === 'outcome') open.delete(key);
     }
     const intents = [...open.values()];
-    if (intents.length === 0) return `${service}:${operation} was sent with no open intent in the journal`;
-    if (intents.length > 1) return `${service}:${operation} was sent while ${intents.length} operations were open`;
+    if (intents.length === 0) return `${service}:${operation} was sent with no open intent of its step in the journal`;
+    if (intents.length > 1) return `${service}:${operation} was sent while ${intents.length} operations of its step were open`;
     const expected = actionOf(service, operation);
     if (intents[0]!.action !== expected) return `${service}:${operation} was sent under the intent of ${String(intents[0]!.action)}`;
     return null;
@@ -126,7 +160,7 @@ describeMoto('Every mutating AWS request has its intent committed first (request
       startScheduler: false,
       startWebhooks: false,
       logger: stderrLogger,
-      // One step at a time: the one open operation at a request is that request's own.
+      // One slot: steps still overlap while one waits for the disk; requests are told apart by step.
       engine: { concurrency: 1, backoff: { maxAttempts: 1, baseMs: 5, capMs: 20 } },
       providers: () => {
         const aws = createAwsProvider({
@@ -147,7 +181,7 @@ describeMoto('Every mutating AWS request has its intent committed first (request
             );
           },
         });
-        return [wrap ? wrap(aws) : aws];
+        return [withStep(wrap ? wrap(aws) : aws)];
       },
     });
   }
@@ -290,7 +324,7 @@ describeMoto('Every mutating AWS request has its intent committed first (request
     });
     expect((await waitForJob(core, (await call(core, 'dr:replication.run', { policyId: policy.id })).jobId, 60_000)).status).toBe('succeeded');
     const uncovered = sent.filter((r) => r.mutating && r.uncovered !== null);
-    expect(uncovered).toEqual([expect.objectContaining({ service: 'ec2', operation: 'CreateTags', uncovered: 'ec2:CreateTags was sent with no open intent in the journal' })]);
+    expect(uncovered).toEqual([expect.objectContaining({ service: 'ec2', operation: 'CreateTags', uncovered: 'ec2:CreateTags was sent with no open intent of its step in the journal' })]);
     // The adapter's own CreateTags calls (image, source mark) were covered.
     expect(sent.filter((r) => r.operation === 'CreateTags' && r.uncovered === null).length).toBeGreaterThanOrEqual(2);
   }, 120_000);

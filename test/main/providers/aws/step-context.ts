@@ -63,10 +63,6 @@ export function step(opts: {
     idempotencyKey: `${opts.jobId}:${stepId}`,
     signal,
     recoveryPointId: null,
-    recordIntent: () => {
-      throw new Error('handlers journal through ctx.mutate, not recordIntent');
-    },
-    previousIntent: () => null,
     async mutate<T>(opKey: string, spec: MutateSpec<T>): Promise<T> {
       // As the engine: an op key is used once per step attempt.
       if (used.has(opKey)) throw new TypeError(`op key ${opKey} is used twice in one attempt`);

@@ -89,10 +89,6 @@ export class Journal {
       signal,
       recoveryPointId: null,
       ...journal.context(signal),
-      recordIntent: () => {
-        throw new Error('the sim handlers journal through ctx.mutate; recordIntent is deprecated');
-      },
-      previousIntent: () => null,
       progress: (m) => void this.progress.push(m),
     };
   }
