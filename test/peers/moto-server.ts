@@ -86,7 +86,8 @@ export async function startMoto(opts: { timeoutMs?: number; serial?: boolean } =
   child.on('exit', () => {
     exited = true;
   });
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  // Generous: on a busy machine a Python start-up can take long; this waits for a state, not a time.
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   while (!(await answers(url))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');

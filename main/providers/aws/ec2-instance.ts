@@ -241,7 +241,9 @@ export function foreseeEc2(item: RecoveryPointItemRef): string[] {
   const groups = [...(m.securityGroups ?? []), ...(m.referencedGroups ?? [])];
   const ids = new Map(groups.map((g) => [g.id, g.id]));
   const names = new Map(groups.map((g) => [g.id, g.name]));
-  for (const g of m.securityGroups ?? []) for (const n of translateRules(g, ids, names).notCarried) out.push(`EC2 instance ${label}: ${n} will not be carried.`);
+  for (const g of m.securityGroups ?? []) {
+    for (const n of [...translateRules(g, ids, names).notCarried, ...translateRules(g, ids, names, 'egress').notCarried]) out.push(`EC2 instance ${label}: ${n} will not be carried.`);
+  }
   return out;
 }
 

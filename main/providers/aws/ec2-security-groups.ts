@@ -1,9 +1,13 @@
 // Security groups of an EC2 failover: the instance's groups and every group their rules reference are
-// recreated in the target under their source names (same-named groups are reused), then the rules, with
-// group references mapped to the target's groups. What cannot be carried is said, never dropped silently.
+// recreated in the target under their source names (same-named groups are reused), then the rules,
+// inbound and outbound, with group references mapped to the target's groups. A group the failover
+// creates gets exactly the source's outbound rules (AWS's default allow-all is revoked when the source
+// had none); a reused group only gains what is missing. What cannot be carried is said, never dropped.
 
 import {
+  AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
+  RevokeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
@@ -22,16 +26,28 @@ export interface Ec2SecurityGroup {
   vpcId?: string | null;
   ownerId?: string | null;
   ingress: IpPermission[];
+  /** Outbound rules; absent in points captured before they were: then outbound rules are left as AWS makes them. */
+  egress?: IpPermission[];
 }
+
+type Direction = 'ingress' | 'egress';
 
 /** Referenced groups are followed this deep (a group referencing a group referencing ...). */
 const MAX_REFERENCED_GROUPS = 50;
 
 const referencedIds = (g: Ec2SecurityGroup): string[] =>
-  g.ingress.flatMap((p) => (p.UserIdGroupPairs ?? []).flatMap((pair) => (pair.GroupId ? [pair.GroupId] : [])));
+  [...g.ingress, ...(g.egress ?? [])].flatMap((p) => (p.UserIdGroupPairs ?? []).flatMap((pair) => (pair.GroupId ? [pair.GroupId] : [])));
 
 export function toCapturedGroup(g: SecurityGroup): Ec2SecurityGroup {
-  return { id: g.GroupId ?? '', name: g.GroupName ?? '', description: g.Description ?? '', vpcId: g.VpcId ?? null, ownerId: g.OwnerId ?? null, ingress: g.IpPermissions ?? [] };
+  return {
+    id: g.GroupId ?? '',
+    name: g.GroupName ?? '',
+    description: g.Description ?? '',
+    vpcId: g.VpcId ?? null,
+    ownerId: g.OwnerId ?? null,
+    ingress: g.IpPermissions ?? [],
+    egress: g.IpPermissionsEgress ?? [],
+  };
 }
 
 /**
@@ -75,13 +91,14 @@ const base = (p: IpPermission): IpPermission => ({
 const head = (p: IpPermission) => `${p.IpProtocol ?? ''}|${p.FromPort ?? ''}|${p.ToPort ?? ''}`;
 
 /** Rule atoms of a group as it is in its own region (group references by id). */
-function atomsOf(permissions: IpPermission[]): RuleAtom[] {
+function atomsOf(permissions: IpPermission[], direction: Direction = 'ingress'): RuleAtom[] {
   const out: RuleAtom[] = [];
+  const way = direction === 'ingress' ? 'from' : 'to';
   for (const p of permissions) {
-    for (const r of p.IpRanges ?? []) if (r.CidrIp) out.push({ key: `${head(p)}|cidr:${r.CidrIp}`, permission: { ...base(p), IpRanges: [{ CidrIp: r.CidrIp, ...(r.Description ? { Description: r.Description } : {}) }] }, label: `${ports(p)} from ${r.CidrIp}` });
-    for (const r of p.Ipv6Ranges ?? []) if (r.CidrIpv6) out.push({ key: `${head(p)}|cidr6:${r.CidrIpv6}`, permission: { ...base(p), Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] }, label: `${ports(p)} from ${r.CidrIpv6}` });
-    for (const pair of p.UserIdGroupPairs ?? []) if (pair.GroupId) out.push({ key: `${head(p)}|sg:${pair.GroupId}`, permission: { ...base(p), UserIdGroupPairs: [{ GroupId: pair.GroupId }] }, label: `${ports(p)} from group ${pair.GroupId}` });
-    for (const pl of p.PrefixListIds ?? []) if (pl.PrefixListId) out.push({ key: `${head(p)}|pl:${pl.PrefixListId}`, permission: { ...base(p), PrefixListIds: [{ PrefixListId: pl.PrefixListId }] }, label: `${ports(p)} from prefix list ${pl.PrefixListId}` });
+    for (const r of p.IpRanges ?? []) if (r.CidrIp) out.push({ key: `${head(p)}|cidr:${r.CidrIp}`, permission: { ...base(p), IpRanges: [{ CidrIp: r.CidrIp, ...(r.Description ? { Description: r.Description } : {}) }] }, label: `${ports(p)} ${way} ${r.CidrIp}` });
+    for (const r of p.Ipv6Ranges ?? []) if (r.CidrIpv6) out.push({ key: `${head(p)}|cidr6:${r.CidrIpv6}`, permission: { ...base(p), Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] }, label: `${ports(p)} ${way} ${r.CidrIpv6}` });
+    for (const pair of p.UserIdGroupPairs ?? []) if (pair.GroupId) out.push({ key: `${head(p)}|sg:${pair.GroupId}`, permission: { ...base(p), UserIdGroupPairs: [{ GroupId: pair.GroupId }] }, label: `${ports(p)} ${way} group ${pair.GroupId}` });
+    for (const pl of p.PrefixListIds ?? []) if (pl.PrefixListId) out.push({ key: `${head(p)}|pl:${pl.PrefixListId}`, permission: { ...base(p), PrefixListIds: [{ PrefixListId: pl.PrefixListId }] }, label: `${ports(p)} ${way} prefix list ${pl.PrefixListId}` });
   }
   return out;
 }
@@ -93,23 +110,33 @@ export interface GroupPlan {
   entries: ResourceMappingEntry[];
 }
 
-/** The source's rules of one group translated to the target: the atoms to hold, and what cannot be carried. */
-export function translateRules(g: Ec2SecurityGroup, ids: Map<string, string>, names: Map<string, string>): { atoms: RuleAtom[]; notCarried: string[] } {
+/**
+ * The source's rules of one group (one direction) translated to the target: the atoms to hold, and
+ * what cannot be carried. Outbound rules of a point captured before they were: none, nothing said.
+ */
+export function translateRules(
+  g: Ec2SecurityGroup,
+  ids: Map<string, string>,
+  names: Map<string, string>,
+  direction: Direction = 'ingress',
+): { atoms: RuleAtom[]; notCarried: string[] } {
   const atoms: RuleAtom[] = [];
   const notCarried: string[] = [];
-  for (const a of atomsOf(g.ingress)) {
+  const rules = direction === 'ingress' ? g.ingress : (g.egress ?? []);
+  const verb = direction === 'ingress' ? 'allowing' : 'allowing outbound';
+  for (const a of atomsOf(rules, direction)) {
     const pair = a.permission.UserIdGroupPairs?.[0]?.GroupId;
     if (pair) {
       const mapped = ids.get(pair);
       if (!mapped) {
-        notCarried.push(`the rule of security group ${g.name} allowing ${a.label} (the group is in another account or VPC the console cannot read)`);
+        notCarried.push(`the rule of security group ${g.name} ${verb} ${a.label} (the group is in another account or VPC the console cannot read)`);
         continue;
       }
       atoms.push({ key: a.key.replace(`sg:${pair}`, `sg:${mapped}`), permission: { ...a.permission, UserIdGroupPairs: [{ GroupId: mapped }] }, label: a.label.replace(pair, names.get(pair) ?? pair) });
       continue;
     }
     if (a.permission.PrefixListIds?.length) {
-      notCarried.push(`the rule of security group ${g.name} allowing ${a.label} (prefix lists are per region)`);
+      notCarried.push(`the rule of security group ${g.name} ${verb} ${a.label} (prefix lists are per region)`);
       continue;
     }
     atoms.push(a);
@@ -117,7 +144,10 @@ export function translateRules(g: Ec2SecurityGroup, ids: Map<string, string>, na
   return { atoms, notCarried };
 }
 
-const isDuplicate = (err: unknown) => /Duplicate/i.test(String(((err as ProviderFailure)?.cause as { name?: string } | undefined)?.name ?? (err as Error)?.message));
+const errName = (err: unknown) => String(((err as ProviderFailure)?.cause as { name?: string } | undefined)?.name ?? (err as Error)?.message);
+const isDuplicate = (err: unknown) => /Duplicate/i.test(errName(err));
+/** Revoking a rule that is no longer there (a replay after the revoke went through). */
+const isNotFoundRule = (err: unknown) => /InvalidPermission\.NotFound|NotFound/i.test(errName(err));
 
 async function defaultVpc(aws: AwsContext, ctx: StepContext, env: EnvRef): Promise<string | undefined> {
   const r = await aws.read(ctx, env, 'ec2:DescribeVpcs', (signal) =>
@@ -156,6 +186,8 @@ export async function ensureSecurityGroups(
   const vpcId = await defaultVpc(aws, ctx, env);
   const seenNames = new Set<string>();
   const notCarried: string[] = [];
+  /** Source ids of the groups this step created (now or in an interrupted attempt): their outbound rules are ours to set. */
+  const created = new Set<string>();
   for (const g of all) {
     names.set(g.id, g.name);
     if (seenNames.has(g.name)) {
@@ -172,6 +204,7 @@ export async function ensureSecurityGroups(
       // Made by an interrupted attempt of this very step (its create is in the journal): ours, not reused,
       // so a resumed failover maps exactly what a clean one does.
       const ours = ctx.operations().some((o) => o.opKey === `create-security-group:${g.id}` && o.intent !== null);
+      if (ours) created.add(g.id);
       if (g.name !== 'default') entries.push({ sourceId: g.id, kind: 'SecurityGroup', name: g.name, targetId: found.GroupId, ...(ours ? {} : { reused: true }) });
       continue;
     }
@@ -202,6 +235,7 @@ export async function ensureSecurityGroups(
       },
     });
     ids.set(g.id, made.groupId);
+    created.add(g.id);
     entries.push({ sourceId: g.id, kind: 'SecurityGroup', name: g.name, targetId: made.groupId });
   }
 
@@ -231,6 +265,51 @@ export async function ensureSecurityGroups(
       },
     });
   }
+
+  // Outbound rules: what the source allows is added; on a group this failover created, what AWS put
+  // there by itself (allow all outbound) and the source did not have is revoked.
+  for (const g of all) {
+    const targetId = ids.get(g.id);
+    if (!targetId || g.name === 'default' || !g.egress) continue;
+    const { atoms, notCarried: lost } = translateRules(g, ids, names, 'egress');
+    notCarried.push(...lost);
+    const current = await aws.read(ctx, env, 'ec2:DescribeSecurityGroups', (signal) =>
+      ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [targetId] }), { abortSignal: signal }),
+    );
+    const haveAtoms = atomsOf(current.SecurityGroups?.[0]?.IpPermissionsEgress ?? [], 'egress');
+    const have = new Set(haveAtoms.map((a) => a.key));
+    const want = new Set(atoms.map((a) => a.key));
+    const missing = atoms.filter((a) => !have.has(a.key));
+    const extra = created.has(g.id) && lost.length === 0 ? haveAtoms.filter((a) => !want.has(a.key)) : [];
+    if (missing.length) {
+      await aws.mutate(ctx, env, `authorize-egress:${g.id}`, {
+        action: 'ec2:AuthorizeSecurityGroupEgress',
+        intent: { groupId: targetId, rules: missing.length },
+        call: async (signal) => {
+          try {
+            await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: targetId, IpPermissions: missing.map((a) => a.permission) }), { abortSignal: signal });
+          } catch (err) {
+            if (!isDuplicate(err)) throw err;
+          }
+          return { authorized: missing.length };
+        },
+      });
+    }
+    if (extra.length) {
+      await aws.mutate(ctx, env, `revoke-egress:${g.id}`, {
+        action: 'ec2:RevokeSecurityGroupEgress',
+        intent: { groupId: targetId, rules: extra.map((a) => a.label) },
+        call: async (signal) => {
+          try {
+            await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: targetId, IpPermissions: extra.map((a) => a.permission) }), { abortSignal: signal });
+          } catch (err) {
+            if (!isNotFoundRule(err)) throw err;
+          }
+          return { revoked: extra.length };
+        },
+      });
+    }
+  }
   return { ids, names, entries, notCarried };
 }
 
@@ -252,6 +331,11 @@ export async function missingRules(
     const have = new Set(atomsOf(r?.SecurityGroups?.[0]?.IpPermissions ?? []).map((a) => a.key));
     for (const a of translateRules(g, plan.ids, plan.names).atoms) {
       if (!have.has(a.key)) out.push(`the rule of security group ${g.name} allowing ${a.label} is missing in ${env.region}`);
+    }
+    if (!g.egress) continue;
+    const haveOut = new Set(atomsOf(r?.SecurityGroups?.[0]?.IpPermissionsEgress ?? [], 'egress').map((a) => a.key));
+    for (const a of translateRules(g, plan.ids, plan.names, 'egress').atoms) {
+      if (!haveOut.has(a.key)) out.push(`the outbound rule of security group ${g.name} allowing ${a.label} is missing in ${env.region}`);
     }
   }
   return out;

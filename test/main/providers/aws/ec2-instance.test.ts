@@ -2,7 +2,9 @@
 // the AWS state back with the SDK; same-named IAM is reused and a replayed step launches nothing new.
 
 import {
+  AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
+  RevokeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -253,7 +255,7 @@ describeMoto('EC2 instance handler against moto', () => {
     expect(tf.warnings).toEqual([expect.stringMatching(/launched with 1 of its 3 volumes/)]);
   });
 
-  it('a rule allowing a port from another security group is recreated with that group in the target', async () => {
+  it('a rule allowing a port from another security group is recreated with that group in the target, outbound rules too', async () => {
     const h = fresh();
     const client = ec2('us-east-1');
     const app = await client.send(new CreateSecurityGroupCommand({ GroupName: 'app-tier', Description: 'app servers' }));
@@ -268,6 +270,9 @@ describeMoto('EC2 instance handler against moto', () => {
         ],
       }),
     );
+    // app-tier may only talk to db-tier on 5432 (AWS's default allow-all outbound revoked); db-tier keeps the default.
+    await client.send(new RevokeSecurityGroupEgressCommand({ GroupId: app.GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: app.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: db.GroupId }] }] }));
     const images = await client.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
     const run = await client.send(
       new RunInstancesCommand({
@@ -295,6 +300,10 @@ describeMoto('EC2 instance handler against moto', () => {
     const fromApp = targetDb?.IpPermissions?.find((p) => p.FromPort === 5432);
     expect(fromApp?.UserIdGroupPairs?.map((p) => p.GroupId)).toEqual([targetApp?.GroupId]);
     expect(targetDb?.IpPermissions?.find((p) => p.FromPort === 22)?.IpRanges?.[0]?.CidrIp).toBe('192.168.0.0/16');
+    // Outbound: app-tier has exactly its one rule, to the target's db-tier; db-tier keeps allow-all.
+    expect(targetApp?.IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [expect.objectContaining({ GroupId: targetDb?.GroupId })] })]);
+    expect(targetApp?.IpPermissionsEgress?.[0]?.IpRanges ?? []).toEqual([]);
+    expect(targetDb?.IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: '-1', IpRanges: [expect.objectContaining({ CidrIp: '0.0.0.0/0' })] })]);
     expect(mapping.filter((e) => e.kind === 'SecurityGroup').map((e) => [e.name, e.sourceId])).toEqual(
       expect.arrayContaining([
         ['db-tier', db.GroupId],
