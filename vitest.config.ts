@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { ensureTestTls } from './test/helpers/test-tls';
+
+// Before the workers fork: NODE_EXTRA_CA_CERTS is read at process start (the HTTPS identity peer).
+await ensureTestTls();
 
 export default defineConfig({
   test: {
