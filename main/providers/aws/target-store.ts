@@ -6,12 +6,16 @@
 
 import {
   CreateBucketCommand,
+  GetBucketEncryptionCommand,
   GetBucketTaggingCommand,
   GetObjectCommand,
+  GetPublicAccessBlockCommand,
   HeadBucketCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
+  PutBucketEncryptionCommand,
   PutObjectCommand,
+  PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
@@ -56,7 +60,11 @@ const LOST = Symbol('condition-lost');
 export function createAwsTargetStore(aws: AwsContext): TargetStore {
   const ready = new Map<string, Promise<string>>();
 
-  /** The bucket name, created on first use (BucketAlreadyOwnedByYou is fine). */
+  /**
+   * The bucket name, created on first use (BucketAlreadyOwnedByYou is fine) with every public access
+   * blocked and default encryption on; a bucket found already there is checked for both, and given
+   * what it lacks. It holds which console fails a policy over and each recovery point's settings.
+   */
   function bucket(env: EnvRef, signal: AbortSignal): Promise<string> {
     const key = `${env.account.id}|${env.region}|${env.scope}`;
     let p = ready.get(key);
@@ -64,26 +72,58 @@ export function createAwsTargetStore(aws: AwsContext): TargetStore {
       p = (async () => {
         const name = consoleBucketName(await aws.accountId(env), env.region);
         const exists = await aws.find(env, 's3:ListBucket', () => aws.s3(env).send(new HeadBucketCommand({ Bucket: name }), { abortSignal: signal }));
-        if (exists) return name;
-        try {
-          await aws.call(env, 's3:CreateBucket', () =>
-            aws.s3(env).send(
-              new CreateBucketCommand({
-                Bucket: name,
-                ...(env.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: env.region as BucketLocationConstraint } }),
-              }),
-              { abortSignal: signal },
-            ),
-          );
-        } catch (err) {
-          if (!(err instanceof ProviderFailure) || !/BucketAlreadyOwnedByYou/.test(err.message)) throw err;
+        if (!exists) {
+          try {
+            await aws.call(env, 's3:CreateBucket', () =>
+              aws.s3(env).send(
+                new CreateBucketCommand({
+                  Bucket: name,
+                  ...(env.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: env.region as BucketLocationConstraint } }),
+                }),
+                { abortSignal: signal },
+              ),
+            );
+          } catch (err) {
+            if (!(err instanceof ProviderFailure) || !/BucketAlreadyOwnedByYou/.test(err.message)) throw err;
+          }
         }
+        await harden(env, name, signal);
         return name;
       })();
       p.catch(() => ready.delete(key));
       ready.set(key, p);
     }
     return p;
+  }
+
+  /** Public access blocked (all four settings) and default encryption (SSE-S3 unless the bucket has its own). */
+  async function harden(env: EnvRef, name: string, signal: AbortSignal): Promise<void> {
+    const s3 = aws.s3(env);
+    const block = await aws.find(env, 's3:GetBucketPublicAccessBlock', () => s3.send(new GetPublicAccessBlockCommand({ Bucket: name }), { abortSignal: signal }));
+    const c = block?.PublicAccessBlockConfiguration;
+    if (!(c?.BlockPublicAcls && c.IgnorePublicAcls && c.BlockPublicPolicy && c.RestrictPublicBuckets)) {
+      await aws.call(env, 's3:PutBucketPublicAccessBlock', () =>
+        s3.send(
+          new PutPublicAccessBlockCommand({
+            Bucket: name,
+            PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    }
+    const encryption = await aws.find(env, 's3:GetEncryptionConfiguration', () => s3.send(new GetBucketEncryptionCommand({ Bucket: name }), { abortSignal: signal }));
+    if (!encryption?.ServerSideEncryptionConfiguration?.Rules?.some((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm)) {
+      await aws.call(env, 's3:PutEncryptionConfiguration', () =>
+        s3.send(
+          new PutBucketEncryptionCommand({
+            Bucket: name,
+            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    }
   }
 
   async function getText(env: EnvRef, b: string, key: string, signal: AbortSignal): Promise<{ text: string; etag: string } | undefined> {
