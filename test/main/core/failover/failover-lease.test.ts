@@ -143,7 +143,7 @@ describe('the failover lease (sim)', () => {
         expect(r.error.code).toBe('ProviderOffline');
         const retry = await call(core, 'dr:failover.prepare', { policyId: p.policyId });
         started.push({ policyId: p.policyId, jobId: (await call(core, 'dr:failover.start', { token: retry.token, leaseOverride: { reason: 'target region unreachable' } })).jobId, override: true });
-      } else started.push({ policyId: p.policyId, jobId: r.value.jobId, override: false });
+      } else started.push({ policyId: p.policyId, jobId: (r.value as { jobId: string }).jobId, override: false });
       network.online = true;
       await waitJob(core, started[started.length - 1]!.jobId);
     }
