@@ -62,6 +62,8 @@ function attributing(adapter: ProviderAdapter, als: AsyncLocalStorage<string>): 
     simulated: adapter.simulated,
     clouds: adapter.clouds,
     dispose: () => adapter.dispose(),
+    // The sim's failover lease as the app has it (a failover without one needs an audited override).
+    ...(adapter.targetStore ? { targetStore: adapter.targetStore } : {}),
     testConnection: (account, signal) => adapter.testConnection(account, signal),
     handler(type) {
       const h = adapter.handler(type);

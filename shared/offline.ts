@@ -28,8 +28,11 @@ export const FailoverLeaseView = z.object({
 });
 export type FailoverLeaseView = z.infer<typeof FailoverLeaseView>;
 
-/** Why failover starts without a lease when the target cannot be reached; audited. */
+/** Why failover starts without a lease (the target cannot be reached, or keeps no lease); audited. */
 export const LeaseOverrideInput = z.object({ reason: z.string().trim().min(5, 'say why (at least 5 characters)').max(500) }).strict();
+
+/** The `details[].path` that marks a failover refusal the lease override can lift (the dialog offers it). */
+export const LEASE_OVERRIDE_PATH = 'leaseOverride';
 
 export const RebuildPolicyResult = z.object({
   policyId: Id,

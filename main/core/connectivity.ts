@@ -1,7 +1,8 @@
 // Connectivity per cloud account: every provider call's outcome (reported at the provider boundary,
 // providers/types.ts observeCalls) keeps each account's state and its last successful call. Cloud
-// actions ask requireReachable() first and fail fast with an "offline" sentence, changing nothing;
-// offline accounts are probed in the background, and their return wakes the scheduler and outbox.
+// actions ask requireReachable() first (a probe unless the account is known online) and fail fast with
+// an "offline" sentence, changing nothing; offline accounts are probed in the background, and their
+// return wakes the scheduler and outbox.
 
 import type { Repos } from '../db/repos';
 import type { CallOutcome } from '../providers/types';
@@ -62,6 +63,7 @@ export class ConnectivityMonitor {
   private readonly persistedAt = new Map<string, number>();
   private readonly onlineListeners = new Set<(accountId: string) => void>();
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly probes = new Map<string, Promise<AccountConnectivity>>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private recheckMs: number;
   private running = false;
@@ -127,8 +129,16 @@ export class ConnectivityMonitor {
     return () => this.onlineListeners.delete(listener);
   }
 
-  /** Asks the account's provider who we are (a cheap call); its outcome updates the state. */
-  async check(accountId: string): Promise<AccountConnectivity> {
+  /** Asks the account's provider who we are (a cheap call); its outcome updates the state. One probe per account at a time. */
+  check(accountId: string): Promise<AccountConnectivity> {
+    const running = this.probes.get(accountId);
+    if (running) return running;
+    const probe = this.probe(accountId).finally(() => this.probes.delete(accountId));
+    this.probes.set(accountId, probe);
+    return probe;
+  }
+
+  private async probe(accountId: string): Promise<AccountConnectivity> {
     const account = this.d.repos.accounts.get(accountId);
     if (!account) throw new DomainError('NotFound', `Account ${accountId} was not found; it may have been deleted.`);
     const adapter = this.d.providers.find(account.provider);
@@ -150,13 +160,14 @@ export class ConnectivityMonitor {
   }
 
   /**
-   * Before a cloud action: an account known to be offline is probed once more, and the action is
-   * refused with a sentence (nothing done) when it still cannot be reached. Accounts not known to be
-   * offline are not probed: the action's own first call finds out, at no extra cost when online.
+   * Before a cloud action: an account not known to be online (offline, or not heard from since this
+   * console started) is probed first, within probeTimeoutMs, and the action is refused with a sentence
+   * (nothing done) when it cannot be reached. So the first action of a session never waits on SDK
+   * timeouts or starts a job whose every step fails; an account online already is not probed.
    */
   async requireReachable(accountIds: readonly string[], what: string): Promise<void> {
     for (const accountId of new Set(accountIds)) {
-      if (this.get(accountId).status !== 'offline') continue;
+      if (this.get(accountId).status === 'online') continue;
       const now = await this.check(accountId);
       if (now.status === 'offline') throw this.offlineError(accountId, what);
     }

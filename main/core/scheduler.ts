@@ -2,7 +2,10 @@
 // computed with croner against the Clock port and checked by tick(), so tests drive it with a fake
 // clock; in the app a timer calls tick() when the next run is due. Missed runs are not caught up,
 // with one exception: while a policy's accounts are offline its due runs pause, and the console runs
-// it ONCE when they answer again (not once per missed slot).
+// it ONCE when they answer again (not once per missed slot). The missed slots are kept in the file
+// (schedule_missed_slots), so a restart while offline keeps the catch-up; any replication of the
+// policy created since the first missed slot counts as it, so a crash right after starting it, or a
+// run the operator started first, never makes it run twice.
 
 import type { Repos } from '../db/repos';
 import type { Clock } from './clock';
@@ -22,8 +25,12 @@ interface Entry {
   /** The display zone the schedule was read in; a changed setting re-reads it. */
   zone: string;
   nextAt: Date | null;
-  /** A slot came due while the policy's accounts were offline: run once when they are back. */
-  missedOffline: boolean;
+}
+
+interface MissedRow {
+  policy_id: string;
+  first_missed_at: string;
+  missed: number;
 }
 
 export interface SchedulerDeps {
@@ -83,9 +90,11 @@ export class Scheduler {
       seen.add(id);
       const current = this.entries.get(id);
       if (current && current.schedule === schedule && current.zone === zone) continue;
-      this.entries.set(id, { schedule, zone, nextAt: nextRunAfter(schedule, now, zone), missedOffline: false });
+      this.entries.set(id, { schedule, zone, nextAt: nextRunAfter(schedule, now, zone) });
     }
     for (const id of [...this.entries.keys()]) if (!seen.has(id)) this.entries.delete(id);
+    // A policy no longer scheduled (edited, failed over) has nothing to catch up.
+    for (const row of this.missedRows()) if (!seen.has(row.policy_id)) this.clearMissed(row.policy_id);
   }
 
   nextRunAt(policyId: string): Date | null {
@@ -94,33 +103,67 @@ export class Scheduler {
 
   /** True when a slot was missed while offline and the policy will run once its accounts answer. */
   waitingForNetwork(policyId: string): boolean {
-    return this.entries.get(policyId)?.missedOffline ?? false;
+    return this.d.repos.db.prepare('SELECT 1 FROM schedule_missed_slots WHERE policy_id = ?').pluck().get(policyId) !== undefined;
   }
 
   /** Starts replication for every policy that is due (or missed a slot offline); returns the job ids. */
   tick(): string[] {
     this.reload();
     const now = this.d.clock.now();
+    const missed = new Map(this.missedRows().map((r) => [r.policy_id, r]));
     const started: string[] = [];
     for (const [policyId, entry] of this.entries) {
-      const due = entry.nextAt !== null && entry.nextAt.getTime() <= now.getTime();
-      if (!due && !entry.missedOffline) continue;
+      const slot = entry.nextAt;
+      const due = slot !== null && slot.getTime() <= now.getTime();
+      const pending = missed.get(policyId);
+      if (!due && !pending) continue;
       if (due) entry.nextAt = nextRunAfter(entry.schedule, now, entry.zone);
       if (this.offline(policyId)) {
-        if (!entry.missedOffline) this.d.logger.info(`Scheduled replication of ${policyId} paused: its accounts are offline; it runs once when they answer`);
-        entry.missedOffline = true;
+        if (due) {
+          if (!pending) this.d.logger.info(`Scheduled replication of ${policyId} paused: its accounts are offline; it runs once when they answer`);
+          this.recordMissed(policyId, slot!.toISOString());
+        }
         continue;
       }
-      entry.missedOffline = false;
+      // The catch-up already exists (started just before a crash, or by the operator): not again.
+      if (pending && !due && this.replicatedSince(policyId, pending.first_missed_at)) {
+        this.clearMissed(policyId);
+        continue;
+      }
       try {
         started.push(this.d.replication.start(policyId, 'schedule', 'scheduler').jobId);
+        if (pending) this.clearMissed(policyId);
       } catch (err) {
-        // A run already in progress, or a policy failed over in between: skip this slot.
-        if (err instanceof DomainError) this.d.logger.info(`Scheduled replication of ${policyId} skipped: ${err.message}`);
-        else this.d.logger.error(`Scheduled replication of ${policyId} failed to start`, err);
+        // A run already in progress, or a policy failed over in between: skip this slot (and the catch-up).
+        if (err instanceof DomainError) {
+          this.d.logger.info(`Scheduled replication of ${policyId} skipped: ${err.message}`);
+          if (pending) this.clearMissed(policyId);
+        } else this.d.logger.error(`Scheduled replication of ${policyId} failed to start`, err);
       }
     }
     return started;
+  }
+
+  private missedRows(): MissedRow[] {
+    return this.d.repos.db.prepare('SELECT policy_id, first_missed_at, missed FROM schedule_missed_slots').all() as MissedRow[];
+  }
+
+  /** One more slot missed offline; the first one's time is kept (a replication since then is the catch-up). */
+  private recordMissed(policyId: string, slotAt: string): void {
+    this.d.repos.db
+      .prepare(
+        `INSERT INTO schedule_missed_slots (policy_id, first_missed_at, last_missed_at, missed) VALUES (?, ?, ?, 1)
+         ON CONFLICT(policy_id) DO UPDATE SET last_missed_at = excluded.last_missed_at, missed = missed + 1`,
+      )
+      .run(policyId, slotAt, slotAt);
+  }
+
+  private clearMissed(policyId: string): void {
+    this.d.repos.db.prepare('DELETE FROM schedule_missed_slots WHERE policy_id = ?').run(policyId);
+  }
+
+  private replicatedSince(policyId: string, at: string): boolean {
+    return this.d.repos.db.prepare(`SELECT 1 FROM jobs WHERE policy_id = ? AND kind = 'replication' AND created_at >= ? LIMIT 1`).pluck().get(policyId, at) !== undefined;
   }
 
   private offline(policyId: string): boolean {

@@ -4,10 +4,12 @@
 // console, or a rebuilt one, gets a sentence naming who holds it and since when. The lease records
 // the job and is released only by that job's completion; the released lease stays in the target as
 // "completed", so the one-time rule (R2) holds across laptops too. An unreachable target refuses the
-// start unless the operator overrides, and the override is audited.
+// start unless the operator overrides, and the override is audited; so does a provider that keeps no
+// lease at all (no target store): every failover either holds a lease or has an audited override.
 
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { LEASE_OVERRIDE_PATH } from '../../../shared/offline';
 import type { PolicyRecord } from '../../db/policies-repo';
 import type { Repos } from '../../db/repos';
 import { ProviderFailure } from '../../providers/provider-failure';
@@ -26,9 +28,14 @@ const CONSOLE_ID_SETTING = 'console.id';
 /** The lease this console took for one start, handed back to the service's transaction. */
 export type AcquiredLease =
   | { kind: 'held'; policyId: string; jobId: string; environmentId: string; env: EnvRef; store: TargetStore; lease: FailoverLease; version: StoreVersion }
-  | { kind: 'overridden'; policyId: string; jobId: string; environmentId: string; reason: string; cause: string }
-  /** The target's provider has no target store (no lease is possible there); the local guard alone. */
-  | { kind: 'unsupported'; policyId: string; jobId: string; environmentId: string; provider: string };
+  /**
+   * Started without a lease, for the operator's stated reason: the target could not be reached, or
+   * its provider keeps no lease at all (no target store). Recorded locally and in the audit log.
+   */
+  | { kind: 'overridden'; policyId: string; jobId: string; environmentId: string; reason: string; cause: string };
+
+/** On a refusal the override can lift: the renderer offers "Start without the lease" for it. */
+export const LEASE_OVERRIDE_DETAIL = { path: LEASE_OVERRIDE_PATH, message: 'Start without the failover lease, giving a reason (recorded in the audit log).' } as const;
 
 export interface LeaseOverride {
   /** Why the operator starts without a lease; stored in the audit log. */
@@ -160,7 +167,6 @@ export class FailoverLeases {
 
   /** Inside the start transaction: the local record of what was taken (or overridden). */
   recordLocal(acquired: AcquiredLease, now: string): void {
-    if (acquired.kind === 'unsupported') return;
     this.d.repos.db
       .prepare(
         `INSERT INTO failover_leases (policy_id, job_id, environment_id, holder, acquired_at, state) VALUES (?, ?, ?, ?, ?, ?)
@@ -234,7 +240,16 @@ export class FailoverLeases {
     const base = { policyId: policy.id, jobId, environmentId: policy.targetEnvironmentId };
     const adapter = this.d.providers.get(policy.provider);
     const store = adapter.targetStore;
-    if (!store) return { ...base, kind: 'unsupported', provider: adapter.label };
+    const reason = override?.reason.trim() ?? '';
+    if (!store) {
+      // No lease is possible there, so nothing would keep a second console out: the operator decides.
+      if (reason.length > 0) return { ...base, kind: 'overridden', reason, cause: `${adapter.label} keeps no failover lease in the target` };
+      throw new DomainError(
+        'PreconditionFailed',
+        `No failover lease: ${adapter.label} cannot keep a failover lease in ${policy.target.name} (${policy.target.region}), so nothing in the target stops another console from failing policy "${policy.name}" over at the same time. Failover did not start and nothing was changed; start with the override (recorded in the audit log) if you are sure no other console is failing this policy over.`,
+        [LEASE_OVERRIDE_DETAIL],
+      );
+    }
     const env = this.d.providers.envRef(policy.targetEnvironmentId);
     const now = this.d.clock.iso();
     const lease: FailoverLease = { version: 1, policyId: policy.id, policyName: policy.name, jobId, holder: this.holder, acquiredAt: now, state: 'held', releasedAt: null };
@@ -253,10 +268,11 @@ export class FailoverLeases {
     } catch (err) {
       if (err instanceof DomainError || !isUnreachable(err, signal)) throw err;
       const cause = signal.aborted ? `no answer within ${Math.round((this.d.timeoutMs ?? 10_000) / 1000)} s` : describeError(err);
-      if (override && override.reason.trim().length > 0) return { ...base, kind: 'overridden', reason: override.reason.trim(), cause };
+      if (reason.length > 0) return { ...base, kind: 'overridden', reason, cause };
       throw new DomainError(
         'ProviderOffline',
         `Offline: the failover lease could not be taken in ${policy.target.name} (${policy.target.region}) because the target cannot be reached (${cause}), so failover did not start and nothing was changed. Another console could be failing over this policy; try again when the target answers, or start with the override (recorded in the audit log) if you are sure no other console is.`,
+        [LEASE_OVERRIDE_DETAIL],
       );
     }
   }

@@ -37,8 +37,8 @@ export interface FailoverServiceDeps {
   events: EventBus;
   engine: JobEngine;
   webhooks?: WebhookEnqueuer | undefined;
-  /** The failover lease in the target (issue 12); without it only the local one-time guard applies. */
-  leases?: FailoverLeases | undefined;
+  /** The failover lease in the target (issue 12): every start takes one, or has an audited override. */
+  leases: FailoverLeases;
 }
 
 interface PendingToken {
@@ -85,6 +85,9 @@ export class FailoverService {
       'To protect these resources again after failover, create a new policy.',
     ];
     if (testResources.length > 0) warnings.push(`${testResources.length} test failover resource(s) will be reset (deleted) first.`);
+    if (!this.d.providers.get(policy.provider).targetStore) {
+      warnings.push(`The target's provider keeps no failover lease, so nothing in ${target} stops another console from failing this policy over too: failover starts only with the override, recorded in the audit log.`);
+    }
     for (const r of missing) {
       warnings.push(`${r.name} (${resourceType(r.type).label}) has no successful item in this recovery point and will not be failed over.`);
     }
@@ -124,22 +127,19 @@ export class FailoverService {
     const jobId = newId('job');
     // The lease in the target comes first (a cloud call, so outside the transaction); local checks
     // before it, so a refusal here never touches the target. engine.start re-checks everything.
-    let lease: AcquiredLease | null = null;
-    if (this.d.leases) {
-      lease = await this.d.leases.acquire(this.requirePolicy(pending.policyId), jobId, opts.leaseOverride);
-    }
+    const lease = await this.d.leases.acquire(this.requirePolicy(pending.policyId), jobId, opts.leaseOverride);
     let started: { jobId: string };
     try {
       started = this.startJob(pending, jobId, actor, lease);
     } catch (err) {
-      if (lease) await this.d.leases?.abandon(lease);
+      await this.d.leases.abandon(lease);
       throw err;
     }
-    if (lease) this.d.leases?.settle(lease);
+    this.d.leases.settle(lease);
     return started;
   }
 
-  private startJob(pending: PendingToken, jobId: string, actor: AuditActor, lease: AcquiredLease | null): { jobId: string } {
+  private startJob(pending: PendingToken, jobId: string, actor: AuditActor, lease: AcquiredLease): { jobId: string } {
     return this.d.engine.start({
       jobId,
       policyId: pending.policyId,
@@ -175,13 +175,11 @@ export class FailoverService {
           dependsOn: [failovers[i]?.id ?? ''],
           idempotencyKey: `${jobId}/stopReplication/${p.resource.id}`,
         }));
-        if (lease) {
-          this.d.leases?.recordLocal(lease, now);
-          if (lease.kind === 'overridden') {
-            this.d.audit.record(actor, 'failover.lease-override', policy.id, `job ${jobId}: started WITHOUT the failover lease (${lease.cause}); reason: ${lease.reason}`);
-          } else if (lease.kind === 'held') {
-            this.d.audit.record('system', 'failover.lease', policy.id, `job ${jobId}: failover lease taken in ${policy.target.name} (${policy.target.region})`);
-          }
+        this.d.leases.recordLocal(lease, now);
+        if (lease.kind === 'overridden') {
+          this.d.audit.record(actor, 'failover.lease-override', policy.id, `job ${jobId}: started WITHOUT the failover lease (${lease.cause}); reason: ${lease.reason}`);
+        } else {
+          this.d.audit.record('system', 'failover.lease', policy.id, `job ${jobId}: failover lease taken in ${policy.target.name} (${policy.target.region})`);
         }
         return {
           recoveryPointId: points.selected.id,

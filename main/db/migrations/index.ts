@@ -13,6 +13,7 @@ import * as m008 from './008-durability';
 import * as m009 from './009-evidence';
 import * as m010 from './010-offline-and-handover';
 import * as m011 from './011-typed-scopes';
+import * as m012 from './012-schedule-missed-slots';
 
 export interface Migration {
   version: number;
@@ -22,4 +23,4 @@ export interface Migration {
   up?: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];

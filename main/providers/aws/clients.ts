@@ -36,7 +36,17 @@ export interface AwsProviderOptions {
   waitTimeoutMs?: number;
   /** Called with every SDK client the provider makes (tests add request-recording middleware). */
   instrument?: (client: { middlewareStack: AnyClient['middlewareStack'] }, service: string) => void;
+  /**
+   * How long a new connection may take before the call fails as offline (ms; default 5,000). The SDK
+   * sets none, so a laptop whose packets go nowhere would wait for the system's TCP timeout (minutes).
+   */
+  connectTimeoutMs?: number;
+  /** How long a connection may stay silent mid-call before the call fails as offline (ms; default 30,000). */
+  socketTimeoutMs?: number;
 }
+
+/** The defaults of the two network timeouts (see AwsProviderOptions). */
+export const AWS_NETWORK_TIMEOUTS = { connectMs: 5_000, socketMs: 30_000 } as const;
 
 /**
  * The longest each wait may last: delay × maxAttempts of the service's own waiter model, the definitions
@@ -144,9 +154,15 @@ export class AwsContext {
   private readonly credentialCache = new Map<string, AwsCredentials>();
   private readonly accountIds = new Map<string, Promise<string>>();
   private readonly observers = new Set<CallOutcomeListener>();
+  /** The SDK's Node HTTP handler options: short connect and silence timeouts, so offline shows at once. */
+  private readonly requestHandler: { connectionTimeout: number; socketTimeout: number };
 
   constructor(private readonly opts: AwsProviderOptions = {}) {
     this.endpoint = opts.endpoint;
+    this.requestHandler = {
+      connectionTimeout: opts.connectTimeoutMs ?? AWS_NETWORK_TIMEOUTS.connectMs,
+      socketTimeout: opts.socketTimeoutMs ?? AWS_NETWORK_TIMEOUTS.socketMs,
+    };
     this.maxAttempts = Math.min(Math.max(opts.maxAttempts ?? 2, 1), 3);
     this.pollIntervalMs = opts.pollIntervalMs ?? (opts.endpoint ? 50 : 5000);
     this.waitTimeoutMs = opts.waitTimeoutMs ?? Number.POSITIVE_INFINITY;
@@ -371,7 +387,7 @@ export class AwsContext {
             ...(c.externalId ? { ExternalId: c.externalId } : {}),
             DurationSeconds: 3600,
           },
-          clientConfig: { maxAttempts: this.maxAttempts, ...(this.endpoint ? { endpoint: this.endpoint, region: 'us-east-1' } : {}) },
+          clientConfig: { maxAttempts: this.maxAttempts, requestHandler: this.requestHandler, ...(this.endpoint ? { endpoint: this.endpoint, region: 'us-east-1' } : {}) },
         });
       }
       default:
@@ -392,6 +408,7 @@ export class AwsContext {
       region,
       credentials: this.credentials(account),
       maxAttempts: this.maxAttempts,
+      requestHandler: this.requestHandler,
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.opts.clientConfig ?? {}),
     });

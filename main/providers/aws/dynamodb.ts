@@ -277,7 +277,7 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
       }
       const active = await waitActive(ctx, ctx.target, testTable);
       const arn = active.TableArn ?? testTable;
-      const tags = [...tagList(meta.tags), ...drTags(ctx, { test: true, sourceId: meta.sourceId })];
+      const tags = [...tagList(meta.tags), ...drTags(ctx, { role: 'test', sourceId: meta.sourceId })];
       await tagTable(ctx, ctx.target, 'tag-test-table', arn, tags);
       for (const w of await compareWithPoint(ctx, ctx.target, active, meta, { tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])), full: false })) ctx.warn?.(w);
       return [
@@ -397,7 +397,7 @@ export function createDynamoDbHandler(aws: AwsContext): ResourceHandler {
         });
       }
       const arn = replica.TableArn ?? ref.id;
-      const tags = [...tagList(meta.tags), ...drTags(ctx, { purpose: 'failover', sourceId: meta.sourceId })];
+      const tags = [...tagList(meta.tags), ...drTags(ctx, { role: 'failover', purpose: 'failover', sourceId: meta.sourceId })];
       await tagTable(ctx, env, 'tag-table', arn, tags);
       // Deleting the replica link is promised: the table must no longer replicate from the source.
       const after = await findTable(ctx, env, table);

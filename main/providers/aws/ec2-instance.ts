@@ -445,7 +445,7 @@ export function createEc2InstanceHandler(aws: AwsContext): ResourceHandler {
       const captured = await captureInstance(aws, ctx, src, inst);
       const ec2 = aws.ec2(src);
       const imageName = `dr-${(captured.name || resource.nativeId).replace(/[^\w()./-]+/g, '-').slice(0, 60)}-${stepToken(ctx, 'image').slice(0, 16)}`;
-      const pointTags = [...drTags(ctx, { purpose: 'image', sourceId: resource.nativeId })];
+      const pointTags = [...drTags(ctx, { role: 'replication', purpose: 'image', sourceId: resource.nativeId })];
 
       // The copy in the target first: when an earlier attempt got that far, the source image is not needed.
       let targetImageId = (await imageByName(aws, ctx, ctx.target, imageName))?.ImageId;
@@ -558,7 +558,7 @@ export function createEc2InstanceHandler(aws: AwsContext): ResourceHandler {
       const cap = readCapture(item);
       const image = await requireImage(aws, ctx, ctx.target, cap, item.resource.name);
       const name = testName(cap.name || item.resource.name, ctx, 128);
-      const tags: AwsTag[] = [...tagList(cap.tags).filter((t) => t.Key !== 'Name'), { Key: 'Name', Value: name }, ...drTags(ctx, { test: true, purpose: 'test', sourceId: cap.instanceId })];
+      const tags: AwsTag[] = [...tagList(cap.tags).filter((t) => t.Key !== 'Name'), { Key: 'Name', Value: name }, ...drTags(ctx, { role: 'test', purpose: 'test', sourceId: cap.instanceId })];
       const devices = blockDevices(cap, image);
       const { instanceId } = await launchOnce(aws, ctx, 'test', { ImageId: cap.imageId, InstanceType: cap.instanceType as never, ...(devices.length ? { BlockDeviceMappings: devices } : {}) }, tags);
       // A test copy carries the image, the type, the volumes and the tags (no IAM, no groups): compare those.
@@ -586,7 +586,7 @@ export function createEc2InstanceHandler(aws: AwsContext): ResourceHandler {
       const env = ctx.target;
       const image = await requireImage(aws, ctx, env, cap, item.resource.name);
       const entries: ResourceMappingEntry[] = [];
-      const marks = drTags(ctx, { purpose: 'failover', sourceId: cap.instanceId });
+      const marks = drTags(ctx, { role: 'failover', purpose: 'failover', sourceId: cap.instanceId });
       const failures: string[] = [];
 
       // IAM first (R7: same-named role, policies and instance profile are reused).

@@ -217,7 +217,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
       if (!v.VolumeId) continue;
       const volumeId = v.VolumeId;
       const purpose = `snapshot:${volumeId}`;
-      const tags: AwsTag[] = [...drTags(ctx, { purpose, sourceId: volumeId }), { Key: 'Name', Value: `${cluster}-${volumeId}` }];
+      const tags: AwsTag[] = [...drTags(ctx, { role: 'replication', purpose, sourceId: volumeId }), { Key: 'Name', Value: `${cluster}-${volumeId}` }];
       const findSnap = async (env: EnvRef, p: string) =>
         (
           await aws.read(ctx, env, 'ec2:DescribeSnapshots', (signal) =>
@@ -262,7 +262,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
                 SourceRegion: src.region,
                 SourceSnapshotId: sourceSnapshot,
                 Description: `Failover Console copy of ${sourceSnapshot}`,
-                TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...drTags(ctx, { purpose: copyPurpose, sourceId: volumeId }), { Key: 'Name', Value: `${cluster}-${volumeId}` }] }],
+                TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...drTags(ctx, { role: 'replication', purpose: copyPurpose, sourceId: volumeId }), { Key: 'Name', Value: `${cluster}-${volumeId}` }] }],
               }),
               { abortSignal: signal },
             );
@@ -295,7 +295,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
     const env = ctx.target;
     const s = meta.settings;
     const tags = Object.fromEntries(
-      [...tagList(meta.tags), ...drTags(ctx, { test: opts.test, purpose: 'cluster', sourceId: meta.sourceId })].map((t) => [t.Key, t.Value]),
+      [...tagList(meta.tags), ...drTags(ctx, { role: opts.test ? 'test' : 'failover', purpose: 'cluster', sourceId: meta.sourceId })].map((t) => [t.Key, t.Value]),
     );
     const roleArn = (s.roleName && roleArns.get(s.roleName)) || undefined;
     if (!roleArn) throw new ProviderFailure('PreconditionFailed', `The recovery point of ${meta.name} has no cluster IAM role; run a replication, then retry.`);
@@ -523,7 +523,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
       const failures: string[] = [];
       const iam = iamScope(aws, env, ctx);
       const roleArns = new Map<string, string>();
-      const iamTags = drTags(ctx, { purpose: 'iam', sourceId: meta.sourceId });
+      const iamTags = drTags(ctx, { role: 'failover', purpose: 'iam', sourceId: meta.sourceId });
       for (const role of meta.settings.iam.roles) {
         // R7: a same-named role or policy in the target is reused, not created again (flagged in the mapping).
         const restored = await restoreRole(iam, role, meta.sourceId, iamTags);
@@ -559,7 +559,7 @@ export function createEksHandler(aws: AwsContext): ResourceHandler {
           const token = clientToken(ctx, purpose);
           // Zones differ per region: the volume goes to the zone of the n-th cluster subnet, like the source spread.
           const zone = zones[i % Math.max(zones.length, 1)] ?? `${env.region}a`;
-          const tags = [...tagList(v.tags).filter((t) => !t.Key.startsWith('kubernetes.io/cluster/')), { Key: `kubernetes.io/cluster/${name}`, Value: 'owned' }, ...drTags(ctx, { purpose, sourceId: v.sourceVolumeId })];
+          const tags = [...tagList(v.tags).filter((t) => !t.Key.startsWith('kubernetes.io/cluster/')), { Key: `kubernetes.io/cluster/${name}`, Value: 'owned' }, ...drTags(ctx, { role: 'failover', purpose, sourceId: v.sourceVolumeId })];
           await aws.mutate(ctx, env, `create-volume:${v.sourceVolumeId}`, {
             action: 'ec2:CreateVolume',
             intent: { sourceVolumeId: v.sourceVolumeId, snapshotId: v.snapshotId, clientToken: token, stepTag: stepToken(ctx, purpose) },

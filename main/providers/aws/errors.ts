@@ -82,6 +82,14 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The SDK's HTTP handler gave up waiting: for a connection (connect) or for bytes on an open one. */
+function httpTimeout(e: { name?: string }, message: string): { connect: boolean; seconds: string } | null {
+  if (e.name !== 'TimeoutError' || !/node-http-handler/.test(message)) return null;
+  const ms = Number(/(\d+) ms/.exec(message)?.[1] ?? NaN);
+  const seconds = Number.isFinite(ms) ? String(Math.max(Math.round(ms / 100) / 10, 0.1)) : 'a few';
+  return { connect: /establish a connection/.test(message), seconds };
+}
+
 interface SdkErrorShape {
   name?: string;
   Code?: string;
@@ -190,6 +198,17 @@ export function mapAwsError(err: unknown, action: string, ctx: AwsErrorContext =
   }
   if (NOT_FOUND.test(code) || status === 404) {
     return fail('NotFound', `${action}: ${raw}`, err);
+  }
+  const silence = httpTimeout(e, raw);
+  if (silence) {
+    // Our own connect / silence timeouts (clients.ts): no answer is being offline, not a slow AWS.
+    return fail(
+      'ProviderOffline',
+      silence.connect
+        ? `AWS could not be reached for ${action} (no connection within ${silence.seconds} s): the console is offline for this account.`
+        : `AWS did not answer ${action} within ${silence.seconds} s: the console is offline for this account.`,
+      err,
+    );
   }
   const sysCode = networkCode(err);
   if (sysCode !== undefined || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(raw)) {

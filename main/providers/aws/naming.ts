@@ -12,14 +12,19 @@ export const DR_TAG = {
   source: 'dr:source',
   /** The recovery point a resource belongs to (replication data) or was made from (failover, test). */
   recoveryPoint: 'dr:recovery-point',
+  /** What made it: replication data, a test-failover copy, or a failover resource (a rebuild reads it). */
+  role: 'dr:role',
 } as const;
+
+/** The `dr:role` values: the three kinds of job that create things in a target. */
+export type DrRole = 'replication' | 'test' | 'failover';
 
 export interface AwsTag {
   Key: string;
   Value: string;
 }
 
-type StepIds = Pick<StepContext, 'idempotencyKey' | 'policyId' | 'jobId'>;
+type StepIds = Pick<StepContext, 'idempotencyKey' | 'policyId' | 'jobId' | 'recoveryPointId'>;
 
 export function hashHex(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex');
@@ -35,17 +40,29 @@ export function clientToken(ctx: Pick<StepContext, 'idempotencyKey'>, purpose = 
   return `dr-${hashHex('token', ctx.idempotencyKey, purpose).slice(0, 48)}`;
 }
 
-/** Tags on everything the adapter creates for a step; `test` marks test-failover copies. */
-export function drTags(ctx: StepIds, opts: { test?: boolean; purpose?: string; sourceId?: string; recoveryPointId?: string } = {}): AwsTag[] {
+/**
+ * Tags on everything the adapter creates (or takes over) for a step: the policy, the job, the recovery
+ * point (the one being made, or the one a failover or test failover used), the role, the step's digest.
+ * A rebuilt console reads them back (target-store.ts); `dr:test` is what Reset insists on.
+ */
+export function drTags(ctx: StepIds, opts: { role: DrRole; purpose?: string; sourceId?: string }): AwsTag[] {
   const tags: AwsTag[] = [
     { Key: DR_TAG.policy, Value: ctx.policyId },
     { Key: DR_TAG.job, Value: ctx.jobId },
     { Key: DR_TAG.step, Value: stepToken(ctx, opts.purpose) },
+    { Key: DR_TAG.role, Value: opts.role },
   ];
-  if (opts.test) tags.push({ Key: DR_TAG.test, Value: 'true' });
+  if (ctx.recoveryPointId) tags.push({ Key: DR_TAG.recoveryPoint, Value: ctx.recoveryPointId });
+  if (opts.role === 'test') tags.push({ Key: DR_TAG.test, Value: 'true' });
   if (opts.sourceId) tags.push({ Key: DR_TAG.source, Value: opts.sourceId.slice(0, 256) });
-  if (opts.recoveryPointId) tags.push({ Key: DR_TAG.recoveryPoint, Value: opts.recoveryPointId });
   return tags;
+}
+
+/** The role a tagged resource declares; older resources without `dr:role` are read from `dr:test` and their kind. */
+export function roleOf(tags: Record<string, string>, fallback: DrRole): DrRole {
+  const r = tags[DR_TAG.role];
+  if (r === 'replication' || r === 'test' || r === 'failover') return r;
+  return tags[DR_TAG.test] === 'true' ? 'test' : fallback;
 }
 
 /** Tag list → record; drops entries without key. */

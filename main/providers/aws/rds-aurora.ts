@@ -142,7 +142,7 @@ export function rdsAurora(aws: AwsContext, t: RdsTools) {
     const clusterId = testName(meta.name, ctx);
     const instanceId = testName(`${meta.name}-1`, ctx);
     const snapId = testName(`${meta.name}-snap`, ctx);
-    const tags = [...tagList(meta.tags), ...drTags(ctx, { test: true, sourceId: meta.sourceId })];
+    const tags = [...tagList(meta.tags), ...drTags(ctx, { role: 'test', sourceId: meta.sourceId })];
     const findSnap = async () =>
       (
         await aws.lookup(ctx, env, 'rds:DescribeDBClusterSnapshots', (signal) =>

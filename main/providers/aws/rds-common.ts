@@ -148,8 +148,8 @@ export function rdsTools(aws: AwsContext) {
     return c;
   };
 
-  const replicaTags = (ctx: StepContext, meta: RdsCaptured): AwsTag[] => [...tagList(meta.tags), ...drTags(ctx, { purpose: 'replica', sourceId: meta.sourceId })];
-  const failoverTags = (ctx: StepContext, meta: RdsCaptured): AwsTag[] => [...tagList(meta.tags), ...drTags(ctx, { purpose: 'failover', sourceId: meta.sourceId })];
+  const replicaTags = (ctx: StepContext, meta: RdsCaptured): AwsTag[] => [...tagList(meta.tags), ...drTags(ctx, { role: 'replication', purpose: 'replica', sourceId: meta.sourceId })];
+  const failoverTags = (ctx: StepContext, meta: RdsCaptured): AwsTag[] => [...tagList(meta.tags), ...drTags(ctx, { role: 'failover', purpose: 'failover', sourceId: meta.sourceId })];
 
   const tagTarget = async (ctx: StepContext, arn: string, meta: RdsCaptured): Promise<AwsTag[]> => {
     const tags = failoverTags(ctx, meta);

@@ -55,7 +55,7 @@ export function rdsInstances(aws: AwsContext, t: RdsTools) {
       return { arn: existing.DBInstanceArn ?? null, id };
     }
     // A cross-region replica gets the region's default parameter group unless told otherwise: copy the customer's first.
-    const group = await groups.ensure(ctx, ctx.target, meta.settings.parameterGroup);
+    const group = await groups.ensure(ctx, ctx.target, meta.settings.parameterGroup, 'replication');
     ctx.progress(`Creating read replica ${id} of ${meta.name} in ${ctx.target.region}`);
     return aws.mutate(ctx, ctx.target, 'create-read-replica', {
       action: 'rds:CreateDBInstanceReadReplica',
@@ -88,7 +88,7 @@ export function rdsInstances(aws: AwsContext, t: RdsTools) {
     const env = ctx.target;
     const dbId = testName(meta.name, ctx);
     const snapId = testName(`${meta.name}-snap`, ctx);
-    const tags = [...tagList(meta.tags), ...drTags(ctx, { test: true, sourceId: meta.sourceId })];
+    const tags = [...tagList(meta.tags), ...drTags(ctx, { role: 'test', sourceId: meta.sourceId })];
     const findSnap = async () =>
       (await aws.lookup(ctx, env, 'rds:DescribeDBSnapshots', (signal) => t.rds(env).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapId }), { abortSignal: signal })))
         ?.DBSnapshots?.[0];
@@ -196,7 +196,7 @@ export function rdsInstances(aws: AwsContext, t: RdsTools) {
       await promote(ctx, id, { backupRetentionPeriod: Math.max(s.backupRetentionPeriod, 1), preferredBackupWindow: s.preferredBackupWindow });
     }
     db = await t.waitInstance(ctx, ctx.target, id);
-    const group = await groups.ensure(ctx, ctx.target, s.parameterGroup);
+    const group = await groups.ensure(ctx, ctx.target, s.parameterGroup, 'failover');
     await aws.mutate(ctx, ctx.target, `modify-db-instance:${id}`, {
       action: 'rds:ModifyDBInstance',
       intent: { id },

@@ -4,7 +4,7 @@
 import { CreateDBParameterGroupCommand, DescribeDBParameterGroupsCommand, ModifyDBParameterGroupCommand, paginateDescribeDBParameters } from '@aws-sdk/client-rds';
 import type { EnvRef, StepContext } from '../types';
 import type { AwsContext, CallContext } from './clients';
-import { drTags } from './naming';
+import { drTags, type DrRole } from './naming';
 import { isDefaultGroup, type RdsParameterGroup } from './rds-common';
 
 /** ModifyDBParameterGroup takes at most 20 parameters per call (RDS API reference). */
@@ -30,7 +30,7 @@ export function rdsParameterGroups(aws: AwsContext) {
   };
 
   /** The customer's parameter group must exist in the target before ModifyDBInstance can name it. */
-  const ensure = async (ctx: StepContext, env: EnvRef, group: RdsParameterGroup | null): Promise<string | undefined> => {
+  const ensure = async (ctx: StepContext, env: EnvRef, group: RdsParameterGroup | null, role: DrRole): Promise<string | undefined> => {
     if (!group) return undefined;
     if (isDefaultGroup(group.name)) return group.name;
     const existing = await describe(ctx, env, group.name);
@@ -48,7 +48,7 @@ export function rdsParameterGroups(aws: AwsContext) {
               DBParameterGroupName: group.name,
               DBParameterGroupFamily: family,
               Description: `Copied by Failover Console from ${group.name}`,
-              Tags: drTags(ctx),
+              Tags: drTags(ctx, { role }),
             }),
             { abortSignal: signal },
           );

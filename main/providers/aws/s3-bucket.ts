@@ -336,7 +336,7 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
       await setVersioning(aws, ctx, ctx.target, replica);
       await s3Mutate(aws, ctx, ctx.target, `put-bucket-tagging:${replica}`, A('PutBucketTagging'), { bucket: replica }, (signal) =>
         aws.s3(ctx.target).send(
-          new PutBucketTaggingCommand({ Bucket: replica, Tagging: { TagSet: [{ Key: DR_TAG.policy, Value: ctx.policyId }, { Key: DR_TAG.source, Value: bucket }] } }),
+          new PutBucketTaggingCommand({ Bucket: replica, Tagging: { TagSet: drTags(ctx, { role: 'replication', purpose: 'replica', sourceId: bucket }) } }),
           { abortSignal: signal },
         ),
       );
@@ -374,7 +374,7 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
       }
       const name = testBucketName(cap.bucket, ctx);
       await ensureBucket(aws, ctx, ctx.target, name);
-      const tags = await applyMetadata(aws, ctx, ctx.target, name, cap, drTags(ctx, { test: true, purpose: 'test', sourceId: cap.bucket }));
+      const tags = await applyMetadata(aws, ctx, ctx.target, name, cap, drTags(ctx, { role: 'test', purpose: 'test', sourceId: cap.bucket }));
       report(ctx, await compareWithPoint(aws, ctx, ctx.target, name, cap, tags));
       return [{ kind: 'Bucket', nativeId: name, name, region: ctx.target.region, sourceId: cap.bucket }];
     },
@@ -391,7 +391,7 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
         throw new ProviderFailure('PreconditionFailed', `The replica bucket ${cap.replicaBucket} of ${cap.bucket} is missing in ${ctx.target.region}.`);
       }
       ctx.progress(`Applying the settings of ${cap.bucket} to ${cap.replicaBucket}`);
-      const tags = await applyMetadata(aws, ctx, ctx.target, cap.replicaBucket, cap, [{ Key: DR_TAG.policy, Value: ctx.policyId }, { Key: DR_TAG.source, Value: cap.bucket }]);
+      const tags = await applyMetadata(aws, ctx, ctx.target, cap.replicaBucket, cap, drTags(ctx, { role: 'failover', purpose: 'failover', sourceId: cap.bucket }));
       const sourceEnv = { ...ctx.source, region: cap.region || ctx.source.region };
       await removeReplicationRule(aws, ctx, sourceEnv, cap.bucket, cap.replicationRuleId);
       // Deleting the policy's rule is promised: read the source back; the rule still there fails the step.

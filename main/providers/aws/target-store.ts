@@ -1,17 +1,27 @@
 // The AWS target store: the failover lease and the recovery-point catalog as S3 objects in one
 // console bucket per target account and region. The lease is created with `If-None-Match: *` and
 // changed only with `If-Match: <ETag>`, so S3 itself decides which console wins (no consensus of
-// ours). A rebuild lists the bucket and reads the tags the handlers put on EC2 instances and AMIs.
+// ours). A rebuild lists the bucket and reads the dr:* tags the handlers put on what they create in
+// the target (EC2, S3, RDS, DynamoDB, EKS): policy, job, recovery point and role.
 
 import {
   CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
   GetObjectCommand,
+  GetPublicAccessBlockCommand,
   HeadBucketCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
+  PutBucketEncryptionCommand,
   PutObjectCommand,
+  PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
-import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeTableCommand, ListTablesCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { ProviderFailure } from '../provider-failure';
 import {
   STORE_KEYS,
@@ -26,7 +36,7 @@ import {
 } from '../target-store';
 import type { EnvRef } from '../types';
 import type { AwsContext } from './clients';
-import { DR_TAG, tagRecord } from './naming';
+import { DR_TAG, roleOf, tagRecord, type DrRole } from './naming';
 
 /** The console's bucket in a target account and region: deterministic, so a rebuilt laptop finds it. */
 export function consoleBucketName(accountId: string, region: string): string {
@@ -50,7 +60,11 @@ const LOST = Symbol('condition-lost');
 export function createAwsTargetStore(aws: AwsContext): TargetStore {
   const ready = new Map<string, Promise<string>>();
 
-  /** The bucket name, created on first use (BucketAlreadyOwnedByYou is fine). */
+  /**
+   * The bucket name, created on first use (BucketAlreadyOwnedByYou is fine) with every public access
+   * blocked and default encryption on; a bucket found already there is checked for both, and given
+   * what it lacks. It holds which console fails a policy over and each recovery point's settings.
+   */
   function bucket(env: EnvRef, signal: AbortSignal): Promise<string> {
     const key = `${env.account.id}|${env.region}|${env.scope}`;
     let p = ready.get(key);
@@ -58,26 +72,58 @@ export function createAwsTargetStore(aws: AwsContext): TargetStore {
       p = (async () => {
         const name = consoleBucketName(await aws.accountId(env), env.region);
         const exists = await aws.find(env, 's3:ListBucket', () => aws.s3(env).send(new HeadBucketCommand({ Bucket: name }), { abortSignal: signal }));
-        if (exists) return name;
-        try {
-          await aws.call(env, 's3:CreateBucket', () =>
-            aws.s3(env).send(
-              new CreateBucketCommand({
-                Bucket: name,
-                ...(env.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: env.region as BucketLocationConstraint } }),
-              }),
-              { abortSignal: signal },
-            ),
-          );
-        } catch (err) {
-          if (!(err instanceof ProviderFailure) || !/BucketAlreadyOwnedByYou/.test(err.message)) throw err;
+        if (!exists) {
+          try {
+            await aws.call(env, 's3:CreateBucket', () =>
+              aws.s3(env).send(
+                new CreateBucketCommand({
+                  Bucket: name,
+                  ...(env.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: env.region as BucketLocationConstraint } }),
+                }),
+                { abortSignal: signal },
+              ),
+            );
+          } catch (err) {
+            if (!(err instanceof ProviderFailure) || !/BucketAlreadyOwnedByYou/.test(err.message)) throw err;
+          }
         }
+        await harden(env, name, signal);
         return name;
       })();
       p.catch(() => ready.delete(key));
       ready.set(key, p);
     }
     return p;
+  }
+
+  /** Public access blocked (all four settings) and default encryption (SSE-S3 unless the bucket has its own). */
+  async function harden(env: EnvRef, name: string, signal: AbortSignal): Promise<void> {
+    const s3 = aws.s3(env);
+    const block = await aws.find(env, 's3:GetBucketPublicAccessBlock', () => s3.send(new GetPublicAccessBlockCommand({ Bucket: name }), { abortSignal: signal }));
+    const c = block?.PublicAccessBlockConfiguration;
+    if (!(c?.BlockPublicAcls && c.IgnorePublicAcls && c.BlockPublicPolicy && c.RestrictPublicBuckets)) {
+      await aws.call(env, 's3:PutBucketPublicAccessBlock', () =>
+        s3.send(
+          new PutPublicAccessBlockCommand({
+            Bucket: name,
+            PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    }
+    const encryption = await aws.find(env, 's3:GetEncryptionConfiguration', () => s3.send(new GetBucketEncryptionCommand({ Bucket: name }), { abortSignal: signal }));
+    if (!encryption?.ServerSideEncryptionConfiguration?.Rules?.some((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm)) {
+      await aws.call(env, 's3:PutEncryptionConfiguration', () =>
+        s3.send(
+          new PutBucketEncryptionCommand({
+            Bucket: name,
+            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    }
   }
 
   async function getText(env: EnvRef, b: string, key: string, signal: AbortSignal): Promise<{ text: string; etag: string } | undefined> {
@@ -179,59 +225,147 @@ export function createAwsTargetStore(aws: AwsContext): TargetStore {
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);
       }
-      out.tagged.push(...(await taggedEc2(aws, env, signal)));
+      out.tagged.push(...(await taggedInTarget(aws, env, name, signal, out.unreadable)));
       return out;
     },
   };
 }
 
-/** Instances and AMIs in the target carrying dr:policy: AMIs are replication data, instances failover or test copies. */
-async function taggedEc2(aws: AwsContext, env: EnvRef, signal: AbortSignal): Promise<TaggedResource[]> {
+type TagFallback = DrRole;
+
+/** One tagged resource read back: its role from dr:role (older ones: dr:test, else `fallback`). */
+function taggedOf(env: EnvRef, kind: string, nativeId: string, name: string, tags: Record<string, string>, fallback: TagFallback): TaggedResource | null {
+  const policyId = tags[DR_TAG.policy];
+  if (!policyId) return null;
+  return {
+    nativeId,
+    kind,
+    name,
+    region: env.region,
+    policyId,
+    jobId: tags[DR_TAG.job] ?? null,
+    recoveryPointId: tags[DR_TAG.recoveryPoint] ?? null,
+    role: roleOf(tags, fallback),
+  };
+}
+
+/**
+ * Everything in the target region carrying dr:policy, per service the handlers create in: EC2
+ * instances, AMIs and snapshots, S3 buckets, RDS instances and clusters, DynamoDB tables, EKS
+ * clusters. A service the credentials may not read is reported (unreadable) and the rest still
+ * counts; no answer at all (offline, cancelled) fails the scan.
+ */
+async function taggedInTarget(aws: AwsContext, env: EnvRef, consoleBucket: string, signal: AbortSignal, unreadable: string[]): Promise<TaggedResource[]> {
   const out: TaggedResource[] = [];
-  const filter = [{ Name: 'tag-key', Values: [DR_TAG.policy] }];
-  let token: string | undefined;
-  do {
-    const page = await aws.call(env, 'ec2:DescribeInstances', () =>
-      aws.ec2(env).send(new DescribeInstancesCommand({ Filters: filter, ...(token ? { NextToken: token } : {}) }), { abortSignal: signal }),
-    );
-    for (const r of page.Reservations ?? []) {
-      for (const i of r.Instances ?? []) {
+  const push = (t: TaggedResource | null) => {
+    if (t) out.push(t);
+  };
+  const part = async (what: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      if (!(err instanceof ProviderFailure) || err.code === 'ProviderOffline' || err.code === 'Cancelled' || err.code === 'ProviderUnavailable') throw err;
+      unreadable.push(`${what} in ${env.region} (their dr:* tags could not be read: ${err.message})`);
+    }
+  };
+  const opt = { abortSignal: signal };
+  const tagFilter = [{ Name: 'tag-key', Values: [DR_TAG.policy] }];
+
+  await part('EC2 instances', async () => {
+    let token: string | undefined;
+    do {
+      const page = await aws.call(env, 'ec2:DescribeInstances', () => aws.ec2(env).send(new DescribeInstancesCommand({ Filters: tagFilter, ...(token ? { NextToken: token } : {}) }), opt));
+      for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
         const state = i.State?.Name;
         if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') continue;
         const tags = tagRecord(i.Tags);
-        const policyId = tags[DR_TAG.policy];
-        if (!policyId) continue;
-        out.push({
-          nativeId: i.InstanceId,
-          kind: 'Instance',
-          name: tags.Name ?? i.InstanceId,
-          region: env.region,
-          policyId,
-          jobId: tags[DR_TAG.job] ?? null,
-          recoveryPointId: tags[DR_TAG.recoveryPoint] ?? null,
-          role: tags[DR_TAG.test] === 'true' ? 'test' : 'failover',
-        });
+        push(taggedOf(env, 'Instance', i.InstanceId, tags.Name ?? i.InstanceId, tags, 'failover'));
       }
-    }
-    token = page.NextToken;
-  } while (token);
-  const images = await aws.call(env, 'ec2:DescribeImages', () =>
-    aws.ec2(env).send(new DescribeImagesCommand({ Owners: ['self'], Filters: filter }), { abortSignal: signal }),
-  );
-  for (const im of images.Images ?? []) {
-    const tags = tagRecord(im.Tags);
-    const policyId = tags[DR_TAG.policy];
-    if (!im.ImageId || !policyId) continue;
-    out.push({
-      nativeId: im.ImageId,
-      kind: 'Image',
-      name: im.Name ?? im.ImageId,
-      region: env.region,
-      policyId,
-      jobId: tags[DR_TAG.job] ?? null,
-      recoveryPointId: tags[DR_TAG.recoveryPoint] ?? null,
-      role: tags[DR_TAG.test] === 'true' ? 'test' : 'replication',
-    });
-  }
+      token = page.NextToken;
+    } while (token);
+  });
+  await part('EC2 images', async () => {
+    const images = await aws.call(env, 'ec2:DescribeImages', () => aws.ec2(env).send(new DescribeImagesCommand({ Owners: ['self'], Filters: tagFilter }), opt));
+    for (const im of images.Images ?? []) if (im.ImageId) push(taggedOf(env, 'Image', im.ImageId, im.Name ?? im.ImageId, tagRecord(im.Tags), 'replication'));
+  });
+  await part('EBS snapshots', async () => {
+    let token: string | undefined;
+    do {
+      const page = await aws.call(env, 'ec2:DescribeSnapshots', () =>
+        aws.ec2(env).send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: tagFilter, ...(token ? { NextToken: token } : {}) }), opt),
+      );
+      for (const sn of page.Snapshots ?? []) {
+        if (!sn.SnapshotId) continue;
+        const tags = tagRecord(sn.Tags);
+        push(taggedOf(env, 'Snapshot', sn.SnapshotId, tags.Name ?? sn.SnapshotId, tags, 'replication'));
+      }
+      token = page.NextToken;
+    } while (token);
+  });
+  await part('S3 buckets', async () => {
+    let token: string | undefined;
+    do {
+      const page = await aws.call(env, 's3:ListAllMyBuckets', () =>
+        aws.s3(env).send(new ListBucketsCommand({ BucketRegion: env.region, MaxBuckets: 1000, ...(token ? { ContinuationToken: token } : {}) }), opt),
+      );
+      for (const b of page.Buckets ?? []) {
+        if (!b.Name || b.Name === consoleBucket) continue;
+        const name = b.Name;
+        const tagging = await aws.find(env, 's3:GetBucketTagging', () => aws.s3(env).send(new GetBucketTaggingCommand({ Bucket: name }), opt));
+        if (tagging) push(taggedOf(env, 'Bucket', name, name, tagRecord(tagging.TagSet), 'replication'));
+      }
+      token = page.ContinuationToken;
+    } while (token);
+  });
+  await part('RDS databases', async () => {
+    let marker: string | undefined;
+    do {
+      const page = await aws.call(env, 'rds:DescribeDBInstances', () => aws.rds(env).send(new DescribeDBInstancesCommand({ ...(marker ? { Marker: marker } : {}) }), opt));
+      for (const db of page.DBInstances ?? []) {
+        if (db.DBInstanceIdentifier) push(taggedOf(env, 'DBInstance', db.DBInstanceArn ?? db.DBInstanceIdentifier, db.DBInstanceIdentifier, tagRecord(db.TagList), 'replication'));
+      }
+      marker = page.Marker;
+    } while (marker);
+    marker = undefined;
+    do {
+      const page = await aws.call(env, 'rds:DescribeDBClusters', () => aws.rds(env).send(new DescribeDBClustersCommand({ ...(marker ? { Marker: marker } : {}) }), opt));
+      for (const c of page.DBClusters ?? []) {
+        if (c.DBClusterIdentifier) push(taggedOf(env, 'DBCluster', c.DBClusterArn ?? c.DBClusterIdentifier, c.DBClusterIdentifier, tagRecord(c.TagList), 'replication'));
+      }
+      marker = page.Marker;
+    } while (marker);
+  });
+  await part('DynamoDB tables', async () => {
+    let start: string | undefined;
+    do {
+      const page = await aws.call(env, 'dynamodb:ListTables', () => aws.dynamodb(env).send(new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }), opt));
+      for (const table of page.TableNames ?? []) {
+        const d = await aws.find(env, 'dynamodb:DescribeTable', () => aws.dynamodb(env).send(new DescribeTableCommand({ TableName: table }), opt));
+        const arn = d?.Table?.TableArn;
+        if (!arn) continue;
+        const tags: Record<string, string> = {};
+        let next: string | undefined;
+        do {
+          const t = await aws.call(env, 'dynamodb:ListTagsOfResource', () => aws.dynamodb(env).send(new ListTagsOfResourceCommand({ ResourceArn: arn, ...(next ? { NextToken: next } : {}) }), opt));
+          Object.assign(tags, tagRecord(t.Tags));
+          next = t.NextToken;
+        } while (next);
+        // The console tags tables it tests on or fails over; their replicas belong to the global table.
+        push(taggedOf(env, 'Table', arn, table, tags, 'failover'));
+      }
+      start = page.LastEvaluatedTableName;
+    } while (start);
+  });
+  await part('EKS clusters', async () => {
+    let token: string | undefined;
+    do {
+      const page = await aws.call(env, 'eks:ListClusters', () => aws.eks(env).send(new ListClustersCommand({ ...(token ? { nextToken: token } : {}) }), opt));
+      for (const name of page.clusters ?? []) {
+        const c = await aws.find(env, 'eks:DescribeCluster', () => aws.eks(env).send(new DescribeClusterCommand({ name }), opt));
+        if (c?.cluster) push(taggedOf(env, 'KubernetesCluster', c.cluster.arn ?? name, name, c.cluster.tags ?? {}, 'failover'));
+      }
+      token = page.nextToken;
+    } while (token);
+  });
   return out;
 }

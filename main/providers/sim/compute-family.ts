@@ -120,7 +120,7 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
         return s;
       },
     });
-    const tags = { ...meta.tags, ...drTags(ctx.policyId, ctx.jobId, mode === 'test') };
+    const tags = { ...meta.tags, ...drTags(ctx, mode, item.recoveryPointId) };
     const out: { step: PlannedStep; ensured: Ensured }[] = [];
     for (const step of plan) {
       const ensured = await cloud.ensure(
@@ -168,7 +168,7 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
           kind: 'Snapshot',
           name: want.name,
           nativeId: want.nativeId,
-          tags: { 'dr:policy': ctx.policyId, 'dr:source': vol.id },
+          tags: { ...drTags(ctx, 'replication', ctx.recoveryPointId), 'dr:source': vol.id },
           attributes: { sourceVolumeId: vol.id, sourceRegion: source.region, sizeGb: vol.sizeGb, copiedAt: cloud.now() },
           origin: 'replication',
         });
@@ -181,7 +181,7 @@ export function computeHandler(world: SimWorld, spec: ComputeTypeSpec): Resource
           kind: want.kind,
           name: want.name,
           nativeId: want.nativeId,
-          tags: { 'dr:policy': ctx.policyId, 'dr:source': source.nativeId },
+          tags: { ...drTags(ctx, 'replication', ctx.recoveryPointId), 'dr:source': source.nativeId },
           attributes: { sourceId: source.nativeId, snapshotIds: Object.values(snapshots) },
           origin: 'replication',
         });

@@ -85,7 +85,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
           type: spec.type,
           name: want.name,
           nativeId: want.nativeId,
-          tags: { ...source.tags, 'dr:policy': ctx.policyId, 'dr:replica-of': source.nativeId },
+          tags: { ...source.tags, ...drTags(ctx, 'replication', ctx.recoveryPointId), 'dr:replica-of': source.nativeId },
           attributes: {
             ...captureBase(spec, source).settings,
             ...spec.replicaState,
@@ -133,7 +133,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
         type: spec.type,
         name: copy.name,
         nativeId: copy.nativeId,
-        tags: { ...meta.tags, ...drTags(ctx.policyId, ctx.jobId, true) },
+        tags: { ...meta.tags, ...drTags(ctx, 'test', item.recoveryPointId) },
         attributes: { ...meta.settings, copiedFrom: replica.nativeId, recoveryPointId: item.recoveryPointId },
         origin: 'test',
       });
@@ -157,7 +157,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
           subject,
           { accountId: replica.accountId, nativeId: replica.nativeId, action: `apply recovery point metadata to ${replica.name}` },
           (r) => ({
-            tags: { ...meta.tags, ...drTags(ctx.policyId, ctx.jobId, false) },
+            tags: { ...meta.tags, ...drTags(ctx, 'failover', item.recoveryPointId) },
             attributes: {
               ...r.attributes,
               ...meta.settings,

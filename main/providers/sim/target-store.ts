@@ -68,12 +68,20 @@ export function createSimTargetStore(db: Db, clock: Clock, network: SimNetwork):
     },
   };
 }
-/** What made a tagged sim resource: its origin, or a failover step that applied a point to a replica. */
+/** What made a tagged sim resource: its dr:role tag; for older rows, its origin or a failover step that applied a point to a replica. */
 function taggedOf(r: SimResource, policyId: string): TaggedResource {
   const appliedBy = typeof r.attributes.appliedBy === 'string' ? r.attributes.appliedBy : null;
   const failoverStep = appliedBy !== null && appliedBy.includes('/failover/');
-  const role: TaggedResource['role'] = r.origin === 'test' ? 'test' : r.origin === 'failover' || failoverStep ? 'failover' : 'replication';
-  const jobId = failoverStep && appliedBy ? (appliedBy.split('/')[0] ?? null) : r.jobId;
-  const rp = typeof r.attributes.appliedRecoveryPointId === 'string' ? r.attributes.appliedRecoveryPointId : (r.tags['dr:recovery-point'] ?? null);
+  const declared = r.tags['dr:role'];
+  const role: TaggedResource['role'] =
+    declared === 'replication' || declared === 'test' || declared === 'failover'
+      ? declared
+      : r.origin === 'test'
+        ? 'test'
+        : r.origin === 'failover' || failoverStep
+          ? 'failover'
+          : 'replication';
+  const jobId = r.tags['dr:job'] ?? (failoverStep && appliedBy ? (appliedBy.split('/')[0] ?? null) : r.jobId);
+  const rp = r.tags['dr:recovery-point'] ?? (typeof r.attributes.appliedRecoveryPointId === 'string' ? r.attributes.appliedRecoveryPointId : null);
   return { nativeId: r.nativeId, kind: r.kind, name: r.name, region: r.region, policyId, jobId, recoveryPointId: rp, role };
 }

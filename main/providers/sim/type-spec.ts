@@ -3,6 +3,7 @@
 
 import type { ResourceTypeId } from '../../../shared/catalog';
 import { ProviderFailure } from '../provider-failure';
+import type { StepContext } from '../types';
 import type { EnvLike } from './naming';
 import type { Picker } from './prng';
 import type { SimResource } from './sim-store';
@@ -100,8 +101,16 @@ export function readCaptured(metadata: Record<string, unknown>): CapturedBase {
   };
 }
 
-export function drTags(policyId: string, jobId: string, test: boolean): Record<string, string> {
-  return test
-    ? { 'dr:policy': policyId, 'dr:job': jobId, 'dr:test': 'true' }
-    : { 'dr:policy': policyId, 'dr:job': jobId };
+/**
+ * The tags the simulated clouds put on what the console creates, as the real adapters do: the policy,
+ * the job, the recovery point (made, or used), what made it (dr:role) and dr:test on test copies.
+ */
+export function drTags(ctx: Pick<StepContext, 'policyId' | 'jobId'>, role: 'replication' | 'test' | 'failover', recoveryPointId: string | null): Record<string, string> {
+  return {
+    'dr:policy': ctx.policyId,
+    'dr:job': ctx.jobId,
+    'dr:role': role,
+    ...(recoveryPointId ? { 'dr:recovery-point': recoveryPointId } : {}),
+    ...(role === 'test' ? { 'dr:test': 'true' } : {}),
+  };
 }

@@ -6,6 +6,8 @@ import { useId, useState } from 'react';
 import { Field } from '../../components/field';
 import { resourceType } from '../../../shared/catalog';
 import type { FailoverPlan } from '../../../shared/domain';
+import type { DrErrorData } from '../../../shared/errors';
+import { LEASE_OVERRIDE_PATH } from '../../../shared/offline';
 import { Badge } from '../../components/badges';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
@@ -117,14 +119,25 @@ export function FailoverDialog() {
         </p>
       )}
       <ErrorAlert
-        error={startError ? { ...startError, message: `Failover did not start. ${startError.message}` } : null}
+        error={startError ? { ...withoutOverrideMark(startError), message: `Failover did not start. ${startError.message}` } : null}
         onRetry={policyId && startError ? () => void openFor(policyId, recoveryPointId) : undefined}
         retryLabel="Prepare again"
         compact
       />
-      {startError?.code === 'ProviderOffline' && /lease/.test(startError.message) && <LeaseOverride />}
+      {offersLeaseOverride(startError) && <LeaseOverride />}
     </Modal>
   );
+}
+
+/** The core marks a refusal the lease override can lift (target unreachable, or no lease possible there). */
+function offersLeaseOverride(error: DrErrorData | null): boolean {
+  return error?.details?.some((d) => d.path === LEASE_OVERRIDE_PATH) ?? false;
+}
+
+/** The mark is for the form below, not a line of the alert. */
+function withoutOverrideMark(error: DrErrorData): DrErrorData {
+  const details = error.details?.filter((d) => d.path !== LEASE_OVERRIDE_PATH);
+  return details && details.length > 0 ? { ...error, details } : { code: error.code, message: error.message };
 }
 
 /** Start without the target's lease: only for a stated reason, which the audit log keeps. */

@@ -4,7 +4,7 @@ import type { Core } from '../../../main/compose';
 import { createSimProvider } from '../../../main/providers/sim';
 import { REBUILD_CANNOT_RECOVER } from '../../../main/core/rebuild-service';
 import { useTempDirs } from '../../helpers/temp-dir';
-import { call, failover, open, protect, replicate, REGIONS } from './failover/failover-bed';
+import { call, failover, open, protect, replicate, REGIONS, waitJob } from './failover/failover-bed';
 
 const tempDir = useTempDirs();
 
@@ -114,6 +114,54 @@ describe('rebuild from the clouds (sim)', () => {
     expect(report.environmentsUnreachable).toHaveLength(1);
     expect(report.environmentsUnreachable[0]!.error).toMatch(/offline/);
     expect(await call(laptop, 'dr:policies.list', {})).toEqual([]);
+    await first.close();
+    await laptop.close();
+  });
+  it('tags everything the sim makes in a target with the policy, its job, the recovery point and the role', async () => {
+    const core = open(tempDir());
+    const p = await protect(core, 'aws', ['aws.ec2-instance', 'aws.rds'], { name: 'Tagged' });
+    const test = await waitJob(core, (await call(core, 'dr:testFailover.run', { policyId: p.policyId })).jobId);
+    expect(test.status).toBe('succeeded');
+    expect((await failover(core, p.policyId)).status).toBe('succeeded');
+    const jobs = new Set(core.services.jobs.list({ policyId: p.policyId, offset: 0, limit: 50 }).items.map((j) => j.id));
+    const points = new Set((await call(core, 'dr:recoveryPoints.list', { policyId: p.policyId, offset: 0, limit: 50 })).items.map((rp) => rp.id));
+    const rows = core.db.prepare(`SELECT kind, name, origin, tags FROM sim_resources WHERE account_id = ? AND origin <> 'inventory'`).all(p.accountId) as { kind: string; name: string; origin: string; tags: string }[];
+    expect(rows.length).toBeGreaterThan(3);
+    const roles = new Set<string>();
+    for (const r of rows) {
+      const tags = JSON.parse(r.tags) as Record<string, string>;
+      const what = `${r.kind} ${r.name} (${r.origin})`;
+      expect(tags['dr:policy'], what).toBe(p.policyId);
+      expect(jobs.has(tags['dr:job'] ?? ''), `${what}: dr:job ${tags['dr:job']}`).toBe(true);
+      expect(points.has(tags['dr:recovery-point'] ?? ''), `${what}: dr:recovery-point ${tags['dr:recovery-point']}`).toBe(true);
+      roles.add(tags['dr:role'] ?? '');
+      if (r.origin === 'test') expect(tags, what).toMatchObject({ 'dr:role': 'test', 'dr:test': 'true' });
+    }
+    expect([...roles].sort()).toEqual(['failover', 'replication', 'test']);
+    await core.close();
+  });
+
+  it('names, from the tags, recovery points whose manifest never reached the target and test copies left there', async () => {
+    const first = open(tempDir());
+    const p = await protect(first, 'aws', ['aws.ec2-instance'], { name: 'Web' });
+    await replicate(first, p.policyId);
+    await first.services.catalog.idle();
+    const [older, newer] = (await call(first, 'dr:recoveryPoints.list', { policyId: p.policyId, offset: 0, limit: 10 })).items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    expect((await waitJob(first, (await call(first, 'dr:testFailover.run', { policyId: p.policyId })).jobId)).status).toBe('succeeded');
+    const copies = (await call(first, 'dr:testResources.list', { policyId: p.policyId })).map((t) => t.name);
+    expect(copies.length).toBeGreaterThan(0);
+    // As if the target had been unreachable when the older point was taken: its manifest never got there.
+    first.db.prepare('DELETE FROM sim_objects WHERE key = ?').run(`failover-console/catalog/${p.policyId}/${older!.id}.json`);
+
+    const laptop = laptopOn(first, [{ id: p.accountId, name: 'Sim aws Web', cloud: 'aws' }]);
+    const report = await call(laptop, 'dr:rebuild.run', {});
+    expect(report.policies).toHaveLength(1);
+    const web = report.policies[0]!;
+    expect(web).toMatchObject({ policyName: 'Web', outcome: 'created', state: 'active', recoveryPointsAdded: 1 });
+    expect((await call(laptop, 'dr:recoveryPoints.list', { policyId: p.policyId, offset: 0, limit: 10 })).items.map((rp) => rp.id)).toEqual([newer!.id]);
+    expect(web.note).toContain(`1 recovery point(s) have replication data in the target (tagged dr:recovery-point: ${older!.id}) but no catalog manifest there`);
+    expect(web.note).toMatch(new RegExp(`${copies.length} test failover resource\\(s\\) of this policy are still in the target`));
+    for (const name of [...copies].sort().slice(0, 5)) expect(web.note).toContain(name);
     await first.close();
     await laptop.close();
   });

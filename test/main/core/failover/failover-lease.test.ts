@@ -80,6 +80,8 @@ describe('the failover lease (sim)', () => {
     const offline = await fail(core, 'dr:failover.start', { token: plan.token });
     expect(offline.code).toBe('ProviderOffline');
     expect(offline.message).toMatch(/^Offline: the failover lease could not be taken in DR \(europe-west1\).*failover did not start and nothing was changed/);
+    // The refusal is marked as one the override can lift (the dialog offers "Start without the lease").
+    expect(offline.details).toContainEqual(expect.objectContaining({ path: 'leaseOverride' }));
     expect(stateSum(core.db)).toBe(sum);
 
     const short = await fail(core, 'dr:failover.start', { token: (await call(core, 'dr:failover.prepare', { policyId: p.policyId })).token, leaseOverride: { reason: 'x' } });
@@ -92,6 +94,67 @@ describe('the failover lease (sim)', () => {
     expect(await call(core, 'dr:failover.lease', { policyId: p.policyId })).toMatchObject({ jobId, state: 'overridden' });
     network.online = true;
     await waitJob(core, jobId, 30_000).catch(() => undefined);
+    await core.close();
+  });
+
+  it('refuses a failover where the provider keeps no lease at all, unless the operator overrides, and audits the override', async () => {
+    // The sim's handlers without its target store: an adapter that has no way to hold a lease.
+    const core = open(tempDir(), {
+      providers: ({ db, clock }) => {
+        const { targetStore: _none, ...withoutStore } = createSimProvider({ db, clock });
+        return [withoutStore];
+      },
+    });
+    const p = await protect(core, 'azure', ['azure.vm']);
+    const plan = await call(core, 'dr:failover.prepare', { policyId: p.policyId });
+    expect(plan.warnings).toContainEqual(expect.stringMatching(/keeps no failover lease.*starts only with the override, recorded in the audit log/));
+    const sum = stateSum(core.db);
+    const refused = await fail(core, 'dr:failover.start', { token: plan.token });
+    expect(refused.code).toBe('PreconditionFailed');
+    expect(refused.message).toMatch(
+      /^No failover lease: Rehearsal \(simulated\) cannot keep a failover lease in DR \(westus2\), so nothing in the target stops another console from failing policy "Policy azure" over at the same time\. Failover did not start and nothing was changed/,
+    );
+    expect(refused.details).toContainEqual(expect.objectContaining({ path: 'leaseOverride' }));
+    expect(stateSum(core.db)).toBe(sum);
+    expect(await call(core, 'dr:failover.lease', { policyId: p.policyId })).toBeNull();
+
+    const again = await call(core, 'dr:failover.prepare', { policyId: p.policyId });
+    const { jobId } = await call(core, 'dr:failover.start', { token: again.token, leaseOverride: { reason: 'Only laptop in the room; the other is gone' } });
+    expect((await waitJob(core, jobId)).status).toBe('succeeded');
+    const audit = (await call(core, 'dr:audit.list', { subjectId: p.policyId, offset: 0, limit: 50 })).items;
+    expect(audit.find((e) => e.action === 'failover.lease-override')?.detail).toBe(
+      `job ${jobId}: started WITHOUT the failover lease (Rehearsal (simulated) keeps no failover lease in the target); reason: Only laptop in the room; the other is gone`,
+    );
+    expect(await call(core, 'dr:failover.lease', { policyId: p.policyId })).toMatchObject({ jobId, state: 'overridden' });
+    await core.close();
+  });
+
+  it('leaves every failover started on sim with its lease in the target or an audited override, never neither', async () => {
+    const network = { online: true };
+    const core = open(tempDir(), { providers: ({ db, clock }) => [createSimProvider({ db, clock, network })] });
+    const started: { policyId: string; jobId: string; override: boolean }[] = [];
+    for (const [i, cloud] of (['aws', 'azure', 'gcp'] as const).entries()) {
+      const p = await protect(core, cloud, [cloud === 'aws' ? 'aws.s3-bucket' : cloud === 'azure' ? 'azure.storage-account' : 'gcp.cloud-storage'], { name: `Every ${cloud}` });
+      const plan = await call(core, 'dr:failover.prepare', { policyId: p.policyId });
+      // The second one is started while the target cannot be reached.
+      network.online = i !== 1;
+      const r = await core.router.dispatch('dr:failover.start', { token: plan.token });
+      if (!r.ok) {
+        expect(r.error.code).toBe('ProviderOffline');
+        const retry = await call(core, 'dr:failover.prepare', { policyId: p.policyId });
+        started.push({ policyId: p.policyId, jobId: (await call(core, 'dr:failover.start', { token: retry.token, leaseOverride: { reason: 'target region unreachable' } })).jobId, override: true });
+      } else started.push({ policyId: p.policyId, jobId: (r.value as { jobId: string }).jobId, override: false });
+      network.online = true;
+      await waitJob(core, started[started.length - 1]!.jobId);
+    }
+    expect(started.map((s) => s.override)).toEqual([false, true, false]);
+    await core.services.leases.idle();
+    for (const s of started) {
+      const actions = (await call(core, 'dr:audit.list', { subjectId: s.policyId, offset: 0, limit: 50 })).items.map((e) => e.action);
+      expect(actions.filter((a) => a === 'failover.lease' || a === 'failover.lease-override')).toEqual([s.override ? 'failover.lease-override' : 'failover.lease']);
+      expect(leaseRow(core, s.policyId) !== undefined).toBe(!s.override);
+      expect(await call(core, 'dr:failover.lease', { policyId: s.policyId })).toMatchObject({ jobId: s.jobId, state: s.override ? 'overridden' : 'completed' });
+    }
     await core.close();
   });
 

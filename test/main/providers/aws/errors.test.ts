@@ -52,6 +52,18 @@ describe('mapAwsError', () => {
     });
   });
 
+  it("says offline, with the wait, when the SDK's HTTP handler gave up on a connection or on a silent one", () => {
+    const connect = Object.assign(new Error('@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 5000 ms.'), { name: 'TimeoutError' });
+    expect(mapAwsError(connect, 'sts:GetCallerIdentity')).toMatchObject({
+      code: 'ProviderOffline',
+      message: 'AWS could not be reached for sts:GetCallerIdentity (no connection within 5 s): the console is offline for this account.',
+    });
+    const silent = Object.assign(new Error('@smithy/node-http-handler - the request socket timed out after 30000 ms of inactivity (configured by client requestHandler).'), { name: 'TimeoutError' });
+    expect(mapAwsError(silent, 'ec2:DescribeImages')).toMatchObject({ code: 'ProviderOffline', message: 'AWS did not answer ec2:DescribeImages within 30 s: the console is offline for this account.' });
+    // Another TimeoutError (the service's own) is still a retryable unavailability, not offline.
+    expect(mapAwsError(sdkError('TimeoutError', 'The operation timed out'), 'ec2:DescribeImages').code).toBe('ProviderUnavailable');
+  });
+
   it('keeps access keys, signatures and secrets out of the message', () => {
     const f = mapAwsError(
       sdkError('InvalidParameterValue', 'bad request X-Amz-Signature=abcdef0123 Credential=AKIAABCDEFGHIJKLMNOP/2025 secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'),

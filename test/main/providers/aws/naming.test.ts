@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientToken, drTags, replicaBucketName, stepToken, testBucketName } from '../../../../main/providers/aws/naming';
+import { clientToken, drTags, replicaBucketName, roleOf, stepToken, testBucketName } from '../../../../main/providers/aws/naming';
 
 describe('AWS naming', () => {
   it('client tokens are stable per step and purpose, at most 64 characters', () => {
@@ -27,13 +27,22 @@ describe('AWS naming', () => {
     );
   });
 
-  it('tags carry policy, job and step; tests are marked', () => {
-    const ctx = { idempotencyKey: 'job:step', policyId: 'pol_1', jobId: 'job_1' };
-    expect(drTags(ctx, { test: true })).toEqual([
+  it('tags carry policy, job, step, role and recovery point; tests are marked', () => {
+    const ctx = { idempotencyKey: 'job:step', policyId: 'pol_1', jobId: 'job_1', recoveryPointId: 'rp_1' };
+    expect(drTags(ctx, { role: 'test' })).toEqual([
       { Key: 'dr:policy', Value: 'pol_1' },
       { Key: 'dr:job', Value: 'job_1' },
       { Key: 'dr:step', Value: stepToken(ctx) },
+      { Key: 'dr:role', Value: 'test' },
+      { Key: 'dr:recovery-point', Value: 'rp_1' },
       { Key: 'dr:test', Value: 'true' },
     ]);
+    expect(drTags({ ...ctx, recoveryPointId: null }, { role: 'failover', sourceId: 'i-1' }).map((t) => t.Key)).toEqual(['dr:policy', 'dr:job', 'dr:step', 'dr:role', 'dr:source']);
+  });
+
+  it('reads the role a resource declares, and the older resources without one from dr:test and their kind', () => {
+    expect(roleOf({ 'dr:role': 'failover' }, 'replication')).toBe('failover');
+    expect(roleOf({ 'dr:test': 'true' }, 'failover')).toBe('test');
+    expect(roleOf({ 'dr:role': 'nonsense' }, 'replication')).toBe('replication');
   });
 });

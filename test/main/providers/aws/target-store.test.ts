@@ -1,5 +1,13 @@
 import { expect, it } from 'vitest';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketEncryptionCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { consoleBucketName, createAwsTargetStore } from '../../../../main/providers/aws/target-store';
 import type { FailoverLease } from '../../../../main/providers/target-store';
 import type { EnvRef } from '../../../../main/providers/types';
@@ -70,6 +78,41 @@ describeMoto('the AWS target store on moto', () => {
     expect(scan.manifests).toEqual([manifest]);
     expect(scan.leases.map((l) => l.jobId)).toEqual(['job_a']);
     expect(scan.unreadable).toEqual([`s3://${consoleBucketName('123456789012', 'us-west-2')}/failover-console/catalog/pol_1/garbage.json`]);
+  });
+
+  it('creates its bucket with every public access blocked and default encryption on', async () => {
+    const store = createAwsTargetStore(moto.context());
+    await store.createLease(env, lease('job_a'), new AbortController().signal);
+    const s3 = new S3Client({ ...moto.client('us-west-2'), forcePathStyle: true });
+    const bucket = consoleBucketName('123456789012', 'us-west-2');
+    expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    const rules = (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules;
+    expect(rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    s3.destroy();
+  });
+
+  it('gives a bucket it finds already there what it lacks: the whole public access block, and encryption only when it has none', async () => {
+    const s3 = new S3Client({ ...moto.client('us-west-2'), forcePathStyle: true });
+    const bucket = consoleBucketName('123456789012', 'us-west-2');
+    // Made by hand (or by an older console): public policies allowed, its own KMS encryption.
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
+    await s3.send(
+      new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false } }),
+    );
+    await s3.send(
+      new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/dr-console' } }] } }),
+    );
+    const store = createAwsTargetStore(moto.context());
+    expect((await store.createLease(env, lease('job_a'), new AbortController().signal)).created).toBe(true);
+    expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration).toMatchObject({ BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    const rules = (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules;
+    expect(rules?.[0]?.ApplyServerSideEncryptionByDefault).toMatchObject({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/dr-console' });
+    s3.destroy();
   });
 
   it('says offline when the endpoint cannot be reached', async () => {
