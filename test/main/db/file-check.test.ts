@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeCore, DATA_FILE_NAME, type Core } from '../../../main/compose';
-import { migrate, openDatabase, schemaVersion } from '../../../main/db/connection';
+import { composeCore, openCore, DATA_FILE_NAME, type Core } from '../../../main/compose';
+import { MigrationPendingError, migrate, schemaVersion } from '../../../main/db/connection';
 import { MIGRATIONS } from '../../../main/db/migrations';
 import { listBackups, pruneBackups, takeBackup } from '../../../main/db/backups';
 import { DataFileError } from '../../../main/db/file-check';
@@ -125,23 +125,58 @@ describe('opening the data file', () => {
     await restored.close();
   });
 
-  it('copies the file to backups/ before a migration, as it was', () => {
+  it('backs an older file up with the backup API before migrating it (openCore), page for page, as it was', async () => {
     const dir = tempDir();
     const file = join(dir, DATA_FILE_NAME);
     const old = new Database(file);
     migrate(old, MIGRATIONS.filter((m) => m.version <= 6));
     old.prepare(`INSERT INTO settings (key, value) VALUES ('marker', 'before the upgrade')`).run();
+    // Free pages: SQLite's backup API copies them as they are; VACUUM INTO would leave none.
+    old.prepare(`INSERT INTO settings (key, value) VALUES ('filler', ?)`).run('x'.repeat(64 * 1024));
+    old.prepare(`DELETE FROM settings WHERE key = 'filler'`).run();
+    const pagesBefore = old.pragma('page_count', { simple: true }) as number;
+    expect(old.pragma('freelist_count', { simple: true })).toBeGreaterThan(0);
     old.close();
-    const db = openDatabase(file, { backupDataDir: dir });
-    expect(schemaVersion(db)).toBe(KNOWN);
-    db.close();
-    const [copy] = listBackups(dir);
+
+    const core = await openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger });
+    expect(schemaVersion(core.db)).toBe(KNOWN);
+    expect(core.db.prepare(`SELECT value FROM settings WHERE key = 'marker'`).pluck().get()).toBe('before the upgrade');
+    await core.close();
+    const [copy, ...others] = listBackups(dir);
+    expect(others).toEqual([]);
     expect(copy).toMatchObject({ reason: 'pre-migration', schemaVersion: 6 });
     const check = new Database(copy!.file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(6);
     expect(check.pragma('quick_check', { simple: true })).toBe('ok');
+    expect(check.pragma('page_count', { simple: true })).toBe(pagesBefore);
+    expect(check.pragma('freelist_count', { simple: true })).toBeGreaterThan(0);
     expect(check.prepare(`SELECT value FROM settings WHERE key = 'marker'`).pluck().get()).toBe('before the upgrade');
     check.close();
+    // Opened again: nothing left to migrate, so no second backup.
+    const again = await openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger });
+    await again.close();
+    expect(listBackups(dir)).toHaveLength(1);
+  });
+
+  it('never migrates an older file without its backup: composeCore refuses it, and a backup that cannot be written leaves it unmigrated', async () => {
+    const dir = tempDir();
+    const file = join(dir, DATA_FILE_NAME);
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.version <= 6));
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.close();
+    const before = readFileSync(file);
+
+    expect(() => compose(dir)).toThrow(MigrationPendingError);
+    expect(() => compose(dir)).toThrow(/needs migrating to schema \d+, which is done only after an online backup: open it with prepareDataFile first \(the app's openCore does\)\. The file was not changed\.$/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    // backups/ cannot be made (a file is in its place): the backup fails, so no migration runs.
+    writeFileSync(join(dir, 'backups'), 'not a folder');
+    await expect(openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger })).rejects.toThrow();
+    const still = new Database(file, { readonly: true });
+    expect(still.pragma('user_version', { simple: true })).toBe(6);
+    still.close();
   });
 
   it('takes online backups with the backup API while the console runs, keeping the newest five of each kind', async () => {
