@@ -36,6 +36,8 @@ export interface BackupServiceDeps {
   logger: Logger;
   nativeBinding?: string | undefined;
   intervalMs?: number;
+  /** How long after start a backup that is already due waits (DUE_BACKUP_DELAY_MS). */
+  dueDelayMs?: number;
   /** Asked to restart the console once a restore is chosen (Electron relaunches; tools close). */
   onRestartRequested?: (() => void) | undefined;
 }
@@ -96,7 +98,7 @@ export class BackupService {
     this.scheduled = true;
     const last = listBackups(this.d.dataDir).find((b) => b.reason === 'scheduled');
     const dueIn = last ? Date.parse(last.createdAt) + intervalMs - this.d.clock.now().getTime() : intervalMs;
-    this.arm(Math.min(intervalMs, Math.max(Math.min(DUE_BACKUP_DELAY_MS, intervalMs), dueIn)), intervalMs);
+    this.arm(Math.min(intervalMs, Math.max(Math.min(this.d.dueDelayMs ?? DUE_BACKUP_DELAY_MS, intervalMs), dueIn)), intervalMs);
   }
 
   /** The next scheduled backup; the one after is armed once this one finished (they never overlap). */
