@@ -1,9 +1,13 @@
 // The composition root: builds the whole core (database, vault, providers, services, router,
 // scheduler) from a data folder and a key provider. Used by Electron, the browser harness and tests.
+// openCore is the app's way in: it first backs up and migrates a file from an older version
+// (prepareDataFile, asynchronous: SQLite's online backup API), then composes. composeCore alone
+// refuses such a file rather than migrate it without that backup.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, type Db } from './db/connection';
+import { openDatabase, prepareDataFile, type Db } from './db/connection';
+import type { DataFileProblem } from './db/file-check';
 import { listBackups } from './db/backups';
 import { createRepos } from './db/repos';
 import { sealedSecretCount } from './db/sealed-secrets';
@@ -112,18 +116,39 @@ export interface Core {
   close(): Promise<void>;
 }
 
+/** What a refused data file's sentence adds: the latest backup to restore, if there is one. */
+function remedyFor(dataDir: string): (problem: DataFileProblem) => string {
+  return (problem) => {
+    if (problem === 'newer') return '';
+    const latest = listBackups(dataDir)[0];
+    return latest ? `Restore the latest backup (${latest.name}, taken ${latest.createdAt}) to continue.` : 'No backup of it exists yet.';
+  };
+}
+
+/**
+ * Opens the console on a data folder the way the app does: a file from an older version is backed
+ * up online (backups/, reason pre-migration) and migrated first, then the core is composed.
+ */
+export async function openCore(opts: ComposeOptions): Promise<Core> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  await prepareDataFile(join(opts.dataDir, DATA_FILE_NAME), {
+    dataDir: opts.dataDir,
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    remedy: remedyFor(opts.dataDir),
+    now: () => (opts.clock ?? systemClock).now(),
+  });
+  return composeCore(opts);
+}
+
 export function composeCore(opts: ComposeOptions): Core {
   mkdirSync(opts.dataDir, { recursive: true });
   const dataFile = join(opts.dataDir, DATA_FILE_NAME);
   const db = openDatabase(dataFile, {
     ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
     replaceEmpty: opts.replaceEmptyDataFile ?? false,
-    backupDataDir: opts.dataDir,
-    remedy: (problem) => {
-      if (problem === 'newer') return '';
-      const latest = listBackups(opts.dataDir)[0];
-      return latest ? `Restore the latest backup (${latest.name}, taken ${latest.createdAt}) to continue.` : 'No backup of it exists yet.';
-    },
+    // An existing file from an older version is migrated only by openCore, after its backup.
+    pendingMigrations: 'refuse',
+    remedy: remedyFor(opts.dataDir),
   });
   const logger = opts.logger ?? consoleLogger;
   let adapters: ProviderAdapter[] = [];

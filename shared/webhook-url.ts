@@ -91,6 +91,15 @@ export function privateTargetProblem(url: string): string | null {
   return null;
 }
 
+/**
+ * The same rule for one address a host name resolved to (checked at delivery, where DNS may answer
+ * something else than when the URL was saved): "169.254.169.254", "fd00:ec2::254", "fe80::1%eth0".
+ */
+export function addressTargetProblem(address: string): string | null {
+  const ip = address.replace(/%.*$/, '');
+  return privateTargetProblem(ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`);
+}
+
 /** The contract's webhook URL: refused with a sentence, or stored in its serialised form. */
 export const WebhookUrlSchema = z
   .string()

@@ -1,8 +1,11 @@
 // Backups of the data file for the operator: a scheduled online backup (SQLite's backup API), one on
 // request, the list, and a restore, which takes effect when the core closes (the console restarts).
+// The schedule counts from the newest scheduled backup on disk, so a console that is only ever open
+// for short sessions still gets one per interval (a minute after start once one is due); backups
+// never overlap; the newest few of each kind are kept (KEEP_PER_REASON in db/backups).
 
-import { checkDataFile } from '../db/file-check';
-import { listBackups, restoreBackup, takeBackup, type BackupInfo } from '../db/backups';
+import { DataFileError } from '../db/file-check';
+import { checkBackup, listBackups, restoreBackup, takeBackup, type BackupInfo } from '../db/backups';
 import type { Db } from '../db/connection';
 import type { AuditLog } from './audit-log';
 import type { Clock } from './clock';
@@ -10,6 +13,8 @@ import { notFound, precondition } from './errors';
 import type { Logger } from './logger';
 
 export const DEFAULT_BACKUP_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** A backup that is already due waits this long after start, so it does not slow the start-up. */
+export const DUE_BACKUP_DELAY_MS = 60_000;
 
 export interface BackupView {
   name: string;
@@ -31,14 +36,17 @@ export interface BackupServiceDeps {
   logger: Logger;
   nativeBinding?: string | undefined;
   intervalMs?: number;
+  /** How long after start a backup that is already due waits (DUE_BACKUP_DELAY_MS). */
+  dueDelayMs?: number;
   /** Asked to restart the console once a restore is chosen (Electron relaunches; tools close). */
   onRestartRequested?: (() => void) | undefined;
 }
 
 export class BackupService {
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private scheduled = false;
   private pendingRestore: string | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly d: BackupServiceDeps) {}
 
@@ -48,13 +56,13 @@ export class BackupService {
 
   async create(reason: 'manual' | 'scheduled' = 'manual'): Promise<BackupView> {
     const task = takeBackup(this.d.db, this.d.dataDir, reason, this.d.clock.now());
-    this.running = task;
+    this.running.add(task);
     try {
       const made = await task;
       if (reason === 'manual') this.d.audit.record('operator', 'backup.create', null, made.name);
       return view(made);
     } finally {
-      this.running = null;
+      this.running.delete(task);
     }
   }
 
@@ -63,9 +71,10 @@ export class BackupService {
     const backup = listBackups(this.d.dataDir).find((b) => b.name === name);
     if (!backup) throw notFound('Backup', name);
     try {
-      checkDataFile(backup.file, { knownVersion: this.d.knownVersion, nativeBinding: this.d.nativeBinding });
+      checkBackup(backup, this.d.knownVersion, this.d.nativeBinding);
     } catch (err) {
-      throw precondition(`That backup cannot be restored: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof DataFileError) throw precondition(err.message);
+      throw err;
     }
     this.pendingRestore = name;
     try {
@@ -83,18 +92,34 @@ export class BackupService {
     };
   }
 
+  /** Scheduled backups every `intervalMs`, counted from the newest scheduled backup on disk. */
   start(intervalMs = this.d.intervalMs ?? DEFAULT_BACKUP_INTERVAL_MS): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.create('scheduled').catch((err: unknown) => this.d.logger.warn('Scheduled backup failed', err));
-    }, intervalMs);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const last = listBackups(this.d.dataDir).find((b) => b.reason === 'scheduled');
+    const dueIn = last ? Date.parse(last.createdAt) + intervalMs - this.d.clock.now().getTime() : intervalMs;
+    this.arm(Math.min(intervalMs, Math.max(Math.min(this.d.dueDelayMs ?? DUE_BACKUP_DELAY_MS, intervalMs), dueIn)), intervalMs);
+  }
+
+  /** The next scheduled backup; the one after is armed once this one finished (they never overlap). */
+  private arm(delayMs: number, intervalMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.create('scheduled')
+        .catch((err: unknown) => this.d.logger.warn('Scheduled backup failed', err))
+        .finally(() => {
+          if (this.scheduled) this.arm(intervalMs, intervalMs);
+        });
+    }, delayMs);
+    // A pending backup never keeps a closing process alive.
     this.timer.unref?.();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.scheduled = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    await Promise.allSettled([...this.running]);
   }
 
   /** After the database closed: puts the chosen backup in place. */

@@ -1,13 +1,14 @@
-// Copies of the data file in <data folder>/backups: taken online with better-sqlite3's backup API
-// (SQLite's online backup) on a schedule and on request, with VACUUM INTO (a transactionally
-// consistent copy, synchronous) right before a migration; the newest few of each kind are kept.
-// A restore checks the copy, keeps the file it replaces beside it, and never deletes either.
+// Copies of the data file in <data folder>/backups, every one taken online with better-sqlite3's
+// backup API (SQLite's online backup, sqlite3_backup_*): on a schedule, on request, and right
+// before a migration (prepareDataFile, the asynchronous first half of opening a file); the newest
+// few of each kind are kept. A restore checks the copy first (a damaged or foreign copy is refused
+// with a sentence and nothing changes), keeps the file it replaces beside it, and deletes neither.
 
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './connection';
-import { DataFileError, checkDataFile } from './file-check';
+import { DataFileError, checkDataFile, type DataFileProblem } from './file-check';
 
 export const BACKUP_DIR = 'backups';
 export const KEEP_PER_REASON = 5;
@@ -58,8 +59,11 @@ export function pruneBackups(dataDir: string, keep = KEEP_PER_REASON): void {
   }
 }
 
-/** An online backup with SQLite's backup API; written under a temporary name, then renamed. */
-export async function takeBackup(db: Db, dataDir: string, reason: Exclude<BackupReason, 'pre-migration'>, at: Date): Promise<BackupInfo> {
+/**
+ * An online backup with SQLite's backup API (the WAL's committed pages included); written under a
+ * temporary name, then renamed, so a crash mid-copy never leaves a half file under a backup name.
+ */
+export async function takeBackup(db: Db, dataDir: string, reason: BackupReason, at: Date): Promise<BackupInfo> {
   mkdirSync(backupDir(dataDir), { recursive: true });
   const version = db.pragma('user_version', { simple: true }) as number;
   const name = backupName(at, version, reason);
@@ -75,24 +79,39 @@ export async function takeBackup(db: Db, dataDir: string, reason: Exclude<Backup
   return listBackups(dataDir).find((b) => b.name === name)!;
 }
 
-/** Before a migration: a synchronous consistent copy (VACUUM INTO) of the file as it was. */
-export function takePreMigrationBackup(db: Db, dataDir: string, version: number, at: Date): string {
-  mkdirSync(backupDir(dataDir), { recursive: true });
-  const file = join(backupDir(dataDir), backupName(at, version, 'pre-migration'));
-  rmSync(file, { force: true });
-  db.prepare('VACUUM INTO ?').run(file);
-  pruneBackups(dataDir);
-  return file;
+/**
+ * Checks that a backup can be restored (the checks a data file gets at open: empty, foreign, newer,
+ * quick_check); throws a DataFileError whose sentence says the backup was not restored.
+ */
+export function checkBackup(backup: BackupInfo, knownVersion: number, nativeBinding?: string): void {
+  try {
+    checkDataFile(backup.file, { knownVersion, nativeBinding });
+  } catch (err) {
+    if (!(err instanceof DataFileError)) throw err;
+    const what: Record<DataFileProblem, string> = {
+      empty: 'is empty (0 bytes)',
+      foreign: 'is not a Failover Console data file',
+      newer: `was written by a newer Failover Console (this app knows schema ${knownVersion})`,
+      damaged: `is damaged (integrity check: ${err.detail ?? 'failed'})`,
+    };
+    throw new DataFileError(
+      err.problem,
+      `The backup ${backup.name} ${what[err.problem]}, so it was not restored; the data file was not changed. Choose another backup.`,
+      backup.file,
+      err.detail,
+    );
+  }
 }
 
 /**
  * Puts a backup in place of the data file (the console must be closed). The copy is checked first
- * (quick_check, known schema); the replaced file and its WAL are kept as `<file>.replaced-<time>`.
+ * (checkBackup: a damaged one is refused and nothing changes); the replaced file and its WAL are
+ * kept as `<file>.replaced-<time>`.
  */
 export function restoreBackup(dataFile: string, dataDir: string, name: string, knownVersion: number, at: Date, nativeBinding?: string): { replacedBy: string; keptAs: string | null } {
   const backup = listBackups(dataDir).find((b) => b.name === name);
-  if (!backup) throw new DataFileError('foreign', `There is no backup named ${name}.`, name);
-  checkDataFile(backup.file, { knownVersion, nativeBinding });
+  if (!backup) throw new DataFileError('foreign', `There is no backup named ${name}; the data file was not changed.`, name);
+  checkBackup(backup, knownVersion, nativeBinding);
   const keptAs = existsSync(dataFile) ? `${dataFile}.replaced-${stamp(at)}` : null;
   if (keptAs) {
     // Fold the WAL into the file being replaced, so the kept copy is one self-contained file.

@@ -1,10 +1,17 @@
 // Opens the console's SQLite file with the durability settings the journal relies on
 // (WAL, synchronous=FULL, foreign keys) and brings its schema up to date.
+//
+// Opening an existing file that needs a migration takes two steps, because the online backup taken
+// first (SQLite's backup API, better-sqlite3's db.backup()) is asynchronous: prepareDataFile checks
+// the file, backs it up and migrates it; openDatabase (synchronous, used by composeCore) then opens
+// a file that is up to date. With `pendingMigrations: 'refuse'` openDatabase never migrates an
+// existing file itself, so no path of the app migrates the operator's file without that backup.
 
 import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
 import { MIGRATIONS, type Migration } from './migrations';
 import { checkDataFile, type DataFileProblem } from './file-check';
-import { takePreMigrationBackup } from './backups';
+import { takeBackup, type BackupInfo } from './backups';
 
 export type Db = Database.Database;
 
@@ -15,8 +22,11 @@ export interface OpenOptions {
   readonly?: boolean;
   /** The operator chose to start a new workspace in place of an empty (0-byte) file. */
   replaceEmpty?: boolean;
-  /** The data folder: a copy of the file goes to its backups/ before any migration. */
-  backupDataDir?: string;
+  /**
+   * 'refuse': an existing file (schema above 0) that needs a migration is not migrated here but
+   * refused, because it must be backed up first (prepareDataFile). 'apply' (default): migrate.
+   */
+  pendingMigrations?: 'apply' | 'refuse';
   /** What a refusal adds for the operator (which backup to restore). */
   remedy?: (problem: DataFileProblem) => string;
 }
@@ -31,6 +41,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
       replaceEmpty: opts.replaceEmpty ?? false,
       ...(opts.remedy ? { remedy: opts.remedy } : {}),
     });
+    // Also before anything writes: a file that needs a migration waits for prepareDataFile.
+    if (opts.pendingMigrations === 'refuse') {
+      const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+      const current = liveVersion(file, opts.nativeBinding);
+      if (current !== null && current > 0 && current < known) throw new MigrationPendingError(file, current, known);
+    }
   }
   const db = new Database(file, {
     ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
@@ -44,13 +60,70 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     if (!opts.readonly) {
       const current = schemaVersion(db);
       const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-      if (opts.backupDataDir && current > 0 && current < known) takePreMigrationBackup(db, opts.backupDataDir, current, new Date());
+      // The same rule, should the read-only look above have been unable to read the version.
+      if (opts.pendingMigrations === 'refuse' && current > 0 && current < known) throw new MigrationPendingError(file, current, known);
       migrate(db, migrations);
     }
     return db;
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/** An existing file needs migrations that only prepareDataFile applies (after its backup). */
+export class MigrationPendingError extends Error {
+  constructor(
+    readonly file: string,
+    readonly version: number,
+    readonly known: number,
+  ) {
+    super(`The data file ${file} (schema ${version}) needs migrating to schema ${known}, which is done only after an online backup: open it with prepareDataFile first (the app's openCore does). The file was not changed.`);
+    this.name = 'MigrationPendingError';
+  }
+}
+
+export interface PrepareOptions extends Pick<OpenOptions, 'nativeBinding' | 'migrations' | 'remedy'> {
+  /** The data folder: the backup goes to its backups/. */
+  dataDir: string;
+  /** The backup's time (its name); the system clock by default. */
+  now?: () => Date;
+}
+
+/**
+ * The first half of opening an existing file: when it needs a migration, checks it (as
+ * openDatabase would: empty, foreign, newer, damaged), takes an online backup of it as it is with
+ * SQLite's backup API, then migrates it. Returns the backup, or null when nothing was to migrate
+ * (no file, an empty or unreadable one, which openDatabase then refuses with its sentence, or one
+ * already up to date). A failed backup throws before any migration: the file is left as it was.
+ */
+export async function prepareDataFile(file: string, opts: PrepareOptions): Promise<BackupInfo | null> {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const version = liveVersion(file, opts.nativeBinding);
+  if (version === null || version === 0 || version >= known) return null;
+  // Checked (quick_check included) and opened without migrating; then copied; then migrated.
+  const db = openDatabase(file, { ...opts, migrations: migrations.filter((m) => m.version <= version) });
+  try {
+    const backup = await takeBackup(db, opts.dataDir, 'pre-migration', (opts.now ?? (() => new Date()))());
+    migrate(db, migrations);
+    return backup;
+  } finally {
+    db.close();
+  }
+}
+
+/** user_version as a read-only connection sees it (the WAL included), or null when it cannot be read. */
+function liveVersion(file: string, nativeBinding: string | undefined): number | null {
+  if (!existsSync(file) || statSync(file).size === 0) return null;
+  let db: Db | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
+    return db.pragma('user_version', { simple: true }) as number;
+  } catch {
+    return null;
+  } finally {
+    db?.close();
   }
 }
 

@@ -18,6 +18,8 @@ export class DataFileError extends Error {
     readonly problem: DataFileProblem,
     message: string,
     readonly file: string,
+    /** For a damaged file: what the integrity check said. */
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'DataFileError';
@@ -112,5 +114,6 @@ function damaged(file: string, detail: string, remedy: string): DataFileError {
     'damaged',
     `The data file ${file} is damaged (integrity check: ${detail.slice(0, 160)}); nothing was written to it.${remedy || ' No backup of it exists yet.'}`,
     file,
+    detail.slice(0, 160),
   );
 }

@@ -131,6 +131,7 @@ export class WebhooksRepo {
   private readonly mappingsStmt;
   private readonly contextStmt;
   private readonly secretStmt;
+  private readonly allowPrivateStmt;
   private readonly undeliveredFailoversStmt;
   private readonly interruptDeliveriesStmt;
   private readonly interruptAttemptsStmt;
@@ -200,6 +201,7 @@ export class WebhooksRepo {
        FROM jobs j JOIN policies p ON p.id = j.policy_id WHERE j.id = ?`,
     );
     this.secretStmt = db.prepare<[string], { webhook_secret: Buffer | null }>('SELECT webhook_secret FROM policies WHERE id = ?');
+    this.allowPrivateStmt = db.prepare<[string], { webhook_allow_private: number }>('SELECT webhook_allow_private FROM policies WHERE id = ?');
     this.undeliveredFailoversStmt = db.prepare<[string], { id: string }>(
       `SELECT j.id FROM jobs j JOIN policies p ON p.id = j.policy_id
        WHERE j.kind = 'failover' AND j.status = 'succeeded' AND j.finished_at >= ? AND p.webhook_url IS NOT NULL
@@ -343,6 +345,11 @@ export class WebhooksRepo {
   /** The policy's sealed signing secret (vault ciphertext), or null when deliveries are unsigned. */
   sealedSecret(policyId: string): Buffer | null {
     return this.secretStmt.get(policyId)?.webhook_secret ?? null;
+  }
+
+  /** Whether the policy lets its webhook reach link-local and metadata addresses (off when it is gone). */
+  allowsPrivateTargets(policyId: string): boolean {
+    return this.allowPrivateStmt.get(policyId)?.webhook_allow_private === 1;
   }
 
   /** Succeeded failover jobs since `since` whose delivery was never enqueued (a crash in between). */

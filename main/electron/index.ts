@@ -15,7 +15,7 @@ import {
   shell,
   type IpcMainInvokeEvent,
 } from 'electron';
-import { composeCore, type Core } from '../compose';
+import { openCore, type Core } from '../compose';
 import { listBackups, restoreBackup } from '../db/backups';
 import { DataFileError } from '../db/file-check';
 import { MIGRATIONS } from '../db/migrations';
@@ -104,7 +104,7 @@ function lockDownContents(): void {
   session.defaultSession.setPermissionCheckHandler(() => false);
 }
 
-function startCore(): Core {
+async function startCore(): Promise<Core> {
   const binding = chooseNativeBinding({
     isPackaged: app.isPackaged,
     appRoot: app.getAppPath(),
@@ -112,8 +112,9 @@ function startCore(): Core {
     exists: existsSync,
   });
   if (!binding.ok) fail('Failover Console could not open its database', new Error(binding.message));
+  // openCore: a file from an older version is backed up online (SQLite's backup API), then migrated.
   const open = (choices: { replaceEmptyDataFile?: boolean } = {}) =>
-    composeCore({
+    openCore({
       ...choices,
       onRestartRequested: () => {
         // A backup was chosen: it replaces the file while the core closes, then the app starts again.
@@ -131,7 +132,7 @@ function startCore(): Core {
       reportOutput: electronReportOutput(() => (mainWindow && !mainWindow.isDestroyed() ? mainWindow : null)),
     });
   try {
-    return open();
+    return await open();
   } catch (err) {
     // An empty or damaged data file is the operator's decision: start anew, restore, or quit.
     if (err instanceof DataFileError && (err.problem === 'empty' || err.problem === 'damaged')) {
@@ -143,9 +144,9 @@ function startCore(): Core {
       try {
         if (latest && picked.startsWith('Restore')) {
           restoreBackup(err.file, dataDir, latest.name, MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0), new Date(), binding.nativeBinding);
-          return open();
+          return await open();
         }
-        if (picked === 'Start a new workspace') return open({ replaceEmptyDataFile: true });
+        if (picked === 'Start a new workspace') return await open({ replaceEmptyDataFile: true });
       } catch (inner) {
         return fail('Failover Console could not open its database', inner);
       }
@@ -171,11 +172,11 @@ if (!app.requestSingleInstanceLock()) {
 
   if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
 
-  app.whenReady().then(() => {
+  app.whenReady().then(async () => {
     lockDownContents();
     protocol.handle(APP_SCHEME, createAppProtocolHandler({ root: rendererRoot }));
 
-    const started = startCore();
+    const started = await startCore();
     core = started;
     bindIpc({ ipcMain, router: started.router, channels: CHANNELS, senderOf });
     started.events.subscribe((name, payload) => {

@@ -1,7 +1,14 @@
-// One webhook attempt over HTTP(S): POST the stored body with Node's fetch, no redirects followed,
-// a timeout per attempt, and every outcome turned into a sentence an operator can act on.
+// One webhook attempt over HTTP(S): the target resolved and checked first (target.ts: no link-local
+// or metadata address unless the policy allows it, and the connection goes to the checked address),
+// then POST the stored body with undici's fetch, no redirects followed, a timeout per attempt, and
+// every outcome turned into a sentence an operator can act on.
 
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+import { fetch as undiciFetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { pinnedAgent, resolveTarget, type LookupAll } from './target';
+
+export type FetchLike = (url: string, init: RequestInit & { dispatcher?: Dispatcher }) => Promise<Response>;
+
+export const defaultFetch: FetchLike = (url, init) => undiciFetch(url, init);
 
 export interface AttemptRequest {
   url: string;
@@ -20,6 +27,10 @@ export interface AttemptOptions {
   /** Aborted when the console closes. */
   stop: AbortSignal;
   fetch: FetchLike;
+  /** How host names are resolved (dns.lookup; tests answer from a table). */
+  lookup: LookupAll;
+  /** The policy allows targets in link-local and metadata ranges (read when the attempt starts). */
+  allowPrivate: boolean;
 }
 
 export const INTERRUPTED_MESSAGE = 'Interrupted: the console closed while this attempt was open; it is sent again (same delivery id) at the next start.';
@@ -28,23 +39,31 @@ export async function attemptDelivery(req: AttemptRequest, opts: AttemptOptions)
   const host = hostOf(req.url);
   if (opts.stop.aborted) return { outcome: 'interrupted', error: INTERRUPTED_MESSAGE };
   const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = AbortSignal.any([timeout, opts.stop]);
   let res: Response;
+  let agent: Dispatcher | null = null;
   try {
+    const target = await resolveTarget(req.url, { allowPrivate: opts.allowPrivate, lookup: opts.lookup, signal });
+    // An IP literal is connected to as it is; a name only at the addresses just checked.
+    agent = target.addresses.length > 0 ? pinnedAgent(target) : null;
     res = await opts.fetch(req.url, {
       method: 'POST',
       body: req.body,
       headers: req.headers,
       // A redirect could move a signed payload to another host; the operator fixes the URL instead.
       redirect: 'manual',
-      signal: AbortSignal.any([timeout, opts.stop]),
+      signal,
+      ...(agent ? { dispatcher: agent } : {}),
     });
   } catch (err) {
+    void agent?.destroy().catch(() => undefined);
     if (opts.stop.aborted) return { outcome: 'interrupted', error: INTERRUPTED_MESSAGE };
     if (timeout.aborted) return { outcome: 'failed', httpStatus: null, error: timeoutMessage(host, opts.timeoutMs) };
     return { outcome: 'failed', httpStatus: null, error: networkMessage(host, err) };
   }
-  // Nothing in the answer's body matters; release the connection without waiting for it.
+  // Nothing in the answer's body matters; release the connection (and the attempt's agent) without waiting.
   void res.body?.cancel().catch(() => undefined);
+  void agent?.destroy().catch(() => undefined);
   const status = res.status;
   if (status >= 200 && status <= 299) return { outcome: 'delivered', httpStatus: status };
   if (status >= 300 && status <= 399) {
@@ -86,6 +105,8 @@ function timeoutMessage(host: string, ms: number): string {
 function networkMessage(host: string, err: unknown): string {
   const code = errorCode(err);
   switch (code) {
+    case 'EWEBHOOKTARGET':
+      return messageOf(err) + '.';
     case 'ECONNREFUSED':
       return `Could not connect to ${host}: the connection was refused (the receiver is down or not listening).`;
     case 'ENOTFOUND':

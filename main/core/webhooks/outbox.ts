@@ -12,7 +12,8 @@ import { describeError, notFound } from '../errors';
 import type { EventBus } from '../events';
 import { newId } from '../ids';
 import type { Logger } from '../logger';
-import { attemptDelivery, hostOf, INTERRUPTED_MESSAGE, type FetchLike } from './delivery';
+import { attemptDelivery, defaultFetch, hostOf, INTERRUPTED_MESSAGE, type FetchLike } from './delivery';
+import { systemLookup, type LookupAll } from './target';
 import { buildPayload, serializePayload } from './payload';
 import { signatureHeaders } from './signer';
 
@@ -33,6 +34,8 @@ export interface WebhookOptions {
   idleRecheckMs: number;
   random: () => number;
   fetch: FetchLike;
+  /** Resolves webhook hosts; each address is checked at delivery (target.ts). */
+  lookup: LookupAll;
   userAgent: string;
 }
 
@@ -46,7 +49,8 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   concurrency: 4,
   idleRecheckMs: 60_000,
   random: Math.random,
-  fetch: (url, init) => fetch(url, init),
+  fetch: defaultFetch,
+  lookup: systemLookup,
   userAgent: 'FailoverConsole-Webhook',
 };
 
@@ -237,7 +241,11 @@ export class WebhookOutbox {
 
     const result = signError
       ? { outcome: 'failed' as const, httpStatus: null, error: signError }
-      : await attemptDelivery({ url: row.url, body: row.body, headers }, { timeoutMs: o.timeoutMs, stop: this.stopController.signal, fetch: o.fetch });
+      : await attemptDelivery(
+          { url: row.url, body: row.body, headers },
+          // The policy's current choice, like its secret: turning private targets off stops pending deliveries too.
+          { timeoutMs: o.timeoutMs, stop: this.stopController.signal, fetch: o.fetch, lookup: o.lookup, allowPrivate: this.d.repo.allowsPrivateTargets(row.policyId) },
+        );
 
     const at = this.d.clock.iso();
     const host = hostOf(row.url);

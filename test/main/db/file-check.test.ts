@@ -3,13 +3,15 @@
 // can be restored with every row it held.
 
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeCore, DATA_FILE_NAME, type Core } from '../../../main/compose';
-import { migrate, openDatabase, schemaVersion } from '../../../main/db/connection';
+import { composeCore, openCore, DATA_FILE_NAME, type Core } from '../../../main/compose';
+import { MigrationPendingError, migrate, schemaVersion } from '../../../main/db/connection';
 import { MIGRATIONS } from '../../../main/db/migrations';
-import { listBackups, pruneBackups, takeBackup } from '../../../main/db/backups';
+import { BACKUP_DIR, listBackups, pruneBackups, restoreBackup, takeBackup } from '../../../main/db/backups';
+import { BackupService } from '../../../main/core/backup-service';
+import type { Clock } from '../../../main/core/clock';
 import { DataFileError } from '../../../main/db/file-check';
 import { silentLogger } from '../../../main/core/logger';
 import { testKeyProvider } from '../../helpers/keys';
@@ -125,23 +127,58 @@ describe('opening the data file', () => {
     await restored.close();
   });
 
-  it('copies the file to backups/ before a migration, as it was', () => {
+  it('backs an older file up with the backup API before migrating it (openCore), page for page, as it was', async () => {
     const dir = tempDir();
     const file = join(dir, DATA_FILE_NAME);
     const old = new Database(file);
     migrate(old, MIGRATIONS.filter((m) => m.version <= 6));
     old.prepare(`INSERT INTO settings (key, value) VALUES ('marker', 'before the upgrade')`).run();
+    // Free pages: SQLite's backup API copies them as they are; VACUUM INTO would leave none.
+    old.prepare(`INSERT INTO settings (key, value) VALUES ('filler', ?)`).run('x'.repeat(64 * 1024));
+    old.prepare(`DELETE FROM settings WHERE key = 'filler'`).run();
+    const pagesBefore = old.pragma('page_count', { simple: true }) as number;
+    expect(old.pragma('freelist_count', { simple: true })).toBeGreaterThan(0);
     old.close();
-    const db = openDatabase(file, { backupDataDir: dir });
-    expect(schemaVersion(db)).toBe(KNOWN);
-    db.close();
-    const [copy] = listBackups(dir);
+
+    const core = await openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger });
+    expect(schemaVersion(core.db)).toBe(KNOWN);
+    expect(core.db.prepare(`SELECT value FROM settings WHERE key = 'marker'`).pluck().get()).toBe('before the upgrade');
+    await core.close();
+    const [copy, ...others] = listBackups(dir);
+    expect(others).toEqual([]);
     expect(copy).toMatchObject({ reason: 'pre-migration', schemaVersion: 6 });
     const check = new Database(copy!.file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(6);
     expect(check.pragma('quick_check', { simple: true })).toBe('ok');
+    expect(check.pragma('page_count', { simple: true })).toBe(pagesBefore);
+    expect(check.pragma('freelist_count', { simple: true })).toBeGreaterThan(0);
     expect(check.prepare(`SELECT value FROM settings WHERE key = 'marker'`).pluck().get()).toBe('before the upgrade');
     check.close();
+    // Opened again: nothing left to migrate, so no second backup.
+    const again = await openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger });
+    await again.close();
+    expect(listBackups(dir)).toHaveLength(1);
+  });
+
+  it('never migrates an older file without its backup: composeCore refuses it, and a backup that cannot be written leaves it unmigrated', async () => {
+    const dir = tempDir();
+    const file = join(dir, DATA_FILE_NAME);
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.filter((m) => m.version <= 6));
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.close();
+    const before = readFileSync(file);
+
+    expect(() => compose(dir)).toThrow(MigrationPendingError);
+    expect(() => compose(dir)).toThrow(/needs migrating to schema \d+, which is done only after an online backup: open it with prepareDataFile first \(the app's openCore does\)\. The file was not changed\.$/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    // backups/ cannot be made (a file is in its place): the backup fails, so no migration runs.
+    writeFileSync(join(dir, 'backups'), 'not a folder');
+    await expect(openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger })).rejects.toThrow();
+    const still = new Database(file, { readonly: true });
+    expect(still.pragma('user_version', { simple: true })).toBe(6);
+    still.close();
   });
 
   it('takes online backups with the backup API while the console runs, keeping the newest five of each kind', async () => {
@@ -173,6 +210,118 @@ describe('opening the data file', () => {
     const answer = await core.router.dispatch('dr:backups.restore', { name });
     expect(answer).toMatchObject({ ok: true, value: { restarting: false, message: expect.stringMatching(/replaces the data file when the console closes; the current file is kept beside it\./) } });
     await core.close();
+    const again = compose(dir);
+    expect(lostOrChanged(rows, snapshotRows(again.db))).toEqual([]);
+    await again.close();
+  });
+});
+
+/** Overwrites three pages in the middle of a file with junk (a damaged disk or copy). */
+function damagePages(file: string): Buffer {
+  const pageSize = readFileSync(file).readUInt16BE(16);
+  const pages = statSync(file).size / pageSize;
+  const fd = openSync(file, 'r+');
+  for (let p = Math.floor(pages / 2); p < Math.floor(pages / 2) + 3; p++) writeSync(fd, Buffer.alloc(pageSize, 0x5a), 0, pageSize, p * pageSize);
+  closeSync(fd);
+  return readFileSync(file);
+}
+
+async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The BackupService of a composed core, on its own schedule and clock. */
+function scheduler(core: Core, dir: string, clock: Clock, extra: { intervalMs: number; dueDelayMs?: number }): BackupService {
+  return new BackupService({ db: core.db, dataDir: dir, dataFile: core.dataFile, knownVersion: KNOWN, clock, audit: core.services.audit, logger: silentLogger, ...extra });
+}
+
+describe('backups', () => {
+  it('takes a scheduled backup every interval with the backup API and keeps the newest five', async () => {
+    const dir = tempDir();
+    const core = compose(dir);
+    // Each backup's time (its name) is an hour after the one before.
+    let hour = 0;
+    const clock: Clock = { now: () => new Date(Date.UTC(2030, 0, 1, hour++)), iso: () => new Date(Date.UTC(2030, 0, 1, hour)).toISOString() };
+    const backups = scheduler(core, dir, clock, { intervalMs: 25 });
+    backups.start();
+    const scheduled = () => listBackups(dir).filter((b) => b.reason === 'scheduled');
+    const first = (await until('the first scheduled backup', () => scheduled()[0])).name;
+    // More than five were taken once the first one is gone and five remain.
+    await until('the first backup pruned', () => scheduled().length === 5 && !scheduled().some((b) => b.name === first));
+    await backups.stop();
+    const kept = scheduled();
+    expect(kept).toHaveLength(5);
+    const hours = kept.map((b) => new Date(b.createdAt).getUTCHours());
+    expect(hours).toEqual([...hours].sort((a, b) => b - a));
+    expect(hours[0]! - hours[4]!).toBe(4);
+    for (const b of kept) {
+      const copy = new Database(b.file, { readonly: true });
+      expect(copy.pragma('quick_check', { simple: true })).toBe('ok');
+      expect(copy.pragma('user_version', { simple: true })).toBe(KNOWN);
+      copy.close();
+    }
+    // stop() ends the schedule: nothing more is taken.
+    const names = kept.map((b) => b.name);
+    await core.close();
+    expect(scheduled().map((b) => b.name)).toEqual(names);
+  });
+
+  it('runs the schedule in a composed console (backupIntervalMs)', async () => {
+    const dir = tempDir();
+    const core = compose(dir, { backupIntervalMs: 30 });
+    const made = await until('a scheduled backup', () => listBackups(dir).find((b) => b.reason === 'scheduled'));
+    expect(made.schemaVersion).toBe(KNOWN);
+    await core.close();
+  });
+
+  it('counts the schedule from the newest scheduled backup on disk, so short sessions still get one when it is due', async () => {
+    const dir = tempDir();
+    const core = compose(dir);
+    const clock: Clock = { now: () => new Date(Date.UTC(2030, 0, 1, 12)), iso: () => new Date(Date.UTC(2030, 0, 1, 12)).toISOString() };
+    // The last scheduled backup is 7 hours old; the interval is 6 hours: one is due at start.
+    await takeBackup(core.db, dir, 'scheduled', new Date(Date.UTC(2030, 0, 1, 5)));
+    const backups = scheduler(core, dir, clock, { intervalMs: 6 * 60 * 60 * 1000, dueDelayMs: 20 });
+    backups.start();
+    const made = await until('the due backup', () => listBackups(dir).find((b) => b.reason === 'scheduled' && b.createdAt === '2030-01-01T12:00:00.000Z'));
+    await backups.stop();
+    expect(made.schemaVersion).toBe(KNOWN);
+    await core.close();
+  });
+
+  it('refuses to restore a damaged backup with a sentence, over IPC and at close, and changes nothing', async () => {
+    const dir = tempDir();
+    const core = await workspace(dir);
+    const made = await core.services.backups.create('manual');
+    const backupBytes = damagePages(join(dir, BACKUP_DIR, made.name));
+    const rows = snapshotRows(core.db);
+
+    const answer = await core.router.dispatch('dr:backups.restore', { name: made.name });
+    expect(answer.ok).toBe(false);
+    if (answer.ok) return;
+    expect(answer.error.code).toBe('PreconditionFailed');
+    expect(answer.error.message).toMatch(
+      new RegExp(`^The backup ${made.name.replace(/\./g, '\\.')} is damaged \\(integrity check: .+\\), so it was not restored; the data file was not changed\\. Choose another backup\\.$`),
+    );
+    expect(lostOrChanged(rows, snapshotRows(core.db))).toEqual([]);
+    await core.close();
+    // Nothing was swapped when the console closed: no file kept aside, the same rows, the backup as it was.
+    const file = join(dir, DATA_FILE_NAME);
+    expect(readdirSync(dir).filter((n) => n.includes('.replaced-'))).toEqual([]);
+    const fileBytes = readFileSync(file);
+
+    // The offline restore (the start-up dialog's) refuses it the same way, before touching anything.
+    const err = refusal(() => restoreBackup(file, dir, made.name, KNOWN, new Date()));
+    expect(err.problem).toBe('damaged');
+    expect(err.message).toMatch(/, so it was not restored; the data file was not changed\. Choose another backup\.$/);
+    expect(readFileSync(file).equals(fileBytes)).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.includes('.replaced-') || n.endsWith('.restoring'))).toEqual([]);
+    expect(readFileSync(join(dir, BACKUP_DIR, made.name)).equals(backupBytes)).toBe(true);
     const again = compose(dir);
     expect(lostOrChanged(rows, snapshotRows(again.db))).toEqual([]);
     await again.close();

@@ -57,7 +57,7 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 };
 
 /** A webhook receiver on loopback; `answer` decides each response by its 0-based index. */
-export async function startReceiver(answer: (r: Received, index: number) => Answer = () => 200, port = 0): Promise<Receiver> {
+export async function startReceiver(answer: (r: Received, index: number) => Answer = () => 200, port = 0, host = '127.0.0.1'): Promise<Receiver> {
   const requests: Received[] = [];
   const held = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
@@ -90,11 +90,11 @@ export async function startReceiver(answer: (r: Received, index: number) => Answ
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${actual}/hooks/dr?token=receiver-token`,
+    url: `http://${host}:${actual}/hooks/dr?token=receiver-token`,
     port: actual,
     requests,
     close: () =>
@@ -172,7 +172,7 @@ export function openCore(dataDir: string, opts: { webhooks?: Partial<WebhookOpti
 /** A sim Azure account with a source and a target environment and one protected VM. */
 export async function createPolicy(
   core: WebhookCore,
-  webhook: { url: string | null; secret?: string | null; onTestFailover?: boolean; name?: string; vmName?: RegExp },
+  webhook: { url: string | null; secret?: string | null; onTestFailover?: boolean; allowPrivateTargets?: boolean; name?: string; vmName?: RegExp },
 ) {
   const account = await core.call('dr:accounts.create', { name: `Sim Azure ${Math.random()}`, provider: 'sim', cloud: 'azure', credentials: { kind: 'none' } });
   const source = await core.call('dr:environments.create', { accountId: account.id, name: 'Prod', region: 'westeurope', scope: '00000000-0000-4000-8000-000000000001/rg-prod' });
@@ -189,6 +189,7 @@ export async function createPolicy(
     webhookUrl: webhook.url,
     ...(webhook.secret !== undefined ? { webhookSecret: webhook.secret } : {}),
     webhookOnTestFailover: webhook.onTestFailover ?? false,
+    ...(webhook.allowPrivateTargets !== undefined ? { webhookAllowPrivateTargets: webhook.allowPrivateTargets } : {}),
   });
   return { account, source, target, vm, policy };
 }
