@@ -46,9 +46,10 @@ export const CLOUD_RATE_LIMITS: Readonly<Record<string, RateLimitSpec>> = {
   // Azure Resource Manager, per subscription per region instance, token buckets ("Understand how Azure
   // Resource Manager throttles requests", learn.microsoft.com/azure/azure-resource-manager/management/
   // request-limits-and-throttling, the 2024 token-bucket table): reads bucket 250 refilling 25/s;
-  // writes bucket 200 refilling 10/s; deletes bucket 200 refilling 10/s (counted with writes here).
+  // writes bucket 200 refilling 10/s; deletes bucket 200 refilling 10/s (a bucket of their own).
   'azure.arm.read': bucket(250, 25),
   'azure.arm.write': bucket(200, 10),
+  'azure.arm.delete': bucket(200, 10),
   // Google Cloud, per project, per-minute windows, each service its own quota:
   // Compute Engine ("Compute Engine rate quotas", cloud.google.com/compute/api-quota): queries
   // (mutating methods, compute.googleapis.com/default) 1,500/min; read requests (*.get) 1,500/min.

@@ -22,6 +22,7 @@ describe('rate limits', () => {
     expect(aws['aws.ec2.read']).toEqual({ kind: 'token-bucket', bucketSize: 100, refillPerSecond: 20 });
     expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.read']).toEqual({ kind: 'token-bucket', bucketSize: 250, refillPerSecond: 25 });
     expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.write']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
+    expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.delete']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
     // Each Google service has its own window: GKE and Cloud SQL are no longer under the Compute quota.
     for (const f of ['gcp.compute.write', 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam']) {
       expect(PUBLISHED_RATE_LIMITS.gcp?.[f]).toMatchObject({ kind: 'window', windowMs: 60_000 });
