@@ -164,6 +164,26 @@ async function groupNamed(aws: AwsContext, ctx: StepContext, env: EnvRef, name: 
   return r.SecurityGroups?.[0];
 }
 
+/** Adds the missing rules of one direction to a target group, one journaled operation per group and direction. */
+async function authorize(aws: AwsContext, ctx: StepContext, env: EnvRef, sourceId: string, targetId: string, missing: RuleAtom[], direction: Direction): Promise<void> {
+  const ec2 = aws.ec2(env);
+  const IpPermissions = missing.map((a) => a.permission);
+  await aws.mutate(ctx, env, `authorize-${direction}:${sourceId}`, {
+    action: direction === 'ingress' ? 'ec2:AuthorizeSecurityGroupIngress' : 'ec2:AuthorizeSecurityGroupEgress',
+    intent: { groupId: targetId, rules: missing.length },
+    call: async (signal) => {
+      try {
+        if (direction === 'ingress') await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: targetId, IpPermissions }), { abortSignal: signal });
+        else await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: targetId, IpPermissions }), { abortSignal: signal });
+      } catch (err) {
+        // A replay after the rules went in: they are there, which is what was asked.
+        if (!isDuplicate(err)) throw err;
+      }
+      return { authorized: missing.length };
+    },
+  });
+}
+
 /**
  * Every group first (the instance's and the referenced ones, same-named reused), then each group's
  * missing rules. The source's "default" group maps to the target VPC's default group, which is never
@@ -250,20 +270,7 @@ export async function ensureSecurityGroups(
     );
     const have = new Set(atomsOf(current.SecurityGroups?.[0]?.IpPermissions ?? []).map((a) => a.key));
     const missing = atoms.filter((a) => !have.has(a.key));
-    if (missing.length === 0) continue;
-    await aws.mutate(ctx, env, `authorize-ingress:${g.id}`, {
-      action: 'ec2:AuthorizeSecurityGroupIngress',
-      intent: { groupId: targetId, rules: missing.length },
-      call: async (signal) => {
-        try {
-          await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: targetId, IpPermissions: missing.map((a) => a.permission) }), { abortSignal: signal });
-        } catch (err) {
-          // A replay after the rules went in: they are there, which is what was asked.
-          if (!isDuplicate(err)) throw err;
-        }
-        return { authorized: missing.length };
-      },
-    });
+    if (missing.length) await authorize(aws, ctx, env, g.id, targetId, missing, 'ingress');
   }
 
   // Outbound rules: what the source allows is added; on a group this failover created, what AWS put
@@ -281,20 +288,7 @@ export async function ensureSecurityGroups(
     const want = new Set(atoms.map((a) => a.key));
     const missing = atoms.filter((a) => !have.has(a.key));
     const extra = created.has(g.id) && lost.length === 0 ? haveAtoms.filter((a) => !want.has(a.key)) : [];
-    if (missing.length) {
-      await aws.mutate(ctx, env, `authorize-egress:${g.id}`, {
-        action: 'ec2:AuthorizeSecurityGroupEgress',
-        intent: { groupId: targetId, rules: missing.length },
-        call: async (signal) => {
-          try {
-            await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: targetId, IpPermissions: missing.map((a) => a.permission) }), { abortSignal: signal });
-          } catch (err) {
-            if (!isDuplicate(err)) throw err;
-          }
-          return { authorized: missing.length };
-        },
-      });
-    }
+    if (missing.length) await authorize(aws, ctx, env, g.id, targetId, missing, 'egress');
     if (extra.length) {
       await aws.mutate(ctx, env, `revoke-egress:${g.id}`, {
         action: 'ec2:RevokeSecurityGroupEgress',
