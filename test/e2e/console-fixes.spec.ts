@@ -2,14 +2,18 @@
 // (real core, sim provider, real SQLite) so that each of these tests would have caught its bug: one
 // time zone everywhere with its UTC offset; the job view naming its recovery point and each
 // resource's; one Failover on the Recovery points tab; progress in resources with elapsed time, an
-// estimate and running rows first; one scroll container per page and one-line ids; toasts that
-// never cover content and leave when their job's view is open; focus back on the opener; visible
-// name limits; search and filters on Resources and steps. axe on every screen in both themes.
+// estimate and running rows first; one scroll container per page (the recovery points listbox
+// included) and one-line ids; a picker that stays where the operator left it; toasts that never
+// cover content and leave when their job's view is open; focus back on the opener; visible name
+// limits; search and filters on Resources and steps. axe on every screen in both themes.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { seedHistory } from '../../bench/foundation';
 import { formatTime, machineTimeZone } from '../../shared/time-format';
-import { CHROMIUM_PATH } from './harness';
+import { CHROMIUM_PATH, openConsole } from './harness';
 import { VIEWPORTS, createPolicy, expectAccessible, nestedScrollers, openBed, openPolicy, replicate, shotBoth, waitForJobs, wrappedIds } from './console-bed';
 
 const chromiumPresent = existsSync(CHROMIUM_PATH);
@@ -143,10 +147,20 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
       await expect(fromOlder).toBeEnabled();
       await expect(failoverButtons(page)).toHaveCount(1);
       await expect(header(page).getByRole('button', { name: 'Failover', exact: true })).toHaveCount(0);
-      // Only the virtualized listbox of points (up to 100,000) scrolls itself; the items table grows with the page.
-      await expect(page.getByRole('complementary', { name: 'Recovery point details' }).getByRole('row')).toHaveCount(resources + 1);
-      expect(await nestedScrollers(page, '.shell', ['.page-scroll', '.rp-list'])).toEqual([]);
+      // One scroll container here too: the listbox scrolls with the page. The panel beside it shows a
+      // few items (failed first) and fits the window; all of them are one click away, in a dialog.
+      const panel = page.getByRole('complementary', { name: 'Recovery point details' });
+      await expect(panel.getByRole('row')).toHaveCount(6 + 1);
+      expect(await nestedScrollers(page, '.shell', ['.page-scroll'])).toEqual([]);
       await shotBoth(page, '04-recovery-points-selected', 'recovery points with a selected point');
+      const showAll = panel.getByRole('button', { name: `Show all ${resources} items` });
+      await showAll.click();
+      const items = page.getByRole('dialog', { name: `Items of the recovery point of ${olderShown}` });
+      await expect(items.getByRole('row')).toHaveCount(resources + 1);
+      await shotBoth(page, '04b-recovery-point-items', 'all items of a recovery point');
+      await page.keyboard.press('Escape');
+      await expect(items).toBeHidden();
+      await expect(showAll).toBeFocused();
 
       // The confirmation's resource table is not a scroll box of its own; Esc returns focus to the opener.
       await fromOlder.click();
@@ -223,6 +237,85 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
       expect(await ids.count()).toBeGreaterThan(0);
       const longest = await ids.evaluateAll((els) => els.reduce((m, el) => Math.max(m, (el.getAttribute('title') ?? '').length), 0));
       expect(longest, 'the mapping has an ARM id long enough to have wrapped').toBeGreaterThan(100);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('the recovery points picker scrolls with the page and stays where the operator left it: clicks, keys, a dialog and new points never move it', async () => {
+    test.setTimeout(240_000);
+    // 3,000 points (a few hours of a busy schedule), seeded straight into the file.
+    const dir = mkdtempSync(join(tmpdir(), 'fc-e2e-picker-'));
+    const history = seedHistory(dir, 1_000, 3_000);
+    const c = await openConsole({ dataDir: dir, viewport: { width: 1280, height: 720 } });
+    try {
+      const { page } = c;
+      await page.goto(`${c.url}#/policies/${history.policyId}/recovery-points`);
+      const list = page.getByRole('listbox', { name: 'Recovery points' });
+      const counter = page.locator('.rp-toolbar .counter');
+      await expect(counter).toHaveText('3,000 recovery points');
+      // The listbox is as tall as its rows: the page is the only thing that scrolls.
+      expect(await nestedScrollers(page, '.shell', ['.page-scroll'])).toEqual([]);
+
+      // The operator scrolls a thousand rows down (the page, as a wheel would).
+      const scroller = page.getByTestId('page-scroll');
+      await scroller.evaluate((el) => (el.scrollTop = 52 * 1_000));
+      const option = (n: number) => list.locator(`[role="option"][aria-posinset="${n}"]`);
+      // The point at the top of the view, just under the sticky toolbar, and where it is drawn.
+      const topOfView = () =>
+        page.evaluate(() => {
+          const bar = document.querySelector('.rp-toolbar')!.getBoundingClientRect().bottom;
+          const rows = [...document.querySelectorAll<HTMLElement>('[role="option"]')]
+            .map((el) => ({ el, top: el.getBoundingClientRect().top }))
+            .filter((r) => r.top >= bar - 0.5)
+            .sort((a, b) => a.top - b.top);
+          const first = rows[0];
+          return first ? { time: first.el.querySelector('time')?.textContent ?? '', top: Math.round(first.top), scrollTop: document.querySelector('.page-scroll')!.scrollTop } : null;
+        });
+      await expect.poll(async () => (await topOfView())?.time ?? '').toMatch(/^\d{4}-/);
+      const left = (await topOfView())!;
+      expect(left.scrollTop).toBe(52 * 1_000);
+      await shotBoth(page, '11-recovery-points-deep', 'recovery points scrolled a thousand rows down');
+
+      // A click on a row in view: the panel shows it, and nothing moves.
+      const clicked = option(1_000);
+      const clickedTime = (await clicked.locator('time').textContent())!;
+      await clicked.click();
+      await expect(page.getByRole('complementary', { name: 'Recovery point details' }).getByRole('heading', { name: clickedTime })).toBeVisible();
+      await expect(clicked).toHaveAttribute('aria-selected', 'true');
+      expect(await topOfView()).toEqual(left);
+
+      // The keyboard moves the cursor to the next row, which is in view: the page stays.
+      await page.keyboard.press('ArrowDown');
+      await expect(list).toHaveAttribute('aria-activedescendant', 'rp-opt-1000');
+      const cursorTime = (await option(1_001).locator('time').textContent())!;
+      await expect(page.getByRole('complementary', { name: 'Recovery point details' }).getByRole('heading', { name: cursorTime })).toBeVisible();
+      expect(await topOfView()).toEqual(left);
+
+      // The Failover of the toolbar (still in view above the list) opens its confirmation; Esc brings
+      // focus back to it, and the page has not moved.
+      const failover = page.getByRole('button', { name: `Failover from ${cursorTime}` });
+      await failover.click();
+      await expect(page.getByRole('dialog')).toBeVisible();
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('dialog')).toBeHidden();
+      await expect(failover).toBeFocused();
+      expect(await topOfView()).toEqual(left);
+
+      // A replication finishes and its point arrives at the top of the list, above everything on
+      // screen: the page moves down one row, so the same points stay under the operator's eye, and
+      // the keyboard cursor and the selection stay on the points they were on.
+      await c.call('dr:replication.run', { policyId: history.policyId });
+      await expect(counter).toHaveText('3,001 recovery points');
+      await expect.poll(topOfView).toEqual({ ...left, scrollTop: left.scrollTop + 52 });
+      await expect(list.locator('[role="option"][aria-selected="true"] time')).toHaveText(cursorTime);
+      const cursor = await list.getAttribute('aria-activedescendant');
+      await expect(page.locator(`#${cursor} time`)).toHaveText(cursorTime);
+
+      // A search is a new list: it starts at its first row.
+      await page.getByRole('searchbox', { name: 'Search recovery points' }).fill('2026-01-01T1');
+      await expect(counter).toHaveText('600 recovery points');
+      await expect(option(1).locator('time')).toBeInViewport();
     } finally {
       await c.close();
     }
