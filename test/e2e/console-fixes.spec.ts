@@ -7,6 +7,7 @@
 // cover content and leave when their job's view is open; focus back on the opener; visible name
 // limits; search and filters on Resources and steps. axe on every screen in both themes.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -321,6 +322,76 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
     }
   });
 
+  test('a report saved after choosing a time zone writes its times in that zone, with the offset', async () => {
+    test.setTimeout(180_000);
+    const { c } = await openBed(['replicate', 'testFailover']);
+    try {
+      const { page } = c;
+      const policy = await createPolicy(c, 'Ledger north', { cloud: 'aws' });
+      await replicate(c, policy.id, 1);
+      const run = await c.call('dr:testFailover.run', { policyId: policy.id });
+      await waitForJobs(c, policy.id, 'test_failover', 1);
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByLabel('Show times in').selectOption('Asia/Tokyo');
+      await expect(page.getByRole('status').filter({ hasText: 'Times are shown in Asia/Tokyo (UTC+09:00)' })).toBeVisible();
+      await page.goto(`${c.url}#/policies/${policy.id}/jobs`);
+      const group = page.getByRole('region', { name: 'Test failover job' }).getByRole('group', { name: 'Job report' });
+      await group.getByRole('button', { name: 'Export PDF' }).click();
+      const status = group.getByRole('status');
+      await expect(status).toContainText('Saved the PDF report to ');
+      const path = (await status.textContent())!.replace(/^.* report to /, '');
+      // Lines of the layout are joined: a sentence may wrap anywhere on the page.
+      const text = execFileSync('pdftotext', ['-layout', path, '-']).toString('utf8').replace(/\s+/g, ' ');
+      expect(text).toContain('times in Asia/Tokyo (UTC+09:00)');
+      const job = await c.call('dr:jobs.get', { jobId: run.jobId });
+      expect(text).toContain(formatTime(job.startedAt!, 'Asia/Tokyo'));
+      const times = text.match(TIME) ?? [];
+      expect(times.length).toBeGreaterThan(3);
+      expect(times.filter((t) => !t.endsWith('UTC+09:00'))).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('every screen, in both themes and at both sizes: axe finds nothing serious or critical, and the page is the one scroll container', async () => {
+    test.setTimeout(360_000);
+    const { c } = await openBed();
+    try {
+      const { page } = c;
+      const policy = await createPolicy(c, 'Screens tour', { cloud: 'gcp' });
+      await replicate(c, policy.id, 1);
+      await page.reload();
+      const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+      const screens: { name: string; open: () => Promise<void>; dialog?: boolean }[] = [
+        { name: 'policies', open: async () => { await nav('Policies').click(); await expect(page.getByRole('row', { name: /Screens tour/ })).toBeVisible(); } },
+        { name: 'create policy', dialog: true, open: async () => { await page.getByRole('button', { name: 'Create policy' }).first().click(); await expect(page.getByRole('dialog', { name: 'Create policy' })).toBeVisible(); } },
+        { name: 'accounts', open: async () => { await nav('Accounts').click(); await expect(page.getByRole('heading', { level: 1, name: 'Accounts' })).toBeVisible(); } },
+        { name: 'add account', dialog: true, open: async () => { await page.getByRole('button', { name: 'Add account' }).click(); await expect(page.getByRole('dialog', { name: 'Add cloud account' })).toBeVisible(); } },
+        { name: 'audit log', open: async () => { await nav('Audit log').click(); await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible(); await expect(page.getByRole('region', { name: 'Backups of the data file' })).toBeVisible(); } },
+        { name: 'workspace', open: async () => { await nav('Workspace').click(); await expect(page.getByRole('heading', { level: 1, name: 'Workspace' })).toBeVisible(); } },
+        { name: 'settings', open: async () => { await nav('Settings').click(); await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible(); } },
+        { name: 'policy: resources', open: async () => { await openPolicy(page, 'Screens tour'); await expect(page.getByRole('tabpanel', { name: 'Resources' })).toBeVisible(); } },
+        { name: 'policy: recovery points', open: async () => { await page.getByRole('tab', { name: 'Recovery points' }).click(); await expect(page.getByRole('listbox', { name: 'Recovery points' }).getByRole('option')).toHaveCount(1); } },
+        { name: 'policy: jobs', open: async () => { await page.getByRole('tab', { name: 'Jobs' }).click(); await expect(page.getByRole('heading', { name: 'Replication job' })).toBeVisible(); } },
+      ];
+      for (const viewport of VIEWPORTS) {
+        await page.setViewportSize(viewport);
+        for (const screen of screens) {
+          await screen.open();
+          expect(await nestedScrollers(page, '.shell', ['.page-scroll']), screen.name).toEqual([]);
+          if (screen.dialog) expect(await nestedScrollers(page, '.modal', ['.modal-body']), screen.name).toEqual([]);
+          await shotBoth(page, `12-${screen.name.replace(/[^a-z]+/g, '-')}`, screen.name);
+          if (screen.dialog) {
+            await page.keyboard.press('Escape');
+            await expect(page.getByRole('dialog')).toBeHidden();
+          }
+        }
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
   test('a notice takes its own room below the page, never over a table, and leaves once its job’s view is open', async () => {
     const { c, faults } = await openBed(['replicate']);
     try {
@@ -351,7 +422,7 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
     }
   });
 
-  test('a policy name over 80 characters is kept whole, counted and refused with a sentence', async () => {
+  test('a policy or account name over 80 characters is kept whole, counted and refused with a sentence', async () => {
     const { c } = await openBed();
     try {
       const { page } = c;
@@ -374,6 +445,23 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
       await expect(dialog).toBeHidden();
       await expect(page.getByRole('button', { name: 'Create policy' }).first()).toBeFocused();
       await expectAccessible(page, 'policies');
+
+      // The same rule for an account's name: counted, kept whole, refused with the same sentence.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts', exact: true }).click();
+      const before = (await c.call('dr:accounts.list', {})).length;
+      await page.getByRole('button', { name: 'Add account' }).click();
+      const add = page.getByRole('dialog', { name: 'Add cloud account' });
+      const accountName = add.getByLabel('Account name');
+      await accountName.fill(long);
+      await expect(accountName).toHaveValue(long);
+      await expect(add.getByText(`${long.length} / 80 characters — ${long.length - 80} too many; shorten it to 80 or fewer.`)).toBeVisible();
+      await add.getByRole('button', { name: 'Add account' }).click();
+      await expect(add.getByText(`The name is ${long.length} characters; use at most 80.`).first()).toBeVisible();
+      await expectAccessible(page, 'add account: name over the limit');
+      await page.keyboard.press('Escape');
+      await expect(add).toBeHidden();
+      await expect(page.getByRole('button', { name: 'Add account' })).toBeFocused();
+      expect(await c.call('dr:accounts.list', {})).toHaveLength(before);
     } finally {
       await c.close();
     }
