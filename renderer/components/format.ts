@@ -22,10 +22,20 @@ export function parseTime(iso: string | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+// Lists re-render rows often (a filter change, the clock's tick); the same instant in the same zone
+// is written once. Bounded: emptied when it grows past a few thousand entries.
+const absoluteCache = new Map<string, string>();
+const ABSOLUTE_CACHE_MAX = 5_000;
+
 /** "2026-11-26 11:42 UTC+01:00" (or with seconds, where points seconds apart must be told apart). */
 export function formatAbsolute(iso: string, opts: { seconds?: boolean } = {}): string {
-  if (!parseTime(iso)) return iso;
-  return formatTime(iso, displayZone, opts);
+  const key = `${displayZone}\u0000${opts.seconds ? 1 : 0}\u0000${iso}`;
+  const known = absoluteCache.get(key);
+  if (known !== undefined) return known;
+  const text = parseTime(iso) ? formatTime(iso, displayZone, opts) : iso;
+  if (absoluteCache.size >= ABSOLUTE_CACHE_MAX) absoluteCache.clear();
+  absoluteCache.set(key, text);
+  return text;
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", "in 12 min". */
@@ -112,6 +122,9 @@ export function withSimulatedSuffix(name: string, simulated: boolean): string {
   return simulated && !/simulated/i.test(name) ? `${name} (simulated)` : name;
 }
 
+// toLocaleString builds a number format on every call; counters re-render on every filter change.
+const COUNT_FORMAT = new Intl.NumberFormat('en-GB');
+
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+  return `${COUNT_FORMAT.format(n)} ${n === 1 ? one : many}`;
 }

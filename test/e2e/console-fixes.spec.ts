@@ -2,14 +2,19 @@
 // (real core, sim provider, real SQLite) so that each of these tests would have caught its bug: one
 // time zone everywhere with its UTC offset; the job view naming its recovery point and each
 // resource's; one Failover on the Recovery points tab; progress in resources with elapsed time, an
-// estimate and running rows first; one scroll container per page and one-line ids; toasts that
-// never cover content and leave when their job's view is open; focus back on the opener; visible
-// name limits; search and filters on Resources and steps. axe on every screen in both themes.
+// estimate and running rows first; one scroll container per page (the recovery points listbox
+// included) and one-line ids; a picker that stays where the operator left it; toasts that never
+// cover content and leave when their job's view is open; focus back on the opener; visible name
+// limits; search and filters on Resources and steps. axe on every screen in both themes.
 
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { seedHistory } from '../../bench/foundation';
 import { formatTime, machineTimeZone } from '../../shared/time-format';
-import { CHROMIUM_PATH } from './harness';
+import { CHROMIUM_PATH, openConsole } from './harness';
 import { VIEWPORTS, createPolicy, expectAccessible, nestedScrollers, openBed, openPolicy, replicate, shotBoth, waitForJobs, wrappedIds } from './console-bed';
 
 const chromiumPresent = existsSync(CHROMIUM_PATH);
@@ -143,10 +148,20 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
       await expect(fromOlder).toBeEnabled();
       await expect(failoverButtons(page)).toHaveCount(1);
       await expect(header(page).getByRole('button', { name: 'Failover', exact: true })).toHaveCount(0);
-      // Only the virtualized listbox of points (up to 100,000) scrolls itself; the items table grows with the page.
-      await expect(page.getByRole('complementary', { name: 'Recovery point details' }).getByRole('row')).toHaveCount(resources + 1);
-      expect(await nestedScrollers(page, '.shell', ['.page-scroll', '.rp-list'])).toEqual([]);
+      // One scroll container here too: the listbox scrolls with the page. The panel beside it shows a
+      // few items (failed first) and fits the window; all of them are one click away, in a dialog.
+      const panel = page.getByRole('complementary', { name: 'Recovery point details' });
+      await expect(panel.getByRole('row')).toHaveCount(6 + 1);
+      expect(await nestedScrollers(page, '.shell', ['.page-scroll'])).toEqual([]);
       await shotBoth(page, '04-recovery-points-selected', 'recovery points with a selected point');
+      const showAll = panel.getByRole('button', { name: `Show all ${resources} items` });
+      await showAll.click();
+      const items = page.getByRole('dialog', { name: `Items of the recovery point of ${olderShown}` });
+      await expect(items.getByRole('row')).toHaveCount(resources + 1);
+      await shotBoth(page, '04b-recovery-point-items', 'all items of a recovery point');
+      await page.keyboard.press('Escape');
+      await expect(items).toBeHidden();
+      await expect(showAll).toBeFocused();
 
       // The confirmation's resource table is not a scroll box of its own; Esc returns focus to the opener.
       await fromOlder.click();
@@ -228,6 +243,155 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
     }
   });
 
+  test('the recovery points picker scrolls with the page and stays where the operator left it: clicks, keys, a dialog and new points never move it', async () => {
+    test.setTimeout(240_000);
+    // 3,000 points (a few hours of a busy schedule), seeded straight into the file.
+    const dir = mkdtempSync(join(tmpdir(), 'fc-e2e-picker-'));
+    const history = seedHistory(dir, 1_000, 3_000);
+    const c = await openConsole({ dataDir: dir, viewport: { width: 1280, height: 720 } });
+    try {
+      const { page } = c;
+      await page.goto(`${c.url}#/policies/${history.policyId}/recovery-points`);
+      const list = page.getByRole('listbox', { name: 'Recovery points' });
+      const counter = page.locator('.rp-toolbar .counter');
+      await expect(counter).toHaveText('3,000 recovery points');
+      // The listbox is as tall as its rows: the page is the only thing that scrolls.
+      expect(await nestedScrollers(page, '.shell', ['.page-scroll'])).toEqual([]);
+
+      // The operator scrolls a thousand rows down (the page, as a wheel would).
+      const scroller = page.getByTestId('page-scroll');
+      await scroller.evaluate((el) => (el.scrollTop = 52 * 1_000));
+      const option = (n: number) => list.locator(`[role="option"][aria-posinset="${n}"]`);
+      // The point at the top of the view, just under the sticky toolbar, and where it is drawn.
+      const topOfView = () =>
+        page.evaluate(() => {
+          const bar = document.querySelector('.rp-toolbar')!.getBoundingClientRect().bottom;
+          const rows = [...document.querySelectorAll<HTMLElement>('[role="option"]')]
+            .map((el) => ({ el, top: el.getBoundingClientRect().top }))
+            .filter((r) => r.top >= bar - 0.5)
+            .sort((a, b) => a.top - b.top);
+          const first = rows[0];
+          return first ? { time: first.el.querySelector('time')?.textContent ?? '', top: Math.round(first.top), scrollTop: document.querySelector('.page-scroll')!.scrollTop } : null;
+        });
+      await expect.poll(async () => (await topOfView())?.time ?? '').toMatch(/^\d{4}-/);
+      const left = (await topOfView())!;
+      expect(left.scrollTop).toBe(52 * 1_000);
+      await shotBoth(page, '11-recovery-points-deep', 'recovery points scrolled a thousand rows down');
+
+      // A click on a row in view: the panel shows it, and nothing moves.
+      const clicked = option(1_000);
+      const clickedTime = (await clicked.locator('time').textContent())!;
+      await clicked.click();
+      await expect(page.getByRole('complementary', { name: 'Recovery point details' }).getByRole('heading', { name: clickedTime })).toBeVisible();
+      await expect(clicked).toHaveAttribute('aria-selected', 'true');
+      expect(await topOfView()).toEqual(left);
+
+      // The keyboard moves the cursor to the next row, which is in view: the page stays.
+      await page.keyboard.press('ArrowDown');
+      await expect(list).toHaveAttribute('aria-activedescendant', 'rp-opt-1000');
+      const cursorTime = (await option(1_001).locator('time').textContent())!;
+      await expect(page.getByRole('complementary', { name: 'Recovery point details' }).getByRole('heading', { name: cursorTime })).toBeVisible();
+      expect(await topOfView()).toEqual(left);
+
+      // The Failover of the toolbar (still in view above the list) opens its confirmation; Esc brings
+      // focus back to it, and the page has not moved.
+      const failover = page.getByRole('button', { name: `Failover from ${cursorTime}` });
+      await failover.click();
+      await expect(page.getByRole('dialog')).toBeVisible();
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('dialog')).toBeHidden();
+      await expect(failover).toBeFocused();
+      expect(await topOfView()).toEqual(left);
+
+      // A replication finishes and its point arrives at the top of the list, above everything on
+      // screen: the page moves down one row, so the same points stay under the operator's eye, and
+      // the keyboard cursor and the selection stay on the points they were on.
+      await c.call('dr:replication.run', { policyId: history.policyId });
+      await expect(counter).toHaveText('3,001 recovery points');
+      await expect.poll(topOfView).toEqual({ ...left, scrollTop: left.scrollTop + 52 });
+      await expect(list.locator('[role="option"][aria-selected="true"] time')).toHaveText(cursorTime);
+      const cursor = await list.getAttribute('aria-activedescendant');
+      await expect(page.locator(`#${cursor} time`)).toHaveText(cursorTime);
+
+      // A search is a new list: it starts at its first row.
+      await page.getByRole('searchbox', { name: 'Search recovery points' }).fill('2026-01-01T1');
+      await expect(counter).toHaveText('600 recovery points');
+      await expect(option(1).locator('time')).toBeInViewport();
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a report saved after choosing a time zone writes its times in that zone, with the offset', async () => {
+    test.setTimeout(180_000);
+    const { c } = await openBed(['replicate', 'testFailover']);
+    try {
+      const { page } = c;
+      const policy = await createPolicy(c, 'Ledger north', { cloud: 'aws' });
+      await replicate(c, policy.id, 1);
+      const run = await c.call('dr:testFailover.run', { policyId: policy.id });
+      await waitForJobs(c, policy.id, 'test_failover', 1);
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByLabel('Show times in').selectOption('Asia/Tokyo');
+      await expect(page.getByRole('status').filter({ hasText: 'Times are shown in Asia/Tokyo (UTC+09:00)' })).toBeVisible();
+      await page.goto(`${c.url}#/policies/${policy.id}/jobs`);
+      const group = page.getByRole('region', { name: 'Test failover job' }).getByRole('group', { name: 'Job report' });
+      await group.getByRole('button', { name: 'Export PDF' }).click();
+      const status = group.getByRole('status');
+      await expect(status).toContainText('Saved the PDF report to ');
+      const path = (await status.textContent())!.replace(/^.* report to /, '');
+      // Lines of the layout are joined: a sentence may wrap anywhere on the page.
+      const text = execFileSync('pdftotext', ['-layout', path, '-']).toString('utf8').replace(/\s+/g, ' ');
+      expect(text).toContain('times in Asia/Tokyo (UTC+09:00)');
+      const job = await c.call('dr:jobs.get', { jobId: run.jobId });
+      expect(text).toContain(formatTime(job.startedAt!, 'Asia/Tokyo'));
+      const times = text.match(TIME) ?? [];
+      expect(times.length).toBeGreaterThan(3);
+      expect(times.filter((t) => !t.endsWith('UTC+09:00'))).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('every screen, in both themes and at both sizes: axe finds nothing serious or critical, and the page is the one scroll container', async () => {
+    test.setTimeout(360_000);
+    const { c } = await openBed();
+    try {
+      const { page } = c;
+      const policy = await createPolicy(c, 'Screens tour', { cloud: 'gcp' });
+      await replicate(c, policy.id, 1);
+      await page.reload();
+      const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+      const screens: { name: string; open: () => Promise<void>; dialog?: boolean }[] = [
+        { name: 'policies', open: async () => { await nav('Policies').click(); await expect(page.getByRole('row', { name: /Screens tour/ })).toBeVisible(); } },
+        { name: 'create policy', dialog: true, open: async () => { await page.getByRole('button', { name: 'Create policy' }).first().click(); await expect(page.getByRole('dialog', { name: 'Create policy' })).toBeVisible(); } },
+        { name: 'accounts', open: async () => { await nav('Accounts').click(); await expect(page.getByRole('heading', { level: 1, name: 'Accounts' })).toBeVisible(); } },
+        { name: 'add account', dialog: true, open: async () => { await page.getByRole('button', { name: 'Add account' }).click(); await expect(page.getByRole('dialog', { name: 'Add cloud account' })).toBeVisible(); } },
+        { name: 'audit log', open: async () => { await nav('Audit log').click(); await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible(); await expect(page.getByRole('region', { name: 'Backups of the data file' })).toBeVisible(); } },
+        { name: 'workspace', open: async () => { await nav('Workspace').click(); await expect(page.getByRole('heading', { level: 1, name: 'Workspace' })).toBeVisible(); } },
+        { name: 'settings', open: async () => { await nav('Settings').click(); await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible(); } },
+        { name: 'policy: resources', open: async () => { await openPolicy(page, 'Screens tour'); await expect(page.getByRole('tabpanel', { name: 'Resources' })).toBeVisible(); } },
+        { name: 'policy: recovery points', open: async () => { await page.getByRole('tab', { name: 'Recovery points' }).click(); await expect(page.getByRole('listbox', { name: 'Recovery points' }).getByRole('option')).toHaveCount(1); } },
+        { name: 'policy: jobs', open: async () => { await page.getByRole('tab', { name: 'Jobs' }).click(); await expect(page.getByRole('heading', { name: 'Replication job' })).toBeVisible(); } },
+      ];
+      for (const viewport of VIEWPORTS) {
+        await page.setViewportSize(viewport);
+        for (const screen of screens) {
+          await screen.open();
+          expect(await nestedScrollers(page, '.shell', ['.page-scroll']), screen.name).toEqual([]);
+          if (screen.dialog) expect(await nestedScrollers(page, '.modal', ['.modal-body']), screen.name).toEqual([]);
+          await shotBoth(page, `12-${screen.name.replace(/[^a-z]+/g, '-')}`, screen.name);
+          if (screen.dialog) {
+            await page.keyboard.press('Escape');
+            await expect(page.getByRole('dialog')).toBeHidden();
+          }
+        }
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
   test('a notice takes its own room below the page, never over a table, and leaves once its job’s view is open', async () => {
     const { c, faults } = await openBed(['replicate']);
     try {
@@ -258,7 +422,7 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
     }
   });
 
-  test('a policy name over 80 characters is kept whole, counted and refused with a sentence', async () => {
+  test('a policy or account name over 80 characters is kept whole, counted and refused with a sentence', async () => {
     const { c } = await openBed();
     try {
       const { page } = c;
@@ -281,6 +445,23 @@ test.describe(mustRun ? 'Console fixes in Chromium' : `Console fixes in Chromium
       await expect(dialog).toBeHidden();
       await expect(page.getByRole('button', { name: 'Create policy' }).first()).toBeFocused();
       await expectAccessible(page, 'policies');
+
+      // The same rule for an account's name: counted, kept whole, refused with the same sentence.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts', exact: true }).click();
+      const before = (await c.call('dr:accounts.list', {})).length;
+      await page.getByRole('button', { name: 'Add account' }).click();
+      const add = page.getByRole('dialog', { name: 'Add cloud account' });
+      const accountName = add.getByLabel('Account name');
+      await accountName.fill(long);
+      await expect(accountName).toHaveValue(long);
+      await expect(add.getByText(`${long.length} / 80 characters — ${long.length - 80} too many; shorten it to 80 or fewer.`)).toBeVisible();
+      await add.getByRole('button', { name: 'Add account' }).click();
+      await expect(add.getByText(`The name is ${long.length} characters; use at most 80.`).first()).toBeVisible();
+      await expectAccessible(page, 'add account: name over the limit');
+      await page.keyboard.press('Escape');
+      await expect(add).toBeHidden();
+      await expect(page.getByRole('button', { name: 'Add account' })).toBeFocused();
+      expect(await c.call('dr:accounts.list', {})).toHaveLength(before);
     } finally {
       await c.close();
     }

@@ -111,12 +111,22 @@ test.describe(mustRun ? 'Evidence in Chromium' : `Evidence in Chromium — ${ski
       await expectAccessible(page, 'audit log, filtered');
       await filters.getByRole('button', { name: 'Clear filters' }).click();
 
-      // The operator name: saved with a visible length limit, then carried by the next entries.
+      // The operator name: a visible length limit; a longer name is kept whole, counted and refused
+      // with a sentence (never cut as pasted); a fitting one is saved and carried by the next entries.
       const osUser = (await c.call('dr:operator.get', {})).osUser;
       const name = page.getByLabel('Operator name (optional)');
-      await expect(page.getByText('0 of 80 characters')).toBeVisible();
+      await expect(page.getByText('0 / 80 characters')).toBeVisible();
+      const long = 'Dana Reyes, incident commander on call for the payments platform, EU night shift rota';
+      expect(long.length).toBeGreaterThan(80);
+      await name.fill(long);
+      await expect(name).toHaveValue(long);
+      await expect(page.getByText(`${long.length} / 80 characters — ${long.length - 80} too many; shorten it to 80 or fewer.`)).toBeVisible();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect(page.getByText(`The operator name is ${long.length} characters; use at most 80.`)).toBeVisible();
+      await expectAccessible(page, 'audit log, operator name over the limit');
+      expect((await c.call('dr:operator.get', {})).operatorName).toBeNull();
       await name.fill('Dana Reyes');
-      await expect(page.getByText('10 of 80 characters')).toBeVisible();
+      await expect(page.getByText('10 / 80 characters')).toBeVisible();
       await page.getByRole('button', { name: 'Save' }).click();
       await expect(table.getByRole('row', { name: /settings\.operatorName/ })).toContainText(`Dana Reyes (${osUser})`);
 

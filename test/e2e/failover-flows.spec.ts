@@ -414,6 +414,10 @@ test.describe(mustRun ? 'Failover flows in Chromium' : `Failover flows in Chromi
       await expect(steps.getByText(/injected/).first()).toBeVisible();
       const job = (await c.call('dr:jobs.list', { policyId: policy.id, kind: 'failover', offset: 0, limit: 5 })).items[0]!;
       const details = await c.call('dr:jobs.get', { jobId: job.id });
+      // Failed rows come first, whatever their place in the journal (here not first): seen without scrolling.
+      expect(details.steps[0]!.status).not.toBe('failed');
+      await expect(steps.getByRole('row').nth(1)).toContainText(vm!.name);
+      await expect(steps.getByRole('row').nth(1)).toContainText('Failed');
       if (details.steps.some((s) => s.status === 'pending' || s.status === 'skipped')) {
         await expect(steps.getByText(/^Waiting for/).first()).toBeVisible();
       }

@@ -8,9 +8,9 @@ export interface RecoveryPointsUiTimes {
   firstRows: number[];
   /** Status select changed -> the list shows the filtered total and rows. */
   statusFilter: number[];
-  /** Search typed -> filtered rows (includes the tab's typing debounce). */
+  /** Search typed -> filtered rows (each keystroke asks at once; every search is a new one, never a cached first page). */
   searchFromKeystroke: number[];
-  /** The debounced search request leaving the page -> filtered rows. */
+  /** The search request leaving the page -> filtered rows. */
   searchFromRequest: number[];
   /** The list response arriving in the page -> filtered rows: the renderer's own share (status and search). */
   renderAfterResponse: number[];
@@ -30,7 +30,8 @@ async function timeInPage(
   return handle.page.evaluate(
     ({ kind, value, expectedTotal, listSelector }) =>
       new Promise<{ total: number; fromRequest: number | null; fromResponse: number | null }>((resolve, reject) => {
-        const w = window as unknown as { __rpRequestAt?: number | null; __rpResponseAt?: number | null };
+        const w = window as unknown as { __rpRequestAt?: number | null; __rpResponseAt?: number | null; __rpRound?: number };
+        w.__rpRound = (w.__rpRound ?? 0) + 1;
         w.__rpRequestAt = null;
         w.__rpResponseAt = null;
         const ready = () => {
@@ -77,13 +78,18 @@ async function timeInPage(
   );
 }
 
-/** Stamps the moment each recovery-points request leaves the page (the bridge's binding call). */
+/**
+ * Stamps the moment the first recovery-points request of a measurement leaves the page and the
+ * moment its own response is back. A measurement starts a new round (timeInPage resets the stamps
+ * and bumps __rpRound); a response to an earlier round's request, arriving late, stamps nothing.
+ */
 async function watchRequests(handle: ConsoleHandle): Promise<void> {
   await handle.page.evaluate(() => {
     const w = window as unknown as {
       __drInvoke: (c: string, r: unknown) => Promise<unknown>;
       __rpRequestAt?: number | null;
       __rpResponseAt?: number | null;
+      __rpRound?: number;
       __rpWrapped?: boolean;
     };
     if (w.__rpWrapped) return;
@@ -91,21 +97,25 @@ async function watchRequests(handle: ConsoleHandle): Promise<void> {
     // The first page's request of a filter change; later page fetches must not move the stamps.
     w.__drInvoke = (channel: string, request: unknown) => {
       const first = channel === 'dr:recoveryPoints.list' && w.__rpRequestAt == null && (request as { offset?: number }).offset === 0;
+      const round = w.__rpRound;
       if (first) w.__rpRequestAt = performance.now();
       const p = original(channel, request);
-      return first ? p.then((v) => ((w.__rpResponseAt = performance.now()), v)) : p;
+      return first ? p.then((v) => (w.__rpRound === round && (w.__rpResponseAt = performance.now()), v)) : p;
     };
     w.__rpWrapped = true;
   });
 }
 
-/** Prefixes of points' times at a few depths of the history, 9 to 13 characters long ('2026-01-0' ... '2026-01-08T1'). */
-async function searchPrefixes(handle: ConsoleHandle, policyId: string, total: number): Promise<string[]> {
+/**
+ * Prefixes of points' times at a few depths of the history, 9 to 13 characters long ('2026-01-0' ...
+ * '2026-01-08T1'); `shift` moves the depths, so each run types searches the tab has not seen yet.
+ */
+async function searchPrefixes(handle: ConsoleHandle, policyId: string, total: number, shift = 0): Promise<string[]> {
   const out: string[] = [];
   for (const [i, depth] of [0.1, 0.35, 0.6, 0.85].entries()) {
-    const page = await handle.call('dr:recoveryPoints.list', { policyId, offset: Math.floor(total * depth), limit: 1 });
+    const page = await handle.call('dr:recoveryPoints.list', { policyId, offset: Math.floor(total * ((depth + shift) % 1)), limit: 1 });
     const at = page.items[0]?.createdAt;
-    if (at) out.push(at.slice(0, 9 + (i % 5)), at.slice(0, 12));
+    if (at) out.push(at.slice(0, 9 + ((i + shift * 100) % 5)), at.slice(0, 12));
   }
   return out;
 }
@@ -146,11 +156,15 @@ export async function measureRecoveryPointsUi(
       split(r);
     }
   }
-  // Time prefixes an operator would type, taken from the history itself so that any size works.
-  const searches = opts.searches ?? (await searchPrefixes(handle, policyId, all));
+  // Time prefixes an operator would type, taken from the history itself so that any size works;
+  // new ones every run (the tab keeps first pages it has already shown, which would flatter it).
   let previous = all;
+  const seen = new Set<string>();
   for (let i = 0; i < runs; i++) {
+    const searches = opts.searches ?? (await searchPrefixes(handle, policyId, all, i * 0.03));
     for (const q of searches) {
+      if (!opts.searches && seen.has(q)) continue;
+      seen.add(q);
       const want = await total({ query: q });
       if (want === previous) continue;
       const r = await timeInPage(handle, 'search', q, want);

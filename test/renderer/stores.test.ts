@@ -102,6 +102,54 @@ describe('recovery points store', () => {
     expect(last?.request).toMatchObject({ offset: 0, status: 'failed', query: '2026-11-26T09' });
   });
 
+  it('keeps the rows on screen while a search is asked, replaces them with its first page, and drops a late answer to an older search', async () => {
+    bridge!.uninstall();
+    // Answers held until the test releases them, to order them as a slow bridge would.
+    const held: { query: string; release: () => void }[] = [];
+    bridge = installFakeBridge({
+      'dr:recoveryPoints.list': (r) => {
+        const query = (r.query as string | undefined) ?? '';
+        const total = query ? 7 : 100_000;
+        const items = Array.from({ length: Math.min(r.limit as number, total) }, (_, k) => ({ ...point(k), id: `rp_${query || 'all'}_${k}` }));
+        const value = ok({ total, offset: r.offset as number, items });
+        if (!query) return value;
+        return new Promise((resolve) => held.push({ query, release: () => resolve(value) }));
+      },
+    });
+    useRecoveryPoints.setState({ policyId: null, total: null, pages: {} });
+    useRecoveryPoints.getState().open('pol_1');
+    await flush();
+    const seq = useRecoveryPoints.getState().resultSeq;
+    expect(useRecoveryPoints.getState().pointAt(0)?.id).toBe('rp_all_0');
+
+    useRecoveryPoints.getState().setQuery('2026-11-2');
+    useRecoveryPoints.getState().setQuery('2026-11-26');
+    await flush();
+    // Asked at once, one request per keystroke; meanwhile the list still shows its rows, marked stale.
+    expect(held.map((h) => h.query)).toEqual(['2026-11-2', '2026-11-26']);
+    expect(useRecoveryPoints.getState()).toMatchObject({ stale: true, total: 100_000, resultSeq: seq });
+    expect(useRecoveryPoints.getState().pointAt(0)?.id).toBe('rp_all_0');
+    // No page is fetched for stale rows, however the list scrolls.
+    const before = bridge!.calls.length;
+    useRecoveryPoints.getState().ensureRange(5_000, 5_010);
+    expect(bridge!.calls.length).toBe(before);
+
+    held[1]!.release();
+    await flush();
+    expect(useRecoveryPoints.getState()).toMatchObject({ stale: false, total: 7, resultSeq: seq + 1 });
+    expect(useRecoveryPoints.getState().pointAt(0)?.id).toBe('rp_2026-11-26_0');
+    expect(useRecoveryPoints.getState().pages[1]).toBeUndefined();
+    // The older search's answer arrives last: it changes nothing.
+    held[0]!.release();
+    await flush();
+    expect(useRecoveryPoints.getState().pointAt(0)?.id).toBe('rp_2026-11-26_0');
+    expect(useRecoveryPoints.getState().total).toBe(7);
+    // A space typed at the end asks nothing new.
+    useRecoveryPoints.getState().setQuery('2026-11-26 ');
+    await flush();
+    expect(held).toHaveLength(2);
+  });
+
   it('lets any point be inspected but only a succeeded one become the failover source', async () => {
     useRecoveryPoints.getState().open('pol_1');
     await flush();

@@ -124,17 +124,17 @@ export function buildJobReport(d: ReportDeps, jobId: string, generatedAt: string
   const startedAt = job.startedAt ?? job.createdAt;
   const point = job.recoveryPointId ? repos.recoveryPoints.get(job.recoveryPointId) : null;
 
-  // The point each resource's (test) failover step applied is in the step's params, written at start.
+  // The point each resource's (test) failover step applied is in the step's params, written at start;
+  // its time comes with the step views (one join), and every resource of the policy in one query
+  // (retired ones too: a resource removed after the job is still in its report).
   const pointOf = new Map<string, string>();
   for (const s of repos.jobs.steps(jobId)) {
     const rp = s.params.recoveryPointId;
     if (s.protectedResourceId && typeof rp === 'string') pointOf.set(s.protectedResourceId, rp);
   }
-  const pointTimes = new Map<string, string | null>();
-  const timeOf = (id: string): string | null => {
-    if (!pointTimes.has(id)) pointTimes.set(id, repos.recoveryPoints.get(id)?.createdAt ?? null);
-    return pointTimes.get(id) ?? null;
-  };
+  const pointTimes = new Map<string, string>();
+  for (const s of steps) if (s.recoveryPointId && s.recoveryPointAt) pointTimes.set(s.recoveryPointId, s.recoveryPointAt);
+  const timeOf = (id: string): string | null => pointTimes.get(id) ?? (point?.id === id ? point.createdAt : null);
   const stepsByResource = new Map<string, JobStepView[]>();
   for (const s of steps) {
     if (!s.protectedResourceId) continue;
@@ -142,9 +142,10 @@ export function buildJobReport(d: ReportDeps, jobId: string, generatedAt: string
     list.push(s);
     stepsByResource.set(s.protectedResourceId, list);
   }
+  const policyResources = new Map(repos.policies.allResources(job.policyId).map((x) => [x.id, x]));
   const resources: ReportResource[] = [];
   for (const [id, mine] of stepsByResource) {
-    const res = repos.policies.resource(id);
+    const res = policyResources.get(id) ?? repos.policies.resource(id);
     if (!res) continue;
     const info = resourceType(res.type);
     const rpId = pointOf.get(id) ?? null;

@@ -100,6 +100,7 @@ function AddAccountForm(props: AddAccountProps) {
   const submit = async () => {
     const problems: { path: string; message: string }[] = [];
     if (!name.trim()) problems.push({ path: 'name', message: 'Enter a name for the account.' });
+    else if (name.trim().length > NAME_MAX) problems.push({ path: 'name', message: tooLong(name) });
     if (!provider) problems.push({ path: 'provider', message: 'Choose a provider.' });
     if (!cloud) problems.push({ path: 'cloud', message: 'Choose a cloud.' });
     if (!kind) problems.push({ path: 'kind', message: 'Choose how the console signs in.' });
@@ -329,6 +330,11 @@ export function AddEnvironmentDialog(props: AddEnvironmentProps) {
   return props.open ? <AddEnvironmentForm {...props} /> : null;
 }
 
+/** The same sentence as the policy form's: the name is kept whole and refused, never cut. */
+function tooLong(name: string): string {
+  return `The name is ${name.trim().length} characters; use at most ${NAME_MAX}.`;
+}
+
 function AddEnvironmentForm(props: AddEnvironmentProps) {
   const createEnvironment = useAccounts((s) => s.createEnvironment);
   const [name, setName] = useState('');
@@ -340,6 +346,10 @@ function AddEnvironmentForm(props: AddEnvironmentProps) {
   const cloud: Cloud = account?.cloud ?? 'aws';
   const submit = async () => {
     if (!account) return;
+    if (name.trim().length > NAME_MAX) {
+      setError({ code: 'ValidationFailed', message: 'Some fields need attention.', details: [{ path: 'name', message: tooLong(name) }] });
+      return;
+    }
     setBusy(true);
     setError(null);
     try {

@@ -5,6 +5,7 @@ import { BackupsPanel } from '../backups/backups-panel';
 import { useEffect, useId, useState } from 'react';
 import { useNow } from '../../components/clock-store';
 import { ErrorAlert } from '../../components/error-alert';
+import { Field } from '../../components/field';
 import { formatAbsolute, formatRelative } from '../../components/format';
 import { TableBodyState } from '../../components/table-body-state';
 import { TableScroll } from '../../components/table-scroll';
@@ -186,6 +187,7 @@ function FilterSelect(props: { label: string; value: string; all: string; option
 function OperatorPanel() {
   const { operator, savingOperator, operatorError, saveOperator } = useAudit();
   const [name, setName] = useState<string | null>(null);
+  const [tooLong, setTooLong] = useState<string | null>(null);
   const id = useId();
   if (!operator) return null;
   const value = name ?? operator.operatorName ?? '';
@@ -196,6 +198,10 @@ function OperatorPanel() {
       aria-labelledby={`${id}-title`}
       onSubmit={(e) => {
         e.preventDefault();
+        if (value.trim().length > OPERATOR_NAME_MAX) {
+          setTooLong(`The operator name is ${value.trim().length} characters; use at most ${OPERATOR_NAME_MAX}.`);
+          return;
+        }
         void saveOperator(value).then((ok) => ok && setName(null));
       }}
     >
@@ -212,19 +218,14 @@ function OperatorPanel() {
         ) : null}
         .
       </p>
-      <div className="field">
-        <label htmlFor={id} className="field-label">
-          Operator name <span className="field-optional">(optional)</span>
-        </label>
-        <div className="inline-field">
-          <input id={id} type="text" value={value} maxLength={OPERATOR_NAME_MAX} aria-describedby={`${id}-count`} onChange={(e) => setName(e.target.value)} />
-          <button type="submit" className="btn" disabled={!changed || savingOperator}>
-            Save
-          </button>
-        </div>
-        <p id={`${id}-count`} className="field-hint">
-          {value.length} of {OPERATOR_NAME_MAX} characters
-        </p>
+      {/* Kept whole, counted, and refused with a sentence past the limit: never cut as typed or pasted. */}
+      <div className="operator-field">
+        <Field label="Operator name" optional limit={{ length: value.length, max: OPERATOR_NAME_MAX }} error={tooLong ?? undefined}>
+          <input type="text" value={value} onChange={(e) => { setName(e.target.value); setTooLong(null); }} />
+        </Field>
+        <button type="submit" className="btn" disabled={!changed || savingOperator}>
+          Save
+        </button>
       </div>
       <ErrorAlert error={operatorError} compact />
     </form>

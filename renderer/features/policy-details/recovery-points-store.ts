@@ -1,6 +1,8 @@
 // Recovery points of one policy, for a list that must scale to 100,000 points: pages fetched by
 // keyset (after the previous page's last point) or offset as rows scroll into view, a total from
-// the server, filters applied server-side.
+// the server, filters applied server-side. A filter or search is asked at once (a page is well
+// under a millisecond in main) and the rows on screen stay until its first page replaces them, so
+// typing never blanks the list; answers to an older filter are dropped.
 // Selection is split in two: the point being inspected (any status) and the failover source
 // (succeeded points only), which the Failover action will read.
 
@@ -17,6 +19,10 @@ interface RecoveryPointsState {
   query: string;
   total: number | null;
   pages: Record<number, RecoveryPointView[]>;
+  /** The rows shown are the previous filter's, until the new filter's first page arrives. */
+  stale: boolean;
+  /** Bumped whenever a new filter's rows replace the list (not when a refresh updates them). */
+  resultSeq: number;
   error: DrErrorData | null;
   /** The point whose items are shown (any status). */
   inspected: RecoveryPointView | null;
@@ -94,8 +100,14 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
       });
       if (gen !== generation) return;
       if (pageIndex === 0) firstPages.set(firstPageKey(policyId, status, query), { total: res.total, items: res.items });
-      set({ total: res.total, pages: { ...get().pages, [pageIndex]: res.items }, error: null });
+      if (get().stale) {
+        // The new filter's first page: it replaces the previous filter's rows at once.
+        set({ total: res.total, pages: { [pageIndex]: res.items }, error: null, stale: false, resultSeq: get().resultSeq + 1 });
+      } else {
+        set({ total: res.total, pages: { ...get().pages, [pageIndex]: res.items }, error: null });
+      }
     } catch (err) {
+      // A failed first page of a new filter keeps the list stale: Retry (refresh) asks for it again.
       if (gen === generation) set({ error: toErrorData(err) });
     } finally {
       inflight.delete(key);
@@ -104,9 +116,12 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
 
   function restart() {
     generation++;
-    const { policyId, status, query } = get();
+    const { policyId, status, query, total, resultSeq } = get();
     const cached = policyId ? firstPages.get(firstPageKey(policyId, status, query)) : undefined;
-    set(cached ? { pages: { 0: cached.items }, total: cached.total, error: null } : { pages: {}, total: null, error: null });
+    if (cached) set({ pages: { 0: cached.items }, total: cached.total, error: null, stale: false, resultSeq: resultSeq + 1 });
+    // Rows on screen stay (marked stale) until the first page arrives; with none yet, the list loads.
+    else if (total !== null) set({ error: null, stale: true });
+    else set({ pages: {}, total: null, error: null, stale: false, resultSeq: resultSeq + 1 });
     void fetchPage(0, generation);
   }
 
@@ -140,6 +155,8 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
     query: '',
     total: null,
     pages: {},
+    stale: false,
+    resultSeq: 0,
     error: null,
     inspected: null,
     selected: null,
@@ -152,7 +169,8 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
         void get().refresh();
         return;
       }
-      set({ policyId, status: '', query: '', inspected: null, selected: null, details: null, detailsError: null });
+      // Another policy's rows must never show under this one's name, not even as stale rows.
+      set({ policyId, status: '', query: '', total: null, pages: {}, stale: false, inspected: null, selected: null, details: null, detailsError: null });
       clearFirstPages();
       restart();
       prefetchStatuses();
@@ -164,11 +182,15 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
     },
 
     setQuery(query) {
+      const before = get().query.trim();
       set({ query });
-      restart();
+      // A space typed at either end asks nothing new.
+      if (query.trim() !== before) restart();
     },
 
     ensureRange(first, last) {
+      // Stale rows belong to the previous filter: nothing is fetched for them.
+      if (get().stale) return;
       const gen = generation;
       const from = Math.floor(Math.max(0, first) / PAGE_SIZE);
       const to = Math.floor(Math.max(0, last) / PAGE_SIZE);
@@ -176,6 +198,12 @@ export const useRecoveryPoints = create<RecoveryPointsState>()((set, get) => {
     },
 
     async refresh() {
+      // While a new filter's first page is awaited, the loaded pages are the old filter's: ask again.
+      if (get().stale) {
+        clearFirstPages();
+        restart();
+        return;
+      }
       // New points arrive at the top and shift every offset, so every loaded page is fetched again
       // under a new generation; rows stay on screen until their replacement arrives.
       const loaded = Object.keys(get().pages).map(Number);
