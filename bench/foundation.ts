@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { composeCore } from '../main/compose';
+import { composeCheckedCore, composeCore, openCore } from '../main/compose';
 import { StaticKeyProvider } from '../main/credentials/static-key-provider';
-import { openDatabase } from '../main/db/connection';
+import { checkBeforeOpen, openDatabase } from '../main/db/connection';
 import { median, record } from './report';
 
 export interface History {
@@ -66,10 +66,22 @@ export function seedHistory(dir: string, journalRows: number, recoveryPoints: nu
 
 export async function benchFoundation(h: History): Promise<void> {
   const opens: number[] = [];
+  const checks: number[] = [];
+  const starts: number[] = [];
   const firstList: number[] = [];
+  const options = () => ({ dataDir: h.dir, keyProvider: new StaticKeyProvider(randomBytes(32)), startScheduler: false });
   for (let i = 0; i < 5; i++) {
+    // The app's start (openCore): the file's checks with PRAGMA quick_check, then the open.
     let t0 = performance.now();
-    const core = composeCore({ dataDir: h.dir, keyProvider: new StaticKeyProvider(randomBytes(32)), startScheduler: false });
+    const started = await openCore(options());
+    starts.push(performance.now() - t0);
+    await started.close();
+    // The same two halves timed apart, in the order openCore runs them.
+    t0 = performance.now();
+    checkBeforeOpen(h.file);
+    checks.push(performance.now() - t0);
+    t0 = performance.now();
+    const core = composeCheckedCore(options(), { integrityChecked: true });
     opens.push(performance.now() - t0);
     t0 = performance.now();
     const r = await core.router.dispatch('dr:policies.list', {}, { id: 'bench', trusted: true });
@@ -78,7 +90,11 @@ export async function benchFoundation(h: History): Promise<void> {
     await core.close();
   }
   const rows = h.journalRows.toLocaleString('en');
-  record({ section: 'core', name: `core open, ${rows} journal rows (median of 5)`, value: median(opens), unit: 'ms', target: 200 });
+  // DESIGN §6: start to usable window under 1 s, of which the core's open under 200 ms. The
+  // integrity check (issue 11) reads every page of the file, so it is timed as its own part of the start.
+  record({ section: 'core', name: `start to usable core (openCore: checks + open), ${rows} journal rows (median of 5)`, value: median(starts), unit: 'ms', target: 1000 });
+  record({ section: 'core', name: `data file checks with PRAGMA quick_check, ${rows} journal rows (median of 5)`, value: median(checks), unit: 'ms' });
+  record({ section: 'core', name: `core open after the checks, ${rows} journal rows (median of 5)`, value: median(opens), unit: 'ms', target: 200 });
   record({ section: 'core', name: 'first policies.list after open (median of 5)', value: median(firstList), unit: 'ms' });
 
   const core = composeCore({ dataDir: h.dir, keyProvider: new StaticKeyProvider(randomBytes(32)), startScheduler: false });

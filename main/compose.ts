@@ -6,7 +6,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, prepareDataFile, type Db } from './db/connection';
+import { checkBeforeOpen, openDatabase, prepareDataFile, type Db } from './db/connection';
 import type { DataFileProblem } from './db/file-check';
 import { listBackups } from './db/backups';
 import { createRepos } from './db/repos';
@@ -131,16 +131,34 @@ function remedyFor(dataDir: string): (problem: DataFileProblem) => string {
  */
 export async function openCore(opts: ComposeOptions): Promise<Core> {
   mkdirSync(opts.dataDir, { recursive: true });
-  await prepareDataFile(join(opts.dataDir, DATA_FILE_NAME), {
+  const file = join(opts.dataDir, DATA_FILE_NAME);
+  // The file is checked once, integrity included (the one full read of it at start-up), before the
+  // migration's backup and the open, which then skip the quick_check they would repeat.
+  checkBeforeOpen(file, {
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    replaceEmpty: opts.replaceEmptyDataFile ?? false,
+    remedy: remedyFor(opts.dataDir),
+  });
+  await prepareDataFile(file, {
     dataDir: opts.dataDir,
     ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
     remedy: remedyFor(opts.dataDir),
     now: () => (opts.clock ?? systemClock).now(),
+    integrityChecked: true,
   });
-  return composeCore(opts);
+  return composeCheckedCore(opts, { integrityChecked: true });
 }
 
+/** Composes the core on a data folder; the file is checked first (integrity included) and must be up to date. */
 export function composeCore(opts: ComposeOptions): Core {
+  return composeCheckedCore(opts, { integrityChecked: false });
+}
+
+/**
+ * composeCore, for a caller that has just run checkBeforeOpen with its integrity check on the file
+ * (openCore; the bench, to time the open apart from the check): the open skips the quick_check.
+ */
+export function composeCheckedCore(opts: ComposeOptions, check: { integrityChecked: boolean }): Core {
   mkdirSync(opts.dataDir, { recursive: true });
   const dataFile = join(opts.dataDir, DATA_FILE_NAME);
   const db = openDatabase(dataFile, {
@@ -149,6 +167,7 @@ export function composeCore(opts: ComposeOptions): Core {
     // An existing file from an older version is migrated only by openCore, after its backup.
     pendingMigrations: 'refuse',
     remedy: remedyFor(opts.dataDir),
+    integrityChecked: check.integrityChecked,
   });
   const logger = opts.logger ?? consoleLogger;
   let adapters: ProviderAdapter[] = [];

@@ -29,18 +29,32 @@ export interface OpenOptions {
   pendingMigrations?: 'apply' | 'refuse';
   /** What a refusal adds for the operator (which backup to restore). */
   remedy?: (problem: DataFileProblem) => string;
+  /** The caller ran checkDataFile with its integrity check on this file just now (openCore): not again. */
+  integrityChecked?: boolean;
+}
+
+/**
+ * The checks made before anything writes to the file (even journal_mode): an empty, foreign, newer
+ * or damaged file (PRAGMA quick_check) is refused with a DataFileError. openDatabase runs them;
+ * openCore runs them once up front, so the migration and the open that follow need not read the
+ * whole file again.
+ */
+export function checkBeforeOpen(file: string, opts: Pick<OpenOptions, 'nativeBinding' | 'migrations' | 'replaceEmpty' | 'remedy' | 'integrityChecked'> = {}): 'new' | 'existing' {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  return checkDataFile(file, {
+    knownVersion: migrations.reduce((max, m) => Math.max(max, m.version), 0),
+    nativeBinding: opts.nativeBinding,
+    replaceEmpty: opts.replaceEmpty ?? false,
+    ...(opts.remedy ? { remedy: opts.remedy } : {}),
+    ...(opts.integrityChecked ? { integrity: false } : {}),
+  });
 }
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   const migrations = opts.migrations ?? MIGRATIONS;
   // Before anything writes (even journal_mode): an empty, foreign, newer or damaged file is refused.
   if (!opts.readonly) {
-    checkDataFile(file, {
-      knownVersion: migrations.reduce((max, m) => Math.max(max, m.version), 0),
-      nativeBinding: opts.nativeBinding,
-      replaceEmpty: opts.replaceEmpty ?? false,
-      ...(opts.remedy ? { remedy: opts.remedy } : {}),
-    });
+    checkBeforeOpen(file, opts);
     // Also before anything writes: a file that needs a migration waits for prepareDataFile.
     if (opts.pendingMigrations === 'refuse') {
       const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
@@ -83,7 +97,7 @@ export class MigrationPendingError extends Error {
   }
 }
 
-export interface PrepareOptions extends Pick<OpenOptions, 'nativeBinding' | 'migrations' | 'remedy'> {
+export interface PrepareOptions extends Pick<OpenOptions, 'nativeBinding' | 'migrations' | 'remedy' | 'integrityChecked'> {
   /** The data folder: the backup goes to its backups/. */
   dataDir: string;
   /** The backup's time (its name); the system clock by default. */

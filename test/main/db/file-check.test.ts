@@ -116,6 +116,14 @@ describe('opening the data file', () => {
     expect(err.message).toMatch(/^The data file .* is damaged \(integrity check: .+\); nothing was written to it\. Restore the latest backup \(console-\d{8}T\d{9}Z-v\d+-manual\.sqlite, taken .+\) to continue\.$/);
     expect(err.message).toContain(backup.name);
     expect(readFileSync(file).equals(damaged)).toBe(true);
+    // The app's path (openCore checks once, then skips the check in the open) refuses it the same way.
+    const viaApp = await openCore({ dataDir: dir, keyProvider: testKeyProvider(), startScheduler: false, startWebhooks: false, backupIntervalMs: false, logger: silentLogger }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(viaApp).toBeInstanceOf(DataFileError);
+    expect((viaApp as DataFileError).problem).toBe('damaged');
+    expect(readFileSync(file).equals(damaged)).toBe(true);
 
     // The operator restores it: every row the backup held is back, and the damaged file is kept.
     const { restoreBackup } = await import('../../../main/db/backups');
