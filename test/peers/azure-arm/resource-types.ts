@@ -66,6 +66,12 @@ export interface ArmType {
   required: string[];
   /** Read-only properties the resource provider adds when the resource is first created. */
   readOnly?(ctx: TypeContext): Record<string, unknown>;
+  /**
+   * How a PATCH answers, when the type takes one: `sync-tags` 200 with the resource, only tags change
+   * (ManagedClusters_UpdateTags); `async-202-empty` 202 without a body and both headers, the update
+   * applied when the operation ends (MySQL / PostgreSQL flexible Servers_Update).
+   */
+  patch?: 'sync-tags' | 'async-202-empty';
   /** Read-only top-level keys (sku tier, kind) added when missing. */
   readOnlyTop?(ctx: TypeContext, body: Record<string, unknown>): Record<string, unknown>;
 }
@@ -277,23 +283,38 @@ export const ARM_TYPES: readonly ArmType[] = [
     reportedType: 'Microsoft.ContainerService/ManagedClusters',
     operationGroup: 'ManagedClusters',
     put: 'async-body',
+    patch: 'sync-tags',
     del: 'async',
     statusSegment: 'operations',
     state: PROVISIONING('Creating'),
     located: true,
     topLevel: ['sku', 'identity'],
     required: ['properties.agentPoolProfiles'],
+    // nodeResourceGroup (MC_{group}_{cluster}_{location}) is set by the server, which knows the group.
     readOnly: ({ name, location, previous }) => ({
       kubernetesVersion: (previous?.properties.kubernetesVersion as string | undefined) ?? '1.30.4',
       maxAgentPools: 100,
       currentKubernetesVersion: (previous?.properties.currentKubernetesVersion as string | undefined) ?? '1.30.4',
-      nodeResourceGroup: `MC_${name}_${location ?? ''}`,
       fqdn: `${name}-dns.hcp.${location ?? 'eastus'}.azmk8s.io`,
     }),
+  }),
+  // Agent pools are the cluster's agentPoolProfiles as child resources: a cluster PUT makes one per
+  // profile, an agent-pool PUT or DELETE changes the cluster's list (AgentPoolsCreate_Update.json).
+  t('Microsoft.ContainerService', ['managedClusters', 'agentPools'], {
+    operationGroup: 'AgentPools',
+    put: 'async-body',
+    del: 'async',
+    statusSegment: 'operations',
+    state: PROVISIONING('Creating'),
+    located: false,
+    topLevel: [],
+    required: ['properties.vmSize'],
+    readOnly: () => ({ osType: 'Linux', maxPods: 110, mode: 'User', nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202410.15.0' }),
   }),
   t('Microsoft.DBforMySQL', ['flexibleServers'], {
     operationGroup: 'MySqlServers',
     put: 'async-202-empty',
+    patch: 'async-202-empty',
     del: 'async',
     statusSegment: 'azureAsyncOperation',
     state: { key: 'state', creating: 'Provisioning', updating: 'Updating', deleting: 'Dropping', done: 'Ready', failed: 'Disabled' },
@@ -309,6 +330,7 @@ export const ARM_TYPES: readonly ArmType[] = [
   t('Microsoft.DBforPostgreSQL', ['flexibleServers'], {
     operationGroup: 'PostgreSqlServers',
     put: 'async-202-empty',
+    patch: 'async-202-empty',
     del: 'async',
     statusSegment: 'azureAsyncOperation',
     state: { key: 'state', creating: 'Provisioning', updating: 'Updating', deleting: 'Dropping', done: 'Ready', failed: 'Disabled' },
