@@ -201,7 +201,8 @@ export function createFlexibleServerHandler(az: AzureContext, engine: FlexEngine
     const { resourceGroup: group, name } = parseArmId(id, `a ${engine.label} flexible server`);
     return armLro(az, ctx, env, opKey, {
       action: writeAction,
-      intent: { id, patch: Object.keys(body).sort() },
+      // The body depends on what the server has now, which a replay sees changed: the intent is the op and the server.
+      intent: { id, update: opKey },
       start: (signal) => engine.update(az, env, group, name, body, { signal }),
       restore: (state, signal) => engine.update(az, env, group, name, body, { signal, resumeFrom: state }),
       // A PATCH sent before a crash is adopted only when its effect shows; otherwise it is sent again (it is idempotent).
@@ -240,7 +241,8 @@ export function createFlexibleServerHandler(az: AzureContext, engine: FlexEngine
       if (!engine.isReplica(existing) || (existing.sourceServerResourceId ?? '').toLowerCase() !== meta.sourceId.toLowerCase()) {
         throw new ProviderFailure('Conflict', `${engine.label} server ${name} in ${env.region} no longer replicates from ${meta.name} (its replication was stopped outside a failover). Delete it, then run a replication to make a new replica.`);
       }
-      return { id: existing.id ?? '', name };
+      // Ready: nothing to do. Still provisioning (an earlier attempt's create): the journaled create below resumes and waits.
+      if (provisioningOf(existing) === 'Succeeded') return { id: existing.id ?? '', name };
     }
     ctx.progress(`Creating read replica ${name} of ${meta.name} in ${env.region}`);
     return create(ctx, env, 'create-read-replica', group, name, {
@@ -285,7 +287,8 @@ export function createFlexibleServerHandler(az: AzureContext, engine: FlexEngine
       // An independent copy: a second replica of the source, promoted at once. The policy's replica
       // goes on replicating untouched.
       let copy = await find(ctx, env, group, name);
-      if (!copy) {
+      // Absent, or still being created by an earlier attempt (the journaled create resumes and waits for it).
+      if (!copy || provisioningOf(copy) !== 'Succeeded') {
         ctx.progress(`Creating test copy ${name} of ${meta.name} in ${env.region}`);
         await create(ctx, env, 'create-test-copy', group, name, {
           location: env.region,
