@@ -14,7 +14,7 @@ import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, DiscoverContext, EnvRef, ProtectedResourceRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import { armScopeOf, type AzureContext, type CallContext } from './clients';
 import { armDelete, armLro, v3Poller } from './lro';
-import { customerTags, DR_TAG, drTags, hashHex, isConsoleMade, missingTags, notATestResource, parseArmId, sameGroup, sameLocation, taken, testName, unreadablePoint } from './dr-shared';
+import { customerTags, DR_TAG, drTags, hashHex, isConsoleMade, missingTags, notATestResource, parseArmId, sameGroup, sameLocation, sourceKey, taken, testName, unreadablePoint } from './dr-shared';
 
 /** The tag the Azure Disk CSI driver puts on the disk of a persistent volume. */
 export const PV_TAG = 'kubernetes.io-created-for-pv-name';
@@ -169,7 +169,7 @@ export function createAksHandler(az: AzureContext): ResourceHandler {
     const src = armScopeOf(ctx.source);
     const dst = armScopeOf(ctx.target);
     const base = `${disk.name ?? 'disk'}`.replace(/[^\w.-]+/g, '-').slice(0, 60);
-    const token = hashHex('aks-snapshot', ctx.idempotencyKey, disk.id ?? base).slice(0, 8);
+    const token = hashHex('aks-snapshot', ctx.idempotencyKey, (disk.name ?? base).toLowerCase()).slice(0, 8);
     const localName = `${base}-dr-${token}`;
     const copyName = `${base}-dr-${token}-${ctx.target.region}`.slice(0, 80);
     const tags = { ...customerTags(disk.tags), ...drTags(ctx, 'replication', disk.id) };
@@ -303,7 +303,7 @@ export function createAksHandler(az: AzureContext): ResourceHandler {
 
   /** The failover cluster's name: the source's, unless the target is the source's own resource group. */
   const failoverName = (ctx: StepContext, meta: AksCaptured) =>
-    sameGroup(ctx.source, ctx.target) ? `${meta.name.slice(0, 50)}-dr-${hashHex('aks-failover', ctx.policyId, meta.sourceId.toLowerCase()).slice(0, 8)}` : meta.name;
+    sameGroup(ctx.source, ctx.target) ? `${meta.name.slice(0, 50)}-dr-${hashHex('aks-failover', ctx.policyId, sourceKey(meta.sourceId)).slice(0, 8)}` : meta.name;
 
   async function deleteTagged(ctx: StepContext, created: CreatedResource): Promise<void> {
     const env = ctx.target;

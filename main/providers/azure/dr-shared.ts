@@ -80,9 +80,15 @@ export function dnsName(base: string, suffix: string, max = 63): string {
   return `${slug(base, max - suffix.length - 1, /[^a-z0-9-]+/g)}-${suffix}`;
 }
 
+/** A source's key in names: its group and name, not its subscription (one policy has one source subscription). */
+export function sourceKey(sourceId: string): string {
+  const m = /\/resourceGroups\/([^/]+)\/providers\/(.+)$/i.exec(sourceId);
+  return (m ? `${m[1]}/${m[2]}` : sourceId).toLowerCase();
+}
+
 /** The policy's replica of one source: the same name for every replication run of that policy. */
 export function replicaName(sourceName: string, sourceId: string, policyId: string, max = 63): string {
-  return dnsName(sourceName, `dr-${hashHex('azure-replica', policyId, sourceId.toLowerCase()).slice(0, 8)}`, max);
+  return dnsName(sourceName, `dr-${hashHex('azure-replica', policyId, sourceKey(sourceId)).slice(0, 8)}`, max);
 }
 
 /** A test-failover copy: `drtest-<base>-<digest>`, stable for one step (its attempts find it again). */
