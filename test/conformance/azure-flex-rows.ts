@@ -1,26 +1,12 @@
-// The AKS and flexible-server rows of the Azure conformance world (azure-peer.ts): what each type
-// seeds in the source resource group, as a customer would have it, and the census lines of what the
-// console could have made for it (by names, roles and tags; subscription GUIDs masked, since each
-// world's peer has its own).
+// The AKS and flexible-server rows of the Azure conformance world (azure-peer.ts's AZURE_SEEDS): what
+// each type seeds in the source resource group, as a customer would have it. The world's census
+// (every resource the seed did not make) covers what the handlers make.
 
 import type { ResourceTypeId } from '../../shared/catalog';
 import { FAST_POLL, type PeerClients } from '../peers/azure-arm/sdk';
 
 export const FLEX_AKS_TYPES = ['azure.aks', 'azure.mysql-flexible', 'azure.postgresql-flexible'] as const satisfies readonly ResourceTypeId[];
 export type FlexAksType = (typeof FLEX_AKS_TYPES)[number];
-
-const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const tagLine = (tags: Record<string, string> | undefined) =>
-  Object.entries(tags ?? {})
-    .map(([k, v]) => `${k}=${v.replace(GUID, '*')}`)
-    .sort()
-    .join(',');
-
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 /** Seeds one resource of the type in the source group; returns what a policy protects. */
 export async function seedFlexAks(c: PeerClients, type: FlexAksType, source: { group: string; location: string }): Promise<{ nativeId: string; name: string }> {
@@ -68,28 +54,4 @@ export async function seedFlexAks(c: PeerClients, type: FlexAksType, source: { g
       return { nativeId: cluster.id!, name: 'shop' };
     }
   }
-}
-
-/** What the console could have made for these types, in the target group (and the source's replica lists and snapshots). */
-export async function censusFlexAks(c: PeerClients, source: { group: string }, target: { group: string }): Promise<string[]> {
-  const lines: string[] = [];
-  for (const s of await all(c.mysql.servers.listByResourceGroup(target.group))) lines.push(`MySqlFlexibleServer|${s.name}|${s.replicationRole}|${tagLine(s.tags)}`);
-  for (const s of await all(c.postgres.servers.listByResourceGroup(target.group))) lines.push(`PostgreSqlFlexibleServer|${s.name}|${s.replicationRole}|${tagLine(s.tags)}`);
-  for (const s of await all(c.mysql.servers.listByResourceGroup(source.group))) {
-    lines.push(`MySqlReplicasOf|${s.name}|${(await all(c.mysql.replicas.listByServer(source.group, s.name!))).map((r) => r.name).sort().join(',')}`);
-  }
-  for (const s of await all(c.postgres.servers.listByResourceGroup(source.group))) {
-    lines.push(`PostgreSqlReplicasOf|${s.name}|${(await all(c.postgres.replicas.listByServer(source.group, s.name!))).map((r) => r.name).sort().join(',')}`);
-  }
-  for (const k of await all(c.aks.managedClusters.listByResourceGroup(target.group))) {
-    const pools = (await all(c.aks.agentPools.list(target.group, k.name!))).map((p) => `${p.name}:${p.mode}:${p.vmSize}:${p.count}`).sort();
-    lines.push(`ManagedCluster|${k.name}|${pools.join(',')}|${tagLine(k.tags)}`);
-    if (k.nodeResourceGroup) for (const d of await all(c.compute.disks.listByResourceGroup(k.nodeResourceGroup))) lines.push(`Disk|${k.name}|${d.name}|${d.diskSizeGB}|${tagLine(d.tags)}`);
-  }
-  for (const group of [source.group, target.group]) {
-    for (const s of await all(c.compute.snapshots.listByResourceGroup(group))) {
-      if (/\/providers\/Microsoft.Compute\/disks\//i.test(s.tags?.['dr:source'] ?? '')) lines.push(`Snapshot|${group}|${s.name}|${s.creationData?.createOption}|${tagLine(s.tags)}`);
-    }
-  }
-  return lines.sort();
 }

@@ -16,6 +16,7 @@ import { peerClients, peerProviderOptions, type PeerClients } from '../peers/azu
 import { startArmPeer, type ArmPeer } from '../peers/azure-arm/server';
 import type { IdentityPeer } from '../peers/identity';
 import type { ConformancePeer, ConformanceWorld } from './adapter-conformance';
+import { FLEX_AKS_TYPES, seedFlexAks } from './azure-flex-rows';
 
 export const SOURCE_LOCATION = 'westeurope';
 export const TARGET_LOCATION = 'northeurope';
@@ -90,6 +91,7 @@ export async function seedVm(c: PeerClients, name = 'vm01'): Promise<{ nativeId:
 /** One seed per type; other helpers add theirs. */
 export const AZURE_SEEDS: Partial<Record<ResourceTypeId, AzureSeed>> = {
   'azure.vm': (c) => seedVm(c),
+  ...Object.fromEntries(FLEX_AKS_TYPES.map((t) => [t, (c: PeerClients) => seedFlexAks(c, t, { group: SOURCE_RG, location: SOURCE_LOCATION })])),
 };
 
 /** Stable lines for what a peer holds outside `except` (type, name, location, tags). */

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describeAdapterConformance(
-  azurePeer(['azure.vm'], () => {
+  azurePeer(['azure.vm', 'azure.aks', 'azure.mysql-flexible', 'azure.postgresql-flexible'], () => {
     if (!idp) throw new Error('the identity peer is not started');
     return idp;
   }),
