@@ -14,6 +14,7 @@ import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, DiscoverContext, EnvRef, ProtectedResourceRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import { armScopeOf, type AzureContext, type CallContext } from './clients';
 import { armDelete, armLro, v3Poller } from './lro';
+import { waitCopied } from './vm';
 import { customerTags, DR_TAG, drTags, hashHex, isConsoleMade, missingTags, notATestResource, parseArmId, sameGroup, sameLocation, sourceKey, taken, testName, unreadablePoint } from './dr-shared';
 
 /** The tag the Azure Disk CSI driver puts on the disk of a persistent volume. */
@@ -164,7 +165,7 @@ export function createAksHandler(az: AzureContext): ResourceHandler {
   const listPools = (ctx: CallContext, env: EnvRef, group: string, name: string) => az.list(ctx, env, POOL_READ, (signal) => aks(env).agentPools.list(group, name, { abortSignal: signal }));
   const findDisk = (ctx: CallContext, env: EnvRef, group: string, name: string) => az.lookup(ctx, env, DISK_READ, (signal) => compute(env).disks.get(group, name, { abortSignal: signal }));
 
-  /** A cross-region copy of one persistent-volume disk: an incremental snapshot in its region, then CopyStart into the target's. */
+  /** A cross-region copy of one persistent-volume disk: an incremental snapshot in its region, then CopyStart into the target's, waited for. */
   async function snapshotToTarget(ctx: StepContext, disk: Disk): Promise<string> {
     const src = armScopeOf(ctx.source);
     const dst = armScopeOf(ctx.target);
@@ -184,7 +185,7 @@ export function createAksHandler(az: AzureContext): ResourceHandler {
       project: (s: Snapshot) => s.id ?? '',
     });
     ctx.progress(`Copying snapshot ${localName} to ${ctx.target.region}`);
-    return armLro(az, ctx, ctx.target, `copy-snapshot:${disk.name}`, {
+    await armLro(az, ctx, ctx.target, `copy-snapshot:${disk.name}`, {
       action: SNAPSHOT_WRITE,
       intent: { name: copyName, group: dst.resourceGroup, of: local },
       start: () => v3Poller(compute(ctx.target).snapshots.createOrUpdate(dst.resourceGroup, copyName, { location: ctx.target.region, incremental: true, tags, creationData: { createOption: 'CopyStart', sourceResourceId: local } }, az.pollOptions(ctx.signal))),
@@ -193,6 +194,9 @@ export function createAksHandler(az: AzureContext): ResourceHandler {
       stateOf: (s: Snapshot) => s.provisioningState,
       project: (s: Snapshot) => s.id ?? '',
     });
+    // A CopyStart snapshot goes on copying in the background after its PUT: the point is usable (a
+    // disk can be made from it) once completionPercent reaches 100, as the VM type waits for its own.
+    return (await waitCopied(az, ctx, ctx.target, copyName)).id ?? '';
   }
 
   /** The cluster of a point in the target (name given), its User pools, then its disks; returns the mapping and what was made. */
