@@ -2,26 +2,13 @@
 // Azure, deterministic names (the policy's replica, a test copy, a failover copy), locations compared
 // as ARM compares them, and the sentences for a point that holds nothing usable.
 
-import { createHash } from 'node:crypto';
 import { ProviderFailure } from '../provider-failure';
 import type { EnvRef, StepContext } from '../types';
 import { armScopeOf } from './clients';
+import { DR_TAG, drTagRecord, hashHex, sameLocation, userTags, type DrRole } from './naming';
 
-/** The console's tags (Azure tag names allow ':'; values up to 256 characters). */
-export const DR_TAG = {
-  policy: 'dr:policy',
-  job: 'dr:job',
-  test: 'dr:test',
-  source: 'dr:source',
-  recoveryPoint: 'dr:recovery-point',
-  role: 'dr:role',
-} as const;
-
-export type DrRole = 'replication' | 'test' | 'failover';
-
-export function hashHex(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
-}
+// The adapter's own tag keys, digests and location rule (naming.ts), shared with the VM type.
+export { DR_TAG, hashHex, sameLocation, type DrRole };
 
 export interface ArmId {
   subscriptionId: string;
@@ -43,9 +30,6 @@ export function parseArmId(id: string, what: string): ArmId {
   return { subscriptionId: m[1]!, resourceGroup: m[2]!, name: rest[rest.length - 1]!, type: `${m[3]}/${types.join('/')}` };
 }
 
-/** ARM locations compare without case and spaces ("West Europe" is westeurope). */
-export const sameLocation = (a: string | undefined, b: string | undefined) => (a ?? '').replace(/\s+/g, '').toLowerCase() === (b ?? '').replace(/\s+/g, '').toLowerCase();
-
 /** Whether two environments are the same subscription and resource group (a same-named copy would clash). */
 export function sameGroup(a: EnvRef, b: EnvRef): boolean {
   const x = armScopeOf(a);
@@ -53,19 +37,13 @@ export function sameGroup(a: EnvRef, b: EnvRef): boolean {
   return x.subscriptionId.toLowerCase() === y.subscriptionId.toLowerCase() && x.resourceGroup.toLowerCase() === y.resourceGroup.toLowerCase();
 }
 
-/** Tags on everything a step makes: the policy, the job, the point, the role; `dr:test` is what Reset insists on. */
-export function drTags(ctx: Pick<StepContext, 'policyId' | 'jobId' | 'recoveryPointId'>, role: DrRole, sourceId?: string): Record<string, string> {
-  const tags: Record<string, string> = { [DR_TAG.policy]: ctx.policyId, [DR_TAG.job]: ctx.jobId, [DR_TAG.role]: role };
-  if (ctx.recoveryPointId) tags[DR_TAG.recoveryPoint] = ctx.recoveryPointId;
-  if (role === 'test') tags[DR_TAG.test] = 'true';
-  if (sourceId) tags[DR_TAG.source] = sourceId.slice(0, 256);
-  return tags;
+/** Tags on everything a step makes (naming.ts's drTagRecord): `dr:test` on test copies is what Reset insists on. */
+export function drTags(ctx: Pick<StepContext, 'idempotencyKey' | 'policyId' | 'jobId' | 'recoveryPointId'>, role: DrRole, sourceId?: string, purpose?: string): Record<string, string> {
+  return drTagRecord(ctx, { role, ...(sourceId ? { sourceId } : {}), ...(purpose ? { purpose } : {}) });
 }
 
-/** The customer's tags without the console's own bookkeeping (per job, never carried). */
-export function customerTags(tags: Record<string, string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(tags ?? {}).filter(([k]) => !k.startsWith('dr:')));
-}
+/** The customer's tags without the console's bookkeeping (dr:*, per job) or Azure's hidden-* ones. */
+export const customerTags = userTags;
 
 /** Whether a resource was made by the console (any role): discovery leaves those out. */
 export const isConsoleMade = (tags: Record<string, string> | undefined) => Boolean(tags?.[DR_TAG.role] ?? tags?.[DR_TAG.policy]);
