@@ -5,6 +5,7 @@
 // the end of each test every response the peer sent is held to the contract table (contract.ts).
 
 import { restorePoller } from '@azure/arm-compute';
+import { restorePoller as restorePollerAks } from '@azure/arm-containerservice';
 import { SqlManagementClient } from '@azure/arm-sql';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -387,6 +388,37 @@ describe('the ARM peer through the real SDK clients', () => {
     const db = await resumed.pollUntilDone();
     expect(db.status).toBe('Online');
     expect(peer.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/databases/db1'))).toHaveLength(1);
+  });
+
+  it('resumes a PostgreSQL promote PATCH (resumeFrom) and an AKS agent-pool PUT (restorePoller) serialized mid-poll, with no second request', async () => {
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    await c.resources.resourceGroups.createOrUpdate('dr-target', { location: 'northeurope' });
+    const src = await c.postgres.servers.beginCreateOrUpdateAndWait(RG, 'pg-src', { location: LOC, version: '16' }, FAST_POLL);
+    await c.postgres.servers.beginCreateOrUpdateAndWait('dr-target', 'pg-dst', { location: 'northeurope', createMode: 'Replica', sourceServerResourceId: src.id }, FAST_POLL);
+    await c.aks.managedClusters.createOrUpdate(RG, 'aks1', { location: LOC, dnsPrefix: 'a', agentPoolProfiles: [{ name: 'system', mode: 'System', count: 1, vmSize: 'Standard_D2s_v5' }] }, FAST_POLL);
+
+    peer.hold();
+    const promote = await c.postgres.servers.beginUpdate('dr-target', 'pg-dst', { replica: { promoteMode: 'Standalone', promoteOption: 'Forced' } }, FAST_POLL);
+    await promote.poll();
+    expect(promote.isDone()).toBe(false);
+    const promoteState = promote.toString();
+    promote.stopPolling();
+    const poolPoller = c.aks.agentPools.beginCreateOrUpdate(RG, 'aks1', 'apps', { count: 2, vmSize: 'Standard_D8s_v5' }, FAST_POLL);
+    const pool = await poolPoller;
+    await pool.poll();
+    expect(pool.getOperationState().status).toBe('running');
+    const poolState = pool.toString();
+
+    // A new process: fresh clients, the saved states.
+    const fresh = peerClients(peer);
+    const resumed = await fresh.postgres.servers.beginUpdate('dr-target', 'pg-dst', { replica: { promoteMode: 'Standalone' } }, { ...FAST_POLL, resumeFrom: promoteState });
+    const restoredPool = restorePollerAks(fresh.aks, poolState, fresh.aks.agentPools.createOrUpdate, FAST_POLL);
+    peer.release();
+    expect(await resumed.pollUntilDone()).toMatchObject({ replicationRole: 'Primary' });
+    expect(await restoredPool.pollUntilDone()).toMatchObject({ name: 'apps', provisioningState: 'Succeeded', count: 2 });
+    expect(peer.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect(peer.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/agentPools/apps'))).toHaveLength(1);
+    expect(await all(c.postgres.replicas.listByServer(RG, 'pg-src'))).toEqual([]);
   });
 
   it('sends the api-versions the contract table records for each operation', async () => {
