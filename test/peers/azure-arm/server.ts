@@ -577,7 +577,10 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         break;
       }
       case 'microsoft.containerservice/managedclusters': {
-        p.agentPoolProfiles = ((p.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).map((pool) => ({
+        // AKS makes the first pool of a cluster a System pool when the request names no mode for it.
+        const asked = (p.agentPoolProfiles as Array<Record<string, unknown>>) ?? [];
+        if (asked.length && !asked.some((x) => x.mode === 'System') && asked[0]!.mode === undefined) asked[0]!.mode = 'System';
+        p.agentPoolProfiles = asked.map((pool) => ({
           ...pool,
           provisioningState: 'Succeeded',
           orchestratorVersion: pool.orchestratorVersion ?? p.kubernetesVersion,
