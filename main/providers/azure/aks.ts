@@ -215,7 +215,8 @@ export function createAksHandler(az: AzureContext): ResourceHandler {
     const body: ManagedCluster = {
       location: env.region,
       tags,
-      dnsPrefix: role === 'test' ? name.slice(0, 54) : (meta.dnsPrefix ?? name).slice(0, 54),
+      // A DNS prefix: 1-54 letters, digits and hyphens, starting and ending with a letter or digit.
+      dnsPrefix: (role === 'test' ? name : (meta.dnsPrefix ?? name)).replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 54).replace(/^-+|-+$/g, '') || 'aks',
       ...(meta.kubernetesVersion ? { kubernetesVersion: meta.kubernetesVersion } : {}),
       ...(meta.sku?.name ? { sku: { name: meta.sku.name, ...(meta.sku.tier ? { tier: meta.sku.tier } : {}) } } : {}),
       identity,
