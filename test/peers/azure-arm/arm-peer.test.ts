@@ -229,6 +229,14 @@ describe('the ARM peer through the real SDK clients', () => {
     expect((await c.sql.replicationLinks.get('dr-target', 'sql-dst', 'orders', onSecondary!.name!)).role).toBe('Secondary');
     expect(peer.requests.filter((r) => r.method === 'POST').map((r) => r.path.split('/').pop())).toEqual(['failover', 'forceFailoverAllowDataLoss', 'forceFailoverAllowDataLoss']);
 
+    // Deleting the link ends geo-replication on both sides: the databases stay, standalone.
+    await c.sql.replicationLinks.beginDeleteAndWait(RG, 'sql-src', 'orders', onPrimary!.name!, FAST_POLL);
+    expect(await all(c.sql.replicationLinks.listByDatabase('dr-target', 'sql-dst', 'orders'))).toEqual([]);
+    expect((await c.sql.databases.get('dr-target', 'sql-dst', 'orders')).secondaryType).toBeUndefined();
+    await c.sql.replicationLinks.beginDeleteAndWait(RG, 'sql-src', 'orders', onPrimary!.name!, FAST_POLL);
+    await c.sql.databases.beginDeleteAndWait('dr-target', 'sql-dst', 'orders', FAST_POLL);
+    const again = await c.sql.databases.beginCreateOrUpdateAndWait('dr-target', 'sql-dst', 'orders', { location: 'northeurope', createMode: 'Secondary', sourceDatabaseId: db.id }, FAST_POLL);
+    expect(again.secondaryType).toBe('Geo');
     // A copy has no link; dropping the secondary removes the link on the primary too.
     const copy = await c.sql.databases.beginCreateOrUpdateAndWait('dr-target', 'sql-dst', 'orders-copy', { location: 'northeurope', createMode: 'Copy', sourceDatabaseId: db.id }, FAST_POLL);
     expect(copy.sku?.name).toBe('S1');

@@ -273,6 +273,8 @@ export const CONTRACT: readonly ContractRow[] = [
       // same responses as the forced one (200 with the link, 202 without a body) in the spec.
       ...failover('ReplicationLinks_Failover', 'ReplicationLinks_Failover'),
       ...failover('ReplicationLinks_FailoverAllowDataLoss', 'ReplicationLinks_FailoverAllowDataLoss'),
+      { operation: 'ReplicationLinks_Delete', operationId: 'ReplicationLinks_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [SQL('ReplicationLinkDelete.json'), RPC], sdkApiVersion: v },
+      { operation: 'ReplicationLinks_Delete', operationId: 'ReplicationLinks_Delete', statuses: [200, 204], body: 'none', compared: [SQL('ReplicationLinkDelete.json')], sdkApiVersion: v },
     ] satisfies ContractRow[];
   })(),
 

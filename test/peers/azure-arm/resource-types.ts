@@ -75,7 +75,7 @@ export interface ArmType {
   patch?: 'sync' | 'async-202-empty';
   /** POST actions on one resource (`.../{name}/{action}`): `sync` answers 200 with a body, `async` 202 + both headers. */
   actions?: Record<string, { style: 'sync' | 'async'; operation: string }>;
-  /** Resources the provider makes itself (replication links): PUT and DELETE are refused with 405. */
+  /** Resources the provider makes itself (replication links): PUT and PATCH are refused with 405. */
   providerOwned?: boolean;
 }
 
@@ -281,7 +281,8 @@ export const ARM_TYPES: readonly ArmType[] = [
   t('Microsoft.Sql', ['servers', 'databases', 'replicationLinks'], {
     operationGroup: 'ReplicationLinks',
     put: 'sync',
-    del: 'sync',
+    // Deleting a link ends the geo-replication (both sides); the database stays (ReplicationLinkDelete).
+    del: 'async',
     providerOwned: true,
     statusSegment: 'replicationLinkAsyncOperation',
     state: null,

@@ -346,6 +346,15 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     if (!r) return;
     resources.delete(key);
     for (const rid of [...resources.keys()]) if (rid.startsWith(`${key}/`)) resources.delete(rid);
+    // A deleted link ends the geo-replication on both sides; both databases stay, standalone.
+    if (lower(r.type) === 'microsoft.sql/servers/databases/replicationlinks') {
+      const partnerDb = String(r.properties.partnerDatabaseId ?? '');
+      resources.delete(lower(`${partnerDb}/replicationLinks/${r.name}`));
+      for (const dbId of [key.replace(/\/replicationlinks\/[^/]+$/, ''), lower(partnerDb)]) {
+        const db = resources.get(dbId);
+        if (db) delete db.properties.secondaryType;
+      }
+    }
     // A dropped database ends its geo-replication: the partner's link goes too.
     if (lower(r.type) === 'microsoft.sql/servers/databases') {
       for (const [rid, x] of [...resources.entries()]) {
@@ -905,7 +914,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       if (!now) throw notFound(type, names, rg);
       return send(res, ctx, 200, clone(now));
     }
-    if (type.providerOwned && (method === 'PUT' || method === 'DELETE' || method === 'PATCH')) {
+    if (type.providerOwned && (method === 'PUT' || method === 'PATCH')) {
       throw new ArmError(405, 'MethodNotAllowed', `${method} is not served by this peer for ${type.reportedType}: the resource provider makes and removes them.`);
     }
     if (method === 'PATCH') {
