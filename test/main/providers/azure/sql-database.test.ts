@@ -110,6 +110,27 @@ describe('azure.sql-database', () => {
     expect(await all(w.c.sql.replicationLinks.listByDatabase(SOURCE_RG, 'sql-prod', 'orders'))).toEqual([]);
   });
 
+  it('resumes a failover killed mid-poll from its journaled poller state: one POST, then primary', async () => {
+    const ref = await seed();
+    const item = point(await h.replicate(ref, ctxOf('rep')), ref, 'rp');
+    const j = w.step('failover-killed');
+    w.peer.hold();
+    const job = new AbortController();
+    const first = h.failover(item, j.attempt(null, job.signal).ctx).then(
+      () => 'finished',
+      (e: unknown) => e,
+    );
+    // Wait for the state (the handle journaled), not for a time.
+    while (!j.ops.operations().some((o) => o.opKey.startsWith('sql-failover:') && o.handle)) await new Promise((r) => setTimeout(r, 5));
+    job.abort(new Error('killed'));
+    expect(await first).not.toBe('finished');
+    w.peer.release();
+    await h.failover(item, j.attempt().ctx);
+    expect(w.peer.requests.filter((r) => r.method === 'POST').length).toBe(1);
+    const server = targetSqlServerName('sql-prod', 'northeurope', 'pol-data');
+    expect((await all(w.c.sql.replicationLinks.listByDatabase(TARGET_RG, server, 'orders')))[0]?.role).toBe('Primary');
+  });
+
   it('forces the failover, warning of data loss, when the planned one cannot reach the primary', async () => {
     const ref = await seed();
     const item = point(await h.replicate(ref, ctxOf('rep')), ref, 'rp');

@@ -124,6 +124,25 @@ describeAzurite('azure.storage-account (ARM peer + Azurite)', () => {
     await h.stopReplication(ref, ctxOf('stop-again'));
   });
 
+  it('resumes a replication killed mid-poll of the replica account PUT: one PUT, polling goes on', async () => {
+    const ref = await seed('mediaassets');
+    const replica = targetStorageAccountName('mediaassets', 'northeurope', 'pol-data');
+    const j = w.step('rep-killed');
+    w.peer.hold();
+    const job = new AbortController();
+    const first = h.replicate(ref, j.attempt(null, job.signal).ctx).then(
+      () => 'finished',
+      (e: unknown) => e,
+    );
+    while (!j.ops.operations().some((o) => o.opKey === `storage-account:${replica}` && o.handle)) await new Promise((r) => setTimeout(r, 5));
+    job.abort(new Error('killed'));
+    expect(await first).not.toBe('finished');
+    w.peer.release();
+    const item = await h.replicate(ref, j.attempt().ctx);
+    expect(item.metadata).toMatchObject({ targetAccount: replica });
+    expect(w.peer.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/storageAccounts/${replica}`))).toHaveLength(1);
+  });
+
   it('warns when the target account does not serve a replicated container', async () => {
     const ref = await seed('auditlogs');
     const item = point(await h.replicate(ref, ctxOf('rep')), ref, 'rp');
