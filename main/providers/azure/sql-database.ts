@@ -95,6 +95,17 @@ export function compareDatabase(db: Database, cap: SqlCapture, wantTags: Record<
   return out;
 }
 
+/** What failing over from this point will not carry, known from the point alone (the confirmation shows it). */
+export function foreseeSqlDatabase(item: RecoveryPointItemRef): string[] {
+  const m = item.metadata as Partial<SqlCapture>;
+  if (!m.targetServer) return [];
+  const db = m.database ?? item.resource.name;
+  return [
+    `If ${m.server ?? 'the primary server'} cannot take part, the failover of ${db} is forced: transactions not yet replicated to ${m.targetServer} are lost.`,
+    `Server-level logins of ${m.server ?? 'the source server'} do not replicate; users contained in ${db} do.`,
+  ];
+}
+
 export function createSqlDatabaseHandler(az: AzureContext): ResourceHandler {
   const sql = (env: EnvRef): SqlManagementClient => az.sql(env);
   const A = {
@@ -411,6 +422,7 @@ export function createSqlDatabaseHandler(az: AzureContext): ResourceHandler {
   return {
     type: 'azure.sql-database',
     usesLatestPoint: false,
+    foresee: foreseeSqlDatabase,
     discover,
     replicate,
     testFailover,

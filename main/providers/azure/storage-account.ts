@@ -191,6 +191,17 @@ export function compareAccount(a: StorageAccount, blob: BlobServiceProperties | 
   return out;
 }
 
+/** What failing over from this point will not carry, known from the point alone (the confirmation shows it). */
+export function foreseeStorageAccount(item: RecoveryPointItemRef): string[] {
+  const m = item.metadata as Partial<StorageCapture>;
+  if (!m.targetAccount || !m.settings) return [];
+  const out: string[] = [];
+  const n = m.settings.networkRules?.virtualNetworkRules ?? 0;
+  if (n > 0) out.push(`The ${n} virtual-network firewall rule${n === 1 ? '' : 's'} of ${m.account ?? item.resource.name} name subnets of the source region and are not applied to ${m.targetAccount}.`);
+  out.push(`Blobs written to ${m.account ?? item.resource.name} after the last copy by object replication are not in ${m.targetAccount}.`);
+  return out;
+}
+
 export function createStorageAccountHandler(az: AzureContext): ResourceHandler {
   const st = (env: EnvRef): StorageManagementClient => az.storage(env);
   const report = (ctx: StepContext, warnings: string[]) => {
@@ -529,6 +540,7 @@ export function createStorageAccountHandler(az: AzureContext): ResourceHandler {
   return {
     type: 'azure.storage-account',
     usesLatestPoint: false,
+    foresee: foreseeStorageAccount,
     discover,
     replicate,
     testFailover,

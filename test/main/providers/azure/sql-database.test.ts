@@ -154,3 +154,13 @@ describe('azure.sql-database', () => {
     expect((err as ProviderFailure).message).toMatch(/^SQL database orders-gone on server sql-prod no longer exists/);
   });
 });
+
+describe('azure.sql-database foresee', () => {
+  it('tells the confirmation that a forced failover loses what was not replicated, from the point alone', async () => {
+    const { foreseeSqlDatabase } = await import('../../../../main/providers/azure/sql-database');
+    const ref: ProtectedResourceRef = { id: 'pr', policyId: 'p', type: 'azure.sql-database', nativeId: '/x', name: 'orders' };
+    const item: RecoveryPointItemRef = { id: 'i', recoveryPointId: 'rp', resource: ref, capturedAt: '', metadata: { targetServer: 'sql-dr-1', server: 'sql-prod', database: 'orders' }, dataRefs: [] };
+    expect(foreseeSqlDatabase(item)[0]).toBe('If sql-prod cannot take part, the failover of orders is forced: transactions not yet replicated to sql-dr-1 are lost.');
+    expect(foreseeSqlDatabase({ ...item, metadata: {} })).toEqual([]);
+  });
+});

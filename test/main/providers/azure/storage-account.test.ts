@@ -152,3 +152,14 @@ describeAzurite('azure.storage-account (ARM peer + Azurite)', () => {
     expect(warnings).toContainEqual(`Storage account ${replica} in northeurope does not serve the container invoices of auditlogs.`);
   });
 });
+
+it('tells the confirmation what a storage failover will not carry, from the point alone', async () => {
+  const { foreseeStorageAccount } = await import('../../../../main/providers/azure/storage-account');
+  const ref: ProtectedResourceRef = { id: 'pr', policyId: 'p', type: 'azure.storage-account', nativeId: '/x', name: 'stmedia' };
+  const settings = { networkRules: { defaultAction: 'Deny', bypass: null, ipRules: [], virtualNetworkRules: 2 } };
+  const item: RecoveryPointItemRef = { id: 'i', recoveryPointId: 'rp', resource: ref, capturedAt: '', metadata: { account: 'stmedia', targetAccount: 'stmediadr1', settings }, dataRefs: [] };
+  expect(foreseeStorageAccount(item)).toEqual([
+    'The 2 virtual-network firewall rules of stmedia name subnets of the source region and are not applied to stmediadr1.',
+    'Blobs written to stmedia after the last copy by object replication are not in stmediadr1.',
+  ]);
+});
