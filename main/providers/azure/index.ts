@@ -11,6 +11,8 @@ import { createAksHandler } from './aks';
 import { AzureContext, type AzureProviderOptions, type CallContext } from './clients';
 import { createMysqlFlexibleHandler } from './mysql-flexible';
 import { createPostgresqlFlexibleHandler } from './postgresql-flexible';
+import { createSqlDatabaseHandler } from './sql-database';
+import { createStorageAccountHandler } from './storage-account';
 import { createAzureVmHandler } from './vm';
 
 export { AzureContext, type AzureProviderOptions } from './clients';
@@ -19,7 +21,7 @@ export { AzureContext, type AzureProviderOptions } from './clients';
 export const AZURE_TYPES: readonly ResourceTypeId[] = ['azure.vm', 'azure.sql-database', 'azure.storage-account', 'azure.aks', 'azure.mysql-flexible', 'azure.postgresql-flexible'];
 
 /** Every handler factory of the provider (each helper adds its types here). */
-export const AZURE_HANDLERS: ReadonlyArray<(az: AzureContext) => ResourceHandler> = [createAzureVmHandler, createAksHandler, createMysqlFlexibleHandler, createPostgresqlFlexibleHandler];
+export const AZURE_HANDLERS: ReadonlyArray<(az: AzureContext) => ResourceHandler> = [createAzureVmHandler, createSqlDatabaseHandler, createStorageAccountHandler, createAksHandler, createMysqlFlexibleHandler, createPostgresqlFlexibleHandler];
 
 /** Subscriptions_List's api-version (Microsoft.Resources/subscriptions, stable 2022-12-01). */
 const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
