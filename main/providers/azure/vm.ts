@@ -682,12 +682,25 @@ async function resetOne(az: AzureContext, created: CreatedResource, ctx: StepCon
       start = (o) => net.virtualNetworks.delete(rg, name, o);
       restore = (state, o) => restoreNetworkPoller(net, state, net.virtualNetworks.delete, o);
   }
-  const found = await az.lookup(ctx, env, kind.action('read'), get);
+  const found = (await az.lookup(ctx, env, kind.action('read'), get)) as { tags?: Record<string, string>; managedBy?: string; virtualMachine?: { id?: string } } | undefined;
   if (!found) return;
   // Reset deletes only what a test failover made: never a production resource of the same name.
   if (found.tags?.[DR_TAG.test] !== 'true') {
     throw new ProviderFailure('PreconditionFailed', `Reset refuses to delete ${kind.what} ${name}: it is not tagged ${DR_TAG.test}=true, so it is not a test failover copy.`);
   }
+  // Whatever order the resources come in, what still uses this one goes first when it is a test copy
+  // too (ARM refuses to delete an attached disk, a NIC in use, a network with NICs in its subnets).
+  const users: CreatedResource[] = [];
+  if (created.kind === 'Disk' && found.managedBy) users.push({ kind: 'VirtualMachine', nativeId: found.managedBy, name: nameOfId(found.managedBy) ?? '', region: env.region });
+  if (created.kind === 'NetworkInterface' && found.virtualMachine?.id) users.push({ kind: 'VirtualMachine', nativeId: found.virtualMachine.id, name: nameOfId(found.virtualMachine.id) ?? '', region: env.region });
+  if (created.kind === 'VirtualNetwork') {
+    const inside = `${created.nativeId.toLowerCase()}/subnets/`;
+    const nics = await az.list(ctx, env, ACTION.nic('read'), (signal) => net.networkInterfaces.list(rg, { abortSignal: signal }));
+    for (const n of nics) {
+      if ((n.ipConfigurations ?? []).some((ip) => (ip.subnet?.id ?? '').toLowerCase().startsWith(inside))) users.push({ kind: 'NetworkInterface', nativeId: n.id ?? '', name: n.name ?? '', region: env.region });
+    }
+  }
+  for (const u of users) await resetOne(az, u, ctx);
   ctx.progress(`Deleting test ${kind.what} ${name}`);
   await del(az, ctx, env, `delete:${created.nativeId}`, { action: kind.action('delete'), id: created.nativeId, start, restore, get });
 }
@@ -781,7 +794,8 @@ export function createAzureVmHandler(az: AzureContext): ResourceHandler {
       const vm = await createVm(az, ctx, 'test-vm', name, vmBody(cap, env, disks, nics, vmTags));
       await compareVm(az, ctx, cap, vm, { disks, nics, tags: userTags(cap.tags) });
       created.push({ kind: 'VirtualMachine', nativeId: vm.id, name, region, sourceId: cap.vmId });
-      return created;
+      // Reset deletes in this order (the VM before its NIC and disks, the network last); it also copes with any other.
+      return created.reverse();
     },
 
     reset: (created, ctx) => resetOne(az, created, ctx),

@@ -101,6 +101,18 @@ export const CONTRACT: readonly ContractRow[] = [
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [RPC], sdkApiVersion: '2025-04-01' },
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [200, 204], body: 'none', compared: [RPC], sdkApiVersion: '2025-04-01' },
 
+  // ---- Subscriptions_List (tenant level): the SubscriptionListResult / Subscription definitions of
+  // resources/.../subscriptions/stable/2022-12-01/subscriptions.json (its GetSubscriptions.json example is
+  // not in the spec index); the SDK-less call sends 2022-12-01 ----
+  {
+    operation: 'Subscriptions_List',
+    operationId: 'Subscriptions_List',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].subscriptionId', 'value[].displayName', 'value[].state', 'value[].tenantId', 'value[].subscriptionPolicies'] },
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json#/definitions/SubscriptionListResult`, apiVersion: '2022-12-01' }],
+    sdkApiVersion: '2022-12-01',
+  },
+
   // ---- Microsoft.Compute/virtualMachines ----
   ...crud(
     'VirtualMachines',
@@ -443,8 +455,10 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const h of ['x-ms-request-id', 'x-ms-correlation-request-id', ...(row.headers ?? [])]) {
     if (!r.headers[h]) problems.push(`${where}: header ${h} is missing`);
   }
-  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith('x-ms-ratelimit-remaining-subscription-'))) {
-    problems.push(`${where}: no x-ms-ratelimit-remaining-subscription-* header`);
+  // Subscription-scoped calls carry x-ms-ratelimit-remaining-subscription-*, tenant-level ones (Subscriptions_List) -tenant-*.
+  const bucketHeader = r.operation === 'Subscriptions_List' ? 'x-ms-ratelimit-remaining-tenant-' : 'x-ms-ratelimit-remaining-subscription-';
+  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith(bucketHeader))) {
+    problems.push(`${where}: no ${bucketHeader}* header`);
   }
   if (r.status === 429 && !r.headers['retry-after']) problems.push(`${where}: a 429 without Retry-After`);
   for (const h of ['location', 'azure-asyncoperation']) {

@@ -69,6 +69,8 @@ export interface ArmPeerOptions {
    * returns. Accounts without one get *.blob.core.windows.net endpoints and random keys.
    */
   blobDataPlane?: (accountName: string) => { endpoint: string; key: string } | undefined;
+  /** The tenant Subscriptions_List reports (default: a random one). */
+  tenantId?: string;
 }
 
 export interface ArmOperation {
@@ -164,6 +166,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPeer> {
   const subscriptions = new Set((options.subscriptionIds ?? [randomUUID()]).map(lower));
   const subscriptionId = [...subscriptions][0]!;
+  const tenantId = options.tenantId ?? randomUUID();
   const pollsToComplete = options.pollsToComplete ?? 1;
   const retryAfter = String(options.retryAfterSeconds ?? 0);
   const pageSize = options.pageSize ?? 100;
@@ -769,6 +772,22 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       }
       if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
       const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
+      // Subscriptions_List (tenant level: the subscriptions the caller has a role in; its own bucket).
+      if (seg.length === 1 && lower(seg[0]!) === 'subscriptions') {
+        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on the subscription collection.`);
+        ctx.operation = 'Subscriptions_List';
+        ctx.headers['x-ms-ratelimit-remaining-tenant-reads'] = String(take('tenant', 'reads').remaining);
+        const value = [...subscriptions].map((id) => ({
+          id: `/subscriptions/${id}`,
+          subscriptionId: id,
+          tenantId: tenantId,
+          displayName: `Peer subscription ${id.slice(0, 8)}`,
+          state: 'Enabled',
+          subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+          authorizationSource: 'RoleBased',
+        }));
+        return send(res, ctx, 200, { value });
+      }
       if (lower(seg[0] ?? '') !== 'subscriptions' || !seg[1]) throw new ArmError(404, 'InvalidResourceType', `The resource path '${path}' is not an ARM path this peer serves.`);
       const sub = lower(seg[1]);
       if (!subscriptions.has(sub)) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${seg[1]}' could not be found.`);
