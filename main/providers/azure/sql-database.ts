@@ -347,8 +347,9 @@ export function createSqlDatabaseHandler(az: AzureContext): ResourceHandler {
         return;
       } catch (err) {
         // A planned failover needs the primary: when it cannot answer (its region is down) the forced one
-        // is what is left. Permission, sign-in and validation errors are the operator's to fix instead.
-        const retryForced = err instanceof ProviderFailure && ['ProviderError', 'ProviderUnavailable', 'Conflict', 'ProviderOffline'].includes(err.code) && !ctx.signal.aborted;
+        // is what is left. Permission, sign-in, validation and conflict (another operation under way)
+        // errors are the operator's to fix or wait out instead: they never cost data.
+        const retryForced = err instanceof ProviderFailure && ['ProviderError', 'ProviderUnavailable', 'ProviderOffline'].includes(err.code) && !ctx.signal.aborted;
         if (!retryForced) throw err;
         ctx.warn?.(`The planned failover of ${cap.database} could not reach its primary ${cap.server} (${err.message}); it was forced, so changes not yet replicated to ${cap.targetServer} are lost.`);
       }

@@ -164,3 +164,16 @@ describe('azure.sql-database foresee', () => {
     expect(foreseeSqlDatabase({ ...item, metadata: {} })).toEqual([]);
   });
 });
+
+describe('azure.sql-database failover refusals', () => {
+  it('does not force a failover (data loss) when the planned one is refused for permission', async () => {
+    const ref = await seed();
+    const item = point(await h.replicate(ref, ctxOf('rep')), ref, 'rp');
+    w.peer.inject({ method: 'POST', path: /\/failover$/, status: 403, code: 'AuthorizationFailed', message: "The client 'x' does not have authorization to perform action 'Microsoft.Sql/servers/databases/replicationLinks/failover/action' over scope '/subscriptions/s'." });
+    const err = await h.failover(item, ctxOf('failover')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ProviderPermissionDenied' });
+    expect(w.peer.requests.filter((r) => r.method === 'POST').map((r) => r.path.split('/').pop())).toEqual(['failover']);
+    const server = targetSqlServerName('sql-prod', 'northeurope', 'pol-data');
+    expect((await w.c.sql.databases.get(TARGET_RG, server, 'orders')).secondaryType).toBe('Geo');
+  });
+});
