@@ -78,8 +78,8 @@ describe('AKS and flexible-server failover killed again and again resumes with n
 
     // The policy and two points, made by a core on the data folder the children open.
     const core = composeCore({ dataDir: dir, keyProvider: new StaticKeyProvider(SCENARIO_KEY), startScheduler: false, startWebhooks: false, logger: stderrLogger, providers: () => [createAzureProvider(peerProviderOptions(peer))] });
-    let policyId = '';
-    let olderId = '';
+    let policyId: string | undefined;
+    let olderId: string | undefined;
     try {
       const account = await call(core, 'dr:accounts.create', {
         name: 'Azure peer',
@@ -101,6 +101,7 @@ describe('AKS and flexible-server failover killed again and again resumes with n
     } finally {
       await core.close();
     }
+    if (!policyId || !olderId) throw new Error('the policy and its points were not made');
     const before = peer.requests.length;
 
     const outcomes: string[] = [];
