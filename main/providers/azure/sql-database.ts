@@ -312,6 +312,20 @@ export function createSqlDatabaseHandler(az: AzureContext): ResourceHandler {
     });
   }
 
+  /** Reads the link until it says Primary (a failover already under way), for a bounded number of polls. */
+  async function becamePrimary(ctx: StepContext, env: EnvRef, isPrimary: (signal: AbortSignal) => Promise<ReplicationLink | undefined>): Promise<boolean> {
+    const interval = az.opts.updateIntervalInMs ?? 2_000;
+    for (let i = 0; i < 60; i++) {
+      if (await az.read(ctx, env, A.linkRead, (signal) => isPrimary(signal))) return true;
+      ctx.progress('Waiting for the failover already under way');
+      await new Promise<void>((ok, no) => {
+        const t = setTimeout(ok, interval);
+        ctx.signal.addEventListener('abort', () => (clearTimeout(t), no(new ProviderFailure('Cancelled', 'The failover step was cancelled while it waited for the failover under way.'))), { once: true });
+      });
+    }
+    return false;
+  }
+
   /** Makes the geo-secondary primary: a planned failover, forced (allowing data loss) when the primary cannot take part. */
   async function makePrimary(ctx: StepContext, cap: SqlCapture, link: ReplicationLink): Promise<void> {
     const env = ctx.target;
@@ -346,6 +360,9 @@ export function createSqlDatabaseHandler(az: AzureContext): ResourceHandler {
         await run(false);
         return;
       } catch (err) {
+        // A crash after ARM accepted the POST but before its handle was journaled leaves only the
+        // intent: the POST is sent again and refused (409) while the first failover runs. Wait for that one.
+        if (err instanceof ProviderFailure && err.code === 'Conflict' && (await becamePrimary(ctx, env, isPrimary))) return;
         // A planned failover needs the primary: when it cannot answer (its region is down) the forced one
         // is what is left. Permission, sign-in, validation and conflict (another operation under way)
         // errors are the operator's to fix or wait out instead: they never cost data.
