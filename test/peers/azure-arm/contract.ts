@@ -37,6 +37,7 @@ const STORAGE = (f: string) => ({ spec: `${SPEC}/storage/resource-manager/Micros
 const AKS = (f: string) => ({ spec: `${SPEC}/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-09-01/examples/${f}`, apiVersion: '2024-09-01' });
 const MYSQL = (f: string) => ({ spec: `${SPEC}/mysql/resource-manager/Microsoft.DBforMySQL/FlexibleServers/stable/2023-12-30/examples/${f}`, apiVersion: '2023-12-30' });
 const PG = (f: string) => ({ spec: `${SPEC}/postgresql/resource-manager/Microsoft.DBforPostgreSQL/stable/2024-08-01/examples/${f}`, apiVersion: '2024-08-01' });
+const PG25 = (f: string) => ({ spec: `${SPEC}/postgresql/resource-manager/Microsoft.DBforPostgreSQL/stable/2025-08-01/examples/${f}`, apiVersion: '2025-08-01' });
 /** The ARM RPC's async and resource rules (Azure/azure-resource-manager-rpc v1.0/async-api-reference.md). */
 const RPC = { spec: 'azure-resource-manager-rpc: v1.0/async-api-reference.md (async PUT/DELETE, operation resource, provisioningState)', apiVersion: 'v1.0' };
 
@@ -100,6 +101,18 @@ export const CONTRACT: readonly ContractRow[] = [
   { operation: 'ResourceGroups_List', operationId: 'ResourceGroups_List', statuses: [200], body: { must: ['value', 'value[].id', 'value[].name', 'value[].location', 'value[].properties.provisioningState'] }, compared: [RPC], sdkApiVersion: '2025-04-01' },
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [RPC], sdkApiVersion: '2025-04-01' },
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [200, 204], body: 'none', compared: [RPC], sdkApiVersion: '2025-04-01' },
+
+  // ---- Subscriptions_List (tenant level): the SubscriptionListResult / Subscription definitions of
+  // resources/.../subscriptions/stable/2022-12-01/subscriptions.json (its GetSubscriptions.json example is
+  // not in the spec index); the SDK-less call sends 2022-12-01 ----
+  {
+    operation: 'Subscriptions_List',
+    operationId: 'Subscriptions_List',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].subscriptionId', 'value[].displayName', 'value[].state', 'value[].tenantId', 'value[].subscriptionPolicies'] },
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json#/definitions/SubscriptionListResult`, apiVersion: '2022-12-01' }],
+    sdkApiVersion: '2022-12-01',
+  },
 
   // ---- Microsoft.Compute/virtualMachines ----
   ...crud(
@@ -233,6 +246,51 @@ export const CONTRACT: readonly ContractRow[] = [
     { create: [{ statuses: [200, 201] }], createEmpty202: { headers: BOTH }, del: 'async', sdkApiVersion: '2022-08-01-preview' },
   ),
 
+  // ---- Microsoft.Sql: database update and the geo-replication link (failover is a POST on the link) ----
+  { operation: 'Databases_Update', operationId: 'Databases_Update', statuses: [202], body: 'none', headers: BOTH, compared: [SQL('PatchVCoreDatabase.json'), RPC], sdkApiVersion: '2022-08-01-preview' },
+  {
+    operation: 'Databases_Update',
+    operationId: 'Databases_Update',
+    statuses: [200],
+    body: { must: [...LOCATED, 'kind', 'sku.name', 'properties.status', 'properties.databaseId', 'properties.collation'], mustNot: FLAT },
+    compared: [SQL('PatchVCoreDatabase.json')],
+    sdkApiVersion: '2022-08-01-preview',
+  },
+  ...(() => {
+    const link = [
+      'id',
+      'name',
+      'properties.partnerServer',
+      'properties.partnerDatabase',
+      'properties.partnerLocation',
+      'properties.role',
+      'properties.partnerRole',
+      'properties.replicationMode',
+      'properties.startTime',
+      'properties.percentComplete',
+      'properties.replicationState',
+      'properties.isTerminationAllowed',
+      'properties.linkType',
+    ];
+    const v = '2022-02-01-preview';
+    const failover = (operation: string, operationId: string): ContractRow[] => [
+      // The 202 the examples list; the finished operation's Location answers with the link (ReplicationLinks_Get).
+      { operation, operationId, statuses: [202], body: 'none', headers: BOTH, compared: [SQL('ReplicationLinkFailoverAllowDataLoss.json'), RPC], sdkApiVersion: v },
+      { operation, operationId, statuses: [200], body: { must: link, mustNot: FLAT }, compared: [SQL('ReplicationLinkFailoverAllowDataLoss.json')], sdkApiVersion: v },
+    ];
+    return [
+      // ReplicationLinkGet carries partnerDatabaseId as well; the list example does not, so only Get requires it.
+      { operation: 'ReplicationLinks_Get', operationId: 'ReplicationLinks_Get', statuses: [200], body: { must: [...link, 'properties.partnerDatabaseId'], mustNot: FLAT }, compared: [SQL('ReplicationLinkGet.json')], sdkApiVersion: v },
+      { operation: 'ReplicationLinks_List', operationId: 'ReplicationLinks_ListByDatabase', statuses: [200], body: { must: ['value', ...link.map((k) => `value[].${k}`)], mustNot: FLAT.map((k) => `value[].${k}`) }, compared: [SQL('ReplicationLinkListByDatabase.json')], sdkApiVersion: v },
+      // ReplicationLinkFailover.json (the planned failover) is not in the index; its operation has the
+      // same responses as the forced one (200 with the link, 202 without a body) in the spec.
+      ...failover('ReplicationLinks_Failover', 'ReplicationLinks_Failover'),
+      ...failover('ReplicationLinks_FailoverAllowDataLoss', 'ReplicationLinks_FailoverAllowDataLoss'),
+      { operation: 'ReplicationLinks_Delete', operationId: 'ReplicationLinks_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [SQL('ReplicationLinkDelete.json'), RPC], sdkApiVersion: v },
+      { operation: 'ReplicationLinks_Delete', operationId: 'ReplicationLinks_Delete', statuses: [200, 204], body: 'none', compared: [SQL('ReplicationLinkDelete.json')], sdkApiVersion: v },
+    ] satisfies ContractRow[];
+  })(),
+
   // ---- Microsoft.Storage ----
   ...crud(
     'StorageAccounts',
@@ -241,12 +299,38 @@ export const CONTRACT: readonly ContractRow[] = [
     { create: [STORAGE('StorageAccountCreate.json')], get: [STORAGE('StorageAccountCreate.json')], del: [STORAGE('StorageAccountDelete.json')] },
     { create: [{ statuses: [200] }], createEmpty202: { headers: ['location'] }, del: 'sync', sdkApiVersion: '2026-09-01' },
   ),
+  {
+    operation: 'StorageAccounts_Update',
+    operationId: 'StorageAccounts_Update',
+    statuses: [200],
+    body: { must: [...LOCATED, 'kind', 'sku.name', 'properties.provisioningState', 'properties.creationTime', 'properties.primaryEndpoints.blob', 'properties.primaryLocation', 'properties.statusOfPrimary', 'properties.encryption.keySource'], mustNot: FLAT },
+    compared: [STORAGE('StorageAccountUpdate.json')],
+    sdkApiVersion: '2026-09-01',
+  },
+  {
+    operation: 'StorageAccounts_ListKeys',
+    operationId: 'StorageAccounts_ListKeys',
+    statuses: [200],
+    body: { must: ['keys', 'keys[].keyName', 'keys[].value', 'keys[].permissions'] },
+    compared: [STORAGE('StorageAccountListKeys.json')],
+    sdkApiVersion: '2026-09-01',
+  },
+  ...(['BlobServices_CreateOrUpdate', 'BlobServices_Get'] as const).map(
+    (operation): ContractRow => ({
+      operation,
+      operationId: operation === 'BlobServices_Get' ? 'BlobServices_GetServiceProperties' : 'BlobServices_SetServiceProperties',
+      statuses: [200],
+      body: { must: [...RESOURCE, 'sku.name', 'properties.isVersioningEnabled', 'properties.changeFeed.enabled', 'properties.deleteRetentionPolicy.enabled', 'properties.cors.corsRules'], mustNot: FLAT },
+      compared: [STORAGE(operation === 'BlobServices_Get' ? 'BlobServicesGet.json' : 'BlobServicesPut.json')],
+      sdkApiVersion: '2026-09-01',
+    }),
+  ),
   ...crud(
     'ObjectReplicationPolicies',
     { create: 'ObjectReplicationPolicies_CreateOrUpdate', get: 'ObjectReplicationPolicies_Get', list: 'ObjectReplicationPolicies_List', del: 'ObjectReplicationPolicies_Delete' },
     [...RESOURCE, 'properties.policyId', 'properties.sourceAccount', 'properties.destinationAccount', 'properties.rules', 'properties.rules[].ruleId', 'properties.rules[].sourceContainer', 'properties.rules[].destinationContainer'],
     {
-      create: [STORAGE('StorageAccountCreateObjectReplicationPolicyOnDestination.json')],
+      create: [STORAGE('StorageAccountCreateObjectReplicationPolicyOnDestination.json'), STORAGE('StorageAccountCreateObjectReplicationPolicyOnSource.json')],
       get: [STORAGE('StorageAccountCreateObjectReplicationPolicyOnDestination.json')],
       del: [STORAGE('StorageAccountDelete.json'), RPC],
     },
@@ -274,6 +358,23 @@ export const CONTRACT: readonly ContractRow[] = [
     { create: [{ statuses: [200, 201], headers: ASYNC }], del: 'async', mustNot: ['properties.servicePrincipalProfile.secret', 'properties.windowsProfile.adminPassword'], sdkApiVersion: '2026-06-01' },
   ),
 
+  // Agent pools: the Get and List examples carry no `type` (only Create's 200/201 do), so neither is required.
+  ...crud(
+    'AgentPools',
+    { create: 'AgentPools_CreateOrUpdate', get: 'AgentPools_Get', list: 'AgentPools_List', del: 'AgentPools_Delete' },
+    ['id', 'name', 'properties.provisioningState', 'properties.count', 'properties.vmSize', 'properties.osType', 'properties.maxPods', 'properties.orchestratorVersion', 'properties.currentOrchestratorVersion'],
+    { create: [AKS('AgentPoolsCreate_Update.json')], get: [AKS('AgentPoolsGet.json')], list: [AKS('AgentPoolsList.json')], del: [AKS('AgentPoolsDelete.json')] },
+    { create: [{ statuses: [200, 201], headers: ASYNC }], del: 'async', sdkApiVersion: '2026-06-01' },
+  ),
+  {
+    operation: 'ManagedClusters_UpdateTags',
+    operationId: 'ManagedClusters_UpdateTags',
+    statuses: [200],
+    body: { must: [...LOCATED, 'tags', 'properties.provisioningState', 'properties.kubernetesVersion', 'properties.agentPoolProfiles[].name', 'properties.nodeResourceGroup', 'properties.fqdn'], mustNot: FLAT },
+    compared: [AKS('ManagedClustersUpdateTags.json')],
+    sdkApiVersion: '2026-06-01',
+  },
+
   // ---- Microsoft.DBforMySQL/flexibleServers and Microsoft.DBforPostgreSQL/flexibleServers ----
   ...crud(
     'MySqlServers',
@@ -285,10 +386,51 @@ export const CONTRACT: readonly ContractRow[] = [
   ...crud(
     'PostgreSqlServers',
     { create: 'Servers_CreateOrUpdate', get: 'Servers_Get', list: 'Servers_ListByResourceGroup', del: 'Servers_Delete' },
-    [...LOCATED, 'sku.name', 'sku.tier', 'properties.state', 'properties.fullyQualifiedDomainName', 'properties.replicationRole', 'properties.replicaCapacity'],
-    { create: [PG('ServerCreate.json')], get: [PG('ServerCreate.json')], del: [MYSQL('ServerDelete.json'), RPC] },
+    [...LOCATED, 'sku.name', 'sku.tier', 'properties.state', 'properties.fullyQualifiedDomainName', 'properties.replicationRole', 'properties.replicaCapacity', 'properties.replica.role', 'properties.replica.capacity'],
+    { create: [PG('ServerCreate.json')], get: [PG('ServerCreate.json'), PG25('ServersGet.json')], del: [MYSQL('ServerDelete.json'), RPC] },
     { create: [{ statuses: [200, 201] }], createEmpty202: { headers: BOTH }, del: 'async', mustNot: ['properties.administratorLoginPassword'], sdkApiVersion: '2025-08-01' },
   ),
+
+  // PATCH (Servers_Update): 202 with both headers and no body, as in the examples; stopping
+  // replication is a PATCH too (MySQL replicationRole None; PostgreSQL replica.promoteMode Standalone,
+  // ServersPromoteReplicaAsForcedStandaloneServer.json: 202, both headers).
+  {
+    operation: 'MySqlServers_Update',
+    operationId: 'Servers_Update',
+    statuses: [202],
+    body: 'none',
+    headers: BOTH,
+    compared: [MYSQL('ServerUpdateWithCustomerMaintenanceWindow.json')],
+    sdkApiVersion: '2021-05-01',
+  },
+  {
+    operation: 'PostgreSqlServers_Update',
+    operationId: 'Servers_Update',
+    statuses: [202],
+    body: 'none',
+    headers: BOTH,
+    compared: [PG25('ServersUpdate.json'), PG25('ServersPromoteReplicaAsForcedStandaloneServer.json')],
+    sdkApiVersion: '2025-08-01',
+  },
+  {
+    operation: 'MySqlServers_ListReplicas',
+    operationId: 'Replicas_ListByServer',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].name', 'value[].type', 'value[].location', 'value[].sku.name', 'value[].properties.state', 'value[].properties.replicationRole', 'value[].properties.replicaCapacity', 'value[].properties.sourceServerResourceId'], mustNot: FLAT.map((k) => `value[].${k}`) },
+    compared: [MYSQL('ReplicasListByServer.json')],
+    sdkApiVersion: '2021-05-01',
+  },
+  {
+    operation: 'PostgreSqlServers_ListReplicas',
+    operationId: 'Replicas_ListByServer',
+    statuses: [200],
+    body: {
+      must: ['value', 'value[].id', 'value[].name', 'value[].type', 'value[].location', 'value[].sku.name', 'value[].sku.tier', 'value[].properties.state', 'value[].properties.replicationRole', 'value[].properties.replicaCapacity', 'value[].properties.replica.role', 'value[].properties.replica.capacity', 'value[].properties.replica.replicationState'],
+      mustNot: FLAT.map((k) => `value[].${k}`),
+    },
+    compared: [PG25('ReplicasListByServer.json')],
+    sdkApiVersion: '2025-08-01',
+  },
 
   // ---- Long-running operations and errors, whatever the type ----
   {
@@ -313,6 +455,29 @@ export const CONTRACT: readonly ContractRow[] = [
     statuses: [400, 401, 403, 404, 405, 409, 412, 429, 500, 503],
     body: { must: ['error.code', 'error.message'] },
     compared: [{ spec: `${SPEC}/common-types/resource-management/v5/types.json#/definitions/ErrorResponse`, apiVersion: 'v5' }, RPC],
+  },
+];
+
+/**
+ * Keys a response must have when its body is of one kind (rows above hold for every body of an
+ * operation). A CopyStart snapshot (a cross-region copy of an incremental snapshot) shows the copy's
+ * progress: `properties.completionPercent`, 100 when the snapshot can be used (the Snapshot model of
+ * DiskRP 2025-01-02 and learn.microsoft.com "Copy an incremental snapshot to a new region"; the
+ * example's 202/200 bodies carry creationData.createOption CopyStart and sourceResourceId).
+ */
+export interface ConditionalRow {
+  operations: string[];
+  when: { path: string; equals: string };
+  must: string[];
+  compared: ContractRow['compared'];
+}
+
+export const CONDITIONAL: readonly ConditionalRow[] = [
+  {
+    operations: ['Snapshots_CreateOrUpdate', 'Snapshots_Get', 'OperationResult_Get'],
+    when: { path: 'properties.creationData.createOption', equals: 'CopyStart' },
+    must: ['properties.creationData.sourceResourceId', 'properties.incremental', 'properties.completionPercent'],
+    compared: [{ spec: `${DISK}/snapshotExamples/Snapshot_Create_FromAnExistingSnapshotInDifferentRegion.json`, apiVersion: '2025-01-02' }, { spec: 'learn.microsoft.com/azure/virtual-machines/disks-copy-incremental-snapshot-across-regions (Check copy status: CompletionPercent)', apiVersion: '2025-01-02' }],
   },
 ];
 
@@ -349,8 +514,10 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const h of ['x-ms-request-id', 'x-ms-correlation-request-id', ...(row.headers ?? [])]) {
     if (!r.headers[h]) problems.push(`${where}: header ${h} is missing`);
   }
-  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith('x-ms-ratelimit-remaining-subscription-'))) {
-    problems.push(`${where}: no x-ms-ratelimit-remaining-subscription-* header`);
+  // Subscription-scoped calls carry x-ms-ratelimit-remaining-subscription-*, tenant-level ones (Subscriptions_List) -tenant-*.
+  const bucketHeader = r.operation === 'Subscriptions_List' ? 'x-ms-ratelimit-remaining-tenant-' : 'x-ms-ratelimit-remaining-subscription-';
+  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith(bucketHeader))) {
+    problems.push(`${where}: no ${bucketHeader}* header`);
   }
   if (r.status === 429 && !r.headers['retry-after']) problems.push(`${where}: a 429 without Retry-After`);
   for (const h of ['location', 'azure-asyncoperation']) {
@@ -367,6 +534,11 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const path of row.body.mustNot ?? []) {
     const got = reach(r.body, path.split('.'));
     if (got.found.length > 0) problems.push(`${where}: has ${path}, which the wire format never carries there`);
+  }
+  for (const c of CONDITIONAL) {
+    if (!c.operations.includes(r.operation)) continue;
+    if (!reach(r.body, c.when.path.split('.')).found.includes(c.when.equals)) continue;
+    for (const path of c.must) if (reach(r.body, path.split('.')).missing) problems.push(`${where}: missing ${path} (${c.when.path} ${c.when.equals})`);
   }
   if (r.operation === 'AsyncOperation_Get') {
     const b = r.body as Record<string, unknown>;

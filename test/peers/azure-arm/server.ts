@@ -9,10 +9,10 @@
 // Operations progress when they are polled (their status URL, their Location URL or the resource
 // itself), never by wall-clock time, so a test on a busy machine sees the same sequence.
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ARM_TYPES, armType, type ArmResource, type ArmType } from './resource-types';
+import { ARM_TYPES, BLOB_SERVICE_DEFAULTS, armType, type ArmResource, type ArmType } from './resource-types';
 
 export interface RecordedResponse {
   /** Logical operation (the contract table's key): 'VirtualMachines_CreateOrUpdate', 'AsyncOperation_Get', 'Error'. */
@@ -46,7 +46,7 @@ export interface Fault {
 }
 
 export interface OperationFailure {
-  method?: 'PUT' | 'DELETE';
+  method?: 'PUT' | 'DELETE' | 'PATCH' | 'POST';
   path?: RegExp;
   code: string;
   message: string;
@@ -63,11 +63,21 @@ export interface ArmPeerOptions {
   buckets?: Partial<Record<BucketKind, { size: number; refillPerSecond: number }>>;
   /** Items per list page before a nextLink (default 100). */
   pageSize?: number;
+  /** The tenant Subscriptions_List reports (default: a random one). */
+  tenantId?: string;
+  /**
+   * The blob data plane of a storage account, when the test world has one for it (an Azurite
+   * account): its blob endpoint becomes the account's primaryEndpoints.blob and its key what listKeys
+   * returns. Accounts without one get *.blob.core.windows.net endpoints and random keys.
+   */
+  blobDataPlane?: (accountName: string) => { endpoint: string; key: string } | undefined;
 }
 
 export interface ArmOperation {
   id: string;
-  method: 'PUT' | 'DELETE';
+  method: 'PUT' | 'DELETE' | 'PATCH' | 'POST';
+  /** The POST action (`failover`), for method POST. */
+  action?: string;
   resourceId: string;
   typeKey: string;
   location: string;
@@ -79,6 +89,8 @@ export interface ArmOperation {
   error?: { code: string; message: string };
   failWith?: { code: string; message: string };
   namespace: string;
+  /** A flexible-server PATCH that stops replication (MySQL replicationRole None, PostgreSQL replica.promoteMode Standalone): done when the operation ends. */
+  promote?: boolean;
 }
 
 type BucketKind = 'reads' | 'writes' | 'deletes';
@@ -129,6 +141,8 @@ interface Ctx {
 }
 
 const lower = (s: string) => s.toLowerCase();
+/** Types whose PATCH is served by patch() (AKS UpdateTags, flexible-server updates and stop replication). */
+const OWN_PATCH = new Set(['microsoft.containerservice/managedclusters', 'microsoft.dbformysql/flexibleservers', 'microsoft.dbforpostgresql/flexibleservers']);
 const clone = <T>(v: T): T => structuredClone(v);
 
 function get(obj: unknown, path: string): unknown {
@@ -156,6 +170,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPeer> {
   const subscriptions = new Set((options.subscriptionIds ?? [randomUUID()]).map(lower));
   const subscriptionId = [...subscriptions][0]!;
+  const tenantId = options.tenantId ?? randomUUID();
   const pollsToComplete = options.pollsToComplete ?? 1;
   const retryAfter = String(options.retryAfterSeconds ?? 0);
   const pageSize = options.pageSize ?? 100;
@@ -170,6 +185,8 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
   const buckets = new Map<string, { tokens: number; at: number }>();
   const responses: RecordedResponse[] = [];
   const requests: RecordedRequest[] = [];
+  /** Storage account keys by account id: returned by listKeys only, never by a GET. */
+  const accountKeys = new Map<string, string>();
   let held = false;
   let base = '';
 
@@ -246,7 +263,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
   }
 
   // ---- operations --------------------------------------------------------------------------------
-  function startOperation(method: 'PUT' | 'DELETE', id: string, type: ArmType | null, location: string, apiVersion: string, path: string): ArmOperation {
+  function startOperation(method: ArmOperation['method'], id: string, type: ArmType | null, location: string, apiVersion: string, path: string, action?: string): ArmOperation {
     const idx = failures.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path.test(path)));
     let failWith: ArmOperation['failWith'];
     if (idx >= 0) {
@@ -267,6 +284,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       polls: 0,
       startTime: new Date().toISOString(),
       ...(failWith ? { failWith } : {}),
+      ...(action ? { action } : {}),
     };
     ops.set(op.id, op);
     return op;
@@ -309,7 +327,54 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
     const r = resources.get(key);
     if (r && type?.state) r.properties[type.state.key] = type.state.done;
-    if (r && type) onCreated(r, type);
+    if (r && op.promote) promoteReplica(r);
+    if (r && type && op.method === 'POST') runAction(op, r);
+    else if (r && type && op.method === 'PUT') onCreated(r, type);
+  }
+
+  /** A flexible-server replica stops replicating: it becomes a standalone server and its source no longer lists it. */
+  function promoteReplica(r: ArmResource): void {
+    const mysql = lower(r.type).includes('mysql');
+    const sourceId = r.properties.sourceServerResourceId;
+    delete r.properties.sourceServerResourceId;
+    if (mysql) {
+      r.properties.replicationRole = 'None';
+      r.properties.replicaCapacity = 10;
+    } else {
+      r.properties.replicationRole = 'Primary';
+      r.properties.replica = { role: 'Primary', capacity: 5 };
+      r.properties.replicaCapacity = 5;
+    }
+    if (typeof sourceId === 'string') sourceLostReplica(sourceId);
+  }
+
+  function replicasOf(sourceId: string): ArmResource[] {
+    return [...resources.values()].filter(
+      (x) => typeof x.properties.sourceServerResourceId === 'string' && lower(x.properties.sourceServerResourceId) === lower(sourceId) && /replica/i.test(String(x.properties.replicationRole)),
+    );
+  }
+
+  /** MySQL: a source left without replicas goes back to replicationRole None (PostgreSQL stays Primary). */
+  function sourceLostReplica(sourceId: string): void {
+    const source = resources.get(lower(sourceId));
+    if (source && lower(source.type).includes('mysql') && replicasOf(sourceId).length === 0) source.properties.replicationRole = 'None';
+  }
+
+  /** A long-running POST action that succeeded: what the resource provider does. */
+  function runAction(op: ArmOperation, link: ArmResource): void {
+    if (op.action !== 'failover' && op.action !== 'forceFailoverAllowDataLoss') return;
+    // Failing over to this link's database: it becomes primary, its partner becomes the geo-secondary
+    // (a no-op when it already is primary).
+    if (link.properties.role === 'Primary') return;
+    const dbId = link.id.replace(/\/replicationLinks\/[^/]+$/, '');
+    const partnerDbId = String(link.properties.partnerDatabaseId ?? '');
+    const partnerLink = resources.get(lower(`${partnerDbId}/replicationLinks/${link.name}`));
+    Object.assign(link.properties, { role: 'Primary', partnerRole: 'Secondary' });
+    if (partnerLink) Object.assign(partnerLink.properties, { role: 'Secondary', partnerRole: 'Primary' });
+    const db = resources.get(lower(dbId));
+    const partner = resources.get(lower(partnerDbId));
+    if (db) delete db.properties.secondaryType;
+    if (partner) partner.properties.secondaryType = 'Geo';
   }
 
   function removeResource(key: string): void {
@@ -317,6 +382,35 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     if (!r) return;
     resources.delete(key);
     for (const rid of [...resources.keys()]) if (rid.startsWith(`${key}/`)) resources.delete(rid);
+    const rtype = lower(r.type);
+    // A deleted agent pool leaves the cluster's agentPoolProfiles; a deleted cluster takes its node resource group.
+    if (rtype === 'microsoft.containerservice/managedclusters/agentpools') {
+      const parent = resources.get(key.replace(/\/agentpools\/[^/]+$/, ''));
+      if (parent) parent.properties.agentPoolProfiles = ((parent.properties.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).filter((x) => lower(String(x.name)) !== lower(r.name));
+    }
+    if (rtype === 'microsoft.containerservice/managedclusters' && typeof r.properties.nodeResourceGroup === 'string') {
+      const nodeGroup = lower(groupId(r.id.split('/')[2]!, r.properties.nodeResourceGroup));
+      groups.delete(nodeGroup);
+      for (const rid of [...resources.keys()]) if (rid.startsWith(`${nodeGroup}/`)) resources.delete(rid);
+    }
+    if ((rtype === 'microsoft.dbformysql/flexibleservers' || rtype === 'microsoft.dbforpostgresql/flexibleservers') && typeof r.properties.sourceServerResourceId === 'string') {
+      sourceLostReplica(r.properties.sourceServerResourceId);
+    }
+    // A deleted link ends the geo-replication on both sides; both databases stay, standalone.
+    if (lower(r.type) === 'microsoft.sql/servers/databases/replicationlinks') {
+      const partnerDb = String(r.properties.partnerDatabaseId ?? '');
+      resources.delete(lower(`${partnerDb}/replicationLinks/${r.name}`));
+      for (const dbId of [key.replace(/\/replicationlinks\/[^/]+$/, ''), lower(partnerDb)]) {
+        const db = resources.get(dbId);
+        if (db) delete db.properties.secondaryType;
+      }
+    }
+    // A dropped database ends its geo-replication: the partner's link goes too.
+    if (lower(r.type) === 'microsoft.sql/servers/databases') {
+      for (const [rid, x] of [...resources.entries()]) {
+        if (lower(x.type) === 'microsoft.sql/servers/databases/replicationlinks' && lower(String(x.properties.partnerDatabaseId ?? '')) === key) resources.delete(rid);
+      }
+    }
     // A deleted VM lets go of its disks and NICs (deleteOption Delete removes them too).
     if (lower(r.type) === 'microsoft.compute/virtualmachines') {
       const storage = (r.properties.storageProfile ?? {}) as Record<string, unknown>;
@@ -338,8 +432,67 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
   }
 
-  /** What the resource provider does once a create succeeds: attach disks, bind NICs. */
+  /** The link pair a geo-secondary gets once it is created: one under each database, the same link id. */
+  function linkSecondary(secondary: ArmResource): void {
+    const primary = resources.get(lower(String(secondary.properties.sourceDatabaseId ?? '')));
+    if (!primary) return;
+    const linkId = randomUUID();
+    const startTime = new Date().toISOString();
+    const serverOf = (dbId: string) => dbId.split('/')[8] ?? '';
+    const link = (self: ArmResource, partner: ArmResource, role: string, partnerRole: string): ArmResource => ({
+      id: `${self.id}/replicationLinks/${linkId}`,
+      name: linkId,
+      type: 'Microsoft.Sql/servers/databases/replicationLinks',
+      properties: {
+        partnerServer: serverOf(partner.id),
+        partnerDatabase: partner.name,
+        partnerDatabaseId: partner.id,
+        partnerLocation: partner.location,
+        role,
+        partnerRole,
+        replicationMode: 'ASYNC',
+        startTime,
+        percentComplete: 100,
+        replicationState: 'CATCH_UP',
+        isTerminationAllowed: true,
+        linkType: 'GEO',
+      },
+    });
+    for (const l of [link(secondary, primary, 'Secondary', 'Primary'), link(primary, secondary, 'Primary', 'Secondary')]) resources.set(lower(l.id), l);
+  }
+
+  /** What the resource provider does once a create succeeds: attach disks, bind NICs, link a geo-secondary. */
   function onCreated(r: ArmResource, type: ArmType): void {
+    if (type.key === 'microsoft.containerservice/managedclusters/agentpools') {
+      const parent = resources.get(lower(r.id).replace(/\/agentpools\/[^/]+$/, ''));
+      if (!parent) return;
+      const profiles = ((parent.properties.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).filter((x) => lower(String(x.name)) !== lower(r.name));
+      parent.properties.agentPoolProfiles = [...profiles, { name: r.name, ...clone(r.properties) }];
+      return;
+    }
+    if (type.key === 'microsoft.containerservice/managedclusters') {
+      for (const pool of [...resources.values()]) if (lower(pool.id).startsWith(`${lower(r.id)}/agentpools/`)) pool.properties.provisioningState = 'Succeeded';
+      return;
+    }
+    if (type.key === 'microsoft.sql/servers/databases' && r.properties.createMode === 'Secondary') {
+      const hasLink = [...resources.keys()].some((k) => k.startsWith(`${lower(r.id)}/replicationlinks/`));
+      if (!hasLink) linkSecondary(r);
+      return;
+    }
+    if (type.key === 'microsoft.storage/storageaccounts') {
+      // Every account has its blob service; versioning and change feed start off.
+      const id = `${r.id}/blobServices/default`;
+      if (!resources.has(lower(id))) {
+        resources.set(lower(id), {
+          id,
+          name: 'default',
+          type: 'Microsoft.Storage/storageAccounts/blobServices',
+          sku: clone(r.sku),
+          properties: clone(BLOB_SERVICE_DEFAULTS) as Record<string, unknown>,
+        });
+      }
+      return;
+    }
     if (type.key !== 'microsoft.compute/virtualmachines') return;
     const storage = (r.properties.storageProfile ?? {}) as Record<string, unknown>;
     for (const d of [storage.osDisk, ...((storage.dataDisks as unknown[]) ?? [])] as Array<Record<string, unknown> | undefined>) {
@@ -404,7 +557,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
   }
 
   /** Reference checks and the properties a resource takes from what it references. */
-  function relate(type: ArmType, r: ArmResource, names: string[], sub: string, rg: string): void {
+  function relate(type: ArmType, r: ArmResource, names: string[], sub: string, rg: string, body: Record<string, unknown>): void {
     const p = r.properties;
     switch (type.key) {
       case 'microsoft.network/virtualnetworks': {
@@ -494,6 +647,10 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           const source = resources.get(lower(String(creation.sourceResourceId ?? '').replace(/^(?!\/)/, '/')));
           if (!source) throw new ArmError(404, 'NotFound', `Resource ${String(creation.sourceResourceId)} was not found.`);
           creation.sourceUniqueId = source.properties.uniqueId;
+          if (creation.createOption === 'CopyStart') copyStart(type, r, p, source);
+          if (type.key === 'microsoft.compute/disks' && lower(source.type) === 'microsoft.compute/snapshots' && typeof source.properties.completionPercent === 'number' && source.properties.completionPercent < 100) {
+            throw new ArmError(409, 'OperationNotAllowed', `Snapshot ${source.id} is still being copied (completionPercent ${source.properties.completionPercent}); create the disk once its copy completes.`);
+          }
           p.diskSizeGB = p.diskSizeGB ?? source.properties.diskSizeGB;
           p.osType = p.osType ?? source.properties.osType;
           if (type.key === 'microsoft.compute/snapshots' && lower(source.type) === 'microsoft.compute/disks' && p.incremental) {
@@ -514,12 +671,34 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         break;
       }
       case 'microsoft.containerservice/managedclusters': {
-        p.agentPoolProfiles = ((p.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).map((pool) => ({
+        // AKS makes the first pool of a cluster a System pool when the request names no mode for it.
+        const asked = (p.agentPoolProfiles as Array<Record<string, unknown>>) ?? [];
+        if (asked.length && !asked.some((x) => x.mode === 'System') && asked[0]!.mode === undefined) asked[0]!.mode = 'System';
+        p.agentPoolProfiles = asked.map((pool) => ({
           ...pool,
           provisioningState: 'Succeeded',
           orchestratorVersion: pool.orchestratorVersion ?? p.kubernetesVersion,
           currentOrchestratorVersion: pool.orchestratorVersion ?? p.kubernetesVersion,
         }));
+        // AKS makes the node resource group (MC_{group}_{cluster}_{location}) where the nodes and
+        // persistent-volume disks live, and one agentPools child per profile.
+        const before = resources.get(lower(r.id));
+        p.nodeResourceGroup = p.nodeResourceGroup ?? before?.properties.nodeResourceGroup ?? `MC_${rg}_${names[0]}_${lower(String(r.location))}`;
+        const nodeGroup = groupId(sub, String(p.nodeResourceGroup));
+        if (!groups.has(lower(nodeGroup))) {
+          groups.set(lower(nodeGroup), { id: nodeGroup, name: String(p.nodeResourceGroup), type: 'Microsoft.Resources/resourceGroups', location: String(r.location), managedBy: r.id, properties: { provisioningState: 'Succeeded' } });
+        }
+        for (const pool of p.agentPoolProfiles as Array<Record<string, unknown>>) {
+          const { name: poolName, ...poolProps } = pool;
+          const pid = `${r.id}/agentPools/${String(poolName)}`;
+          resources.set(lower(pid), { id: pid, name: String(poolName), type: 'Microsoft.ContainerService/managedClusters/agentPools', properties: { osType: 'Linux', maxPods: 110, ...clone(poolProps) } });
+        }
+        break;
+      }
+      case 'microsoft.containerservice/managedclusters/agentpools': {
+        const parent = resources.get(lower(r.id).replace(/\/agentpools\/[^/]+$/, ''))!;
+        p.orchestratorVersion = p.orchestratorVersion || parent.properties.kubernetesVersion;
+        p.currentOrchestratorVersion = p.orchestratorVersion;
         break;
       }
       case 'microsoft.sql/servers/databases': {
@@ -528,6 +707,30 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           p.secondaryType = p.secondaryType ?? 'Geo';
           p.collation = source.properties.collation;
         }
+        if (p.createMode === 'Copy') {
+          const source = referenced(p.sourceDatabaseId, 'a source database', r.id);
+          p.collation = source.properties.collation;
+          // A copy keeps the source's service objective unless the request names one.
+          if (!body.sku && source.sku) r.sku = clone(source.sku);
+        }
+        break;
+      }
+      case 'microsoft.storage/storageaccounts': {
+        const plane = options.blobDataPlane?.(r.name);
+        if (plane) (p.primaryEndpoints as Record<string, unknown>).blob = plane.endpoint;
+        if (!accountKeys.has(lower(r.id))) accountKeys.set(lower(r.id), plane?.key ?? randomBytes(64).toString('base64'));
+        break;
+      }
+      case 'microsoft.storage/storageaccounts/blobservices': {
+        if (names[1] !== 'default') throw new ArmError(400, 'InvalidResourceName', `The blob service of an account is named 'default', not '${names[1]}'.`);
+        const account = resources.get(lower(r.id.replace(/\/blobServices\/default$/i, '')))!;
+        r.sku = clone(account.sku);
+        // A blob service PUT replaces the properties; object replication keeps versioning and change feed on.
+        const policies = [...resources.values()].filter((x) => lower(x.type) === 'microsoft.storage/storageaccounts/objectreplicationpolicies' && lower(x.id).startsWith(`${lower(account.id)}/`));
+        if (policies.length && p.isVersioningEnabled !== true) throw new ArmError(400, 'InvalidRequestPropertyValue', "The value 'False' is not allowed for property isVersioningEnabled because Object Replication is enabled.");
+        if (policies.some((x) => lower(String(x.properties.sourceAccount)) === lower(account.name)) && get(p, 'changeFeed.enabled') !== true) {
+          throw new ArmError(400, 'InvalidRequestPropertyValue', "The value 'False' is not allowed for property Change Feed because Object Replication is enabled.");
+        }
         break;
       }
       case 'microsoft.dbformysql/flexibleservers':
@@ -535,16 +738,51 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         const mysql = type.key.includes('mysql');
         if (p.createMode === 'Replica') {
           const source = referenced(p.sourceServerResourceId, 'a source server', r.id);
-          p.replicationRole = mysql ? 'Replica' : 'AsyncReplica';
+          // PostgreSQL names a replica in another region GeoAsyncReplica (KnownReplicationRole).
+          const geo = lower(String(source.location)) !== lower(String(r.location));
+          p.replicationRole = mysql ? 'Replica' : geo ? 'GeoAsyncReplica' : 'AsyncReplica';
           p.version = source.properties.version;
+          p.replicaCapacity = 0;
           source.properties.replicationRole = mysql ? 'Source' : 'Primary';
           if (!r.sku && source.sku) r.sku = clone(source.sku);
+          if (!mysql) p.replica = { role: p.replicationRole, capacity: 0, replicationState: 'Active' };
         } else {
           p.replicationRole = p.replicationRole ?? (mysql ? 'None' : 'Primary');
+          if (!mysql) p.replica = { role: p.replicationRole, capacity: 5 };
         }
         break;
       }
       case 'microsoft.storage/storageaccounts/objectreplicationpolicies': {
+        // As the service requires: the policy is made on the destination first (id `default`, the
+        // service picks the policy and rule ids), then on the source under that policy id with the
+        // same rule ids; versioning on both accounts, change feed on the source.
+        const nameOf = (ref: unknown) => String(ref ?? '').split('/').pop()!;
+        const here = names[0]!;
+        const srcName = nameOf(p.sourceAccount);
+        const dstName = nameOf(p.destinationAccount);
+        const account = (n: string) => [...resources.values()].find((x) => lower(x.type) === 'microsoft.storage/storageaccounts' && lower(x.name) === lower(n) && lower(x.id).startsWith(`/subscriptions/${sub}/`));
+        const blob = (a: ArmResource) => resources.get(lower(`${a.id}/blobServices/default`))?.properties ?? {};
+        const src = account(srcName);
+        const dst = account(dstName);
+        if (!src || !dst) throw new ArmError(404, 'ResourceNotFound', `The storage account '${!src ? srcName : dstName}' named by the object replication policy was not found.`);
+        const onDestination = lower(here) === lower(dstName);
+        if (!onDestination && lower(here) !== lower(srcName)) {
+          throw new ArmError(400, 'InvalidRequestPropertyValue', `The account '${here}' is neither the source nor the destination of this object replication policy.`);
+        }
+        if (blob(src).isVersioningEnabled !== true || blob(dst).isVersioningEnabled !== true) {
+          throw new ArmError(400, 'InvalidRequestPropertyValue', 'Object replication requires blob versioning on both the source and the destination account.');
+        }
+        if (!onDestination) {
+          if (get(blob(src), 'changeFeed.enabled') !== true) throw new ArmError(400, 'InvalidRequestPropertyValue', 'Object replication requires the change feed on the source account.');
+          const mirror = names[1] === 'default' ? undefined : resources.get(lower(`${dst.id}/objectReplicationPolicies/${names[1]}`));
+          if (!mirror) {
+            throw new ArmError(400, 'InvalidRequestPropertyValue', `Create the object replication policy on the destination account '${dstName}' first (policy id 'default'), then on the source with the policy id it returns.`);
+          }
+          const ruleIds = new Set(((mirror.properties.rules as Array<Record<string, unknown>>) ?? []).map((x) => String(x.ruleId)));
+          for (const x of (p.rules as Array<Record<string, unknown>>) ?? []) {
+            if (!x.ruleId || !ruleIds.has(String(x.ruleId))) throw new ArmError(400, 'InvalidRequestPropertyValue', `Rule ${String(x.ruleId ?? '(no id)')} is not a rule of the destination's policy ${names[1]}.`);
+          }
+        }
         const policyId = names[1] === 'default' ? randomUUID() : names[1]!;
         r.name = policyId;
         r.id = r.id.replace(/[^/]+$/, policyId);
@@ -556,6 +794,31 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       default:
         break;
     }
+  }
+
+  /**
+   * A cross-region copy of an incremental snapshot (CopyStart, learn.microsoft.com "Copy an incremental
+   * snapshot to a new region"): only a snapshot, only incremental, only to another region; the copy
+   * goes on after the PUT's operation ends, shown by properties.completionPercent (100 = usable).
+   */
+  function copyStart(type: ArmType, r: ArmResource, p: Record<string, unknown>, source: ArmResource): void {
+    if (type.key !== 'microsoft.compute/snapshots' || lower(source.type) !== 'microsoft.compute/snapshots') {
+      throw new ArmError(400, 'InvalidParameter', `CopyStart copies a snapshot to a snapshot in another region; ${source.id} is not a snapshot.`);
+    }
+    if (p.incremental !== true || source.properties.incremental !== true) {
+      throw new ArmError(400, 'InvalidParameter', 'CopyStart is supported only for incremental snapshots: set incremental to true on both snapshots.');
+    }
+    if (lower(String(source.location ?? '').replace(/\s+/g, '')) === lower(String(r.location ?? '').replace(/\s+/g, ''))) {
+      throw new ArmError(400, 'InvalidParameter', `CopyStart copies to another region; the source snapshot is already in ${String(r.location)}.`);
+    }
+    p.completionPercent = 0;
+  }
+
+  /** A read of a CopyStart snapshot whose PUT finished advances its background copy (by reads, not the clock). */
+  function advanceCopy(r: ArmResource): void {
+    if (held || lower(r.type) !== 'microsoft.compute/snapshots' || get(r, 'properties.creationData.createOption') !== 'CopyStart') return;
+    if (r.properties.provisioningState !== 'Succeeded' || typeof r.properties.completionPercent !== 'number' || r.properties.completionPercent >= 100) return;
+    r.properties.completionPercent = Math.min(100, r.properties.completionPercent + 50);
   }
 
   // ---- handlers ----------------------------------------------------------------------------------
@@ -594,6 +857,22 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       }
       if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
       const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
+      // Subscriptions_List (tenant level: the subscriptions the caller has a role in; its own bucket).
+      if (seg.length === 1 && lower(seg[0]!) === 'subscriptions') {
+        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on the subscription collection.`);
+        ctx.operation = 'Subscriptions_List';
+        ctx.headers['x-ms-ratelimit-remaining-tenant-reads'] = String(take('tenant', 'reads').remaining);
+        const value = [...subscriptions].map((id) => ({
+          id: `/subscriptions/${id}`,
+          subscriptionId: id,
+          tenantId: tenantId,
+          displayName: `Peer subscription ${id.slice(0, 8)}`,
+          state: 'Enabled',
+          subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+          authorizationSource: 'RoleBased',
+        }));
+        return send(res, ctx, 200, { value });
+      }
       if (lower(seg[0] ?? '') !== 'subscriptions' || !seg[1]) throw new ArmError(404, 'InvalidResourceType', `The resource path '${path}' is not an ARM path this peer serves.`);
       const sub = lower(seg[1]);
       if (!subscriptions.has(sub)) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${seg[1]}' could not be found.`);
@@ -605,6 +884,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         if (f.times <= 0) faults.splice(fi, 1);
         throw new ArmError(f.status, f.code, f.message, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
       }
+      // ARM counts POST actions (listKeys, failover) as writes.
       const kind: BucketKind = method === 'GET' ? 'reads' : method === 'DELETE' ? 'deletes' : 'writes';
       const { remaining } = take(sub, kind);
       ctx.headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(remaining);
@@ -666,9 +946,18 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     if (s[2] === 'resourcegroups' && s[4] === 'providers' && seg.length >= 7) {
       const rg = seg[3]!;
       const ns = seg[5]!;
-      const rest = seg.slice(6);
+      let rest = seg.slice(6);
+      // A POST action names one resource and adds a verb: .../replicationLinks/{id}/failover, .../{account}/listKeys.
+      const action = method === 'POST' && rest.length % 2 === 1 ? rest.at(-1)! : undefined;
+      if (action) rest = rest.slice(0, -1);
       const typeSegs = rest.filter((_, i) => i % 2 === 0);
       const names = rest.filter((_, i) => i % 2 === 1);
+      const server = typeSegs.length === 2 && lower(typeSegs[1]!) === 'replicas' && names.length === 1 ? armType(ns, [typeSegs[0]!]) : undefined;
+      if (server?.patch === 'async-202-empty') {
+        requireGroup(sub, rg);
+        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a server's replicas.`);
+        return listReplicas(server, rg, names[0]!, sub, url, ctx, res);
+      }
       const type = armType(ns, typeSegs);
       if (!type) throw new ArmError(400, 'InvalidResourceType', `The resource type '${typeSegs.join('/')}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`);
       const group = requireGroup(sub, rg);
@@ -684,6 +973,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           res,
         );
       }
+      if (action && names.length === typeSegs.length) return postAction(type, group, rg, names, sub, action, apiVersion, ctx, res);
       if (names.length === typeSegs.length) return resource(type, group, rg, names, sub, method, body, apiVersion, ctx, res);
     }
     throw new ArmError(404, 'InvalidResourceType', `The resource path '${ctx.path}' is not an ARM path this peer serves.`);
@@ -761,7 +1051,18 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       if (op) advance(op);
       const now = resources.get(key);
       if (!now) throw notFound(type, names, rg);
+      advanceCopy(now);
       return send(res, ctx, 200, clone(now));
+    }
+    if (type.providerOwned && (method === 'PUT' || method === 'PATCH')) {
+      throw new ArmError(405, 'MethodNotAllowed', `${method} is not served by this peer for ${type.reportedType}: the resource provider makes and removes them.`);
+    }
+    // AKS and the flexible servers have their own PATCH rules (tags only; stopping replication).
+    if (method === 'PATCH' && OWN_PATCH.has(type.key)) return patch(type, existing, rg, names, sub, body, apiVersion, ctx, res);
+    if (method === 'PATCH') {
+      if (!type.patch) throw new ArmError(405, 'MethodNotAllowed', `PATCH is not served by this peer for ${type.reportedType}.`);
+      if (!existing) throw notFound(type, names, rg);
+      return patchResource(type, existing, (body ?? {}) as Record<string, unknown>, apiVersion, sub, ctx, res);
     }
     if (method === 'PUT') {
       ctx.operation = `${type.operationGroup}_CreateOrUpdate`;
@@ -779,7 +1080,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       }
       const b = (body ?? {}) as Record<string, unknown>;
       const r = build(sub, rg, type, names, b, existing, group);
-      relate(type, r, names, sub, rg);
+      relate(type, r, names, sub, rg, b);
       const finalKey = lower(r.id);
       const created = !resources.has(finalKey);
       if (type.put === 'sync') {
@@ -807,7 +1108,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         return send(res, ctx, 200);
       }
       const running = inFlight(existing.id);
-      if (running && running.method === 'PUT') throw new ArmError(409, 'OperationNotAllowed', `The resource '${existing.name}' has an operation in progress; delete it once that completes.`);
+      if (running && running.method !== 'DELETE') throw new ArmError(409, 'OperationNotAllowed', `The resource '${existing.name}' has an operation in progress; delete it once that completes.`);
       const op = running ?? startOperation('DELETE', existing.id, type, String(existing.location ?? group.location), apiVersion, ctx.path);
       if (type.state) existing.properties[type.state.key] = type.state.deleting;
       return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
@@ -815,7 +1116,117 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     throw new ArmError(405, 'MethodNotAllowed', `${method} is not served by this peer for ${type.reportedType}.`);
   }
 
+  /**
+   * PATCH: AKS takes tags only (ManagedClusters_UpdateTags, 200 with the cluster). A flexible server
+   * merges what the body carries (sku, tags, storage, backup, high availability...) and answers 202
+   * with both headers; stopping replication (MySQL replicationRole None, PostgreSQL
+   * replica.promoteMode Standalone) happens when that operation ends.
+   */
+  function patch(type: ArmType, existing: ArmResource | undefined, rg: string, names: string[], sub: string, body: unknown, apiVersion: string, ctx: Ctx, res: ServerResponse): void {
+    ctx.operation = type.patch === 'sync-tags' ? `${type.operationGroup}_UpdateTags` : `${type.operationGroup}_Update`;
+    if (!existing) throw notFound(type, names, rg);
+    const running = inFlight(existing.id);
+    if (running) throw new ArmError(409, 'OperationNotAllowed', `The server '${existing.name}' has an operation in progress; update it once that completes.`);
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (b.tags !== undefined && (b.tags === null || typeof b.tags !== 'object')) throw new ArmError(400, 'InvalidParameter', "The value of parameter 'tags' is invalid.");
+    if (type.patch === 'sync-tags') {
+      if (b.tags !== undefined) existing.tags = clone(b.tags as Record<string, string>);
+      return send(res, ctx, 200, clone(existing));
+    }
+    const mysql = type.key.includes('mysql');
+    const props = clone((b.properties ?? {}) as Record<string, unknown>);
+    delete props.administratorLoginPassword;
+    let promote = false;
+    if (mysql && props.replicationRole !== undefined) {
+      if (props.replicationRole !== 'None') throw new ArmError(400, 'InvalidParameter', `replicationRole can only be updated to 'None' (stop replication), not '${String(props.replicationRole)}'.`);
+      promote = existing.properties.replicationRole === 'Replica';
+      delete props.replicationRole;
+    }
+    if (!mysql && props.replica !== undefined) {
+      const replica = props.replica as Record<string, unknown>;
+      if (replica.promoteMode !== undefined && replica.promoteMode !== 'Standalone') throw new ArmError(400, 'InvalidParameter', `promoteMode '${String(replica.promoteMode)}' is not served by this peer (Standalone is).`);
+      if (replica.promoteOption !== undefined && !['Planned', 'Forced'].includes(String(replica.promoteOption))) throw new ArmError(400, 'InvalidParameter', `promoteOption '${String(replica.promoteOption)}' is not Planned or Forced.`);
+      promote = replica.promoteMode === 'Standalone' && /replica/i.test(String(existing.properties.replicationRole));
+      delete props.replica;
+    }
+    delete props.replicationRole;
+    delete props.createMode;
+    // Nested settings merge one level down (storage, backup, highAvailability...), as the RP applies a partial body.
+    for (const [k, v] of Object.entries(props)) {
+      const cur = existing.properties[k];
+      existing.properties[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? { ...(cur as object), ...(v as object) } : v;
+    }
+    if (b.sku !== undefined) existing.sku = { ...((existing.sku as object | undefined) ?? {}), ...(b.sku as object) };
+    if (b.tags !== undefined) existing.tags = clone(b.tags as Record<string, string>);
+    if (type.state) existing.properties[type.state.key] = type.state.updating;
+    const op = startOperation('PATCH', existing.id, type, String(existing.location), apiVersion, ctx.path);
+    if (promote) op.promote = true;
+    return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
+  }
+
+  /** GET .../flexibleServers/{s}/replicas: the servers replicating from this one (Replicas_ListByServer). */
+  function listReplicas(type: ArmType, rg: string, name: string, sub: string, url: URL, ctx: Ctx, res: ServerResponse): void {
+    ctx.operation = `${type.operationGroup}_ListReplicas`;
+    const id = resourceId(sub, rg, type, [name]);
+    if (!resources.has(lower(id))) throw notFound(type, [name], rg);
+    return page(replicasOf(id), url, ctx, res);
+  }
+
+  function postAction(type: ArmType, group: ArmResource, rg: string, names: string[], sub: string, action: string, apiVersion: string, ctx: Ctx, res: ServerResponse): void {
+    const spec = Object.entries(type.actions ?? {}).find(([k]) => lower(k) === lower(action));
+    if (!spec) throw new ArmError(404, 'InvalidResourceType', `The action '${action}' is not served by this peer for ${type.reportedType}.`);
+    const [verb, { style, operation }] = spec;
+    ctx.operation = operation;
+    const r = resources.get(lower(resourceId(sub, rg, type, names)));
+    if (!r) throw notFound(type, names, rg);
+    if (style === 'sync') {
+      if (verb === 'listKeys') {
+        const key = accountKeys.get(lower(r.id)) ?? '';
+        const second = createHash('sha256').update(`${key}:key2`).digest('base64');
+        return send(res, ctx, 200, { keys: [{ keyName: 'key1', value: key, permissions: 'Full' }, { keyName: 'key2', value: second, permissions: 'Full' }] });
+      }
+      throw new ArmError(404, 'InvalidResourceType', `The action '${action}' is not served by this peer.`);
+    }
+    const running = inFlight(r.id);
+    if (running) throw new ArmError(409, 'Conflict', `An operation on '${r.name}' is in progress; retry once it completes.`);
+    const parent = resources.get(lower(r.id.split('/').slice(0, -2).join('/')));
+    const op = startOperation('POST', r.id, type, String(r.location ?? parent?.location ?? group.location), apiVersion, ctx.path, verb);
+    return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
+  }
+
+  /** PATCH: only the keys sent change; tags replace the tags when sent; objects merge. */
+  function patchResource(type: ArmType, existing: ArmResource, body: Record<string, unknown>, apiVersion: string, sub: string, ctx: Ctx, res: ServerResponse): void {
+    ctx.operation = `${type.operationGroup}_Update`;
+    if (inFlight(existing.id)) throw new ArmError(409, 'Conflict', `An operation on '${existing.name}' is in progress; retry once it completes.`);
+    const merge = (into: Record<string, unknown>, from: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(from)) {
+        if (v && typeof v === 'object' && !Array.isArray(v) && into[k] && typeof into[k] === 'object' && !Array.isArray(into[k])) merge(into[k] as Record<string, unknown>, v as Record<string, unknown>);
+        else into[k] = clone(v);
+      }
+    };
+    const props = clone((body.properties ?? {}) as Record<string, unknown>);
+    delete props.provisioningState;
+    delete props.administratorLoginPassword;
+    merge(existing.properties, props);
+    if (body.tags !== undefined) existing.tags = clone(body.tags as Record<string, string>);
+    for (const k of type.topLevel) {
+      if (body[k] === undefined) continue;
+      if (existing[k] && typeof existing[k] === 'object' && typeof body[k] === 'object') merge(existing[k] as Record<string, unknown>, body[k] as Record<string, unknown>);
+      else existing[k] = clone(body[k]);
+    }
+    if (type.patch === 'sync') return send(res, ctx, 200, clone(existing));
+    if (type.state) existing.properties[type.state.key] = type.state.updating;
+    const op = startOperation('PATCH', existing.id, type, String(existing.location ?? ''), apiVersion, ctx.path);
+    return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
+  }
+
   function checkDeletable(type: ArmType, r: ArmResource): void {
+    if (type.key === 'microsoft.containerservice/managedclusters/agentpools' && r.properties.mode === 'System') {
+      const siblings = [...resources.values()].filter((x) => lower(x.type) === type.key && lower(x.id) !== lower(r.id) && lower(x.id).startsWith(lower(r.id).replace(/[^/]+$/, '')));
+      if (!siblings.some((x) => x.properties.mode === 'System')) {
+        throw new ArmError(400, 'OperationNotAllowed', `Agent pool '${r.name}' is the cluster's last System pool; a cluster needs at least one System agent pool.`);
+      }
+    }
     if (type.key === 'microsoft.compute/disks' && r.managedBy) {
       throw new ArmError(409, 'OperationNotAllowed', `Disk ${r.name} is attached to VM ${String(r.managedBy)}.`);
     }
