@@ -29,6 +29,7 @@ import { Vault } from './credentials/vault';
 import { VaultCredentialCache } from './credentials/credential-cache';
 import { CredentialCachesRepo } from './db/credential-caches-repo';
 import type { ConnectivityOptions } from './core/connectivity';
+import type { AzureAccountsOptions } from './core/azure-accounts-service';
 import type { LeaseHolder } from './providers/target-store';
 
 export const DATA_FILE_NAME = 'console.sqlite';
@@ -104,6 +105,8 @@ export interface ComposeOptions {
   /** Who this console is in failover leases (tests run two consoles in one process). */
   leaseHolder?: Partial<LeaseHolder>;
   leaseTimeoutMs?: number;
+  /** Azure sign-in: Entra ID and ARM endpoints (tests: the peers) and how the system browser opens. */
+  azure?: AzureAccountsOptions;
 }
 
 export interface Core {
@@ -170,6 +173,8 @@ export function composeCore(opts: ComposeOptions): Core {
       repos,
       keyProvider: opts.keyProvider,
       vault,
+      credentialCache,
+      ...(opts.azure ? { azure: opts.azure } : {}),
       adapters,
       clock,
       events,
@@ -208,6 +213,7 @@ export function composeCore(opts: ComposeOptions): Core {
       (closing ??= (async () => {
         services.scheduler.stop();
         services.connectivity.stop();
+        services.azure.dispose();
         // Resumable jobs are suspended (resumed at the next start); replication is cancelled.
         await services.engine.shutdown('Cancelled because the console closed.');
         services.registry.cancelAll('Cancelled because the console closed.');

@@ -6,6 +6,12 @@ import {
   AccountCreateInput,
   AccountView,
   AwsProfileView,
+  AzureDirectorySource,
+  AzureResourceGroupView,
+  AzureSignInStart,
+  AzureSignInView,
+  AzureSubscriptionView,
+  AzureTenantView,
   AuditEntry,
   AuditFacets,
   AuditFilterInput,
@@ -111,6 +117,24 @@ export const contract = {
   'dr:accounts.test': channel(
     z.object({ accountId: Id }).strict(),
     z.object({ ok: z.boolean(), identity: z.string(), message: z.string() }),
+  ),
+
+  // Azure sign-in (system browser or device code) and the directory it opens (issue 8)
+  /** Starts a sign-in; the browser opens (or the device code appears) from main. */
+  'dr:azure.signIn.start': channel(AzureSignInStart, AzureSignInView),
+  /** Answers as soon as the sign-in changed past `afterSeq` (or after a while with the same state). */
+  'dr:azure.signIn.wait': channel(z.object({ signInId: Id, afterSeq: z.number().int().min(-1) }).strict(), AzureSignInView),
+  'dr:azure.signIn.cancel': channel(z.object({ signInId: Id }).strict(), AzureSignInView),
+  'dr:azure.tenants': channel(AzureDirectorySource, z.array(AzureTenantView)),
+  'dr:azure.subscriptions': channel(z.object({ accountId: Id }).strict(), z.array(AzureSubscriptionView)),
+  'dr:azure.resourceGroups': channel(
+    z.object({ accountId: Id, subscriptionId: z.string().trim().uuid('must be a subscription id (a GUID)') }).strict(),
+    z.array(AzureResourceGroupView),
+  ),
+  /** Lists the resource groups of the subscription an Azure account would use and says how many it sees. */
+  'dr:azure.testScope': channel(
+    z.object({ accountId: Id, subscriptionId: z.string().trim().uuid('must be a subscription id (a GUID)') }).strict(),
+    z.object({ ok: z.boolean(), resourceGroups: z.number().int().nullable(), message: z.string() }),
   ),
 
   // environments

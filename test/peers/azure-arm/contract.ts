@@ -101,6 +101,28 @@ export const CONTRACT: readonly ContractRow[] = [
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [RPC], sdkApiVersion: '2025-04-01' },
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [200, 204], body: 'none', compared: [RPC], sdkApiVersion: '2025-04-01' },
 
+  // ---- The directory (arm-resources-subscriptions): what the Add account / Add environment dialogs list ----
+  {
+    operation: 'Tenants_List',
+    operationId: 'Tenants_List',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].tenantId', 'value[].tenantCategory', 'value[].displayName', 'value[].defaultDomain', 'value[].domains'] },
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/examples/GetTenants.json`, apiVersion: '2022-12-01' }],
+    sdkApiVersion: '2022-12-01',
+  },
+  {
+    operation: 'Subscriptions_List',
+    operationId: 'Subscriptions_List',
+    statuses: [200],
+    body: {
+      must: ['value', 'value[].id', 'value[].subscriptionId', 'value[].tenantId', 'value[].displayName', 'value[].state', 'value[].authorizationSource', 'value[].subscriptionPolicies.quotaId'],
+    },
+    // GetSubscriptions.json (the example the spec names) is not in the index: compared with the
+    // swagger's Subscription definition in the same folder (subscriptions.json, 2022-12-01).
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json#/definitions/Subscription`, apiVersion: '2022-12-01' }],
+    sdkApiVersion: '2022-12-01',
+  },
+
   // ---- Microsoft.Compute/virtualMachines ----
   ...crud(
     'VirtualMachines',
