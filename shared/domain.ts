@@ -156,7 +156,7 @@ export type AzureSignInStart = z.infer<typeof AzureSignInStart>;
 export const AzureSignInView = z.object({
   signInId: Id,
   method: AzureSignInMethodSchema,
-  /** Grows with every change; `dr:azure.signIn.wait` answers once it is past the caller's. */
+  /** Grows with every change; `dr:azureSignIn.wait` answers once it is past the caller's. */
   seq: z.number().int(),
   state: z.enum(['starting', 'waiting-for-browser', 'waiting-for-code', 'signed-in', 'failed', 'cancelled']),
   /** Device code: what the person types at the verification page, and where. */

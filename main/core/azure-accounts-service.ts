@@ -18,7 +18,7 @@ export interface AzureAccountsOptions {
   endpoints?: AzureEndpointOptions;
   /** Opens the sign-in page in the system browser (Electron: shell.openExternal). */
   openBrowser?: (url: string) => Promise<void>;
-  /** How long dr:azure.signIn.wait holds an unchanged sign-in. */
+  /** How long dr:azureSignIn.wait holds an unchanged sign-in. */
   waitMs?: number;
 }
 

@@ -121,10 +121,10 @@ export const contract = {
 
   // Azure sign-in (system browser or device code) and the directory it opens (issue 8)
   /** Starts a sign-in; the browser opens (or the device code appears) from main. */
-  'dr:azure.signIn.start': channel(AzureSignInStart, AzureSignInView),
+  'dr:azureSignIn.start': channel(AzureSignInStart, AzureSignInView),
   /** Answers as soon as the sign-in changed past `afterSeq` (or after a while with the same state). */
-  'dr:azure.signIn.wait': channel(z.object({ signInId: Id, afterSeq: z.number().int().min(-1) }).strict(), AzureSignInView),
-  'dr:azure.signIn.cancel': channel(z.object({ signInId: Id }).strict(), AzureSignInView),
+  'dr:azureSignIn.wait': channel(z.object({ signInId: Id, afterSeq: z.number().int().min(-1) }).strict(), AzureSignInView),
+  'dr:azureSignIn.cancel': channel(z.object({ signInId: Id }).strict(), AzureSignInView),
   'dr:azure.tenants': channel(AzureDirectorySource, z.array(AzureTenantView)),
   'dr:azure.subscriptions': channel(z.object({ accountId: Id }).strict(), z.array(AzureSubscriptionView)),
   'dr:azure.resourceGroups': channel(

@@ -22,7 +22,7 @@ export interface AzureEndpointOptions {
    * Adjusts each ARM client's pipeline (tests: the ARM peer over http, where the SDK refuses to send
    * a bearer token, gets the test-token policy in place of bearerTokenAuthenticationPolicy).
    */
-  armPipeline?: (pipeline: Pipeline) => void;
+  armPipeline?: (pipeline: Pipeline, credential: TokenCredential) => void;
 }
 
 export type AzureCredentialInput = Extract<CredentialInput, { kind: 'azure-service-principal' | 'azure-service-principal-certificate' | 'azure-user' }>;

@@ -43,7 +43,7 @@ export interface DirectoryRequest {
 
 function subscriptionClient(r: DirectoryRequest): SubscriptionClient {
   const client = new SubscriptionClient(r.credential, clientOptions(r.cloud, r.opts));
-  r.opts.armPipeline?.(client.pipeline);
+  r.opts.armPipeline?.(client.pipeline, r.credential);
   return client;
 }
 
@@ -74,7 +74,7 @@ export async function listSubscriptions(r: DirectoryRequest): Promise<AzureSubsc
 export async function listResourceGroups(r: DirectoryRequest & { subscriptionId: string }): Promise<AzureResourceGroupView[]> {
   try {
     const client = new ResourceManagementClient(r.credential, r.subscriptionId, clientOptions(r.cloud, r.opts));
-    r.opts.armPipeline?.(client.pipeline);
+    r.opts.armPipeline?.(client.pipeline, r.credential);
     const list = await collect(client.resourceGroups.list(r.signal ? { abortSignal: r.signal } : {}), (g) =>
       g.name ? { name: g.name, location: g.location } : null,
     );

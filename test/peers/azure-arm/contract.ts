@@ -371,8 +371,10 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const h of ['x-ms-request-id', 'x-ms-correlation-request-id', ...(row.headers ?? [])]) {
     if (!r.headers[h]) problems.push(`${where}: header ${h} is missing`);
   }
-  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith('x-ms-ratelimit-remaining-subscription-'))) {
-    problems.push(`${where}: no x-ms-ratelimit-remaining-subscription-* header`);
+  // Tenant-level requests (/tenants, /subscriptions) carry ARM's tenant bucket header instead.
+  const bucket = r.path === '/tenants' || r.path === '/subscriptions' ? 'tenant' : 'subscription';
+  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith(`x-ms-ratelimit-remaining-${bucket}-`))) {
+    problems.push(`${where}: no x-ms-ratelimit-remaining-${bucket}-* header`);
   }
   if (r.status === 429 && !r.headers['retry-after']) problems.push(`${where}: a 429 without Retry-After`);
   for (const h of ['location', 'azure-asyncoperation']) {

@@ -573,6 +573,8 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       if (f.times <= 0) faults.splice(fi, 1);
       throw new ArmError(f.status, f.code, f.message, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
     }
+    // Tenant-scoped requests count against the tenant's read bucket, and say so in their own header.
+    ctx.headers['x-ms-ratelimit-remaining-tenant-reads'] = String(take('tenant', 'reads').remaining);
     if (kind === 'tenants') {
       ctx.operation = 'Tenants_List';
       const items = tenants.map((t, i) => ({
