@@ -4,7 +4,7 @@
 // provider core, the directory lists and the sign-in sessions agree on authority and cache.
 
 import type { TokenCredential } from '@azure/core-auth';
-import type { Pipeline } from '@azure/core-rest-pipeline';
+import type { Pipeline, PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { CredentialInput } from '../../../shared/domain';
 import type { CredentialCachePort } from '../types';
 import { AZURE_CLOUDS, servicePrincipalApp, userApp, vaultCachePlugin, type AppIdentity, type AzureCloudName, type CustomAuthority } from './auth';
@@ -23,6 +23,36 @@ export interface AzureEndpointOptions {
    * a bearer token, gets the test-token policy in place of bearerTokenAuthenticationPolicy).
    */
   armPipeline?: (pipeline: Pipeline, credential: TokenCredential) => void;
+}
+
+/**
+ * The sign-in side's endpoints from the provider's options, so the dialogs and the provider talk to
+ * the same authority and ARM (tests: the peers; a test auth policy replaces the bearer policy).
+ */
+export function endpointsFromProviderOptions(o: {
+  customAuthority?: CustomAuthority | undefined;
+  armEndpoint?: string | undefined;
+  allowInsecureConnection?: boolean | undefined;
+  authPolicy?: PipelinePolicy | undefined;
+  maxRetries?: number | undefined;
+}): AzureEndpointOptions {
+  const policy = o.authPolicy;
+  return {
+    ...(o.customAuthority ? { customAuthority: o.customAuthority } : {}),
+    ...(o.armEndpoint ? { armEndpoint: o.armEndpoint } : {}),
+    armClientOptions: {
+      ...(o.allowInsecureConnection ? { allowInsecureConnection: true } : {}),
+      retryOptions: { maxRetries: o.maxRetries ?? 1 },
+    },
+    ...(policy
+      ? {
+          armPipeline: (pipeline: Pipeline) => {
+            pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+            pipeline.addPolicy(policy);
+          },
+        }
+      : {}),
+  };
 }
 
 export type AzureCredentialInput = Extract<CredentialInput, { kind: 'azure-service-principal' | 'azure-service-principal-certificate' | 'azure-user' }>;

@@ -54,7 +54,7 @@ export async function listTenants(r: DirectoryRequest): Promise<AzureTenantView[
     );
     return list.sort((a, b) => a.displayName.localeCompare(b.displayName));
   } catch (err) {
-    throw directoryFailure(err, 'list the tenants');
+    throw directoryFailure(err, 'Microsoft.Resources/tenants/read');
   }
 }
 
@@ -67,7 +67,7 @@ export async function listSubscriptions(r: DirectoryRequest): Promise<AzureSubsc
     );
     return list.sort((a, b) => a.displayName.localeCompare(b.displayName));
   } catch (err) {
-    throw directoryFailure(err, 'list the subscriptions');
+    throw directoryFailure(err, 'Microsoft.Resources/subscriptions/read');
   }
 }
 
@@ -80,6 +80,6 @@ export async function listResourceGroups(r: DirectoryRequest & { subscriptionId:
     );
     return list.sort((a, b) => a.name.localeCompare(b.name));
   } catch (err) {
-    throw directoryFailure(err, `list the resource groups of subscription ${r.subscriptionId}`);
+    throw directoryFailure(err, 'Microsoft.Resources/subscriptions/resourceGroups/read');
   }
 }

@@ -131,7 +131,7 @@ export class AzureSignInSessions {
       this.update(s, { state: 'signed-in', deviceCode: null, username: result.account.username || result.account.name || result.account.homeAccountId, homeTenantId: result.account.tenantId || null });
     } catch (err) {
       if (err instanceof SignInCancelled || s.abort.signal.aborted) this.update(s, { state: 'cancelled', deviceCode: null, message: 'Sign-in was cancelled.' });
-      else this.update(s, { state: 'failed', deviceCode: null, message: directoryFailure(err, 'sign in').message });
+      else this.update(s, { state: 'failed', deviceCode: null, message: directoryFailure(err, 'sign-in').message });
     }
   }
 

@@ -18,10 +18,9 @@ import { CredentialInput as CredentialInputSchema } from '../../../../shared/dom
 import { contract } from '../../../../shared/ipc/contract';
 import { testKeyProvider } from '../../../helpers/keys';
 import { useTempDirs } from '../../../helpers/temp-dir';
-import { createFakeProvider } from '../../../helpers/fake-provider';
 import { browseSignIn, startIdentityPeer, type IdentityPeer } from '../../../peers/identity';
 import { startArmPeer, type ArmPeer } from '../../../peers/azure-arm/server';
-import { bearerOverHttp, peerClients } from '../../../peers/azure-arm/sdk';
+import { bearerOverHttp, peerClients, peerProviderOptions } from '../../../peers/azure-arm/sdk';
 import { checkResponse } from '../../../peers/azure-arm/contract';
 
 const tempDir = useTempDirs();
@@ -65,8 +64,8 @@ function open(browser: (url: string) => Promise<void> = async (url) => void (awa
     startScheduler: false,
     startWebhooks: false,
     logger: silentLogger,
-    // The Azure provider core is another helper's (azcore); the registry only needs an azure adapter here.
-    providers: (d) => [...createProviders(d, { aws: false }), createFakeProvider({ kind: 'azure', clouds: ['azure'] })],
+    // The Azure provider on the ARM peer (its test token policy); the dialogs' lists below send MSAL's token.
+    providers: (d) => createProviders(d, { aws: false, azure: { ...peerProviderOptions(arm), customAuthority: { authority: idp.url, knownAuthorities: [idp.host] } } }),
     azure: {
       endpoints: {
         customAuthority: { authority: idp.url, knownAuthorities: [idp.host] },
@@ -204,6 +203,12 @@ describe('Azure sign-in and directory through the router', () => {
         resourceGroups: 2,
         message: `Connected: 2 resource groups in subscription ${SUB}.`,
       });
+      // The account's Test connection (the provider's) finds the subscription and counts its groups.
+      expect(await h.call('dr:accounts.test', { accountId: account.id })).toEqual({
+        ok: true,
+        identity: SUB,
+        message: `Connected to Azure subscription Shop production (${SUB}): 2 resource groups visible.`,
+      });
 
       await h.core.close();
       const bytes = fileBytes(h.core.dataFile);
@@ -285,12 +290,14 @@ describe('Azure sign-in and directory through the router', () => {
 
       arm.inject({ method: 'GET', path: /resourcegroups$/i, status: 403, code: 'AuthorizationFailed', message: "The client does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/read'." });
       const refused = await h.call('dr:azure.testScope', { accountId: account.id, subscriptionId: SUB });
-      expect(refused).toEqual({ ok: false, resourceGroups: null, message: `Azure refused to list the resource groups of subscription ${SUB} (AuthorizationFailed): give the identity a Reader role on it.` });
+      expect(refused).toMatchObject({ ok: false, resourceGroups: null });
+      // The provider core's sentence, naming the action to grant.
+      expect(refused.message).toContain('Microsoft.Resources/subscriptions/resourceGroups/read');
 
       const missing = randomUUID();
       const notFound = await h.call('dr:azure.testScope', { accountId: account.id, subscriptionId: missing });
       expect(notFound).toMatchObject({ ok: false, resourceGroups: null });
-      expect(notFound.message).toContain('SubscriptionNotFound');
+      expect(notFound.message).toMatch(/subscription/i);
       // The certificate's private key never came back out.
       expect(JSON.stringify(await h.call('dr:accounts.list', {}))).not.toContain('PRIVATE KEY');
     } finally {
