@@ -99,7 +99,11 @@ export function AccountsPage() {
                       {t?.state === 'testing' && <span className="muted">Testing…</span>}
                       {t?.state === 'done' &&
                         (t.result.ok ? (
-                          <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
+                          <>
+                            <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
+                            {/* Azure says what it saw (the resource groups it counted); the sentence is the result. */}
+                            {a.provider === 'azure' && <span className="muted"> {t.result.message}</span>}
+                          </>
                         ) : (
                           <span className="text-bad">{t.result.message}</span>
                         ))}
