@@ -15,6 +15,7 @@ import { bearerOverHttp, peerClients, peerProviderOptions } from '../peers/azure
 import { checkResponse } from '../peers/azure-arm/contract';
 import { emulateFormPost, startIdentityPeer, type IdentityPeer } from '../peers/identity';
 import { CHROMIUM_PATH, openConsole, type ConsoleHandle } from './harness';
+import { expectAccessible } from './console-bed';
 
 const chromiumPresent = existsSync(CHROMIUM_PATH);
 const ci = process.env.CI === 'true';
@@ -99,6 +100,7 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await expect(dialog.getByText('Enter the tenant id: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.', { exact: true })).toBeVisible();
       await expect(dialog.getByText('Enter the client secret’s value.', { exact: true })).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/sp-validation.png` });
+      await expectAccessible(page, 'azure sp-validation');
       expect((await c.call('dr:accounts.list', {})).filter((a) => a.provider === 'azure')).toHaveLength(0);
 
       await dialog.getByLabel('Tenant id').fill(TENANT);
@@ -121,6 +123,7 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await env.getByRole('button', { name: 'Test connection' }).click();
       await expect(env.getByRole('status').filter({ hasText: `Connected: 2 resource groups in subscription ${SUB}.` })).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/add-environment-azure.png` });
+      await expectAccessible(page, 'azure add-environment-azure');
       expect(idp.tokenRequests).toEqual(expect.arrayContaining([expect.objectContaining({ grant_type: 'client_credentials', client_id: CLIENT, client_secret: 'sp-e2e-secret-value' })]));
       const listed = arm.requests.find((r) => r.path === '/subscriptions');
       expect(listed?.authorization).toMatch(/^Bearer ey/);
@@ -139,6 +142,7 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await expect(page.getByText(`Connected to Azure subscription Shop production (${SUB}): 2 resource groups visible.`)).toBeVisible();
       await expect(page.getByText(`Connected as ${SUB}`)).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/accounts-azure-tested.png` });
+      await expectAccessible(page, 'azure accounts-azure-tested');
     } finally {
       await c.close();
     }
@@ -163,6 +167,7 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       const dialog = await startAddAccount(page, 'Dana at Contoso', 'azure-browser');
       await dialog.getByLabel('Application (client) id').fill(CLIENT);
       await page.screenshot({ path: `${SHOTS}/browser-before.png` });
+      await expectAccessible(page, 'azure browser-before');
       await dialog.getByRole('button', { name: 'Sign in with the browser' }).click();
       await expect(dialog.getByText(/Signed in as/)).toBeVisible();
       expect(new URL(visited[0]!).searchParams.get('response_mode')).toBe('form_post');
@@ -173,6 +178,7 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await expect(tenant).toHaveValue(TENANT);
       await expect(tenant.locator('option')).toHaveCount(2);
       await page.screenshot({ path: `${SHOTS}/browser-signed-in.png` });
+      await expectAccessible(page, 'azure browser-signed-in');
       await dialog.getByRole('button', { name: 'Add account' }).click();
       await expect(dialog).toBeHidden();
       const env = page.getByRole('dialog', { name: 'Add environment' });
@@ -214,6 +220,12 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await expect(dialog.getByRole('button', { name: 'Copy code' })).toBeVisible();
       await expect(dialog.getByText('Waiting for you to enter the code and sign in…')).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/device-code.png` });
+      await expectAccessible(page, 'azure device-code');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+      await page.screenshot({ path: `${SHOTS}/device-code-dark.png` });
+      await expectAccessible(page, 'azure device-code (dark)');
+      await page.emulateMedia({ colorScheme: 'light' });
       // Adding before the sign-in finished is refused with a sentence.
       await dialog.getByRole('button', { name: 'Add account' }).click();
       await expect(dialog.getByText('Sign in first; the account is added from the finished sign-in.', { exact: true })).toBeVisible();
@@ -222,6 +234,7 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await expect(code).toBeHidden();
       await expect(dialog.getByRole('button', { name: 'Sign in again' })).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/device-code-cancelled.png` });
+      await expectAccessible(page, 'azure device-code-cancelled');
       expect((await c.call('dr:accounts.list', {})).filter((a) => a.provider === 'azure')).toHaveLength(0);
     } finally {
       await c.close();

@@ -135,6 +135,9 @@ function AddAccountForm(props: AddAccountProps) {
   const [cloud, setCloud] = useState<Cloud | ''>('');
   const [kind, setKind] = useState<CredentialChoice | ''>('');
   const [signedIn, setSignedIn] = useState<SignedIn | null>(null);
+  const [signingIn, setSigningIn] = useState(false);
+  // While a sign-in is open or finished, the fields it was made with stay as they were.
+  const signInFixed = signedIn !== null || signingIn;
   const [secrets, setSecrets] = useState<Secrets>({});
   const [error, setError] = useState<DrErrorData | null>(null);
   const [busy, setBusy] = useState(false);
@@ -151,11 +154,13 @@ function AddAccountForm(props: AddAccountProps) {
     setKind(ks.length === 1 ? (ks[0] ?? '') : '');
     setSecrets({});
     setSignedIn(null);
+    setSigningIn(false);
   };
   const chooseKind = (k: CredentialChoice | '') => {
     setKind(k);
-    // A sign-in belongs to the method it was made with.
+    // A sign-in belongs to the method it was made with (its panel unmounts and cancels an open one).
     setSignedIn(null);
+    setSigningIn(false);
     setError(null);
   };
   const signInReady = () => {
@@ -248,7 +253,7 @@ function AddAccountForm(props: AddAccountProps) {
         </div>
         {kinds.length > 1 && (
           <Field label="Sign in with" error={fieldError(err, 'kind')}>
-            <select value={kind} disabled={busy} onChange={(e) => chooseKind(e.target.value as CredentialChoice | '')}>
+            <select value={kind} disabled={busy || signingIn} onChange={(e) => chooseKind(e.target.value as CredentialChoice | '')}>
               <option value="">Choose…</option>
               {kinds.map((k) => (
                 <option key={k} value={k}>
@@ -307,7 +312,7 @@ function AddAccountForm(props: AddAccountProps) {
           </>
         )}
         {provider === 'azure' && kind && (
-          <AzureCloudSelect value={azureCloud(secrets)} disabled={signedIn !== null} onChange={(c) => setSecrets((s) => ({ ...s, cloud: c }))} />
+          <AzureCloudSelect value={azureCloud(secrets)} disabled={signInFixed} onChange={(c) => setSecrets((s) => ({ ...s, cloud: c }))} />
         )}
         {(kind === 'azure-service-principal' || kind === 'azure-service-principal-certificate') && (
           <>
@@ -339,10 +344,10 @@ function AddAccountForm(props: AddAccountProps) {
           <>
             <div className="form-row">
               <Field label="Tenant id" optional hint="Empty: sign in with any work account, then choose the tenant." error={fieldError(err, 'tenantId')}>
-                <input type="text" className="mono" spellCheck={false} disabled={signedIn !== null} {...secret('tenantId')} />
+                <input type="text" className="mono" spellCheck={false} disabled={signInFixed} {...secret('tenantId')} />
               </Field>
               <Field label="Application (client) id" hint="Your organization’s app registration for Failover Console." error={fieldError(err, 'clientId')}>
-                <input type="text" className="mono" spellCheck={false} disabled={signedIn !== null} {...secret('clientId')} />
+                <input type="text" className="mono" spellCheck={false} disabled={signInFixed} {...secret('clientId')} />
               </Field>
             </div>
             <AzureSignInPanel
@@ -352,6 +357,7 @@ function AddAccountForm(props: AddAccountProps) {
               tenant={secrets.tenantId ?? ''}
               clientId={secrets.clientId ?? ''}
               validate={signInReady}
+              onBusyChange={setSigningIn}
               onSignedIn={(s) => {
                 setSignedIn(s);
                 setSecrets((v) => ({ ...v, pickedTenant: '' }));

@@ -16,7 +16,7 @@ export const AZURE_CLOUD_LABEL: Record<AzureCloudName, string> = {
 
 export function AzureCloudSelect(props: { value: AzureCloudName; onChange: (c: AzureCloudName) => void; disabled?: boolean }) {
   return (
-    <Field label="Azure cloud" hint="Where the account signs in and which Resource Manager it talks to.">
+    <Field label="Azure cloud" hint="Global Azure or a sovereign cloud: where the account signs in and which Resource Manager it talks to.">
       <select value={props.value} disabled={props.disabled} onChange={(e) => props.onChange(e.target.value as AzureCloudName)}>
         {(Object.keys(AZURE_CLOUD_LABEL) as AzureCloudName[]).map((c) => (
           <option key={c} value={c}>
@@ -49,12 +49,14 @@ export function AzureSignInPanel(props: {
   /** Checks the fields first; returns false when they need attention. */
   validate: () => boolean;
   onSignedIn: (s: SignedIn | null) => void;
+  /** True while a sign-in is open: the dialog keeps its fields still (they made this sign-in). */
+  onBusyChange?: (busy: boolean) => void;
 }) {
   const [view, setView] = useState<AzureSignInView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const current = useRef<string | null>(null);
-  const { onSignedIn } = props;
+  const { onSignedIn, onBusyChange } = props;
 
   // Cancel on unmount (dialog closed, method changed) when the sign-in is still open.
   useEffect(
@@ -70,6 +72,7 @@ export function AzureSignInPanel(props: {
     let v = first;
     while (current.current === v.signInId) {
       setView(v);
+      onBusyChange?.(!FINAL.has(v.state));
       if (FINAL.has(v.state)) {
         current.current = null;
         if (v.state === 'signed-in') onSignedIn({ signInId: v.signInId, username: v.username ?? '', homeTenantId: v.homeTenantId });
@@ -96,8 +99,16 @@ export function AzureSignInPanel(props: {
     } catch (err) {
       current.current = null;
       setView(null);
+      onBusyChange?.(false);
       setError(toErrorData(err).message);
     }
+  };
+
+  /** Forgets a finished sign-in so another account can sign in (nothing was saved yet). */
+  const reset = () => {
+    setView(null);
+    setError(null);
+    onSignedIn(null);
   };
 
   const cancel = async () => {
@@ -106,6 +117,7 @@ export function AzureSignInPanel(props: {
     current.current = null;
     try {
       setView(await call('dr:azureSignIn.cancel', { signInId: id }));
+      onBusyChange?.(false);
     } catch (err) {
       setError(toErrorData(err).message);
     }
@@ -147,7 +159,11 @@ export function AzureSignInPanel(props: {
       {view?.deviceCode && waiting && (
         <div className="device-code-box">
           <p>
-            On any device, open <strong className="mono">{view.deviceCode.verificationUri}</strong> and enter this code:
+            On any device, open{' '}
+            <a className="mono" href={view.deviceCode.verificationUri} target="_blank" rel="noreferrer">
+              {view.deviceCode.verificationUri}
+            </a>{' '}
+            and enter this code:
           </p>
           <div className="device-code-row">
             <output className="device-code mono" aria-label="Sign-in code">
@@ -161,9 +177,14 @@ export function AzureSignInPanel(props: {
         </div>
       )}
       {view?.state === 'signed-in' && (
-        <p className="sign-in-done" role="status">
-          ✓ Signed in as <strong>{view.username}</strong>
-        </p>
+        <div className="sign-in-waiting">
+          <p className="sign-in-done" role="status">
+            ✓ Signed in as <strong>{view.username}</strong>
+          </p>
+          <button type="button" className="btn btn-small" onClick={reset}>
+            Use another account
+          </button>
+        </div>
       )}
       {(view?.state === 'failed' || view?.state === 'cancelled') && (
         <p className="field-error" role="alert">
