@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { expect, test, type Page } from '@playwright/test';
+import { generate } from 'selfsigned';
 import { startArmPeer, type ArmPeer } from '../peers/azure-arm/server';
 import { bearerOverHttp, peerClients, peerProviderOptions } from '../peers/azure-arm/sdk';
 import { checkResponse } from '../peers/azure-arm/contract';
@@ -143,6 +144,35 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       await expect(page.getByText(`Connected as ${SUB}`)).toBeVisible();
       await page.screenshot({ path: `${SHOTS}/accounts-azure-tested.png` });
       await expectAccessible(page, 'azure accounts-azure-tested');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a service principal with a certificate: PEM checked with a sentence, the key never shown again, subscription listed with its assertion', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'failover-console-e2e' }], { keySize: 2048, algorithm: 'sha256' });
+    const c = await open();
+    try {
+      const { page } = c;
+      const dialog = await startAddAccount(page, 'Shop Azure (certificate)', 'azure-service-principal-certificate');
+      await dialog.getByLabel('Tenant id').fill(TENANT);
+      await dialog.getByLabel('Application (client) id').fill(CLIENT);
+      await dialog.getByLabel('Certificate (PEM)').fill('MIIB-not-a-pem');
+      await dialog.getByLabel('Private key (PEM)').fill(pems.private);
+      await dialog.getByRole('button', { name: 'Add account' }).click();
+      await expect(dialog.getByText('Paste the certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.', { exact: true })).toBeVisible();
+      await page.screenshot({ path: `${SHOTS}/certificate-validation.png` });
+      await expectAccessible(page, 'azure certificate-validation');
+      await dialog.getByLabel('Certificate (PEM)').fill(pems.cert);
+      await dialog.getByRole('button', { name: 'Add account' }).click();
+      await expect(dialog).toBeHidden();
+      const env = page.getByRole('dialog', { name: 'Add environment' });
+      await expect(env.getByLabel('Subscription')).toHaveValue(SUB);
+      await env.getByRole('button', { name: 'Cancel' }).click();
+      await expect(page.getByRole('row', { name: /Shop Azure \(certificate\)/ }).getByText('Service principal with a certificate')).toBeVisible();
+      expect(idp.tokenRequests).toEqual(expect.arrayContaining([expect.objectContaining({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' })]));
+      const keyBody = pems.private.split('\n')[1]!;
+      expect(await page.content()).not.toContain(keyBody);
     } finally {
       await c.close();
     }
