@@ -47,6 +47,11 @@ export interface AzureProviderOptions {
    * token over http): tests set a policy that adds the peer's token. The credential is then not asked.
    */
   authPolicy?: PipelinePolicy;
+  /**
+   * Tests against an http ARM peer with a real identity peer: the account's MSAL credential is asked for
+   * each token (as the bearer policy would) and the token is sent over http. Never set in the app.
+   */
+  bearerOverHttp?: boolean;
   /** How often a long-running operation is polled (ms); the SDK's default (2 s, or Retry-After) when absent. */
   updateIntervalInMs?: number;
   /** Replaces the cloud's Entra ID authority (a test identity peer, an OIDC authority). */
@@ -370,6 +375,7 @@ export class AzureContext {
     const scopes = [`${endpoint.replace(/\/+$/, '')}/.default`];
     const cloudScope = this.opts.armEndpoint ? scopes : [this.cloud(account).armScope];
     const credential: TokenCredential = this.opts.authPolicy ? refusingCredential : this.credential(account);
+    const swap = this.opts.authPolicy ?? (this.opts.bearerOverHttp ? credentialOverHttp(credential, cloudScope) : undefined);
     const client = make(credential, subscriptionId, {
       endpoint,
       // The TypeSpec clients (compute, network, resources, storage, AKS) read `credentials.scopes`;
@@ -379,9 +385,9 @@ export class AzureContext {
       ...(this.opts.allowInsecureConnection ? { allowInsecureConnection: true } : {}),
       retryOptions: { maxRetries: this.opts.maxRetries ?? 1, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
     });
-    if (this.opts.authPolicy) {
+    if (swap) {
       client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-      client.pipeline.addPolicy(this.opts.authPolicy);
+      client.pipeline.addPolicy(swap);
     }
     client.pipeline.addPolicy(this.ratePolicy(subscriptionId), { afterPhase: 'Retry' });
     this.opts.instrument?.(client, service);
@@ -394,6 +400,19 @@ export class AzureContext {
     this.clients.clear();
     this.credentials.clear();
   }
+}
+
+/** The bearer policy's job without its https check (tests: an http ARM peer, a real identity peer). */
+function credentialOverHttp(credential: TokenCredential, scopes: string[]): PipelinePolicy {
+  return {
+    name: 'failoverConsoleTestBearerOverHttp',
+    sendRequest: async (request, next) => {
+      const token = await credential.getToken(scopes, request.abortSignal ? { abortSignal: request.abortSignal } : {});
+      if (!token) throw new Error('The credential returned no token.');
+      request.headers.set('authorization', `Bearer ${token.token}`);
+      return next(request);
+    },
+  };
 }
 
 /** With a test auth policy the credential must never be asked; reaching it means the swap failed. */

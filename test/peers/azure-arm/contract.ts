@@ -338,6 +338,29 @@ export const CONTRACT: readonly ContractRow[] = [
   },
 ];
 
+/**
+ * Keys a response must have when its body is of one kind (rows above hold for every body of an
+ * operation). A CopyStart snapshot (a cross-region copy of an incremental snapshot) shows the copy's
+ * progress: `properties.completionPercent`, 100 when the snapshot can be used (the Snapshot model of
+ * DiskRP 2025-01-02 and learn.microsoft.com "Copy an incremental snapshot to a new region"; the
+ * example's 202/200 bodies carry creationData.createOption CopyStart and sourceResourceId).
+ */
+export interface ConditionalRow {
+  operations: string[];
+  when: { path: string; equals: string };
+  must: string[];
+  compared: ContractRow['compared'];
+}
+
+export const CONDITIONAL: readonly ConditionalRow[] = [
+  {
+    operations: ['Snapshots_CreateOrUpdate', 'Snapshots_Get', 'OperationResult_Get'],
+    when: { path: 'properties.creationData.createOption', equals: 'CopyStart' },
+    must: ['properties.creationData.sourceResourceId', 'properties.incremental', 'properties.completionPercent'],
+    compared: [{ spec: `${DISK}/snapshotExamples/Snapshot_Create_FromAnExistingSnapshotInDifferentRegion.json`, apiVersion: '2025-01-02' }, { spec: 'learn.microsoft.com/azure/virtual-machines/disks-copy-incremental-snapshot-across-regions (Check copy status: CompletionPercent)', apiVersion: '2025-01-02' }],
+  },
+];
+
 /** Every value reached by a path, with `[]` fanning out over arrays; missing steps yield nothing. */
 function reach(value: unknown, parts: string[]): { found: unknown[]; missing: boolean } {
   if (parts.length === 0) return { found: [value], missing: false };
@@ -391,6 +414,11 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const path of row.body.mustNot ?? []) {
     const got = reach(r.body, path.split('.'));
     if (got.found.length > 0) problems.push(`${where}: has ${path}, which the wire format never carries there`);
+  }
+  for (const c of CONDITIONAL) {
+    if (!c.operations.includes(r.operation)) continue;
+    if (!reach(r.body, c.when.path.split('.')).found.includes(c.when.equals)) continue;
+    for (const path of c.must) if (reach(r.body, path.split('.')).missing) problems.push(`${where}: missing ${path} (${c.when.path} ${c.when.equals})`);
   }
   if (r.operation === 'AsyncOperation_Get') {
     const b = r.body as Record<string, unknown>;
