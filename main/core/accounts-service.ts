@@ -113,6 +113,37 @@ export class AccountsService {
     return toAccountView(record);
   }
 
+  /**
+   * A person signed in to an existing Azure account again (its refresh token expired or was
+   * revoked): the finished sign-in's MSAL cache replaces the account's, sealed, in one transaction.
+   * Only the same person with the same app registration and cloud: someone else is a new account.
+   */
+  renewAzureSignIn(id: string, signInId: string, actor: AuditActor = 'operator'): AccountView {
+    const account = this.d.repos.accounts.get(id);
+    if (!account) throw notFound('Account', id);
+    const creds = this.d.providers.resolveAccount(id).credentials;
+    if (creds.kind !== 'azure-user') throw precondition(`${account.name} is not an account a person signs in to.`);
+    if (!this.d.claimAzureSignIn) throw precondition('Azure sign-in is not available in this console.');
+    const claimed = this.d.claimAzureSignIn(signInId);
+    if (claimed.start.clientId !== creds.clientId || claimed.start.cloud !== creds.cloud) {
+      throw precondition(`That sign-in used another app registration or cloud than ${account.name}; sign in again from its Sign in again button.`);
+    }
+    if (creds.homeAccountId && claimed.homeAccountId !== creds.homeAccountId) {
+      throw precondition(`${account.name} was added for ${creds.username || 'another person'}; sign in as them, or add a new account for ${claimed.username || 'this person'}.`);
+    }
+    const renewed = { ...creds, method: claimed.start.method, homeAccountId: claimed.homeAccountId, username: claimed.username };
+    const secret = this.d.vault.seal(id, renewed);
+    const cache = Buffer.from(claimed.cacheContents, 'utf8');
+    const sealedCache = this.d.vault.sealCredentialCache(id, MSAL_CACHE_NAME, cache);
+    cache.fill(0);
+    this.d.repos.db.transaction(() => {
+      this.d.repos.accounts.setSecret(id, secret);
+      new CredentialCachesRepo(this.d.repos.db).put(id, MSAL_CACHE_NAME, sealedCache, this.d.clock.iso());
+      this.d.audit.record(actor, 'account.signIn', id, `${account.name}: signed in again as ${claimed.username}`);
+    })();
+    return toAccountView(account);
+  }
+
   delete(id: string, actor: AuditActor = 'operator'): void {
     this.d.repos.db.transaction(() => {
       const account = this.d.repos.accounts.get(id);

@@ -2,7 +2,7 @@
 // (system browser or device code), the tenants it reaches, and for an account the subscriptions and
 // resource groups the Add environment dialog offers, with a scope test that counts resource groups.
 
-import type { AzureDirectorySource, AzureResourceGroupView, AzureSignInStart, AzureSignInView, AzureSubscriptionView, AzureTenantView } from '../../shared/domain';
+import type { AzureSignInMethod, AzureDirectorySource, AzureResourceGroupView, AzureSignInStart, AzureSignInView, AzureSubscriptionView, AzureTenantView } from '../../shared/domain';
 import { isAzureCredential, cloudOf, tokenCredentialFor, type AzureEndpointOptions } from '../providers/azure/account-credential';
 import { listResourceGroups, listSubscriptions, listTenants } from '../providers/azure/directory';
 import { AzureSignInSessions, type ClaimedSignIn } from '../providers/azure/sign-in-sessions';
@@ -43,6 +43,14 @@ export class AzureAccountsService {
 
   signInStart(input: AzureSignInStart): AzureSignInView {
     return this.sessions.start(input);
+  }
+
+  /** Signs a person in again to an existing account, with the account's cloud, tenant and app registration. */
+  signInStartForAccount(accountId: string, method: AzureSignInMethod): AzureSignInView {
+    const account = this.d.providers.resolveAccount(accountId);
+    const c = account.credentials;
+    if (c.kind !== 'azure-user') throw invalid(`${account.name} is not an account a person signs in to.`, [{ path: 'accountId', message: 'must be a signed-in Azure account' }]);
+    return this.sessions.start({ method, cloud: c.cloud, tenantId: c.tenantId, clientId: c.clientId });
   }
 
   signInWait(signInId: string, afterSeq: number): Promise<AzureSignInView> {

@@ -8,6 +8,7 @@ import {
   AwsProfileView,
   AzureDirectorySource,
   AzureResourceGroupView,
+  AzureSignInMethodSchema,
   AzureSignInStart,
   AzureSignInView,
   AzureSubscriptionView,
@@ -125,6 +126,10 @@ export const contract = {
   /** Answers as soon as the sign-in changed past `afterSeq` (or after a while with the same state). */
   'dr:azureSignIn.wait': channel(z.object({ signInId: Id, afterSeq: z.number().int().min(-1) }).strict(), AzureSignInView),
   'dr:azureSignIn.cancel': channel(z.object({ signInId: Id }).strict(), AzureSignInView),
+  /** Signs a person in again to an account added from a sign-in (its cloud, tenant and app registration). */
+  'dr:azureSignIn.startForAccount': channel(z.object({ accountId: Id, method: AzureSignInMethodSchema }).strict(), AzureSignInView),
+  /** The finished sign-in replaces the account's saved one (same person only). */
+  'dr:azureSignIn.renew': channel(z.object({ accountId: Id, signInId: Id }).strict(), AccountView),
   'dr:azure.tenants': channel(AzureDirectorySource, z.array(AzureTenantView)),
   'dr:azure.subscriptions': channel(z.object({ accountId: Id }).strict(), z.array(AzureSubscriptionView)),
   'dr:azure.resourceGroups': channel(

@@ -217,6 +217,19 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       const account = (await c.call('dr:accounts.list', {})).find((a) => a.provider === 'azure');
       expect(account).toMatchObject({ name: 'Dana at Contoso', provider: 'azure', credentialKind: 'azure-user' });
       await expect(page.getByRole('row', { name: /Dana at Contoso/ }).getByText('Signed-in person (Entra ID)')).toBeVisible();
+
+      // The saved sign-in expired: sign in again, the same person, from the account's row.
+      await page.getByRole('button', { name: 'Sign in again to Dana at Contoso' }).click();
+      const again = page.getByRole('dialog', { name: 'Sign in again to Dana at Contoso' });
+      await again.getByRole('button', { name: 'Sign in with the browser' }).click();
+      await expect(again.getByText(/Signed in as/)).toBeVisible();
+      await page.screenshot({ path: `${SHOTS}/sign-in-again.png` });
+      await expectAccessible(page, 'azure sign-in-again');
+      await again.getByRole('button', { name: 'Save sign-in' }).click();
+      await expect(again).toBeHidden();
+      const audit = await c.call('dr:audit.list', { subjectId: account!.id, offset: 0, limit: 10 });
+      expect(audit.items.map((e) => e.action)).toContain('account.signIn');
+      expect(visited.filter((u) => u.includes('/authorize'))).toHaveLength(2);
     } finally {
       await c.close();
     }

@@ -46,6 +46,8 @@ export function AzureSignInPanel(props: {
   cloud: AzureCloudName;
   tenant: string;
   clientId: string;
+  /** Signs in again to this account (main takes its cloud, tenant and app registration). */
+  accountId?: string;
   /** Checks the fields first; returns false when they need attention. */
   validate: () => boolean;
   onSignedIn: (s: SignedIn | null) => void;
@@ -88,12 +90,14 @@ export function AzureSignInPanel(props: {
     setCopied(false);
     onSignedIn(null);
     try {
-      const v = await call('dr:azureSignIn.start', {
-        method: props.method,
-        cloud: props.cloud,
-        tenantId: props.tenant.trim() || 'organizations',
-        clientId: props.clientId.trim(),
-      });
+      const v = props.accountId
+        ? await call('dr:azureSignIn.startForAccount', { accountId: props.accountId, method: props.method })
+        : await call('dr:azureSignIn.start', {
+            method: props.method,
+            cloud: props.cloud,
+            tenantId: props.tenant.trim() || 'organizations',
+            clientId: props.clientId.trim(),
+          });
       current.current = v.signInId;
       await follow(v);
     } catch (err) {

@@ -49,6 +49,8 @@ beforeAll(async () => {
     'dr:azureSignIn.start': { method: 'device-code', cloud: 'AzurePublicCloud', tenantId: 'organizations', clientId: '11111111-2222-4333-8444-555555555555' },
     'dr:azureSignIn.wait': { signInId: 'signin_none', afterSeq: 0 },
     'dr:azureSignIn.cancel': { signInId: 'signin_none' },
+    'dr:azureSignIn.startForAccount': { accountId: account.id, method: 'device-code' },
+    'dr:azureSignIn.renew': { accountId: account.id, signInId: 'signin_none' },
     'dr:azure.tenants': { accountId: account.id },
     'dr:azure.subscriptions': { accountId: account.id },
     'dr:azure.resourceGroups': { accountId: account.id, subscriptionId: '11111111-2222-4333-8444-555555555555' },

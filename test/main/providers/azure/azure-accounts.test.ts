@@ -219,6 +219,42 @@ describe('Azure sign-in and directory through the router', () => {
     }
   });
 
+  it('signs the same person in again to an existing account (its cloud, tenant and app registration), and refuses someone else', async () => {
+    const h = open();
+    try {
+      const first = await h.call('dr:azureSignIn.start', { method: 'browser', cloud: 'AzurePublicCloud', tenantId: TENANT, clientId: CLIENT });
+      await until(h, first.signInId, ['signed-in']);
+      const account = await h.call('dr:accounts.create', {
+        name: 'Contoso Azure',
+        provider: 'azure',
+        cloud: 'azure',
+        credentials: { kind: 'azure-user', method: 'browser', cloud: 'AzurePublicCloud', tenantId: TENANT, clientId: CLIENT, signInId: first.signInId },
+      });
+      const before = h.core.db.prepare<[string], { sealed: Buffer }>('SELECT sealed FROM credential_caches WHERE account_id = ?').get(account.id)!.sealed;
+
+      const again = await h.call('dr:azureSignIn.startForAccount', { accountId: account.id, method: 'browser' });
+      await until(h, again.signInId, ['signed-in']);
+      expect(new URL(h.browsed[1]!).searchParams.get('client_id')).toBe(CLIENT);
+      expect(await h.call('dr:azureSignIn.renew', { accountId: account.id, signInId: again.signInId })).toMatchObject({ id: account.id, credentialKind: 'azure-user' });
+      const after = h.core.db.prepare<[string], { sealed: Buffer }>('SELECT sealed FROM credential_caches WHERE account_id = ?').get(account.id)!.sealed;
+      expect(after.equals(before)).toBe(false);
+      const audit = await h.call('dr:audit.list', { subjectId: account.id, offset: 0, limit: 10 });
+      expect(audit.items.map((e) => e.action)).toContain('account.signIn');
+      expect(await h.call('dr:azure.subscriptions', { accountId: account.id })).toHaveLength(1);
+
+      // Someone else (the device-code person) cannot take the account over.
+      deviceCodeRoutes({ pendingPolls: 0 });
+      const other = await h.call('dr:azureSignIn.startForAccount', { accountId: account.id, method: 'device-code' });
+      await until(h, other.signInId, ['signed-in']);
+      const refused = await h.fail('dr:azureSignIn.renew', { accountId: account.id, signInId: other.signInId });
+      expect(refused.message).toMatch(/^Contoso Azure was added for .+; sign in as them, or add a new account for dana@contoso\.example\.$/);
+      const sim = await h.call('dr:accounts.create', { name: 'Rehearsal', provider: 'sim', cloud: 'azure', credentials: { kind: 'none' } });
+      expect((await h.fail('dr:azureSignIn.startForAccount', { accountId: sim.id, method: 'browser' })).message).toBe('Rehearsal is not an account a person signs in to.');
+    } finally {
+      await h.core.close();
+    }
+  });
+
   it('device code: the code and verification address come through the wait, then the sign-in finishes and becomes an account in Azure Government', async () => {
     const seen = deviceCodeRoutes({ pendingPolls: 1 });
     const h = open();
