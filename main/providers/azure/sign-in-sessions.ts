@@ -39,6 +39,8 @@ interface Session {
   account: AccountInfo | null;
   listeners: Set<() => void>;
   startedAt: number;
+  /** Browser sign-in: MSAL's loopback redirect and the request's state, to release it on Cancel. */
+  redirect?: { uri: string; state: string };
 }
 
 /** What the account takes over from a finished sign-in. */
@@ -106,6 +108,10 @@ export class AzureSignInSessions {
               s.app,
               scopes,
               async (url) => {
+                const asked = new URL(url).searchParams;
+                const uri = asked.get('redirect_uri');
+                const state = asked.get('state');
+                if (uri && state) s.redirect = { uri, state };
                 this.update(s, { state: 'waiting-for-browser' });
                 await this.o.openBrowser!(url);
               },
@@ -158,7 +164,7 @@ export class AzureSignInSessions {
 
   cancel(signInId: string): AzureSignInView {
     const s = this.get(signInId);
-    s.abort.abort();
+    this.end(s);
     this.update(s, { state: 'cancelled', deviceCode: null, message: 'Sign-in was cancelled.' });
     return s.view;
   }
@@ -179,11 +185,32 @@ export class AzureSignInSessions {
     return { start: s.start, homeAccountId: s.account.homeAccountId, username: s.view.username ?? '', cacheContents: contents };
   }
 
+  /**
+   * Stops a sign-in. MSAL's browser flow cannot be aborted and keeps its loopback listener open until
+   * an answer arrives, so Cancel gives it the answer a refusing authority would (error with the
+   * request's state, as form_post), and MSAL closes the listener. Only ever to a loopback address.
+   */
+  private end(s: Session): void {
+    s.abort.abort();
+    const r = s.redirect;
+    s.redirect = undefined;
+    if (!r || s.view.state !== 'waiting-for-browser') return;
+    let target: URL;
+    try {
+      target = new URL(r.uri);
+    } catch {
+      return;
+    }
+    if (target.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(target.hostname)) return;
+    const body = new URLSearchParams({ error: 'access_denied', error_description: 'The sign-in was cancelled in Failover Console.', state: r.state });
+    void fetch(target, { method: 'POST', body, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  }
+
   private sweep(): void {
     const now = this.o.now().getTime();
     for (const [id, s] of this.sessions) {
       if (now - s.startedAt > (this.o.ttlMs ?? 30 * 60_000)) {
-        s.abort.abort();
+        this.end(s);
         this.sessions.delete(id);
       }
     }
@@ -191,7 +218,7 @@ export class AzureSignInSessions {
 
   /** Ends every sign-in (the console closes). */
   dispose(): void {
-    for (const s of this.sessions.values()) s.abort.abort();
+    for (const s of this.sessions.values()) this.end(s);
     this.sessions.clear();
   }
 }

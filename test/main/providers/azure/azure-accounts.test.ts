@@ -219,6 +219,31 @@ describe('Azure sign-in and directory through the router', () => {
     }
   });
 
+  it('Cancel of a browser sign-in releases MSAL\'s loopback listener (the browser never came back)', async () => {
+    const opened: string[] = [];
+    const h = open(async (url) => void opened.push(url));
+    try {
+      const s = await h.call('dr:azureSignIn.start', { method: 'browser', cloud: 'AzurePublicCloud', tenantId: 'organizations', clientId: CLIENT });
+      await until(h, s.signInId, ['waiting-for-browser']);
+      const redirect = new URL(new URL(opened[0]!).searchParams.get('redirect_uri')!);
+      // Listening while the person is (supposedly) in the browser.
+      expect((await fetch(redirect)).status).toBe(200);
+      expect(await h.call('dr:azureSignIn.cancel', { signInId: s.signInId })).toMatchObject({ state: 'cancelled' });
+      // Until MSAL has closed it: the listener refuses connections.
+      for (;;) {
+        const up = await fetch(redirect).then(
+          () => true,
+          () => false,
+        );
+        if (!up) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      expect((await h.call('dr:azureSignIn.wait', { signInId: s.signInId, afterSeq: -1 })).state).toBe('cancelled');
+    } finally {
+      await h.core.close();
+    }
+  });
+
   it('signs the same person in again to an existing account (its cloud, tenant and app registration), and refuses someone else', async () => {
     const h = open();
     try {
