@@ -1,4 +1,8 @@
 import { defineConfig } from '@playwright/test';
+import { ensureTestTls } from './test/helpers/test-tls';
+
+// Before the workers start: NODE_EXTRA_CA_CERTS is read at process start (the HTTPS identity peer).
+await ensureTestTls();
 
 // The e2e suite drives Debian's Chromium through test/e2e/harness.ts (never a downloaded browser),
 // and the Electron spec through Playwright's _electron where the binary exists.

@@ -30,6 +30,8 @@ import { Vault } from './credentials/vault';
 import { VaultCredentialCache } from './credentials/credential-cache';
 import { CredentialCachesRepo } from './db/credential-caches-repo';
 import type { ConnectivityOptions } from './core/connectivity';
+import type { AzureAccountsOptions } from './core/azure-accounts-service';
+import { endpointsFromProviderOptions } from './providers/azure/account-credential';
 import type { LeaseHolder } from './providers/target-store';
 
 export const DATA_FILE_NAME = 'console.sqlite';
@@ -108,6 +110,8 @@ export interface ComposeOptions {
   /** Who this console is in failover leases (tests run two consoles in one process). */
   leaseHolder?: Partial<LeaseHolder>;
   leaseTimeoutMs?: number;
+  /** Azure sign-in: Entra ID and ARM endpoints (tests: the peers) and how the system browser opens. */
+  azure?: AzureAccountsOptions;
 }
 
 export interface Core {
@@ -193,6 +197,12 @@ export function composeCheckedCore(opts: ComposeOptions, check: { integrityCheck
       repos,
       keyProvider: opts.keyProvider,
       vault,
+      credentialCache,
+      azure: {
+        ...opts.azure,
+        // One configuration: unless told otherwise, sign-in and the dialogs' lists use the provider's endpoints.
+        endpoints: opts.azure?.endpoints ?? (typeof providers === 'function' || !providers.azure ? {} : endpointsFromProviderOptions(providers.azure)),
+      },
       adapters,
       clock,
       events,
@@ -231,6 +241,7 @@ export function composeCheckedCore(opts: ComposeOptions, check: { integrityCheck
       (closing ??= (async () => {
         services.scheduler.stop();
         services.connectivity.stop();
+        services.azure.dispose();
         // Resumable jobs are suspended (resumed at the next start); replication is cancelled.
         await services.engine.shutdown('Cancelled because the console closed.');
         services.registry.cancelAll('Cancelled because the console closed.');

@@ -39,6 +39,18 @@ export const AwsProfileView = z.object({
 });
 export type AwsProfileView = z.infer<typeof AwsProfileView>;
 
+/** Azure's clouds: each an Entra ID authority host and an ARM endpoint (main/providers/azure/auth.ts). */
+export const AZURE_CLOUD_NAMES = ['AzurePublicCloud', 'AzureUSGovernment', 'AzureChinaCloud'] as const;
+export const AzureCloudNameSchema = z.enum(AZURE_CLOUD_NAMES);
+export type AzureCloudName = z.infer<typeof AzureCloudNameSchema>;
+/** How a person signs in to Azure: the system browser (loopback redirect) or a device code. */
+export const AzureSignInMethodSchema = z.enum(['browser', 'device-code']);
+export type AzureSignInMethod = z.infer<typeof AzureSignInMethodSchema>;
+const AzureTenantId = z.string().trim().uuid('must be a tenant id (a GUID)');
+const AzureClientId = z.string().trim().uuid('must be an application (client) id (a GUID)');
+/** Where a person signs in before a tenant is picked: a tenant id, or any work account ("organizations"). */
+export const AzureSignInTenant = z.union([AzureTenantId, z.literal('organizations')]);
+
 /** What the operator types in; goes to the vault in main and never comes back. */
 export const CredentialInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }),
@@ -62,9 +74,43 @@ export const CredentialInput = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('azure-service-principal'),
-    tenantId: z.string().uuid(),
-    clientId: z.string().uuid(),
+    tenantId: AzureTenantId,
+    clientId: AzureClientId,
     clientSecret: z.string().min(1).max(1024),
+    /** Absent on accounts saved before the cloud choice: Azure public. */
+    cloud: AzureCloudNameSchema.optional(),
+  }),
+  z.object({
+    kind: z.literal('azure-service-principal-certificate'),
+    tenantId: AzureTenantId,
+    clientId: AzureClientId,
+    /** The certificate the app registration holds (PEM); MSAL sends its thumbprint and chain. */
+    certificatePem: z
+      .string()
+      .max(32768)
+      .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)'),
+    /** Its private key (PEM, PKCS#8 or PKCS#1); signs the client assertion; never shown again. */
+    privateKeyPem: z
+      .string()
+      .max(32768)
+      .regex(/-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/, 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)'),
+    cloud: AzureCloudNameSchema.optional(),
+  }),
+  z.object({
+    /**
+     * A person signed in (system browser or device code). The operator sends the finished sign-in's
+     * id; main replaces it with the MSAL account it found (homeAccountId) before sealing, and the
+     * tokens themselves stay in the vault's MSAL cache for the account.
+     */
+    kind: z.literal('azure-user'),
+    method: AzureSignInMethodSchema,
+    cloud: AzureCloudNameSchema,
+    /** The tenant the account works in (picked after sign-in from the tenants the person can reach). */
+    tenantId: AzureTenantId,
+    clientId: AzureClientId,
+    signInId: Id.optional(),
+    homeAccountId: z.string().min(1).max(512).optional(),
+    username: z.string().max(256).optional(),
   }),
   z.object({
     kind: z.literal('gcp-service-account-key'),
@@ -93,6 +139,48 @@ export const AccountCreateInput = z.object({
   credentials: CredentialInput,
 });
 export type AccountCreateInput = z.infer<typeof AccountCreateInput>;
+
+// ---- Azure sign-in and directory (issue 8) -------------------------------------------------
+
+export const AzureSignInStart = z
+  .object({
+    method: AzureSignInMethodSchema,
+    cloud: AzureCloudNameSchema,
+    tenantId: AzureSignInTenant,
+    clientId: AzureClientId,
+  })
+  .strict();
+export type AzureSignInStart = z.infer<typeof AzureSignInStart>;
+
+/** A sign-in in progress as the dialog shows it; never a token. */
+export const AzureSignInView = z.object({
+  signInId: Id,
+  method: AzureSignInMethodSchema,
+  /** Grows with every change; `dr:azureSignIn.wait` answers once it is past the caller's. */
+  seq: z.number().int(),
+  state: z.enum(['starting', 'waiting-for-browser', 'waiting-for-code', 'signed-in', 'failed', 'cancelled']),
+  /** Device code: what the person types at the verification page, and where. */
+  deviceCode: z
+    .object({ userCode: z.string(), verificationUri: z.string(), message: z.string(), expiresAt: Timestamp })
+    .nullable(),
+  /** Signed in: who (the sign-in name Entra ID gave) and their home tenant. */
+  username: z.string().nullable(),
+  homeTenantId: z.string().nullable(),
+  /** Failed: the sentence to show. */
+  message: z.string().nullable(),
+});
+export type AzureSignInView = z.infer<typeof AzureSignInView>;
+
+export const AzureTenantView = z.object({ tenantId: z.string(), displayName: z.string(), defaultDomain: z.string().nullable() });
+export type AzureTenantView = z.infer<typeof AzureTenantView>;
+export const AzureSubscriptionView = z.object({ subscriptionId: z.string(), displayName: z.string(), state: z.string(), tenantId: z.string().nullable() });
+export type AzureSubscriptionView = z.infer<typeof AzureSubscriptionView>;
+export const AzureResourceGroupView = z.object({ name: z.string(), location: z.string() });
+export type AzureResourceGroupView = z.infer<typeof AzureResourceGroupView>;
+
+/** Whose tokens list the directory: a finished sign-in (before the account exists) or an account. */
+export const AzureDirectorySource = z.union([z.object({ signInId: Id }).strict(), z.object({ accountId: Id }).strict()]);
+export type AzureDirectorySource = z.infer<typeof AzureDirectorySource>;
 
 // ---- Environments -------------------------------------------------------------------------
 

@@ -13,12 +13,15 @@ import type { Clock } from './clock';
 import { conflict, invalid, notFound, precondition } from './errors';
 import { newId } from './ids';
 import type { ProviderRegistry } from './provider-registry';
+import { CredentialCachesRepo } from '../db/credential-caches-repo';
+import { MSAL_CACHE_NAME } from '../providers/azure/auth';
+import type { ClaimedSignIn } from '../providers/azure/sign-in-sessions';
 
 /** Which credential kinds each provider understands. */
 const CREDENTIAL_KINDS: Record<ProviderKind, readonly CredentialKind[]> = {
   sim: ['none'],
   aws: ['aws-access-key', 'aws-profile', 'aws-assume-role'],
-  azure: ['azure-service-principal'],
+  azure: ['azure-service-principal', 'azure-service-principal-certificate', 'azure-user'],
   gcp: ['gcp-service-account-key'],
 };
 
@@ -30,6 +33,8 @@ export interface AccountsServiceDeps {
   providers: ProviderRegistry;
   audit: AuditLog;
   clock: Clock;
+  /** Hands over a finished Azure sign-in (main/providers/azure/sign-in-sessions.ts) to the account. */
+  claimAzureSignIn?: (signInId: string) => ClaimedSignIn;
 }
 
 export class AccountsService {
@@ -67,21 +72,76 @@ export class AccountsService {
     if (this.d.repos.accounts.findByName(name)) throw conflict(`An account named "${name}" already exists.`);
 
     const id = newId('acc');
+    let credentials = input.credentials;
+    let msalCache: Buffer | null = null;
+    if (credentials.kind === 'azure-user') {
+      // Only a sign-in this console finished names the MSAL account: never one the renderer made up.
+      if (credentials.homeAccountId !== undefined || credentials.username !== undefined || !credentials.signInId) {
+        throw invalid('Sign in to Azure first; the account is added from the finished sign-in.', [{ path: 'credentials.signInId', message: 'sign in first' }]);
+      }
+      if (!this.d.claimAzureSignIn) throw precondition('Azure sign-in is not available in this console.');
+      const claimed = this.d.claimAzureSignIn(credentials.signInId);
+      credentials = {
+        kind: 'azure-user',
+        method: claimed.start.method,
+        cloud: claimed.start.cloud,
+        clientId: claimed.start.clientId,
+        tenantId: credentials.tenantId,
+        homeAccountId: claimed.homeAccountId,
+        username: claimed.username,
+      };
+      msalCache = Buffer.from(claimed.cacheContents, 'utf8');
+    }
     // Sealing first: when the secret store is unavailable nothing is written at all.
-    const secret = this.d.vault.seal(id, input.credentials);
+    const secret = this.d.vault.seal(id, credentials);
+    const sealedCache = msalCache ? this.d.vault.sealCredentialCache(id, MSAL_CACHE_NAME, msalCache) : null;
+    msalCache?.fill(0);
     const record = {
       id,
       name,
       provider: input.provider,
       cloud: input.cloud,
-      credentialKind: input.credentials.kind,
+      credentialKind: credentials.kind,
       createdAt: this.d.clock.iso(),
     };
     this.d.repos.db.transaction(() => {
       this.d.repos.accounts.insert({ ...record, secret });
-      this.d.audit.record(actor, 'account.create', id, `${name} (${input.provider}, ${input.cloud}, ${input.credentials.kind})`);
+      // The signed-in person's MSAL cache (refresh token) lands with the account, sealed, or not at all.
+      if (sealedCache) new CredentialCachesRepo(this.d.repos.db).put(id, MSAL_CACHE_NAME, sealedCache, record.createdAt);
+      this.d.audit.record(actor, 'account.create', id, `${name} (${input.provider}, ${input.cloud}, ${credentials.kind}${credentials.kind === 'azure-user' ? ` ${credentials.username ?? ''}` : ''})`);
     })();
     return toAccountView(record);
+  }
+
+  /**
+   * A person signed in to an existing Azure account again (its refresh token expired or was
+   * revoked): the finished sign-in's MSAL cache replaces the account's, sealed, in one transaction.
+   * Only the same person with the same app registration and cloud: someone else is a new account.
+   */
+  renewAzureSignIn(id: string, signInId: string, actor: AuditActor = 'operator'): AccountView {
+    const account = this.d.repos.accounts.get(id);
+    if (!account) throw notFound('Account', id);
+    const creds = this.d.providers.resolveAccount(id).credentials;
+    if (creds.kind !== 'azure-user') throw precondition(`${account.name} is not an account a person signs in to.`);
+    if (!this.d.claimAzureSignIn) throw precondition('Azure sign-in is not available in this console.');
+    const claimed = this.d.claimAzureSignIn(signInId);
+    if (claimed.start.clientId !== creds.clientId || claimed.start.cloud !== creds.cloud) {
+      throw precondition(`That sign-in used another app registration or cloud than ${account.name}; sign in again from its Sign in again button.`);
+    }
+    if (creds.homeAccountId && claimed.homeAccountId !== creds.homeAccountId) {
+      throw precondition(`${account.name} was added for ${creds.username || 'another person'}; sign in as them, or add a new account for ${claimed.username || 'this person'}.`);
+    }
+    const renewed = { ...creds, method: claimed.start.method, homeAccountId: claimed.homeAccountId, username: claimed.username };
+    const secret = this.d.vault.seal(id, renewed);
+    const cache = Buffer.from(claimed.cacheContents, 'utf8');
+    const sealedCache = this.d.vault.sealCredentialCache(id, MSAL_CACHE_NAME, cache);
+    cache.fill(0);
+    this.d.repos.db.transaction(() => {
+      this.d.repos.accounts.setSecret(id, secret);
+      new CredentialCachesRepo(this.d.repos.db).put(id, MSAL_CACHE_NAME, sealedCache, this.d.clock.iso());
+      this.d.audit.record(actor, 'account.signIn', id, `${account.name}: signed in again as ${claimed.username}`);
+    })();
+    return toAccountView(account);
   }
 
   delete(id: string, actor: AuditActor = 'operator'): void {

@@ -7,6 +7,10 @@ import { sealedSecretCount } from '../db/sealed-secrets';
 import { Vault } from '../credentials/vault';
 import type { ProviderAdapter } from '../providers/types';
 import { AccountsService } from './accounts-service';
+import { AzureAccountsService, type AzureAccountsOptions } from './azure-accounts-service';
+import { VaultCredentialCache } from '../credentials/credential-cache';
+import { CredentialCachesRepo } from '../db/credential-caches-repo';
+import type { CredentialCachePort } from '../providers/types';
 import { AuditLog, type Attribution } from './audit-log';
 import { ReportsService, type ReportOutput } from './reports/reports-service';
 import type { Clock } from './clock';
@@ -81,6 +85,8 @@ export interface Services {
   rebuild: RebuildService;
   handover: HandoverService;
   passphrase: PassphraseService;
+  /** Issue 8: Azure sign-in before an account exists, and the tenants, subscriptions and groups it reaches. */
+  azure: AzureAccountsService;
 }
 
 export interface BuildServicesOptions {
@@ -111,6 +117,10 @@ export interface BuildServicesOptions {
   leaseHolder?: Partial<LeaseHolder>;
   /** How long taking a failover lease may take before the target counts as unreachable. */
   leaseTimeoutMs?: number;
+  /** The credential-cache port the providers got (the composition root's); one over the vault otherwise. */
+  credentialCache?: CredentialCachePort;
+  /** Azure sign-in: endpoints (test peers) and the system browser. */
+  azure?: AzureAccountsOptions;
 }
 
 export interface BuiltServices extends Services {
@@ -130,7 +140,9 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
   const settings = new SettingsService({ settings: repos.settings, audit, events });
   const registry = new JobRegistry();
   const progress = new JobProgressPublisher(events, o.progressIntervalMs ?? 100);
-  const accounts = new AccountsService({ repos, vault, providers, audit, clock });
+  const credentialCache = o.credentialCache ?? new VaultCredentialCache({ repo: new CredentialCachesRepo(repos.db), vault, now: () => clock.iso() });
+  const azure = new AzureAccountsService({ providers, credentialCache, clock, ...(o.azure ? { options: o.azure } : {}) });
+  const accounts = new AccountsService({ repos, vault, providers, audit, clock, claimAzureSignIn: (id) => azure.claim(id) });
   const environments = new EnvironmentsService({ repos, audit, clock });
   const inventory = new InventoryService({ repos, providers, logger });
   const policies = new PoliciesService({ repos, providers, audit, clock, events, vault });
@@ -221,6 +233,7 @@ export function buildServices(o: BuildServicesOptions): BuiltServices {
     rebuild,
     handover,
     passphrase,
+    azure,
     vault,
     registry,
     progress,

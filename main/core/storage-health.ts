@@ -21,7 +21,7 @@ export interface StorageState {
 }
 
 /** Channels that keep working while read-only: they read what is committed (or leave the file). */
-const READS = /\.(info|list|get|search|export\w*|mappings|awsProfiles|prepare|recheck|restore)$/;
+const READS = /\.(info|list|get|search|export\w*|mappings|awsProfiles|tenants|subscriptions|resourceGroups|testScope|prepare|recheck|restore)$/;
 
 export const RESERVE_BYTES = 256 * 1024;
 

@@ -54,6 +54,7 @@ export class AccountsRepo {
   private readonly deleteStmt;
   private readonly countStmt;
   private readonly envCountStmt;
+  private readonly setSecretStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -65,6 +66,7 @@ export class AccountsRepo {
     this.byNameStmt = db.prepare<[string], AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE name = ?`);
     this.secretStmt = db.prepare<[string], { secret: Buffer }>('SELECT secret FROM accounts WHERE id = ?');
     this.deleteStmt = db.prepare<[string]>('DELETE FROM accounts WHERE id = ?');
+    this.setSecretStmt = db.prepare<[Buffer, string]>('UPDATE accounts SET secret = ? WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM accounts');
     this.envCountStmt = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM environments WHERE account_id = ?');
   }
@@ -90,6 +92,11 @@ export class AccountsRepo {
 
   secret(id: string): Buffer | null {
     return this.secretStmt.get(id)?.secret ?? null;
+  }
+
+  /** Replaces an account's sealed credentials (a person signed in to it again). */
+  setSecret(id: string, secret: Buffer): boolean {
+    return this.setSecretStmt.run(secret, id).changes > 0;
   }
 
   delete(id: string): boolean {

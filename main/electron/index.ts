@@ -26,6 +26,7 @@ import { chooseNativeBinding } from './native-binding';
 import { showJobNotification } from './notifications';
 import { chooseKeyProvider } from './safe-storage-key-provider';
 import { allowedRendererOrigins, isExternalHttpUrl, isTrustedSender } from './sender-check';
+import { signInBrowser } from './open-external';
 import { mainWindowOptions } from './window-options';
 import { electronReportOutput } from './report-output';
 
@@ -126,6 +127,8 @@ async function startCore(): Promise<Core> {
       // progress, live updates and cancellation can be practised. Tests run the sim with no latency.
       providers: { sim: { latency: { baseMs: 250, jitterMs: 250 } } },
       keyProvider: chooseKeyProvider(safeStorage, process.platform),
+      // Azure interactive sign-in opens Entra ID's page in the system browser (loopback redirect).
+      azure: { openBrowser: signInBrowser(shell) },
       ...(binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {}),
       appVersion: app.getVersion(),
       platform: process.platform,

@@ -6,6 +6,13 @@ import {
   AccountCreateInput,
   AccountView,
   AwsProfileView,
+  AzureDirectorySource,
+  AzureResourceGroupView,
+  AzureSignInMethodSchema,
+  AzureSignInStart,
+  AzureSignInView,
+  AzureSubscriptionView,
+  AzureTenantView,
   AuditEntry,
   AuditFacets,
   AuditFilterInput,
@@ -111,6 +118,28 @@ export const contract = {
   'dr:accounts.test': channel(
     z.object({ accountId: Id }).strict(),
     z.object({ ok: z.boolean(), identity: z.string(), message: z.string() }),
+  ),
+
+  // Azure sign-in (system browser or device code) and the directory it opens (issue 8)
+  /** Starts a sign-in; the browser opens (or the device code appears) from main. */
+  'dr:azureSignIn.start': channel(AzureSignInStart, AzureSignInView),
+  /** Answers as soon as the sign-in changed past `afterSeq` (or after a while with the same state). */
+  'dr:azureSignIn.wait': channel(z.object({ signInId: Id, afterSeq: z.number().int().min(-1) }).strict(), AzureSignInView),
+  'dr:azureSignIn.cancel': channel(z.object({ signInId: Id }).strict(), AzureSignInView),
+  /** Signs a person in again to an account added from a sign-in (its cloud, tenant and app registration). */
+  'dr:azureSignIn.startForAccount': channel(z.object({ accountId: Id, method: AzureSignInMethodSchema }).strict(), AzureSignInView),
+  /** The finished sign-in replaces the account's saved one (same person only). */
+  'dr:azureSignIn.renew': channel(z.object({ accountId: Id, signInId: Id }).strict(), AccountView),
+  'dr:azure.tenants': channel(AzureDirectorySource, z.array(AzureTenantView)),
+  'dr:azure.subscriptions': channel(z.object({ accountId: Id }).strict(), z.array(AzureSubscriptionView)),
+  'dr:azure.resourceGroups': channel(
+    z.object({ accountId: Id, subscriptionId: z.string().trim().uuid('must be a subscription id (a GUID)') }).strict(),
+    z.array(AzureResourceGroupView),
+  ),
+  /** Lists the resource groups of the subscription an Azure account would use and says how many it sees. */
+  'dr:azure.testScope': channel(
+    z.object({ accountId: Id, subscriptionId: z.string().trim().uuid('must be a subscription id (a GUID)') }).strict(),
+    z.object({ ok: z.boolean(), resourceGroups: z.number().int().nullable(), message: z.string() }),
   ),
 
   // environments

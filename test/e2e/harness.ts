@@ -11,6 +11,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { composeCore, type Core, type ProvidersOption } from '../../main/compose';
+import type { AzureAccountsOptions } from '../../main/core/azure-accounts-service';
 import { StaticKeyProvider } from '../../main/credentials/static-key-provider';
 import type { KeyProvider } from '../../main/credentials/key-provider';
 import { CHANNELS, EVENT_NAMES, type Channel, type RequestOf, type ResponseOf } from '../../shared/ipc/contract';
@@ -62,6 +63,10 @@ export interface OpenConsoleOptions {
   bridge?: 'binding' | 'http';
   /** Where exports are saved (the save dialog's answer); <dataDir>/exports when omitted. */
   exportDir?: string;
+  /** Azure sign-in: endpoints (the peers) and the system browser (a page of this harness's browser). */
+  azure?: AzureAccountsOptions;
+  /** Accept the test certificate of an HTTPS peer the page visits (the identity peer's sign-in pages). */
+  ignoreHTTPSErrors?: boolean;
 }
 
 export interface ConsoleHandle {
@@ -181,6 +186,7 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
     dataDir,
     keyProvider: opts.keyProvider ?? new StaticKeyProvider(randomBytes(32)),
     ...(opts.providers ? { providers: opts.providers } : {}),
+    ...(opts.azure ? { azure: opts.azure } : {}),
     startScheduler: false,
     appVersion: 'e2e',
     platform: process.platform,
@@ -208,6 +214,7 @@ export async function openConsole(opts: OpenConsoleOptions = {}): Promise<Consol
       colorScheme: opts.colorScheme ?? 'light',
       locale: 'en-GB',
       timezoneId: 'UTC',
+      ...(opts.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
     });
     if (!httpBridge) await context.exposeBinding('__drInvoke', (_source, channel: unknown, request: unknown) =>
       core.router.dispatch(channel, request, sender),

@@ -17,6 +17,7 @@ import { setupSettings } from './settings';
 import { setupTestFailover } from './test-failover';
 import { setupWebhooks } from './webhooks';
 import { setupOffline } from './offline';
+import { setupAzure } from './azure';
 
 export function setupAll(router: Router, services: Services): void {
   setupApp(router, services);
@@ -34,4 +35,5 @@ export function setupAll(router: Router, services: Services): void {
   setupEvidence(router, services);
   setupWebhooks(router, services);
   setupOffline(router, services);
+  setupAzure(router, services);
 }

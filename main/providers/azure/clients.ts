@@ -21,6 +21,17 @@ import { ProviderFailure } from '../provider-failure';
 import type { ApiFamily, CallOutcomeListener, CredentialCachePort, EnvRef, ResolvedAccount, StepContext } from '../types';
 import { AZURE_CLOUDS, servicePrincipalApp, vaultCachePlugin, type AzureCloud, type AzureCloudName, type CustomAuthority } from './auth';
 import { MsalTokenCredential } from './credential';
+import { tokenCredentialFor } from './account-credential';
+
+/** MSAL's cache when no vault port was given (tests): this process only. */
+function memoryCachePort(): CredentialCachePort {
+  const m = new Map<string, string>();
+  return {
+    read: async (a, n) => m.get(`${a}|${n}`) ?? null,
+    write: async (a, n, v) => void m.set(`${a}|${n}`, v),
+    clear: async (a, n) => void m.delete(`${a}|${n}`),
+  };
+}
 import { mapArmError } from './errors';
 
 /** ARM's three per-subscription buckets, as its headers name them. */
@@ -230,6 +241,13 @@ export class AzureContext {
           c = new MsalTokenCredential({ kind: 'service-principal', app });
           break;
         }
+        case 'azure-service-principal-certificate':
+        case 'azure-user':
+          // A certificate or a signed-in person (account-credential.ts): the same MSAL cache in the vault.
+          c = tokenCredentialFor(account.id, creds, this.opts.credentialCache ?? memoryCachePort(), {
+            ...(this.opts.customAuthority ? { customAuthority: this.opts.customAuthority } : {}),
+          });
+          break;
         default:
           throw new ProviderFailure('PreconditionFailed', `Account "${account.name}" does not hold Azure credentials (${creds.kind}).`);
       }

@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'react';
 import { CLOUD_LABELS, type Cloud } from '../../../shared/catalog';
-import type { AccountView, AwsProfileView, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
+import type { AccountView, AwsProfileView, AzureCloudName, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
 import type { DrErrorData } from '../../../shared/errors';
 import { SCOPE_FIELDS } from '../../../shared/scope';
 import { call, toErrorData } from '../../api';
@@ -13,26 +13,59 @@ import { Modal } from '../../components/modal';
 import { useApp } from '../shell/app-store';
 import { useAccounts } from './accounts-store';
 import { DialogActions } from '../../components/dialog-actions';
+import { AzureCloudSelect, AzureScopePicker, AzureSignInPanel, AzureTenantPicker, type SignedIn } from './azure-sign-in';
 
 export const CREDENTIAL_LABEL: Record<string, string> = {
   none: 'None (simulated)',
   'aws-access-key': 'AWS access key',
   'aws-profile': 'AWS named profile (incl. SSO)',
   'aws-assume-role': 'Assume an IAM role',
-  'azure-service-principal': 'Azure service principal',
+  'azure-service-principal': 'Service principal with a client secret',
+  'azure-service-principal-certificate': 'Service principal with a certificate',
+  'azure-user': 'Signed-in person (Entra ID)',
+  'azure-browser': 'Sign in with the browser (my Entra ID account)',
+  'azure-device-code': 'Sign in with a device code (another device)',
   'gcp-service-account-key': 'Google service account key',
 };
 
-const KINDS_FOR: Record<ProviderKind, CredentialKind[]> = {
+/** What the Sign in with select offers: a credential kind, or how a person signs in to Azure. */
+type CredentialChoice = Exclude<CredentialKind, 'azure-user'> | 'azure-browser' | 'azure-device-code';
+
+const KINDS_FOR: Record<ProviderKind, CredentialChoice[]> = {
   sim: ['none'],
   aws: ['aws-profile', 'aws-access-key', 'aws-assume-role'],
-  azure: ['azure-service-principal'],
+  azure: ['azure-browser', 'azure-device-code', 'azure-service-principal', 'azure-service-principal-certificate'],
   gcp: ['gcp-service-account-key'],
 };
 
 type Secrets = Record<string, string>;
 
-function credentialsOf(kind: CredentialKind, v: Secrets): CredentialInput {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The Azure fields checked before anything is sent, with the sentence each gets. */
+function azureProblems(kind: CredentialChoice, v: Secrets, signedIn: SignedIn | null): { path: string; message: string }[] {
+  const p: { path: string; message: string }[] = [];
+  const tenant = (v.tenantId ?? '').trim();
+  const user = kind === 'azure-browser' || kind === 'azure-device-code';
+  if (user ? tenant !== '' && !GUID.test(tenant) : !GUID.test(tenant)) {
+    p.push({ path: 'tenantId', message: user ? 'Enter the tenant id (a GUID), or leave it empty to sign in with any work account.' : 'Enter the tenant id: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.' });
+  }
+  if (!GUID.test((v.clientId ?? '').trim())) p.push({ path: 'clientId', message: 'Enter the application (client) id of the app registration: a GUID.' });
+  if (kind === 'azure-service-principal' && !v.clientSecret) p.push({ path: 'clientSecret', message: 'Enter the client secret’s value.' });
+  if (kind === 'azure-service-principal-certificate') {
+    if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(v.certificatePem ?? '')) {
+      p.push({ path: 'certificatePem', message: 'Paste the certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.' });
+    }
+    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/.test(v.privateKeyPem ?? '')) {
+      p.push({ path: 'privateKeyPem', message: 'Paste the private key in PEM form, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----.' });
+    }
+  }
+  if (user && !signedIn) p.push({ path: 'signIn', message: 'Sign in first; the account is added from the finished sign-in.' });
+  if (user && signedIn && !GUID.test((v.pickedTenant ?? '').trim())) p.push({ path: 'pickedTenant', message: 'Choose the tenant the account works in.' });
+  return p;
+}
+
+function credentialsOf(kind: CredentialChoice, v: Secrets, signedIn: SignedIn | null = null): CredentialInput {
   switch (kind) {
     case 'none':
       return { kind };
@@ -59,11 +92,32 @@ function credentialsOf(kind: CredentialKind, v: Secrets): CredentialInput {
       };
     }
     case 'azure-service-principal':
-      return { kind, tenantId: (v.tenantId ?? '').trim(), clientId: (v.clientId ?? '').trim(), clientSecret: v.clientSecret ?? '' };
+      return { kind, tenantId: (v.tenantId ?? '').trim(), clientId: (v.clientId ?? '').trim(), clientSecret: v.clientSecret ?? '', cloud: azureCloud(v) };
+    case 'azure-service-principal-certificate':
+      return {
+        kind,
+        tenantId: (v.tenantId ?? '').trim(),
+        clientId: (v.clientId ?? '').trim(),
+        certificatePem: (v.certificatePem ?? '').trim(),
+        privateKeyPem: (v.privateKeyPem ?? '').trim(),
+        cloud: azureCloud(v),
+      };
+    case 'azure-browser':
+    case 'azure-device-code':
+      return {
+        kind: 'azure-user',
+        method: kind === 'azure-browser' ? 'browser' : 'device-code',
+        cloud: azureCloud(v),
+        tenantId: (v.pickedTenant ?? '').trim(),
+        clientId: (v.clientId ?? '').trim(),
+        signInId: signedIn?.signInId ?? '',
+      };
     case 'gcp-service-account-key':
       return { kind, keyJson: v.keyJson ?? '' };
   }
 }
+
+const azureCloud = (v: Secrets): AzureCloudName => (v.cloud as AzureCloudName | undefined) ?? 'AzurePublicCloud';
 
 type AddAccountProps = { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (a: AccountView) => void };
 
@@ -79,7 +133,11 @@ function AddAccountForm(props: AddAccountProps) {
   const [name, setName] = useState('');
   const [provider, setProvider] = useState<ProviderKind | ''>('');
   const [cloud, setCloud] = useState<Cloud | ''>('');
-  const [kind, setKind] = useState<CredentialKind | ''>('');
+  const [kind, setKind] = useState<CredentialChoice | ''>('');
+  const [signedIn, setSignedIn] = useState<SignedIn | null>(null);
+  const [signingIn, setSigningIn] = useState(false);
+  // While a sign-in is open or finished, the fields it was made with stay as they were.
+  const signInFixed = signedIn !== null || signingIn;
   const [secrets, setSecrets] = useState<Secrets>({});
   const [error, setError] = useState<DrErrorData | null>(null);
   const [busy, setBusy] = useState(false);
@@ -95,6 +153,21 @@ function AddAccountForm(props: AddAccountProps) {
     const ks = p ? KINDS_FOR[p] : [];
     setKind(ks.length === 1 ? (ks[0] ?? '') : '');
     setSecrets({});
+    setSignedIn(null);
+    setSigningIn(false);
+  };
+  const chooseKind = (k: CredentialChoice | '') => {
+    setKind(k);
+    // A sign-in belongs to the method it was made with (its panel unmounts and cancels an open one).
+    setSignedIn(null);
+    setSigningIn(false);
+    setError(null);
+  };
+  const signInReady = () => {
+    if (kind !== 'azure-browser' && kind !== 'azure-device-code') return false;
+    const problems = azureProblems(kind, secrets, { signInId: '-', username: '', homeTenantId: null }).filter((p) => p.path === 'tenantId' || p.path === 'clientId');
+    setError(problems.length ? { code: 'ValidationFailed', message: 'Some fields need attention.', details: problems } : null);
+    return problems.length === 0;
   };
 
   const submit = async () => {
@@ -104,6 +177,7 @@ function AddAccountForm(props: AddAccountProps) {
     if (!provider) problems.push({ path: 'provider', message: 'Choose a provider.' });
     if (!cloud) problems.push({ path: 'cloud', message: 'Choose a cloud.' });
     if (!kind) problems.push({ path: 'kind', message: 'Choose how the console signs in.' });
+    if (kind && provider === 'azure') problems.push(...azureProblems(kind, secrets, signedIn));
     if (problems.length || !provider || !cloud || !kind) {
       setError({ code: 'ValidationFailed', message: 'Some fields need attention.', details: problems });
       return;
@@ -111,7 +185,7 @@ function AddAccountForm(props: AddAccountProps) {
     setBusy(true);
     setError(null);
     try {
-      const account = await createAccount({ name: name.trim(), provider, cloud, credentials: credentialsOf(kind, secrets) });
+      const account = await createAccount({ name: name.trim(), provider, cloud, credentials: credentialsOf(kind, secrets, signedIn) });
       setBusy(false);
       props.onCreated(account);
       props.onOpenChange(false);
@@ -179,7 +253,7 @@ function AddAccountForm(props: AddAccountProps) {
         </div>
         {kinds.length > 1 && (
           <Field label="Sign in with" error={fieldError(err, 'kind')}>
-            <select value={kind} onChange={(e) => setKind(e.target.value as CredentialKind | '')}>
+            <select value={kind} disabled={busy || signingIn} onChange={(e) => chooseKind(e.target.value as CredentialChoice | '')}>
               <option value="">Choose…</option>
               {kinds.map((k) => (
                 <option key={k} value={k}>
@@ -237,17 +311,68 @@ function AddAccountForm(props: AddAccountProps) {
             )}
           </>
         )}
-        {kind === 'azure-service-principal' && (
+        {provider === 'azure' && kind && (
+          <AzureCloudSelect value={azureCloud(secrets)} disabled={signInFixed} onChange={(c) => setSecrets((s) => ({ ...s, cloud: c }))} />
+        )}
+        {(kind === 'azure-service-principal' || kind === 'azure-service-principal-certificate') && (
           <>
-            <Field label="Tenant id" error={fieldError(err, 'tenantId')}>
-              <input type="text" className="mono" spellCheck={false} {...secret('tenantId')} />
-            </Field>
-            <Field label="Client id" error={fieldError(err, 'clientId')}>
-              <input type="text" className="mono" spellCheck={false} {...secret('clientId')} />
-            </Field>
-            <Field label="Client secret" error={fieldError(err, 'clientSecret')}>
-              <input type="password" autoComplete="new-password" {...secret('clientSecret')} />
-            </Field>
+            <div className="form-row">
+              <Field label="Tenant id" hint="Directory (tenant) id of the app registration." error={fieldError(err, 'tenantId')}>
+                <input type="text" className="mono" spellCheck={false} {...secret('tenantId')} />
+              </Field>
+              <Field label="Application (client) id" error={fieldError(err, 'clientId')}>
+                <input type="text" className="mono" spellCheck={false} {...secret('clientId')} />
+              </Field>
+            </div>
+            {kind === 'azure-service-principal' ? (
+              <Field label="Client secret" hint="The secret’s value (not its id). It is not shown again." error={fieldError(err, 'clientSecret')}>
+                <input type="password" autoComplete="new-password" {...secret('clientSecret')} />
+              </Field>
+            ) : (
+              <>
+                <Field label="Certificate (PEM)" hint="The certificate uploaded to the app registration." error={fieldError(err, 'certificatePem')}>
+                  <textarea className="mono" rows={4} spellCheck={false} placeholder="-----BEGIN CERTIFICATE-----" {...secret('certificatePem')} />
+                </Field>
+                <Field label="Private key (PEM)" hint="Signs the console’s sign-in requests. It is encrypted on this computer and never shown again." error={fieldError(err, 'privateKeyPem')}>
+                  <textarea className="mono secret-textarea" rows={4} spellCheck={false} {...secret('privateKeyPem')} />
+                </Field>
+              </>
+            )}
+          </>
+        )}
+        {(kind === 'azure-browser' || kind === 'azure-device-code') && (
+          <>
+            <div className="form-row">
+              <Field label="Tenant id" optional hint="Empty: sign in with any work account, then choose the tenant." error={fieldError(err, 'tenantId')}>
+                <input type="text" className="mono" spellCheck={false} disabled={signInFixed} {...secret('tenantId')} />
+              </Field>
+              <Field label="Application (client) id" hint="Your organization’s app registration for Failover Console." error={fieldError(err, 'clientId')}>
+                <input type="text" className="mono" spellCheck={false} disabled={signInFixed} {...secret('clientId')} />
+              </Field>
+            </div>
+            <AzureSignInPanel
+              key={kind}
+              method={kind === 'azure-browser' ? 'browser' : 'device-code'}
+              cloud={azureCloud(secrets)}
+              tenant={secrets.tenantId ?? ''}
+              clientId={secrets.clientId ?? ''}
+              validate={signInReady}
+              onBusyChange={setSigningIn}
+              onSignedIn={(s) => {
+                setSignedIn(s);
+                setSecrets((v) => ({ ...v, pickedTenant: '' }));
+                if (s) setError(null);
+              }}
+            />
+            {fieldError(err, 'signIn') && <p className="field-error">{fieldError(err, 'signIn')}</p>}
+            {signedIn && (
+              <AzureTenantPicker
+                signedIn={signedIn}
+                value={secrets.pickedTenant ?? ''}
+                onChange={(t) => setSecrets((v) => ({ ...v, pickedTenant: t }))}
+                error={fieldError(err, 'pickedTenant')}
+              />
+            )}
           </>
         )}
         {kind === 'gcp-service-account-key' && (
@@ -394,7 +519,15 @@ function AddEnvironmentForm(props: AddEnvironmentProps) {
         <Field label="Region" hint="For example eu-west-1, westeurope or europe-west1." error={fieldError(error, 'region')}>
           <input type="text" className="mono" value={region} autoComplete="off" spellCheck={false} onChange={(e) => setRegion(e.target.value)} />
         </Field>
-        {SCOPE_FIELDS[cloud].map((f) => (
+        {account?.provider === 'azure' ? (
+          <AzureScopePicker
+            accountId={account.id}
+            scope={scope}
+            onChange={setScope}
+            errors={{ subscriptionId: fieldError(error, 'subscriptionId'), resourceGroup: fieldError(error, 'resourceGroup') }}
+            onLocation={(loc) => setRegion((r) => r || loc)}
+          />
+        ) : SCOPE_FIELDS[cloud].map((f) => (
           <Field key={f} label={SCOPE_FIELD_TEXT[f]!.label} hint={SCOPE_FIELD_TEXT[f]!.hint} optional error={fieldError(error, f)}>
             <input
               type="text"

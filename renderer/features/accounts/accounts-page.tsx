@@ -12,6 +12,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { TableBodyState } from '../../components/table-body-state';
 import { useApp } from '../shell/app-store';
 import { AddAccountDialog, AddEnvironmentDialog, CREDENTIAL_LABEL } from './account-dialogs';
+import { AzureSignInAgainDialog } from './azure-sign-in-again';
 import { useAccounts } from './accounts-store';
 
 const PROVIDER_LABEL: Record<string, string> = { sim: 'Rehearsal (sim)', aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud' };
@@ -23,6 +24,7 @@ export function AccountsPage() {
   // The welcome panel's "Add a cloud account" arrives here with the dialog already asked for.
   const addRequested = useApp((s) => s.addAccountRequested);
   const [envFor, setEnvFor] = useState<AccountView | null>(null);
+  const [signInAgain, setSignInAgain] = useState<AccountView | null>(null);
   const [deletingAccount, setDeletingAccount] = useState<AccountView | null>(null);
   const [deletingEnv, setDeletingEnv] = useState<EnvironmentView | null>(null);
 
@@ -99,7 +101,11 @@ export function AccountsPage() {
                       {t?.state === 'testing' && <span className="muted">Testing…</span>}
                       {t?.state === 'done' &&
                         (t.result.ok ? (
-                          <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
+                          <>
+                            <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
+                            {/* Azure says what it saw (the resource groups it counted); the sentence is the result. */}
+                            {a.provider === 'azure' && <span className="muted"> {t.result.message}</span>}
+                          </>
                         ) : (
                           <span className="text-bad">{t.result.message}</span>
                         ))}
@@ -109,6 +115,11 @@ export function AccountsPage() {
                       <button type="button" className="btn btn-small" onClick={() => void testAccount(a.id)} disabled={t?.state === 'testing'} aria-label={`Test connection of ${a.name}`}>
                         Test connection
                       </button>
+                      {a.credentialKind === 'azure-user' && (
+                        <button type="button" className="btn btn-small" onClick={() => setSignInAgain(a)} aria-label={`Sign in again to ${a.name}`}>
+                          Sign in again
+                        </button>
+                      )}
                       <button type="button" className="btn btn-small" onClick={() => setEnvFor(a)} aria-label={`Add environment to ${a.name}`}>
                         Add environment
                       </button>
@@ -185,6 +196,7 @@ export function AccountsPage() {
           if (!open) useApp.getState().consumeAddAccountRequest();
         }}
         onCreated={(a) => setEnvFor(a)} />
+      <AzureSignInAgainDialog account={signInAgain} onOpenChange={(o) => !o && setSignInAgain(null)} onRenewed={() => undefined} />
       <AddEnvironmentDialog open={envFor !== null} onOpenChange={(o) => !o && setEnvFor(null)} account={envFor} />
       <ConfirmDialog
         open={deletingAccount !== null}

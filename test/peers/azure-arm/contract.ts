@@ -102,15 +102,25 @@ export const CONTRACT: readonly ContractRow[] = [
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [RPC], sdkApiVersion: '2025-04-01' },
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [200, 204], body: 'none', compared: [RPC], sdkApiVersion: '2025-04-01' },
 
-  // ---- Subscriptions_List (tenant level): the SubscriptionListResult / Subscription definitions of
-  // resources/.../subscriptions/stable/2022-12-01/subscriptions.json (its GetSubscriptions.json example is
-  // not in the spec index); the SDK-less call sends 2022-12-01 ----
+  // ---- The directory (arm-resources-subscriptions): what the Add account / Add environment dialogs list ----
+  {
+    operation: 'Tenants_List',
+    operationId: 'Tenants_List',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].tenantId', 'value[].tenantCategory', 'value[].displayName', 'value[].defaultDomain', 'value[].domains'] },
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/examples/GetTenants.json`, apiVersion: '2022-12-01' }],
+    sdkApiVersion: '2022-12-01',
+  },
   {
     operation: 'Subscriptions_List',
     operationId: 'Subscriptions_List',
     statuses: [200],
-    body: { must: ['value', 'value[].id', 'value[].subscriptionId', 'value[].displayName', 'value[].state', 'value[].tenantId', 'value[].subscriptionPolicies'] },
-    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json#/definitions/SubscriptionListResult`, apiVersion: '2022-12-01' }],
+    body: {
+      must: ['value', 'value[].id', 'value[].subscriptionId', 'value[].tenantId', 'value[].displayName', 'value[].state', 'value[].authorizationSource', 'value[].subscriptionPolicies.quotaId'],
+    },
+    // GetSubscriptions.json (the example the spec names) is not in the index: compared with the
+    // swagger's Subscription definition in the same folder (subscriptions.json, 2022-12-01).
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json#/definitions/Subscription`, apiVersion: '2022-12-01' }],
     sdkApiVersion: '2022-12-01',
   },
 
@@ -514,10 +524,10 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const h of ['x-ms-request-id', 'x-ms-correlation-request-id', ...(row.headers ?? [])]) {
     if (!r.headers[h]) problems.push(`${where}: header ${h} is missing`);
   }
-  // Subscription-scoped calls carry x-ms-ratelimit-remaining-subscription-*, tenant-level ones (Subscriptions_List) -tenant-*.
-  const bucketHeader = r.operation === 'Subscriptions_List' ? 'x-ms-ratelimit-remaining-tenant-' : 'x-ms-ratelimit-remaining-subscription-';
-  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith(bucketHeader))) {
-    problems.push(`${where}: no ${bucketHeader}* header`);
+  // Tenant-level requests (/tenants, /subscriptions) carry ARM's tenant bucket header instead.
+  const bucket = r.path === '/tenants' || r.path === '/subscriptions' ? 'tenant' : 'subscription';
+  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith(`x-ms-ratelimit-remaining-${bucket}-`))) {
+    problems.push(`${where}: no x-ms-ratelimit-remaining-${bucket}-* header`);
   }
   if (r.status === 429 && !r.headers['retry-after']) problems.push(`${where}: a 429 without Retry-After`);
   for (const h of ['location', 'azure-asyncoperation']) {

@@ -89,3 +89,23 @@ export function peerProviderOptions(peer: ArmPeer, token = PEER_TOKEN) {
     maxRetries: 0,
   };
 }
+
+/**
+ * For the console's own ARM clients against the peer (AzureEndpointOptions.armPipeline): the bearer
+ * policy refuses http, so this one asks the client's real credential (MSAL against the identity peer)
+ * for the token and sends it. The peer records it; a test can check MSAL's token reached ARM.
+ */
+export function bearerOverHttp(scope = 'https://management.azure.com/.default') {
+  return (pipeline: Pipeline, credential: TokenCredential): void => {
+    pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+    pipeline.addPolicy({
+      name: 'armPeerBearerOverHttp',
+      sendRequest: async (request, next) => {
+        const token = await credential.getToken(scope, { abortSignal: request.abortSignal });
+        if (!token) throw new Error('The credential gave no token.');
+        request.headers.set('authorization', `Bearer ${token.token}`);
+        return next(request);
+      },
+    });
+  };
+}

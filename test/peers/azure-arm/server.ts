@@ -55,6 +55,10 @@ export interface OperationFailure {
 
 export interface ArmPeerOptions {
   subscriptionIds?: string[];
+  /** The directory the signed-in identity sees (Tenants_List); default: one tenant owning every subscription. */
+  tenants?: Array<{ tenantId: string; displayName: string; defaultDomain: string }>;
+  /** Display names by subscription id (Subscriptions_List); default "Peer subscription N". */
+  subscriptionNames?: Record<string, string>;
   /** Polls an operation answers InProgress before it ends (default 1: the first poll says InProgress). */
   pollsToComplete?: number;
   /** Retry-After (seconds) on 202s and status bodies; default 0 so pollers use their own interval. */
@@ -63,7 +67,7 @@ export interface ArmPeerOptions {
   buckets?: Partial<Record<BucketKind, { size: number; refillPerSecond: number }>>;
   /** Items per list page before a nextLink (default 100). */
   pageSize?: number;
-  /** The tenant Subscriptions_List reports (default: a random one). */
+  /** The home tenant (Subscriptions_List, and Tenants_List when `tenants` is not given); default: a random one. */
   tenantId?: string;
   /**
    * The blob data plane of a storage account, when the test world has one for it (an Azurite
@@ -796,6 +800,47 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
   }
 
+  // ---- the directory: tenants and subscriptions of the signed-in identity ----------------------------
+  const tenants = options.tenants ?? [{ tenantId, displayName: 'Peer tenant', defaultDomain: 'peer.onmicrosoft.example' }];
+  const homeTenant = tenants[0]!.tenantId;
+  function directoryList(kind: 'tenants' | 'subscriptions', url: URL, ctx: Ctx, res: ServerResponse): void {
+    const fi = faults.findIndex((f) => (!f.method || f.method === 'GET') && (!f.path || f.path.test(`/${kind}`)));
+    if (fi >= 0) {
+      const f = faults[fi]!;
+      f.times = (f.times ?? 1) - 1;
+      if (f.times <= 0) faults.splice(fi, 1);
+      throw new ArmError(f.status, f.code, f.message, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
+    }
+    // Tenant-scoped requests count against the tenant's read bucket, and say so in their own header.
+    ctx.headers['x-ms-ratelimit-remaining-tenant-reads'] = String(take('tenant', 'reads').remaining);
+    if (kind === 'tenants') {
+      ctx.operation = 'Tenants_List';
+      const items = tenants.map((t, i) => ({
+        id: `/tenants/${t.tenantId}`,
+        tenantId: t.tenantId,
+        tenantCategory: i === 0 ? 'Home' : 'ManagedBy',
+        countryCode: 'US',
+        displayName: t.displayName,
+        domains: [t.defaultDomain],
+        defaultDomain: t.defaultDomain,
+        tenantType: 'AAD',
+      }));
+      return page(items as unknown as ArmResource[], url, ctx, res);
+    }
+    ctx.operation = 'Subscriptions_List';
+    const items = [...subscriptions].map((id, i) => ({
+      id: `/subscriptions/${id}`,
+      authorizationSource: 'RoleBased',
+      managedByTenants: [],
+      subscriptionId: id,
+      tenantId: homeTenant,
+      displayName: options.subscriptionNames?.[id] ?? `Peer subscription ${i + 1}`,
+      state: 'Enabled',
+      subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+    }));
+    return page(items as unknown as ArmResource[], url, ctx, res);
+  }
+
   /**
    * A cross-region copy of an incremental snapshot (CopyStart, learn.microsoft.com "Copy an incremental
    * snapshot to a new region"): only a snapshot, only incremental, only to another region; the copy
@@ -857,21 +902,10 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       }
       if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
       const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
-      // Subscriptions_List (tenant level: the subscriptions the caller has a role in; its own bucket).
-      if (seg.length === 1 && lower(seg[0]!) === 'subscriptions') {
-        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on the subscription collection.`);
-        ctx.operation = 'Subscriptions_List';
-        ctx.headers['x-ms-ratelimit-remaining-tenant-reads'] = String(take('tenant', 'reads').remaining);
-        const value = [...subscriptions].map((id) => ({
-          id: `/subscriptions/${id}`,
-          subscriptionId: id,
-          tenantId: tenantId,
-          displayName: `Peer subscription ${id.slice(0, 8)}`,
-          state: 'Enabled',
-          subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
-          authorizationSource: 'RoleBased',
-        }));
-        return send(res, ctx, 200, { value });
+      // Tenant-level lists (Tenants_List, Subscriptions_List): no subscription, so no subscription bucket.
+      if (seg.length === 1 && (lower(seg[0]!) === 'tenants' || lower(seg[0]!) === 'subscriptions')) {
+        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on /${seg[0]}.`);
+        return directoryList(lower(seg[0]!) as 'tenants' | 'subscriptions', url, ctx, res);
       }
       if (lower(seg[0] ?? '') !== 'subscriptions' || !seg[1]) throw new ArmError(404, 'InvalidResourceType', `The resource path '${path}' is not an ARM path this peer serves.`);
       const sub = lower(seg[1]);
