@@ -18,6 +18,7 @@ export const DISCOVERY_FILES = {
   sqladmin: 'sqladmin/v1/sqladmin-api.json',
   iam: 'iam/v1/iam-api.json',
   storagetransfer: 'storagetransfer/v1/storagetransfer-api.json',
+  cloudresourcemanager: 'cloudresourcemanager/v3/cloudresourcemanager-api.json',
 } as const;
 export type GcpService = keyof typeof DISCOVERY_FILES;
 

@@ -71,6 +71,7 @@ const API_TITLES: Record<string, string> = {
   'sqladmin.googleapis.com': 'Cloud SQL Admin API',
   'iam.googleapis.com': 'Identity and Access Management (IAM) API',
   'storagetransfer.googleapis.com': 'Storage Transfer API',
+  'cloudresourcemanager.googleapis.com': 'Cloud Resource Manager API',
 };
 
 export function faultError(
@@ -144,7 +145,7 @@ export function faultError(
  */
 export function permissionFor(methodId: string): string {
   const parts = methodId.split('.');
-  const service = parts[0] === 'sql' ? 'cloudsql' : parts[0]!;
+  const service = parts[0] === 'sql' ? 'cloudsql' : parts[0] === 'cloudresourcemanager' ? 'resourcemanager' : parts[0]!;
   let verb = parts.at(-1)!;
   const collection = parts.at(-2)!;
   if (verb === 'insert') verb = 'create';
@@ -155,6 +156,7 @@ export function permissionFor(methodId: string): string {
     globalOperations: 'globalOperations',
     serviceAccounts: 'serviceAccounts',
     transferJobs: 'jobs',
+    projects: 'projects',
   };
   const coll = service === 'container' ? collection : (map[collection] ?? collection);
   return `${service === 'storagetransfer' ? 'storagetransfer' : service}.${coll}.${verb}`;

@@ -401,6 +401,27 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
     });
   });
 
+  describe('Cloud Resource Manager (project IAM policy)', () => {
+    it('grants a role to a service account by read-modify-write with the etag; a stale etag answers ABORTED', async () => {
+      const resource = `projects/${P}`;
+      const [project] = await c.projects.getProject({ name: resource });
+      expect(project.projectId).toBe(P);
+      const [policy] = await c.projects.getIamPolicy({ resource, options: { requestedPolicyVersion: 3 } });
+      const member = `serviceAccount:shop-runner@${P}.iam.gserviceaccount.com`;
+      const bindings = [...(policy.bindings ?? []), { role: 'roles/compute.instanceAdmin.v1', members: [member] }];
+      const [set] = await c.projects.setIamPolicy({ resource, policy: { etag: policy.etag, bindings } });
+      expect(set.bindings?.find((b) => b.role === 'roles/compute.instanceAdmin.v1')?.members).toEqual([member]);
+      // resource-manager 6.3.0 (google-gax 5.0.8) over REST rejects with the raw GaxiosError: `code` is
+      // the HTTP status and `message` is the error body's JSON text, with no reason or ErrorInfo.
+      const stale = await rejection(c.projects.setIamPolicy({ resource, policy: { etag: policy.etag, bindings } }));
+      expect((stale as unknown as Error).constructor.name).toBe('GaxiosError');
+      expect(stale.code).toBe(409);
+      expect(JSON.parse(stale.message)).toMatchObject({ error: { status: 'ABORTED' } });
+      const [again] = await c.projects.getIamPolicy({ resource });
+      expect(again.etag).toEqual(set.etag);
+    });
+  });
+
   describe('Storage Transfer', () => {
     it('creates a bucket-to-bucket job, reads it, and deletes it by patching status DELETED', async () => {
       const [job] = await c.transfer.createTransferJob({

@@ -13,9 +13,12 @@
 //   surface through protos; the googleapis one follows the discovery document this peer checks.
 // - IAM (service accounts, their IAM policies): @googleapis/iam (v1). @google-cloud/iam serves only
 //   IAM v2 deny policies, not service accounts.
+// - Project IAM policy (roles granted to principals): @google-cloud/resource-manager (GAPIC v3
+//   ProjectsClient, REST fallback; ships google-gax 5).
 
 import { InstancesClient, DisksClient, SnapshotsClient, ZoneOperationsClient, GlobalOperationsClient, RegionOperationsClient, NetworksClient, SubnetworksClient, MachineTypesClient, ZonesClient } from '@google-cloud/compute';
 import { ClusterManagerClient } from '@google-cloud/container';
+import { ProjectsClient } from '@google-cloud/resource-manager';
 import { StorageTransferServiceClient } from '@google-cloud/storage-transfer';
 import { auth as iamAuth, iam, type iam_v1 } from '@googleapis/iam';
 import { sqladmin, type sqladmin_v1 } from '@googleapis/sqladmin';
@@ -57,6 +60,7 @@ export interface GcpClients {
   machineTypes: MachineTypesClient;
   zones: ZonesClient;
   container: ClusterManagerClient;
+  projects: ProjectsClient;
   transfer: StorageTransferServiceClient;
   sql: sqladmin_v1.Sqladmin;
   iam: iam_v1.Iam;
@@ -80,6 +84,7 @@ export function gcpClients(peer: GcpPeer): GcpClients {
     machineTypes: new MachineTypesClient(o),
     zones: new ZonesClient(o),
     container: new ClusterManagerClient(o),
+    projects: new ProjectsClient(o as never),
     transfer: new StorageTransferServiceClient({
       ...o,
       // google-gax 4 spreads the headers object: a plain object, not google-auth-library 11's Headers.

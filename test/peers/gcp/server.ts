@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { computeHandlers, seedCompute } from './compute';
 import { DiscoveryContract, checkErrorBody, type DiscoveryMethod, type GcpService } from './discovery';
 import { GoogleApiError, faultError, permissionFor, type FaultKind } from './errors';
-import { containerHandlers, iamHandlers, sqlHandlers, transferHandlers } from './services';
+import { containerHandlers, iamHandlers, projectHandlers, sqlHandlers, transferHandlers } from './services';
 
 export interface Exchange {
   methodId: string;
@@ -125,6 +125,7 @@ const HANDLERS: Record<string, Handler> = {
   ...sqlHandlers,
   ...iamHandlers,
   ...transferHandlers,
+  ...projectHandlers,
 };
 
 const API_OF: Record<GcpService, string> = {
@@ -133,6 +134,7 @@ const API_OF: Record<GcpService, string> = {
   sqladmin: 'sqladmin.googleapis.com',
   iam: 'iam.googleapis.com',
   storagetransfer: 'storagetransfer.googleapis.com',
+  cloudresourcemanager: 'cloudresourcemanager.googleapis.com',
 };
 
 function matches(test: string | RegExp | undefined, id: string): boolean {

@@ -697,3 +697,75 @@ export const transferHandlers: Record<string, Handler> = {
   'storagetransfer.transferJobs.list': listJobs,
 };
 
+
+// ---------------------------------------------------------------------------------------------
+// Cloud Resource Manager v3: the project and its IAM policy (the roles granted to principals)
+
+function projectPolicyKey(peer: PeerState, resource: string): string {
+  const id = /^projects\/([^/]+)$/.exec(resource)?.[1] ?? '';
+  if (id !== peer.project && id !== peer.projectNumber) {
+    throw new GoogleApiError(403, 'PERMISSION_DENIED', 'forbidden', `The caller does not have permission`);
+  }
+  return `crm-policy:${peer.project}`;
+}
+
+function projectPolicy(peer: PeerState, resource: string): Json {
+  const key = projectPolicyKey(peer, resource);
+  let policy = peer.store.get(key);
+  if (!policy) {
+    policy = {
+      version: 1,
+      etag: 'BwYAAAAAAA0=',
+      bindings: [{ role: 'roles/owner', members: [`user:owner@example.com`] }],
+    };
+    peer.store.set(key, policy);
+  }
+  return policy;
+}
+
+const getProject: Handler = (ctx) => {
+  projectPolicyKey(ctx.peer, ctx.params.name!);
+  return {
+    name: `projects/${ctx.peer.projectNumber}`,
+    projectId: ctx.peer.project,
+    displayName: ctx.peer.project,
+    parent: 'organizations/1234567890',
+    state: 'ACTIVE',
+    createTime: '2024-01-01T00:00:00.000Z',
+    updateTime: '2024-01-01T00:00:00.000Z',
+    etag: 'W/"peer"',
+  };
+};
+
+const getProjectPolicy: Handler = (ctx) => projectPolicy(ctx.peer, ctx.params.resource!);
+
+const setProjectPolicy: Handler = (ctx) => {
+  const current = projectPolicy(ctx.peer, ctx.params.resource!);
+  const policy = (ctx.body.policy as Json | undefined) ?? {};
+  if (policy.etag !== undefined && policy.etag !== current.etag) {
+    throw new GoogleApiError(409, 'ABORTED', 'aborted', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+  }
+  const bindings = (policy.bindings as Json[] | undefined) ?? [];
+  for (const b of bindings) {
+    if (typeof b.role !== 'string' || !/^(roles|projects\/[^/]+\/roles|organizations\/[^/]+\/roles)\/[\w.]+$/.test(b.role)) {
+      throw invalid(`Role ${String(b.role)} is not supported for this resource.`);
+    }
+    for (const m of (b.members as string[] | undefined) ?? []) {
+      if (!/^(user|serviceAccount|group|domain|principal|principalSet|deleted:serviceAccount):.+/.test(m) && m !== 'allUsers' && m !== 'allAuthenticatedUsers') {
+        throw invalid(`Invalid member '${m}' in binding for ${b.role}.`);
+      }
+    }
+  }
+  if (!bindings.some((b) => b.role === 'roles/owner')) {
+    throw new GoogleApiError(400, 'FAILED_PRECONDITION', 'failedPrecondition', 'A project must have at least one owner.');
+  }
+  const next: Json = { version: policy.version ?? 1, etag: etagOf([bindings, ctx.peer.now(), ctx.peer.nextId()]), bindings };
+  ctx.peer.store.set(projectPolicyKey(ctx.peer, ctx.params.resource!), next);
+  return next;
+};
+
+export const projectHandlers: Record<string, Handler> = {
+  'cloudresourcemanager.projects.get': getProject,
+  'cloudresourcemanager.projects.getIamPolicy': getProjectPolicy,
+  'cloudresourcemanager.projects.setIamPolicy': setProjectPolicy,
+};
