@@ -82,6 +82,35 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(sub.network).toBe(net.selfLink);
     });
 
+    it('pages lists by maxResults / pageToken, and the client follows nextPageToken to the end', async () => {
+      const before = peer.exchanges.length;
+      const [zones] = await c.zones.list({ project: P, maxResults: 1 });
+      expect(zones.map((z) => z.name)).toEqual(['us-central1-a', 'us-central1-b', 'europe-west1-b', 'europe-west1-c']);
+      const pages = peer.exchanges.slice(before).filter((e) => e.methodId === 'compute.zones.list');
+      expect(pages).toHaveLength(4);
+      expect(pages[1]?.query).toContain('pageToken=');
+    });
+
+    it('creates a custom network (global operation) and a subnetwork in it (region operation)', async () => {
+      const [netOp] = await c.networks.insert({ project: P, requestId: randomUUID(), networkResource: { name: 'dr-net', autoCreateSubnetworks: false } });
+      await waitGlobal(netOp.latestResponse.name as string);
+      const [subOp] = await c.subnetworks.insert({
+        project: P,
+        region: 'europe-west1',
+        requestId: randomUUID(),
+        subnetworkResource: { name: 'dr-sub', network: `projects/${P}/global/networks/dr-net`, ipCidrRange: '10.200.0.0/24' },
+      });
+      expect((subOp.latestResponse as { region?: string }).region).toBe(`https://www.googleapis.com/compute/v1/projects/${P}/regions/europe-west1`);
+      for (;;) {
+        const [op] = await c.regionOperations.wait({ project: P, region: 'europe-west1', operation: subOp.latestResponse.name as string });
+        if (op.status === 'DONE') break;
+      }
+      const [net] = await c.networks.get({ project: P, network: 'dr-net' });
+      expect(net.subnetworks).toEqual([`https://www.googleapis.com/compute/v1/projects/${P}/regions/europe-west1/subnetworks/dr-sub`]);
+      const [subs] = await c.subnetworks.list({ project: P, region: 'europe-west1' });
+      expect(subs.map((x) => x.name).sort()).toEqual(['default', 'dr-sub']);
+    });
+
     it('answers an instance insert with a PENDING operation that polls go RUNNING then DONE, and the instance RUNNING', async () => {
       const op = await insertVm('vm-poll');
       expect(op.status).toBe('PENDING');

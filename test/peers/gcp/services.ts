@@ -3,6 +3,7 @@
 // Storage Transfer answer at once, as the real services do.
 
 import { createHash } from 'node:crypto';
+import { paginate } from './compute';
 import { GoogleApiError, invalid } from './errors';
 import type { Handler, HandlerContext, PeerState } from './server';
 
@@ -398,8 +399,12 @@ const getSqlH: Handler = (ctx) => {
 const listSql: Handler = (ctx) => {
   ctx.peer.checkProject(ctx.params.project!);
   const prefix = `sql:projects/${ctx.params.project}/instances/`;
-  const items = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
-  return items.length > 0 ? { kind: 'sql#instancesList', items } : { kind: 'sql#instancesList' };
+  const all = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
+  const { page, next } = paginate(all, ctx.query, 'maxResults', 500);
+  const out: Json = { kind: 'sql#instancesList' };
+  if (page.length > 0) out.items = page;
+  if (next) out.nextPageToken = next;
+  return out;
 };
 
 const patchSql: Handler = (ctx) => {
@@ -553,8 +558,12 @@ const getSa: Handler = (ctx) => findSa(ctx.peer, ctx.params.name!).sa;
 const listSa: Handler = (ctx) => {
   const project = /^projects\/([^/]+)$/.exec(ctx.params.name!)?.[1] ?? '';
   ctx.peer.checkProject(project);
-  const accounts = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(`iam:projects/${project}/`)).map(([, v]) => v);
-  return accounts.length > 0 ? { accounts } : {};
+  const all = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(`iam:projects/${project}/`)).map(([, v]) => v);
+  const { page, next } = paginate(all, ctx.query, 'pageSize', 100);
+  const out: Json = {};
+  if (page.length > 0) out.accounts = page;
+  if (next) out.nextPageToken = next;
+  return out;
 };
 
 const deleteSa: Handler = (ctx) => {
@@ -686,7 +695,11 @@ const listJobs: Handler = (ctx) => {
     .filter((j) => j.projectId === projectId)
     .filter((j) => !filter.jobNames || filter.jobNames.includes(String(j.name)))
     .filter((j) => (filter.jobStatuses ? filter.jobStatuses.includes(String(j.status)) : j.status !== 'DELETED'));
-  return jobs.length > 0 ? { transferJobs: jobs } : {};
+  const { page, next } = paginate(jobs, ctx.query, 'pageSize', 256);
+  const out: Json = {};
+  if (page.length > 0) out.transferJobs = page;
+  if (next) out.nextPageToken = next;
+  return out;
 };
 
 export const transferHandlers: Record<string, Handler> = {
