@@ -3,9 +3,10 @@
 // that the contract check can fail.
 
 import { randomUUID } from 'node:crypto';
+import { InstancesClient } from '@google-cloud/compute';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeGcpPeer } from './describe-gcp';
-import { gcpClients, type GcpClients } from './sdk';
+import { gaxOptions, gcpClients, type GcpClients } from './sdk';
 import { startGcpPeer, type GcpPeer } from './server';
 
 let peer: GcpPeer;
@@ -141,6 +142,27 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       const err = await rejection(insertVm('vm-dedup'));
       expect(err.code).toBe(6);
       expect(err.message).toContain('already exists');
+    });
+
+    it('deduplicates a replay that arrives before DONE (a resumed step after a crash): same operation, one instance', async () => {
+      peer.hold();
+      const requestId = randomUUID();
+      const first = await insertVm('vm-crash', ZONE, requestId);
+      // A fresh client, as a restarted process would build, replays the step with its journaled requestId.
+      const resumed = new InstancesClient(gaxOptions(peer));
+      const [lro] = await resumed.insert({
+        project: P,
+        zone: ZONE,
+        requestId,
+        instanceResource: { name: 'vm-crash', machineType: `zones/${ZONE}/machineTypes/e2-medium`, disks: [{ boot: true, initializeParams: { sourceImage: 'x' } }] },
+      });
+      expect(lro.latestResponse.name).toBe(first.name);
+      expect((lro.latestResponse as unknown as { status: string }).status).toBe('PENDING');
+      peer.release();
+      expect((await waitZone(ZONE, first.name)).status).toBe('DONE');
+      const [list] = await c.instances.list({ project: P, zone: ZONE, filter: 'name = "vm-crash"' });
+      expect(list).toHaveLength(1);
+      await resumed.close();
     });
 
     it('refuses a requestId that is not a UUID, as Compute does', async () => {

@@ -2,7 +2,7 @@
 // Cloud SQL answer long-running operations (advanced by polling their operations.get); IAM and
 // Storage Transfer answer at once, as the real services do.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { paginate } from './compute';
 import { GoogleApiError, invalid } from './errors';
 import type { Handler, HandlerContext, PeerState } from './server';
@@ -303,7 +303,7 @@ function sqlBusy(peer: PeerState, instance: Json): void {
 
 function sqlOperation(ctx: HandlerContext, instance: Json, operationType: string, finish: () => void, rollback?: () => void): Json {
   const { peer } = ctx;
-  const name = crypto.randomUUID();
+  const name = randomUUID();
   const project = String(instance.project);
   const wire: Json = {
     kind: 'sql#operation',
