@@ -65,13 +65,14 @@ export type FaultKind =
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE';
 
-const API_TITLES: Record<string, string> = {
+export const API_TITLES: Record<string, string> = {
   'compute.googleapis.com': 'Compute Engine API',
   'container.googleapis.com': 'Kubernetes Engine API',
   'sqladmin.googleapis.com': 'Cloud SQL Admin API',
   'iam.googleapis.com': 'Identity and Access Management (IAM) API',
   'storagetransfer.googleapis.com': 'Storage Transfer API',
   'cloudresourcemanager.googleapis.com': 'Cloud Resource Manager API',
+  'serviceusage.googleapis.com': 'Service Usage API',
 };
 
 export function faultError(

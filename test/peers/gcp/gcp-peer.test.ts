@@ -473,6 +473,31 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
     });
   });
 
+  describe('Service Usage (which APIs are enabled)', () => {
+    it('reports a disabled API by name, and calls to it answer SERVICE_DISABLED until it is enabled', async () => {
+      peer.disableApi('container.googleapis.com');
+      try {
+        const apis = ['compute.googleapis.com', 'container.googleapis.com', 'sqladmin.googleapis.com'];
+        const [res] = await c.serviceUsage.batchGetServices({ parent: `projects/${P}`, names: apis.map((a) => `projects/${P}/services/${a}`) });
+        expect(res.services?.map((s) => [s.config?.name, s.state])).toEqual([
+          ['compute.googleapis.com', 'ENABLED'],
+          ['container.googleapis.com', 'DISABLED'],
+          ['sqladmin.googleapis.com', 'ENABLED'],
+        ]);
+        expect(res.services?.[1]?.config?.title).toBe('Kubernetes Engine API');
+        const [disabled] = await c.serviceUsage.listServices({ parent: `projects/${P}`, filter: 'state:DISABLED' });
+        expect(disabled.map((s) => s.config?.name)).toEqual(['container.googleapis.com']);
+        const err = await rejection(c.container.listClusters({ parent: `projects/${P}/locations/-` }));
+        expect(err.reason).toBe('SERVICE_DISABLED');
+        expect(err.errorInfoMetadata?.service).toBe('container.googleapis.com');
+      } finally {
+        peer.enableApi('container.googleapis.com');
+      }
+      const [ok] = await c.container.listClusters({ parent: `projects/${P}/locations/-` });
+      expect(ok.clusters ?? []).toEqual([]);
+    });
+  });
+
   describe('Storage Transfer', () => {
     it('creates a bucket-to-bucket job, reads it, and deletes it by patching status DELETED', async () => {
       const [job] = await c.transfer.createTransferJob({

@@ -4,7 +4,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { paginate } from './compute';
-import { GoogleApiError, invalid } from './errors';
+import { API_TITLES, GoogleApiError, invalid } from './errors';
 import type { Handler, HandlerContext, PeerState } from './server';
 
 type Json = Record<string, unknown>;
@@ -781,4 +781,63 @@ export const projectHandlers: Record<string, Handler> = {
   'cloudresourcemanager.projects.get': getProject,
   'cloudresourcemanager.projects.getIamPolicy': getProjectPolicy,
   'cloudresourcemanager.projects.setIamPolicy': setProjectPolicy,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Service Usage v1: which APIs are enabled (Test connection names the ones that are not)
+
+function serviceState(peer: PeerState, api: string): Json {
+  return {
+    name: `projects/${peer.projectNumber}/services/${api}`,
+    parent: `projects/${peer.projectNumber}`,
+    config: { name: api, title: API_TITLES[api] ?? api },
+    state: peer.enabledApis.has(api) ? 'ENABLED' : 'DISABLED',
+  };
+}
+
+function consumer(peer: PeerState, parent: string): void {
+  const m = /^projects\/([^/]+)$/.exec(parent);
+  if (!m) throw invalid(`Invalid parent '${parent}': only projects are served.`);
+  peer.checkProject(m[1]!);
+}
+
+const getService: Handler = (ctx) => {
+  const m = /^(projects\/[^/]+)\/services\/([^/]+)$/.exec(ctx.params.name!);
+  consumer(ctx.peer, m?.[1] ?? '');
+  return serviceState(ctx.peer, m![2]!);
+};
+
+const batchGetServices: Handler = (ctx) => {
+  consumer(ctx.peer, ctx.params.parent!);
+  const names = ctx.query.getAll('names');
+  if (names.length === 0 || names.length > 30) throw invalid('names: between 1 and 30 services must be named.');
+  return {
+    services: names.map((n) => {
+      const api = /\/services\/([^/]+)$/.exec(n)?.[1];
+      if (!api) throw invalid(`Invalid service name '${n}'.`);
+      return serviceState(ctx.peer, api);
+    }),
+  };
+};
+
+const listServices: Handler = (ctx) => {
+  consumer(ctx.peer, ctx.params.parent!);
+  const filter = ctx.query.get('filter');
+  if (filter !== null && filter !== 'state:ENABLED' && filter !== 'state:DISABLED') {
+    throw invalid(`Invalid filter '${filter}': only state:ENABLED / state:DISABLED.`);
+  }
+  const all = Object.keys(API_TITLES)
+    .map((api) => serviceState(ctx.peer, api))
+    .filter((s) => filter === null || `state:${String(s.state)}` === filter);
+  const { page, next } = paginate(all, ctx.query, 'pageSize', 200);
+  const out: Json = {};
+  if (page.length > 0) out.services = page;
+  if (next) out.nextPageToken = next;
+  return out;
+};
+
+export const serviceUsageHandlers: Record<string, Handler> = {
+  'serviceusage.services.get': getService,
+  'serviceusage.services.batchGet': batchGetServices,
+  'serviceusage.services.list': listServices,
 };
