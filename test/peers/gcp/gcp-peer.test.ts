@@ -351,6 +351,7 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(provisioning.status).toBe('PROVISIONING');
       const busy = await rejection(c.container.createNodePool({ parent: `${parent()}/clusters/shop`, nodePool: { name: 'extra' } }));
       expect(busy.code).toBe(9);
+      expect(busy.reason).toBe('CLUSTER_ALREADY_HAS_OPERATION');
       await waitGke(op.name!);
       const [cluster] = await c.container.getCluster({ name: `${parent()}/clusters/shop` });
       expect(cluster.status).toBe('RUNNING');

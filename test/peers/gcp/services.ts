@@ -54,11 +54,14 @@ function busy(peer: PeerState, cluster: Json): void {
     (o) => o.service === 'container' && !o.done && String(o.wire.targetLink).startsWith(String(cluster.selfLink)),
   );
   if (running) {
+    // As GKE answers (seen in kubernetes-sigs/cluster-api-provider-gcp#1363, rancher/gke-operator#509).
     throw new GoogleApiError(
       400,
       'FAILED_PRECONDITION',
       'failedPrecondition',
       `Cluster is running incompatible operation ${running.name}.`,
+      'global',
+      { reason: 'CLUSTER_ALREADY_HAS_OPERATION', domain: 'container.googleapis.com' },
     );
   }
 }
@@ -297,7 +300,13 @@ function sqlBusy(peer: PeerState, instance: Json): void {
     (o) => o.service === 'sqladmin' && !o.done && o.wire.targetLink === instance.selfLink,
   );
   if (running) {
-    throw new GoogleApiError(409, 'ABORTED', 'operationInProgress', 'Operation failed because another operation was already in progress.');
+    // Cloud SQL's body for this (apache/airflow#62671 quotes it) has no `status`; the peer adds ABORTED.
+    throw new GoogleApiError(
+      409,
+      'ABORTED',
+      'operationInProgress',
+      'Operation failed because another operation was already in progress. Try your request after the current operation is complete.',
+    );
   }
 }
 
