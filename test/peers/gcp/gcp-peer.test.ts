@@ -285,7 +285,9 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       const err = await rejection(insertVm('vm-rl'));
       expect(err.code).toBe(7);
       expect(err.httpStatusCode).toBe(403);
-      expect(err.message).toBe('Rate Limit Exceeded');
+      expect(err.message).toBe(
+        `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com' for consumer 'project_number:${peer.projectNumber}'.`,
+      );
       expect(err.reason).toBeUndefined();
     });
 
