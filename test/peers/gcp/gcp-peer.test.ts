@@ -2,8 +2,9 @@
 // discovery documents (the afterEach asserts no request or response broke them), plus a self-check
 // that the contract check can fail.
 
-import { randomUUID } from 'node:crypto';
-import { InstancesClient } from '@google-cloud/compute';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { InstancesClient, ZonesClient } from '@google-cloud/compute';
+import { JWT } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeGcpPeer } from './describe-gcp';
 import { gaxOptions, gcpClients, type GcpClients } from './sdk';
@@ -14,6 +15,10 @@ let c: GcpClients;
 let P: string;
 const ZONE = 'us-central1-a';
 const DR_ZONE = 'europe-west1-b';
+
+function startOtherKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
 
 /** A gax error's fields the adapters map from. */
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; httpStatusCode?: number; status?: number; message: string; reason?: string; errorInfoMetadata?: Record<string, string> }> {
@@ -525,6 +530,25 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(patched.status).toBe('DELETED');
       const [listed] = await c.transfer.listTransferJobs({ filter: JSON.stringify({ projectId: P }) });
       expect(listed.map((j) => j.name)).not.toContain(job.name);
+    });
+  });
+
+  describe('service-account key files', () => {
+    it('accepts a self-signed JWT from a key it issued, and refuses one signed by another key', async () => {
+      const key = peer.createServiceAccountKey();
+      // No scopes: google-auth-library then signs a JWT per request (aud = the URL) instead of asking
+      // https://oauth2.googleapis.com/token, which it would call whatever the key's token_uri says.
+      const jwt = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id });
+      const zones = new ZonesClient({ ...gaxOptions(peer), authClient: jwt });
+      const [list] = await zones.list({ project: P });
+      expect(list.length).toBeGreaterThan(0);
+      const other = startOtherKey();
+      const forged = new ZonesClient({ ...gaxOptions(peer), authClient: new JWT({ email: key.client_email, key: other, keyId: key.private_key_id }) });
+      const err = await rejection(forged.list({ project: P }));
+      expect(err.code).toBe(16);
+      expect(err.message).toContain('Invalid JWT Signature');
+      await zones.close();
+      await forged.close();
     });
   });
 
