@@ -4,6 +4,7 @@
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { InstancesClient, ZonesClient } from '@google-cloud/compute';
+import { StorageTransferServiceClient } from '@google-cloud/storage-transfer';
 import { JWT } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeGcpPeer } from './describe-gcp';
@@ -264,6 +265,15 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(freed.users ?? []).toEqual([]);
       const [gone] = await c.instances.list({ project: P, zone: DR_ZONE });
       expect(gone.map((i) => i.name)).not.toContain('vm-src');
+
+      // Cleaning up a recovery point: the disk, then the snapshot, each through its operation.
+      const [delDisk] = await c.disks.delete({ project: P, zone: DR_ZONE, disk: 'vm-src-dr', requestId: randomUUID() });
+      await waitZone(DR_ZONE, delDisk.latestResponse.name as string);
+      const [delSnap] = await c.snapshots.delete({ project: P, snapshot: 'vm-src-snap-1', requestId: randomUUID() });
+      await waitGlobal(delSnap.latestResponse.name as string);
+      const [snaps] = await c.snapshots.list({ project: P });
+      expect(snaps.map((x) => x.name)).not.toContain('vm-src-snap-1');
+      expect((await rejection(c.disks.get({ project: P, zone: DR_ZONE, disk: 'vm-src-dr' }))).code).toBe(5);
     });
 
     it('refuses a snapshot storage location that does not exist', async () => {
@@ -530,6 +540,14 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(patched.status).toBe('DELETED');
       const [listed] = await c.transfer.listTransferJobs({ filter: JSON.stringify({ projectId: P }) });
       expect(listed.map((j) => j.name)).not.toContain(job.name);
+    });
+
+    it('gets no Authorization header from a google-auth-library 11 client (its google-gax 4 drops it): 401', async () => {
+      const client = new StorageTransferServiceClient({ ...gaxOptions(peer) } as never);
+      const err = await rejection(client.getTransferJob({ jobName: 'transferJobs/1', projectId: P }));
+      expect(err.code).toBe(16);
+      expect(peer.exchanges.at(-1)?.status).toBe(401);
+      await client.close();
     });
   });
 
