@@ -135,6 +135,18 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(vm.labels).toEqual({ app: 'shop' });
     });
 
+    it('lists instances across zones with aggregatedList (empty zones carry NO_RESULTS_ON_PAGE)', async () => {
+      await waitZone('us-central1-b', (await insertVm('vm-agg', 'us-central1-b')).name);
+      const scopes = new Map<string, string[]>();
+      for await (const [scope, scoped] of c.instances.aggregatedListAsync({ project: P })) {
+        scopes.set(scope, (scoped.instances ?? []).map((i) => i.name ?? ''));
+      }
+      expect(scopes.get('zones/us-central1-b')).toContain('vm-agg');
+      expect([...scopes.keys()].sort()).toEqual(['zones/europe-west1-b', 'zones/europe-west1-c', 'zones/us-central1-a', 'zones/us-central1-b']);
+      const [zoned] = await c.instances.list({ project: P, zone: 'us-central1-b' });
+      expect(zoned.map((i) => i.name)).toEqual(['vm-agg']);
+    });
+
     it('deduplicates by requestId: the same requestId returns the same operation and creates one instance', async () => {
       const requestId = randomUUID();
       const first = await insertVm('vm-dedup', ZONE, requestId);
