@@ -18,6 +18,7 @@ export const DISCOVERY_FILES = {
   sqladmin: 'sqladmin/v1/sqladmin-api.json',
   iam: 'iam/v1/iam-api.json',
   storagetransfer: 'storagetransfer/v1/storagetransfer-api.json',
+  cloudresourcemanager: 'cloudresourcemanager/v3/cloudresourcemanager-api.json',
 } as const;
 export type GcpService = keyof typeof DISCOVERY_FILES;
 
@@ -134,6 +135,14 @@ export interface CheckOptions {
   enumsAsInts?: boolean;
 }
 
+/**
+ * No body: absent, `{}`, or the JSON string `""` that gax's REST fallback sends for a POST without a
+ * request message (Compute's operations `wait`).
+ */
+function isEmptyBody(body: unknown): boolean {
+  return body === undefined || body === '' || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
+}
+
 export class DiscoveryContract {
   readonly docs: Record<GcpService, RawDoc>;
   readonly methods: DiscoveryMethod[] = [];
@@ -235,8 +244,11 @@ export class DiscoveryContract {
     }
     if (method.request) {
       if (body === undefined) errors.push(`${method.id}: request body missing (${method.request})`);
-      else errors.push(...this.checkValue(method.service, { $ref: method.request }, body, 'body', { direction: 'request', enumsAsInts }));
-    } else if (body !== undefined && !(typeof body === 'object' && body && Object.keys(body).length === 0)) {
+      else {
+        const problems = this.checkValue(method.service, { $ref: method.request }, body, 'body', { direction: 'request', enumsAsInts });
+        errors.push(...problems.map((p) => `${method.id}: ${p}`));
+      }
+    } else if (!isEmptyBody(body)) {
       errors.push(`${method.id}: takes no request body`);
     }
     return errors;
@@ -249,7 +261,9 @@ export class DiscoveryContract {
         ? []
         : [`${method.id}: answers no body (google.protobuf.Empty)`];
     }
-    return this.checkValue(method.service, { $ref: method.response }, body, method.response, { direction: 'response' });
+    return this.checkValue(method.service, { $ref: method.response }, body, method.response, { direction: 'response' }).map(
+      (p) => `${method.id}: ${p}`,
+    );
   }
 
   private checkScalar(service: GcpService, p: Parameter, value: string, where: string): string[] {

@@ -2,7 +2,7 @@
 // against the peer's apiEndpoint. Facts it does not honour are tests too, so an upgrade that fixes
 // (or breaks) one shows up here and in NOTES.md rather than as a silent green adapter test.
 
-import { ApiError, Storage } from '@google-cloud/storage';
+import { ApiError, Storage, type CreateBucketRequest } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFakeGcs, startFakeGcs, type FakeGcs } from '../fake-gcs';
 
@@ -111,7 +111,7 @@ describeFakeGcs('fake-gcs-server v1.56.1 through @google-cloud/storage', () => {
   });
 
   describe('bucket fields', () => {
-    const full = {
+    const full: CreateBucketRequest = {
       location: 'EUROPE-WEST1',
       labels: { team: 'dr' },
       versioning: { enabled: true },
@@ -143,7 +143,7 @@ describeFakeGcs('fake-gcs-server v1.56.1 through @google-cloud/storage', () => {
 
     it('DROPS labels, lifecycle, CORS and retention policy on patch, and a patch without `versioning` turns versioning OFF', async () => {
       const [bucket] = await storage.createBucket(bucketName(), { versioning: { enabled: true } });
-      await bucket.setMetadata({ labels: { team: 'ops' }, cors: full.cors, lifecycle: full.lifecycle });
+      await bucket.setMetadata({ labels: { team: 'ops' }, cors: full.cors, lifecycle: full.lifecycle! });
       const [md] = await bucket.getMetadata();
       expect(md.labels).toBeUndefined();
       expect(md.cors).toBeUndefined();

@@ -1,0 +1,494 @@
+// The GCP peer driven only through the real clients over REST, every exchange held to Google's
+// discovery documents (the afterEach asserts no request or response broke them), plus a self-check
+// that the contract check can fail.
+
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeGcpPeer } from './describe-gcp';
+import { gcpClients, type GcpClients } from './sdk';
+import { startGcpPeer, type GcpPeer } from './server';
+
+let peer: GcpPeer;
+let c: GcpClients;
+let P: string;
+const ZONE = 'us-central1-a';
+const DR_ZONE = 'europe-west1-b';
+
+/** A gax error's fields the adapters map from. */
+async function rejection(p: Promise<unknown>): Promise<{ code?: number; httpStatusCode?: number; status?: number; message: string; reason?: string; errorInfoMetadata?: Record<string, string> }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as never;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function waitZone(zone: string, operation: string) {
+  for (;;) {
+    const [op] = await c.zoneOperations.wait({ project: P, zone, operation });
+    if (op.status === 'DONE') return op;
+  }
+}
+
+async function waitGlobal(operation: string) {
+  for (;;) {
+    const [op] = await c.globalOperations.wait({ project: P, operation });
+    if (op.status === 'DONE') return op;
+  }
+}
+
+async function insertVm(name: string, zone = ZONE, requestId: string = randomUUID()) {
+  const [lro] = await c.instances.insert({
+    project: P,
+    zone,
+    requestId,
+    instanceResource: {
+      name,
+      machineType: `zones/${zone}/machineTypes/e2-medium`,
+      labels: { app: 'shop' },
+      tags: { items: ['web'] },
+      metadata: { items: [{ key: 'startup-script', value: 'echo hi' }] },
+      serviceAccounts: [{ email: `app@${P}.iam.gserviceaccount.com`, scopes: ['https://www.googleapis.com/auth/cloud-platform'] }],
+      disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12', diskSizeGb: '20' } }],
+    },
+  });
+  return lro.latestResponse as unknown as { name: string; status: string };
+}
+
+describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer) through the real clients', () => {
+  beforeAll(async () => {
+    peer = await startGcpPeer();
+    P = peer.project;
+    c = gcpClients(peer);
+  });
+  afterAll(async () => {
+    await c?.close();
+    await peer?.close();
+  });
+  afterEach(() => {
+    expect(peer.violations).toEqual([]);
+  });
+
+  describe('Compute Engine', () => {
+    it('lists zones, machine types and the default network with its subnetworks', async () => {
+      const [zones] = await c.zones.list({ project: P });
+      expect(zones.map((z) => z.name)).toContain(DR_ZONE);
+      const [types] = await c.machineTypes.list({ project: P, zone: ZONE });
+      expect(types.find((t) => t.name === 'e2-medium')?.guestCpus).toBe(2);
+      const [net] = await c.networks.get({ project: P, network: 'default' });
+      expect(net.subnetworks).toContain(`https://www.googleapis.com/compute/v1/projects/${P}/regions/europe-west1/subnetworks/default`);
+      const [sub] = await c.subnetworks.get({ project: P, region: 'europe-west1', subnetwork: 'default' });
+      expect(sub.network).toBe(net.selfLink);
+    });
+
+    it('answers an instance insert with a PENDING operation that polls go RUNNING then DONE, and the instance RUNNING', async () => {
+      const op = await insertVm('vm-poll');
+      expect(op.status).toBe('PENDING');
+      const [mid] = await c.instances.get({ project: P, zone: ZONE, instance: 'vm-poll' });
+      expect(mid.status).toBe('PROVISIONING');
+      const [r1] = await c.zoneOperations.get({ project: P, zone: ZONE, operation: op.name });
+      expect(r1.status).toBe('RUNNING');
+      const [r2] = await c.zoneOperations.get({ project: P, zone: ZONE, operation: op.name });
+      expect(r2.status).toBe('DONE');
+      expect(r2.targetLink).toBe(`https://www.googleapis.com/compute/v1/projects/${P}/zones/${ZONE}/instances/vm-poll`);
+      const [vm] = await c.instances.get({ project: P, zone: ZONE, instance: 'vm-poll' });
+      expect(vm.status).toBe('RUNNING');
+      expect(vm.selfLink).toBe(r2.targetLink);
+      expect(vm.disks?.[0]?.source).toBe(`https://www.googleapis.com/compute/v1/projects/${P}/zones/${ZONE}/disks/vm-poll`);
+      expect(vm.labels).toEqual({ app: 'shop' });
+    });
+
+    it('deduplicates by requestId: the same requestId returns the same operation and creates one instance', async () => {
+      const requestId = randomUUID();
+      const first = await insertVm('vm-dedup', ZONE, requestId);
+      await waitZone(ZONE, first.name);
+      const again = await insertVm('vm-dedup', ZONE, requestId);
+      expect(again.name).toBe(first.name);
+      expect(again.status).toBe('DONE');
+      const [list] = await c.instances.list({ project: P, zone: ZONE, filter: 'name = "vm-dedup"' });
+      expect(list).toHaveLength(1);
+      // Without the requestId the retry is a second insert, which Compute refuses by name.
+      const err = await rejection(insertVm('vm-dedup'));
+      expect(err.code).toBe(6);
+      expect(err.message).toContain('already exists');
+    });
+
+    it('refuses a requestId that is not a UUID, as Compute does', async () => {
+      const err = await rejection(insertVm('vm-bad-rid', ZONE, 'not-a-uuid'));
+      expect(err.httpStatusCode).toBe(400);
+      expect(err.message).toContain('requestId');
+    });
+
+    it('holds operations while held: wait answers RUNNING until released', async () => {
+      peer.hold();
+      const op = await insertVm('vm-held');
+      const [r] = await c.zoneOperations.wait({ project: P, zone: ZONE, operation: op.name });
+      expect(r.status).toBe('PENDING');
+      peer.release();
+      expect((await waitZone(ZONE, op.name)).status).toBe('DONE');
+    });
+
+    it('setLabels and setMetadata require the current fingerprint (412 conditionNotMet otherwise)', async () => {
+      await waitZone(ZONE, (await insertVm('vm-labels')).name);
+      const [vm] = await c.instances.get({ project: P, zone: ZONE, instance: 'vm-labels' });
+      const [lro] = await c.instances.setLabels({
+        project: P,
+        zone: ZONE,
+        instance: 'vm-labels',
+        requestId: randomUUID(),
+        instancesSetLabelsRequestResource: { labels: { app: 'shop', 'dr-step': 's1' }, labelFingerprint: vm.labelFingerprint },
+      });
+      await waitZone(ZONE, lro.latestResponse.name as string);
+      const [after] = await c.instances.get({ project: P, zone: ZONE, instance: 'vm-labels' });
+      expect(after.labels).toEqual({ app: 'shop', 'dr-step': 's1' });
+      expect(after.labelFingerprint).not.toBe(vm.labelFingerprint);
+      const stale = await rejection(
+        c.instances.setLabels({ project: P, zone: ZONE, instance: 'vm-labels', instancesSetLabelsRequestResource: { labels: {}, labelFingerprint: vm.labelFingerprint } }),
+      );
+      expect(stale.httpStatusCode).toBe(412);
+      const [m] = await c.instances.setMetadata({
+        project: P,
+        zone: ZONE,
+        instance: 'vm-labels',
+        metadataResource: { fingerprint: after.metadata?.fingerprint, items: [{ key: 'role', value: 'web' }] },
+      });
+      await waitZone(ZONE, m.latestResponse.name as string);
+      const [meta] = await c.instances.get({ project: P, zone: ZONE, instance: 'vm-labels' });
+      expect(meta.metadata?.items?.map((i) => [i.key, i.value])).toEqual([['role', 'web']]);
+    });
+
+    it('snapshots a disk into storageLocations, builds a disk from the snapshot in another region, and an instance on it', async () => {
+      await waitZone(ZONE, (await insertVm('vm-src')).name);
+      const [snapLro] = await c.snapshots.insert({
+        project: P,
+        requestId: randomUUID(),
+        snapshotResource: { name: 'vm-src-snap-1', sourceDisk: `projects/${P}/zones/${ZONE}/disks/vm-src`, storageLocations: ['europe-west1'], labels: { 'dr-point': 'p1' } },
+      });
+      const [creating] = await c.snapshots.get({ project: P, snapshot: 'vm-src-snap-1' });
+      expect(creating.status).toBe('CREATING');
+      await waitGlobal(snapLro.latestResponse.name as string);
+      const [snap] = await c.snapshots.get({ project: P, snapshot: 'vm-src-snap-1' });
+      expect(snap.status).toBe('READY');
+      expect(snap.storageLocations).toEqual(['europe-west1']);
+      expect(snap.diskSizeGb).toBe('20');
+      expect(snap.sourceDisk).toBe(`https://www.googleapis.com/compute/v1/projects/${P}/zones/${ZONE}/disks/vm-src`);
+
+      const [diskLro] = await c.disks.insert({
+        project: P,
+        zone: DR_ZONE,
+        requestId: randomUUID(),
+        diskResource: { name: 'vm-src-dr', sourceSnapshot: snap.selfLink },
+      });
+      await waitZone(DR_ZONE, diskLro.latestResponse.name as string);
+      const [disk] = await c.disks.get({ project: P, zone: DR_ZONE, disk: 'vm-src-dr' });
+      expect(disk.status).toBe('READY');
+      expect(disk.sourceSnapshot).toBe(snap.selfLink);
+      expect(disk.sourceSnapshotId).toBe(snap.id);
+      expect(disk.sizeGb).toBe('20');
+
+      const [vmLro] = await c.instances.insert({
+        project: P,
+        zone: DR_ZONE,
+        requestId: randomUUID(),
+        instanceResource: { name: 'vm-src', machineType: `zones/${DR_ZONE}/machineTypes/e2-medium`, disks: [{ boot: true, source: disk.selfLink }] },
+      });
+      await waitZone(DR_ZONE, vmLro.latestResponse.name as string);
+      const [dr] = await c.instances.get({ project: P, zone: DR_ZONE, instance: 'vm-src' });
+      expect(dr.disks?.[0]?.source).toBe(disk.selfLink);
+      expect(dr.networkInterfaces?.[0]?.subnetwork).toContain('/regions/europe-west1/subnetworks/default');
+
+      // An attached disk cannot be deleted; deleting the instance (autoDelete false) frees it.
+      const inUse = await rejection(c.disks.delete({ project: P, zone: DR_ZONE, disk: 'vm-src-dr' }));
+      expect(inUse.httpStatusCode).toBe(400);
+      expect(inUse.message).toContain('already being used');
+      const [del] = await c.instances.delete({ project: P, zone: DR_ZONE, instance: 'vm-src', requestId: randomUUID() });
+      await waitZone(DR_ZONE, del.latestResponse.name as string);
+      const [freed] = await c.disks.get({ project: P, zone: DR_ZONE, disk: 'vm-src-dr' });
+      expect(freed.users ?? []).toEqual([]);
+      const [gone] = await c.instances.list({ project: P, zone: DR_ZONE });
+      expect(gone.map((i) => i.name)).not.toContain('vm-src');
+    });
+
+    it('refuses a snapshot storage location that does not exist', async () => {
+      await waitZone(ZONE, (await insertVm('vm-loc')).name);
+      const err = await rejection(
+        c.snapshots.insert({ project: P, snapshotResource: { name: 'bad-loc', sourceDisk: `zones/${ZONE}/disks/vm-loc`, storageLocations: ['mars-north1'] } }),
+      );
+      expect(err.httpStatusCode).toBe(400);
+      expect(err.message).toContain('storageLocations');
+    });
+
+    it('ends an operation DONE with its error when told to, and the instance does not appear', async () => {
+      peer.failNextOperation({ method: 'compute.instances.insert', code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'The zone does not have enough resources.' });
+      const op = await waitZone(ZONE, (await insertVm('vm-fails')).name);
+      expect(op.error?.errors?.[0]?.code).toBe('ZONE_RESOURCE_POOL_EXHAUSTED');
+      const err = await rejection(c.instances.get({ project: P, zone: ZONE, instance: 'vm-fails' }));
+      expect(err.code).toBe(5);
+    });
+  });
+
+  describe('injected errors, as the clients surface them', () => {
+    it('rateLimitExceeded (403): gax gives code 7 and the message, but not the legacy errors[].reason', async () => {
+      peer.inject({ method: 'compute.instances.insert', kind: 'rateLimitExceeded' });
+      const err = await rejection(insertVm('vm-rl'));
+      expect(err.code).toBe(7);
+      expect(err.httpStatusCode).toBe(403);
+      expect(err.message).toBe('Rate Limit Exceeded');
+      expect(err.reason).toBeUndefined();
+    });
+
+    it('RESOURCE_EXHAUSTED (429) carries an ErrorInfo RATE_LIMIT_EXCEEDED with the quota metric', async () => {
+      peer.inject({ method: 'container.projects.locations.clusters.list', kind: 'RESOURCE_EXHAUSTED' });
+      const err = await rejection(c.container.listClusters({ parent: `projects/${P}/locations/-` }));
+      expect(err.code).toBe(8);
+      expect(err.reason).toBe('RATE_LIMIT_EXCEEDED');
+      expect(err.errorInfoMetadata?.quota_metric).toBe('container.googleapis.com/default');
+    });
+
+    it('SERVICE_DISABLED names the API to enable', async () => {
+      peer.inject({ method: /^compute\./, kind: 'SERVICE_DISABLED' });
+      const err = await rejection(c.zones.list({ project: P }));
+      expect(err.code).toBe(7);
+      expect(err.reason).toBe('SERVICE_DISABLED');
+      expect(err.errorInfoMetadata?.service).toBe('compute.googleapis.com');
+      expect(err.message).toContain('Compute Engine API has not been used');
+    });
+
+    it('PERMISSION_DENIED names the permission (Compute style and One Platform style)', async () => {
+      peer.inject({ method: 'compute.snapshots.insert', kind: 'PERMISSION_DENIED' });
+      const err = await rejection(c.snapshots.insert({ project: P, snapshotResource: { name: 's', sourceDisk: 'zones/x/disks/y' } }));
+      expect(err.message).toBe(`Required 'compute.snapshots.create' permission for 'projects/${P}/global/snapshots'`);
+      expect(err.errorInfoMetadata?.permission).toBe('compute.snapshots.create');
+      peer.inject({ method: 'iam.projects.serviceAccounts.create', kind: 'PERMISSION_DENIED' });
+      const iamErr = await rejection(c.iam.projects.serviceAccounts.create({ name: `projects/${P}`, requestBody: { accountId: 'denied-sa' } }));
+      expect(iamErr.status).toBe(403);
+      expect(iamErr.message).toContain("Permission 'iam.serviceAccounts.create' denied");
+    });
+
+    it('a fault is used up: the retry of the same call succeeds', async () => {
+      peer.inject({ method: 'compute.zones.get', kind: 'rateLimitExceeded429' });
+      const err = await rejection(c.zones.get({ project: P, zone: ZONE }));
+      expect(err.httpStatusCode).toBe(429);
+      const [z] = await c.zones.get({ project: P, zone: ZONE });
+      expect(z.name).toBe(ZONE);
+    });
+  });
+
+  describe('GKE (container v1)', () => {
+    const parent = () => `projects/${P}/locations/europe-west1`;
+    async function waitGke(name: string) {
+      for (;;) {
+        const [op] = await c.container.getOperation({ name: `${parent()}/operations/${name}` });
+        if (op.status === 'DONE') return op;
+      }
+    }
+
+    it('creates a cluster with node pools through operations, adds and deletes a node pool, deletes the cluster', async () => {
+      const [op] = await c.container.createCluster({
+        parent: parent(),
+        cluster: {
+          name: 'shop',
+          resourceLabels: { app: 'shop' },
+          releaseChannel: { channel: 'REGULAR' },
+          nodePools: [{ name: 'default-pool', initialNodeCount: 1, config: { machineType: 'e2-standard-2', serviceAccount: `gke@${P}.iam.gserviceaccount.com` } }],
+        },
+      });
+      expect(op.status).toBe('PENDING');
+      expect(op.operationType).toBe('CREATE_CLUSTER');
+      const [provisioning] = await c.container.getCluster({ name: `${parent()}/clusters/shop` });
+      expect(provisioning.status).toBe('PROVISIONING');
+      const busy = await rejection(c.container.createNodePool({ parent: `${parent()}/clusters/shop`, nodePool: { name: 'extra' } }));
+      expect(busy.code).toBe(9);
+      await waitGke(op.name!);
+      const [cluster] = await c.container.getCluster({ name: `${parent()}/clusters/shop` });
+      expect(cluster.status).toBe('RUNNING');
+      expect(cluster.releaseChannel?.channel).toBe('REGULAR');
+      expect(cluster.nodePools?.map((n) => [n.name, n.status])).toEqual([['default-pool', 'RUNNING']]);
+
+      const [npOp] = await c.container.createNodePool({ parent: `${parent()}/clusters/shop`, nodePool: { name: 'extra', initialNodeCount: 2, config: { machineType: 'e2-medium' } } });
+      await waitGke(npOp.name!);
+      const [pools] = await c.container.listNodePools({ parent: `${parent()}/clusters/shop` });
+      expect(pools.nodePools?.map((n) => n.name)).toEqual(['default-pool', 'extra']);
+      const dup = await rejection(c.container.createCluster({ parent: parent(), cluster: { name: 'shop', initialNodeCount: 1 } }));
+      expect(dup.code).toBe(6);
+
+      const [delNp] = await c.container.deleteNodePool({ name: `${parent()}/clusters/shop/nodePools/extra` });
+      await waitGke(delNp.name!);
+      const [del] = await c.container.deleteCluster({ name: `${parent()}/clusters/shop` });
+      await waitGke(del.name!);
+      const [list] = await c.container.listClusters({ parent: `projects/${P}/locations/-` });
+      expect(list.clusters ?? []).toEqual([]);
+    });
+  });
+
+  describe('Cloud SQL Admin', () => {
+    async function waitSql(name: string) {
+      for (;;) {
+        const { data } = await c.sql.operations.get({ project: P, operation: name });
+        if (data.status === 'DONE') return data;
+      }
+    }
+
+    it('creates a primary and a cross-region read replica, patches settings, promotes the replica', async () => {
+      const { data: op } = await c.sql.instances.insert({
+        project: P,
+        requestBody: { name: 'orders', region: 'us-central1', databaseVersion: 'POSTGRES_16', settings: { tier: 'db-custom-1-3840', userLabels: { app: 'shop' } } },
+      });
+      expect(op.status).toBe('PENDING');
+      await waitSql(op.name!);
+      const { data: rop } = await c.sql.instances.insert({
+        project: P,
+        requestBody: { name: 'orders-dr', region: 'europe-west1', masterInstanceName: `${P}:orders`, settings: { tier: 'db-custom-1-3840' } },
+      });
+      expect(rop.operationType).toBe('CREATE_REPLICA');
+      const busy = await rejection(c.sql.instances.promoteReplica({ project: P, instance: 'orders-dr' }));
+      expect(busy.status).toBe(409);
+      await waitSql(rop.name!);
+      const { data: primary } = await c.sql.instances.get({ project: P, instance: 'orders' });
+      expect(primary.replicaNames).toEqual(['orders-dr']);
+      const { data: replica } = await c.sql.instances.get({ project: P, instance: 'orders-dr' });
+      expect(replica.instanceType).toBe('READ_REPLICA_INSTANCE');
+      expect(replica.masterInstanceName).toBe(`${P}:orders`);
+      expect(replica.databaseVersion).toBe('POSTGRES_16');
+
+      const { data: pop } = await c.sql.instances.patch({ project: P, instance: 'orders-dr', requestBody: { settings: { userLabels: { app: 'shop', dr: 'yes' } } } });
+      await waitSql(pop.name!);
+      const { data: patched } = await c.sql.instances.get({ project: P, instance: 'orders-dr' });
+      expect(patched.settings?.userLabels).toEqual({ app: 'shop', dr: 'yes' });
+      expect(patched.settings?.settingsVersion).toBe('2');
+
+      const notReplica = await rejection(c.sql.instances.promoteReplica({ project: P, instance: 'orders' }));
+      expect(notReplica.status).toBe(400);
+      const { data: prom } = await c.sql.instances.promoteReplica({ project: P, instance: 'orders-dr' });
+      expect(prom.operationType).toBe('PROMOTE_REPLICA');
+      await waitSql(prom.name!);
+      const { data: promoted } = await c.sql.instances.get({ project: P, instance: 'orders-dr' });
+      expect(promoted.instanceType).toBe('CLOUD_SQL_INSTANCE');
+      expect(promoted.masterInstanceName).toBeUndefined();
+      const { data: formerPrimary } = await c.sql.instances.get({ project: P, instance: 'orders' });
+      expect(formerPrimary.replicaNames).toBeUndefined();
+      const { data: del } = await c.sql.instances.delete({ project: P, instance: 'orders-dr' });
+      await waitSql(del.name!);
+      const missing = await rejection(c.sql.instances.get({ project: P, instance: 'orders-dr' }));
+      expect(missing.status).toBe(404);
+    });
+  });
+
+  describe('IAM', () => {
+    it('creates, reads, lists and deletes a service account; its IAM policy is read-modify-write by etag', async () => {
+      const { data: sa } = await c.iam.projects.serviceAccounts.create({
+        name: `projects/${P}`,
+        requestBody: { accountId: 'shop-runner', serviceAccount: { displayName: 'Shop runner' } },
+      });
+      expect(sa.email).toBe(`shop-runner@${P}.iam.gserviceaccount.com`);
+      const dup = await rejection(c.iam.projects.serviceAccounts.create({ name: `projects/${P}`, requestBody: { accountId: 'shop-runner' } }));
+      expect(dup.status).toBe(409);
+      const { data: got } = await c.iam.projects.serviceAccounts.get({ name: `projects/-/serviceAccounts/${sa.email}` });
+      expect(got.uniqueId).toBe(sa.uniqueId);
+      const resource = `projects/${P}/serviceAccounts/${sa.email}`;
+      const { data: policy } = await c.iam.projects.serviceAccounts.getIamPolicy({ resource });
+      const binding = { role: 'roles/iam.serviceAccountUser', members: [`user:ops@example.com`] };
+      const { data: set } = await c.iam.projects.serviceAccounts.setIamPolicy({ resource, requestBody: { policy: { etag: policy.etag, bindings: [binding] } } });
+      expect(set.bindings).toEqual([binding]);
+      const stale = await rejection(c.iam.projects.serviceAccounts.setIamPolicy({ resource, requestBody: { policy: { etag: policy.etag, bindings: [] } } }));
+      expect(stale.status).toBe(409);
+      const { data: list } = await c.iam.projects.serviceAccounts.list({ name: `projects/${P}` });
+      expect(list.accounts?.map((a) => a.email)).toContain(sa.email);
+      await c.iam.projects.serviceAccounts.delete({ name: resource });
+      const gone = await rejection(c.iam.projects.serviceAccounts.get({ name: resource }));
+      expect(gone.status).toBe(404);
+    });
+  });
+
+  describe('Cloud Resource Manager (project IAM policy)', () => {
+    it('grants a role to a service account by read-modify-write with the etag; a stale etag answers ABORTED', async () => {
+      const resource = `projects/${P}`;
+      const [project] = await c.projects.getProject({ name: resource });
+      expect(project.projectId).toBe(P);
+      const [policy] = await c.projects.getIamPolicy({ resource, options: { requestedPolicyVersion: 3 } });
+      const member = `serviceAccount:shop-runner@${P}.iam.gserviceaccount.com`;
+      const bindings = [...(policy.bindings ?? []), { role: 'roles/compute.instanceAdmin.v1', members: [member] }];
+      const [set] = await c.projects.setIamPolicy({ resource, policy: { etag: policy.etag, bindings } });
+      expect(set.bindings?.find((b) => b.role === 'roles/compute.instanceAdmin.v1')?.members).toEqual([member]);
+      // resource-manager 6.3.0 (google-gax 5.0.8) over REST rejects with the raw GaxiosError: `code` is
+      // the HTTP status and `message` is the error body's JSON text, with no reason or ErrorInfo.
+      const stale = await rejection(c.projects.setIamPolicy({ resource, policy: { etag: policy.etag, bindings } }));
+      expect((stale as unknown as Error).constructor.name).toBe('GaxiosError');
+      expect(stale.code).toBe(409);
+      expect(JSON.parse(stale.message)).toMatchObject({ error: { status: 'ABORTED' } });
+      const [again] = await c.projects.getIamPolicy({ resource });
+      expect(again.etag).toEqual(set.etag);
+    });
+  });
+
+  describe('Storage Transfer', () => {
+    it('creates a bucket-to-bucket job, reads it, and deletes it by patching status DELETED', async () => {
+      const [job] = await c.transfer.createTransferJob({
+        transferJob: {
+          projectId: P,
+          description: 'dr replication shop-assets',
+          status: 'ENABLED',
+          transferSpec: { gcsDataSource: { bucketName: 'shop-assets' }, gcsDataSink: { bucketName: 'shop-assets-dr' } },
+          schedule: { scheduleStartDate: { year: 2026, month: 12, day: 2 }, repeatInterval: { seconds: 3600 } },
+        },
+      });
+      expect(job.name).toMatch(/^transferJobs\/\d+$/);
+      const [got] = await c.transfer.getTransferJob({ jobName: job.name!, projectId: P });
+      expect(got.transferSpec?.gcsDataSink?.bucketName).toBe('shop-assets-dr');
+      expect(got.status).toBe('ENABLED');
+      const [patched] = await c.transfer.updateTransferJob({
+        jobName: job.name!,
+        projectId: P,
+        transferJob: { status: 'DELETED' },
+        updateTransferJobFieldMask: { paths: ['status'] },
+      });
+      expect(patched.status).toBe('DELETED');
+      const [listed] = await c.transfer.listTransferJobs({ filter: JSON.stringify({ projectId: P }) });
+      expect(listed.map((j) => j.name)).not.toContain(job.name);
+    });
+  });
+
+  describe('the contract check itself', () => {
+    it('refuses a misspelt request field with the services\' 400 and records the violation', async () => {
+      const r = await fetch(`${peer.url}/compute/v1/projects/${P}/global/snapshots`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'typo', sourceDisk: `zones/${ZONE}/disks/x`, storageLocation: ['eu'] }),
+      });
+      expect(r.status).toBe(400);
+      const body = (await r.json()) as { error: { message: string; status: string } };
+      expect(body.error.status).toBe('INVALID_ARGUMENT');
+      expect(body.error.message).toContain('Unknown name "storageLocation"');
+      expect(peer.violations.splice(0)).toEqual(['request compute.snapshots.insert: body.storageLocation: unknown field']);
+    });
+
+    it('flags an unknown query parameter and a request without a bearer token', async () => {
+      const r = await fetch(`${peer.url}/compute/v1/projects/${P}/zones?requestID=x`, { headers: { authorization: 'Bearer t' } });
+      expect(r.status).toBe(400);
+      expect(peer.violations.splice(0)).toEqual(["request compute.zones.list: unknown query parameter 'requestID'"]);
+      const anon = await fetch(`${peer.url}/compute/v1/projects/${P}/zones`);
+      expect(anon.status).toBe(401);
+    });
+
+    it('fails a response with a misspelt field, a wrong type or an int64 sent as a number', () => {
+      const m = peer.contract.method('compute.snapshots.get');
+      expect(peer.contract.checkResponse(m, { kind: 'compute#snapshot', name: 's', storageLocation: ['eu'] })).toEqual([
+        'compute.snapshots.get: Snapshot.storageLocation: unknown field',
+      ]);
+      expect(peer.contract.checkResponse(m, { name: 7, diskSizeGb: 20, status: 'FINE' })).toEqual([
+        'compute.snapshots.get: Snapshot.name: expected a string, got 7',
+        'compute.snapshots.get: Snapshot.diskSizeGb: expected an int64 as a decimal string, got 20',
+        'compute.snapshots.get: Snapshot.status: "FINE" is not one of CREATING, DELETING, FAILED, READY, UPLOADING',
+      ]);
+    });
+
+    it('checked every exchange of this file against a discovery method', () => {
+      const methods = new Set(peer.exchanges.map((e) => e.methodId));
+      expect(methods.has('unknown')).toBe(false);
+      for (const id of ['compute.instances.insert', 'compute.snapshots.insert', 'compute.disks.insert', 'container.projects.locations.clusters.create', 'sql.instances.promoteReplica', 'iam.projects.serviceAccounts.setIamPolicy', 'storagetransfer.transferJobs.patch']) {
+        expect(methods.has(id)).toBe(true);
+      }
+    });
+  });
+});
