@@ -26,6 +26,7 @@ import type { CredentialCachePort, ProviderAdapter } from './providers/types';
 import { createSimProvider, type SimProviderOptions } from './providers/sim';
 import { createAwsProvider, type AwsProviderOptions } from './providers/aws';
 import { createAzureProvider, type AzureProviderOptions } from './providers/azure';
+import { createGcpProvider, type GcpProviderOptions } from './providers/gcp';
 import { Vault } from './credentials/vault';
 import { VaultCredentialCache } from './credentials/credential-cache';
 import { CredentialCachesRepo } from './db/credential-caches-repo';
@@ -51,6 +52,8 @@ export interface ProviderChoice {
   aws?: AwsProviderOptions | false;
   /** Azure through the @azure/arm-* SDKs (armEndpoint, allowInsecureConnection and authPolicy point it at the ARM peer in tests). */
   azure?: AzureProviderOptions | false;
+  /** Google Cloud through the @google-cloud / @googleapis clients (endpoints and auth overrides point it at the peers in tests). */
+  gcp?: GcpProviderOptions | false;
 }
 
 /** A choice of the built-in providers, or a factory for test doubles (fake providers). */
@@ -66,6 +69,7 @@ export function createProviders(deps: ProviderDeps, choice: ProviderChoice = {})
   if (choice.sim !== false) adapters.push(createSimProvider({ ...choice.sim, db: deps.db, clock: deps.clock }));
   if (choice.aws !== false) adapters.push(createAwsProvider(choice.aws ?? {}));
   if (choice.azure !== false) adapters.push(createAzureProvider({ credentialCache: deps.credentialCache, ...choice.azure }));
+  if (choice.gcp !== false) adapters.push(createGcpProvider(choice.gcp ?? {}));
   return adapters;
 }
 

@@ -50,6 +50,53 @@ const AzureTenantId = z.string().trim().uuid('must be a tenant id (a GUID)');
 const AzureClientId = z.string().trim().uuid('must be an application (client) id (a GUID)');
 /** Where a person signs in before a tenant is picked: a tenant id, or any work account ("organizations"). */
 export const AzureSignInTenant = z.union([AzureTenantId, z.literal('organizations')]);
+/** A Google service account's e-mail: user-managed (…iam.gserviceaccount.com) or Google-managed defaults. */
+const GcpServiceAccountEmail = z
+  .string()
+  .trim()
+  .max(254)
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]{0,100}\.gserviceaccount\.com$/, 'is not a service-account e-mail (name@project.iam.gserviceaccount.com)');
+
+/**
+ * The fields of a service-account key file the console needs; checked here so the dialog shows a
+ * sentence, and never echoed back (a key is a secret).
+ */
+export const GcpServiceAccountKeyJson = z.object({
+  type: z.literal('service_account', { error: 'must be a service-account key ("type": "service_account"); a user or external-account file is not a key' }),
+  project_id: z.string().min(1, 'is missing'),
+  private_key_id: z.string().min(1, 'is missing'),
+  private_key: z.string().regex(/^-----BEGIN (RSA )?PRIVATE KEY-----/, 'is not a PEM private key'),
+  client_email: GcpServiceAccountEmail,
+  token_uri: z.string().url().optional(),
+  universe_domain: z.string().optional(),
+});
+export type GcpServiceAccountKeyJson = z.infer<typeof GcpServiceAccountKeyJson>;
+
+/** Parses a key file's text; undefined and a sentence (no part of the key in it) when it is not a key. */
+export function parseGcpServiceAccountKey(text: string): { key: GcpServiceAccountKeyJson } | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { error: 'The key file is not JSON: download a JSON key for the service account (IAM & Admin > Service accounts > Keys > Add key > JSON).' };
+  }
+  const parsed = GcpServiceAccountKeyJson.safeParse(json);
+  if (parsed.success) return { key: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { error: `The key file's ${issue.path.join('.') || 'content'} ${issue.message}.` };
+}
+
+const GcpServiceAccountKeyInput = z
+  .object({
+    kind: z.literal('gcp-service-account-key'),
+    /** The key file's JSON (read by the dialog; the file itself is not kept). */
+    keyJson: z.string().min(2).max(16384),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const r = parseGcpServiceAccountKey(v.keyJson);
+    if ('error' in r) ctx.addIssue({ code: 'custom', path: ['keyJson'], message: r.error });
+  });
 
 /** What the operator types in; goes to the vault in main and never comes back. */
 export const CredentialInput = z.discriminatedUnion('kind', [
@@ -112,10 +159,19 @@ export const CredentialInput = z.discriminatedUnion('kind', [
     homeAccountId: z.string().min(1).max(512).optional(),
     username: z.string().max(256).optional(),
   }),
-  z.object({
-    kind: z.literal('gcp-service-account-key'),
-    keyJson: z.string().min(2).max(16384),
-  }),
+  GcpServiceAccountKeyInput,
+  z.object({ kind: z.literal('gcp-application-default') }).strict(),
+  z
+    .object({
+      kind: z.literal('gcp-impersonation'),
+      /** The service account whose short-lived tokens the console uses (IAM Credentials generateAccessToken). */
+      targetServiceAccount: GcpServiceAccountEmail,
+      /** A delegation chain, each granting the next Service Account Token Creator, ending at the target. */
+      delegates: z.array(GcpServiceAccountEmail).max(10).optional(),
+      /** Whose credentials impersonate: a key (into the vault) or this machine's application default credentials. */
+      source: z.discriminatedUnion('kind', [GcpServiceAccountKeyInput, z.object({ kind: z.literal('gcp-application-default') }).strict()]),
+    })
+    .strict(),
 ]);
 export type CredentialInput = z.infer<typeof CredentialInput>;
 export type CredentialKind = CredentialInput['kind'];

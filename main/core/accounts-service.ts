@@ -22,7 +22,7 @@ const CREDENTIAL_KINDS: Record<ProviderKind, readonly CredentialKind[]> = {
   sim: ['none'],
   aws: ['aws-access-key', 'aws-profile', 'aws-assume-role'],
   azure: ['azure-service-principal', 'azure-service-principal-certificate', 'azure-user'],
-  gcp: ['gcp-service-account-key'],
+  gcp: ['gcp-service-account-key', 'gcp-application-default', 'gcp-impersonation'],
 };
 
 const CONNECTION_TEST_TIMEOUT_MS = 30_000;

@@ -42,6 +42,7 @@ describe('the composed core on the sim provider', () => {
       expect.objectContaining({ kind: 'sim', simulated: true, clouds: ['azure', 'aws', 'gcp'] }),
       expect.objectContaining({ kind: 'aws', simulated: false, clouds: ['aws'] }),
       expect.objectContaining({ kind: 'azure', simulated: false, clouds: ['azure'] }),
+      expect.objectContaining({ kind: 'gcp', simulated: false, clouds: ['gcp'] }),
     ]);
 
     const workspace = await call(core, 'dr:workspace.createRehearsal', {});
@@ -150,14 +151,14 @@ describe('the provider composition root', () => {
       providers: (deps) => {
         kinds = [
           createProviders(deps).map((a) => a.kind),
-          createProviders(deps, { aws: false }).map((a) => a.kind),
-          createProviders(deps, { sim: false, aws: { endpoint: 'http://127.0.0.1:9' } }).map((a) => a.kind),
-          createProviders(deps, { aws: false, azure: false }).map((a) => a.kind),
+          createProviders(deps, { aws: false, gcp: false }).map((a) => a.kind),
+          createProviders(deps, { sim: false, gcp: false, aws: { endpoint: 'http://127.0.0.1:9' } }).map((a) => a.kind),
+          createProviders(deps, { aws: false, azure: false, gcp: false }).map((a) => a.kind),
         ];
         return [];
       },
     });
-    expect(kinds).toEqual([['sim', 'aws', 'azure'], ['sim', 'azure'], ['aws', 'azure'], ['sim']]);
+    expect(kinds).toEqual([['sim', 'aws', 'azure', 'gcp'], ['sim', 'azure'], ['aws', 'azure'], ['sim']]);
     return core.close();
   });
 

@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'react';
 import { CLOUD_LABELS, type Cloud } from '../../../shared/catalog';
-import type { AccountView, AwsProfileView, AzureCloudName, CredentialInput, CredentialKind, ProviderKind } from '../../../shared/domain';
+import { parseGcpServiceAccountKey, type AccountView, type AwsProfileView, type AzureCloudName, type CredentialInput, type CredentialKind, type ProviderKind } from '../../../shared/domain';
 import type { DrErrorData } from '../../../shared/errors';
 import { SCOPE_FIELDS } from '../../../shared/scope';
 import { call, toErrorData } from '../../api';
@@ -26,6 +26,8 @@ export const CREDENTIAL_LABEL: Record<string, string> = {
   'azure-browser': 'Sign in with the browser (my Entra ID account)',
   'azure-device-code': 'Sign in with a device code (another device)',
   'gcp-service-account-key': 'Google service account key',
+  'gcp-application-default': "This computer's Google sign-in (application default credentials)",
+  'gcp-impersonation': 'Impersonate a Google service account',
 };
 
 /** What the Sign in with select offers: a credential kind, or how a person signs in to Azure. */
@@ -35,7 +37,7 @@ const KINDS_FOR: Record<ProviderKind, CredentialChoice[]> = {
   sim: ['none'],
   aws: ['aws-profile', 'aws-access-key', 'aws-assume-role'],
   azure: ['azure-browser', 'azure-device-code', 'azure-service-principal', 'azure-service-principal-certificate'],
-  gcp: ['gcp-service-account-key'],
+  gcp: ['gcp-service-account-key', 'gcp-application-default', 'gcp-impersonation'],
 };
 
 type Secrets = Record<string, string>;
@@ -114,6 +116,17 @@ function credentialsOf(kind: CredentialChoice, v: Secrets, signedIn: SignedIn | 
       };
     case 'gcp-service-account-key':
       return { kind, keyJson: v.keyJson ?? '' };
+    case 'gcp-application-default':
+      return { kind };
+    case 'gcp-impersonation': {
+      const delegates = (v.delegates ?? '').split(/[\s,]+/).filter(Boolean);
+      return {
+        kind,
+        targetServiceAccount: (v.targetServiceAccount ?? '').trim(),
+        ...(delegates.length ? { delegates } : {}),
+        source: v.source === 'key' ? { kind: 'gcp-service-account-key', keyJson: v.keyJson ?? '' } : { kind: 'gcp-application-default' },
+      };
+    }
   }
 }
 
@@ -375,15 +388,76 @@ function AddAccountForm(props: AddAccountProps) {
             )}
           </>
         )}
-        {kind === 'gcp-service-account-key' && (
-          <Field label="Service account key (JSON)" hint="Paste the key file's contents. It is not shown again." error={fieldError(err, 'keyJson')}>
-            <textarea className="mono secret-textarea" rows={5} spellCheck={false} {...secret('keyJson')} />
-          </Field>
+        {kind === 'gcp-service-account-key' && <GcpKeyField error={fieldError(err, 'keyJson')} {...secret('keyJson')} />}
+        {kind === 'gcp-application-default' && (
+          <p className="form-note">
+            Uses the Google account signed in on this computer with <code>gcloud auth application-default login</code> (or the file
+            GOOGLE_APPLICATION_CREDENTIALS names). Nothing is copied into the console; sign in again there when it expires.
+          </p>
+        )}
+        {kind === 'gcp-impersonation' && (
+          <>
+            <Field
+              label="Service account to impersonate"
+              hint="The console asks IAM for its short-lived tokens; the signing-in identity needs Service Account Token Creator on it."
+              error={fieldError(err, 'targetServiceAccount')}
+            >
+              <input type="text" className="mono" spellCheck={false} placeholder="dr-console@my-project.iam.gserviceaccount.com" {...secret('targetServiceAccount')} />
+            </Field>
+            <Field label="Delegation chain" optional hint="Service accounts between, in order, separated by commas." error={fieldError(err, 'delegates')}>
+              <input type="text" className="mono" spellCheck={false} {...secret('delegates')} />
+            </Field>
+            <Field label="Impersonate with">
+              <select value={secrets.source ?? 'adc'} onChange={(e) => setSecrets((s) => ({ ...s, source: e.target.value }))}>
+                <option value="adc">This computer's Google sign-in</option>
+                <option value="key">A service account key</option>
+              </select>
+            </Field>
+            {secrets.source === 'key' && <GcpKeyField error={fieldError(err, 'keyJson')} {...secret('keyJson')} />}
+          </>
         )}
         <ErrorAlert error={err} compact />
         <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
       </form>
     </Modal>
+  );
+}
+
+/**
+ * A service-account key: chosen as a file (read here, in the renderer; only its text goes to main,
+ * into the vault, and the file is not kept) or pasted. Checked as the operator types, naming the
+ * field that is wrong and never repeating the key.
+ */
+function GcpKeyField(props: { value: string; onChange: (e: { target: { value: string } }) => void; error?: string | undefined }) {
+  const [fileName, setFileName] = useState<string | null>(null);
+  const [readError, setReadError] = useState<string | null>(null);
+  const parsed = props.value.trim() ? parseGcpServiceAccountKey(props.value) : null;
+  const check = parsed && 'error' in parsed ? parsed.error : null;
+  const who = parsed && 'key' in parsed ? `${parsed.key.client_email} (project ${parsed.key.project_id})` : null;
+  const choose = (file: File | undefined) => {
+    if (!file) return;
+    setReadError(null);
+    if (file.size > 16384) {
+      setReadError(`${file.name} is ${file.size.toLocaleString()} bytes: a service-account key is a few kilobytes; choose the JSON key file.`);
+      return;
+    }
+    file.text().then(
+      (text) => {
+        setFileName(file.name);
+        props.onChange({ target: { value: text } });
+      },
+      () => setReadError(`${file.name} could not be read.`),
+    );
+  };
+  return (
+    <>
+      <Field label="Service account key file" hint={fileName ? `Read from ${fileName}; the file is not kept.` : 'The JSON key downloaded from IAM & Admin > Service accounts > Keys.'} error={readError ?? undefined}>
+        <input type="file" accept="application/json,.json" onChange={(e) => choose(e.target.files?.[0])} />
+      </Field>
+      <Field label="Or paste the key (JSON)" hint={who ? `Key of ${who}. It is not shown again.` : 'It is not shown again.'} error={props.error ?? check ?? undefined}>
+        <textarea className="mono secret-textarea" rows={4} spellCheck={false} value={props.value} onChange={props.onChange} />
+      </Field>
+    </>
   );
 }
 
