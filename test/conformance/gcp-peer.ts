@@ -165,13 +165,12 @@ export async function iamCensus(c: SeedClients): Promise<string[]> {
   return [...accounts.map((a) => `sa|${a.email}`), ...(policy.bindings ?? []).flatMap((b) => (b.members ?? []).map((m) => `binding|${b.role}|${m}`))].sort();
 }
 
-export function gcpPeer(): ConformancePeer {
-  return {
-    name: 'gcp (GCP peer)',
-    types: GCP_TYPES,
-    secrets: [SECRET, PEER_TOKEN],
-    timeoutMs: 120_000,
-    async open(): Promise<ConformanceWorld> {
+/** A world with its peer, for suites that read the peer's state and exchanges. */
+export interface GcpWorld extends ConformanceWorld {
+  peer: GcpPeer;
+}
+
+export async function openGcpWorld(): Promise<GcpWorld> {
       const peer = await startGcpPeer();
       const c = seedClients(peer);
       const gapic = { apiEndpoint: '127.0.0.1', port: peer.port, protocol: 'http' as const };
@@ -184,6 +183,7 @@ export function gcpPeer(): ConformancePeer {
       const account = gcpAccount(peer.project);
       const seeded = new Map<ResourceTypeId, { nativeId: string; name: string }>();
       return {
+        peer,
         adapter,
         source: gcpEnv(account, peer.project, GCP_SOURCE),
         target: gcpEnv(account, peer.project, GCP_TARGET),
@@ -204,7 +204,15 @@ export function gcpPeer(): ConformancePeer {
           if (peer.violations.length) throw new Error(`the GCP peer saw contract violations:\n${peer.violations.join('\n')}`);
         },
       };
-    },
+}
+
+export function gcpPeer(): ConformancePeer {
+  return {
+    name: 'gcp (GCP peer)',
+    types: GCP_TYPES,
+    secrets: [SECRET, PEER_TOKEN],
+    timeoutMs: 120_000,
+    open: openGcpWorld,
     async openStalled() {
       const hole = await blackhole();
       const port = Number(new URL(hole.url).port);

@@ -531,7 +531,6 @@ export function createVmInstanceHandler(gcp: GcpContext): ResourceHandler {
       const labels = { ...cap.labels, [LABEL.role]: 'test', [LABEL.policy]: labelValue(ctx.policyId) };
       const net = await targetSubnetwork(s, ctx, cap);
       const disks = await disksFromSnapshots(s, ctx, cap, zone, (d) => computeName(name.slice(0, 50), d.boot ? 'boot' : lastPart(d.deviceName).slice(0, 10)), labels, 'test');
-      const created: CreatedResource[] = disks.map((d) => ({ kind: 'Disk', nativeId: `projects/${s.project}/zones/${zone}/disks/${d.name}`, name: d.name, region: ctx.target.region, sourceId: d.disk.diskLink }));
       // Isolated: no external address, no network tags (no firewall rule targets it), no service account.
       const inst = await insertInstance(s, ctx, 'test-instance', zone, {
         name,
@@ -542,8 +541,11 @@ export function createVmInstanceHandler(gcp: GcpContext): ResourceHandler {
         ...(net ? { networkInterfaces: [{ network: net.network, subnetwork: net.subnetwork }] } : {}),
       });
       report(ctx, compare(cap, inst, { full: false, disks }), cap.name);
-      created.push({ kind: 'VirtualMachine', nativeId: `projects/${s.project}/zones/${zone}/instances/${name}`, name, region: ctx.target.region, sourceId: cap.instanceId });
-      return created;
+      // The VM before its disks: the order the reset job deletes them in.
+      return [
+        { kind: 'VirtualMachine', nativeId: `projects/${s.project}/zones/${zone}/instances/${name}`, name, region: ctx.target.region, sourceId: cap.instanceId },
+        ...disks.map((d) => ({ kind: 'Disk', nativeId: `projects/${s.project}/zones/${zone}/disks/${d.name}`, name: d.name, region: ctx.target.region, sourceId: d.disk.diskLink })),
+      ];
     },
 
     async reset(created, ctx): Promise<void> {
@@ -551,16 +553,29 @@ export function createVmInstanceHandler(gcp: GcpContext): ResourceHandler {
       const ref = parseInstanceId(created.nativeId);
       if (!ref) return;
       const s = await scopeOf(gcp, ctx.target);
-      if (created.kind === 'VirtualMachine') {
-        await s.mutate(ctx, `delete-instance:${ref.name}`, {
+      const deleteInstance = (name: string) =>
+        s.mutate(ctx, `delete-instance:${name}`, {
           action: 'compute.instances.delete',
           scope: { zone: ref.zone },
-          what: `deleting VM instance ${ref.name}`,
-          intent: { instance: ref.name, zone: ref.zone },
+          what: `deleting VM instance ${name}`,
+          intent: { instance: name, zone: ref.zone },
           absentOk: true,
-          start: async (requestId) => (await s.c.instances.delete({ project: s.project, zone: ref.zone, instance: ref.name, requestId }))[0].latestResponse as protos.google.cloud.compute.v1.IOperation,
+          start: async (requestId) => (await s.c.instances.delete({ project: s.project, zone: ref.zone, instance: name, requestId }))[0].latestResponse as protos.google.cloud.compute.v1.IOperation,
         });
-      } else {
+      if (created.kind === 'VirtualMachine') await deleteInstance(ref.name);
+      else {
+        // A test disk still attached to its test VM (the resources reset in another order): the test VM
+        // goes first. A disk some other instance uses is not the console's to free.
+        const disk = (await s.lookup(ctx, 'compute.disks.get', () => s.c.disks.get({ project: s.project, zone: ref.zone, disk: ref.name })))?.[0];
+        for (const user of disk?.users ?? []) {
+          const u = parseInstanceId(user);
+          const inst = u ? await readInstance(s, ctx, u.zone, u.name) : undefined;
+          if (!inst) continue;
+          if (inst.labels?.[LABEL.role] !== 'test') {
+            throw new ProviderFailure('PreconditionFailed', `Test disk ${ref.name} is attached to VM instance ${inst.name ?? user}, which the console did not make for a test: detach it, then reset again.`);
+          }
+          await deleteInstance(inst.name ?? '');
+        }
         await s.mutate(ctx, `delete-disk:${ref.name}`, {
           action: 'compute.disks.delete',
           scope: { zone: ref.zone },
@@ -601,16 +616,22 @@ export function createVmInstanceHandler(gcp: GcpContext): ResourceHandler {
         ...(net ? { networkInterfaces: [{ network: net.network, subnetwork: net.subnetwork, ...(cap.network?.externalIp ? { accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }] } : {}) }] } : {}),
         ...(sa && cap.serviceAccount ? { serviceAccounts: [{ email: sa.email, scopes: cap.serviceAccount.scopes }] } : {}),
       };
-      let inst = await readInstance(s, ctx, zone, cap.name);
+      let inst: Instance;
       let reused = false;
-      if (inst) {
-        // A same-named instance on these very disks is this failover's (a replay after the journal was lost).
-        const attached = new Set((inst.disks ?? []).map((d) => d.source ?? ''));
-        if (!disks.every((d) => attached.has(d.link))) {
+      try {
+        inst = await insertInstance(s, ctx, 'failover-instance', zone, body);
+      } catch (err) {
+        // A same-named instance on these very disks is an earlier failover's of this point (its journal
+        // lost): it is the one the point would make, reused. On other disks it is someone else's.
+        if (!(err instanceof ProviderFailure && err.code === 'Conflict')) throw err;
+        const existing = await readInstance(s, ctx, zone, cap.name);
+        const attached = new Set((existing?.disks ?? []).map((d) => d.source ?? ''));
+        if (!existing || !disks.every((d) => attached.has(d.link))) {
           throw new ProviderFailure('Conflict', `A VM instance named ${cap.name} already exists in ${zone} (project ${s.project}) on other disks: rename or delete it, then retry.`);
         }
+        inst = existing;
         reused = true;
-      } else inst = await insertInstance(s, ctx, 'failover-instance', zone, body);
+      }
       entries.unshift({ sourceId: cap.selfLink || cap.instanceId, kind: 'VirtualMachine', name: cap.name, targetId: inst.selfLink ?? '', ...(reused ? { reused: true } : {}) });
       for (const d of disks) entries.push({ sourceId: d.disk.diskLink, kind: 'Disk', name: d.name, targetId: d.link, ...(d.reused ? { reused: true } : {}) });
       for (const [i, nic] of (inst.networkInterfaces ?? []).entries()) {
