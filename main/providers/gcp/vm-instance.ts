@@ -247,10 +247,10 @@ async function targetSubnetwork(s: ComputeScope, ctx: StepContext, cap: VmCaptur
 }
 
 /** Disks from the point's snapshots in the target zone (one Compute insert each, requestId-deduplicated). */
-async function disksFromSnapshots(s: ComputeScope, ctx: StepContext, cap: VmCapture, zone: string, name: (d: VmDisk) => string, labels: Record<string, string>, purpose: string) {
+async function disksFromSnapshots(s: ComputeScope, ctx: StepContext, cap: VmCapture, zone: string, name: (d: VmDisk, index: number) => string, labels: Record<string, string>, purpose: string) {
   const made: { disk: VmDisk; name: string; link: string; reused: boolean }[] = [];
-  for (const d of cap.disks) {
-    const diskName = name(d);
+  for (const [i, d] of cap.disks.entries()) {
+    const diskName = name(d, i);
     ctx.progress(`Creating disk ${diskName} from snapshot ${d.snapshot}`);
     try {
       await s.mutate(ctx, `${purpose}-disk:${d.deviceName}`, {
@@ -530,7 +530,7 @@ export function createVmInstanceHandler(gcp: GcpContext): ResourceHandler {
       const name = computeName('drtest', cap.name.slice(0, 40), stepSuffix(ctx, 'test', 8));
       const labels = { ...cap.labels, [LABEL.role]: 'test', [LABEL.policy]: labelValue(ctx.policyId) };
       const net = await targetSubnetwork(s, ctx, cap);
-      const disks = await disksFromSnapshots(s, ctx, cap, zone, (d) => computeName(name.slice(0, 50), d.boot ? 'boot' : lastPart(d.deviceName).slice(0, 10)), labels, 'test');
+      const disks = await disksFromSnapshots(s, ctx, cap, zone, (d, i) => computeName(name.slice(0, 54), d.boot ? 'boot' : `d${i}`), labels, 'test');
       // Isolated: no external address, no network tags (no firewall rule targets it), no service account.
       const inst = await insertInstance(s, ctx, 'test-instance', zone, {
         name,
