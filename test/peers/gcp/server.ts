@@ -8,12 +8,13 @@
 // Long-running operations advance when they are polled (get, or wait), never by the clock, so a test
 // on a busy machine sees the same PENDING → RUNNING → DONE sequence.
 
+import { createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { computeHandlers, seedCompute } from './compute';
 import { DiscoveryContract, checkErrorBody, type DiscoveryMethod, type GcpService } from './discovery';
 import { GoogleApiError, faultError, permissionFor, type FaultKind } from './errors';
-import { containerHandlers, iamHandlers, projectHandlers, sqlHandlers, transferHandlers } from './services';
+import { containerHandlers, iamHandlers, projectHandlers, serviceUsageHandlers, sqlHandlers, transferHandlers } from './services';
 
 export interface Exchange {
   methodId: string;
@@ -56,6 +57,17 @@ export interface PeerOperation {
   failWith?: { code: string; message: string };
 }
 
+export interface ServiceAccountKey {
+  type: 'service_account';
+  project_id: string;
+  private_key_id: string;
+  private_key: string;
+  client_email: string;
+  client_id: string;
+  auth_uri: string;
+  token_uri: string;
+}
+
 export interface GcpPeerOptions {
   project?: string;
   projectNumber?: string;
@@ -96,6 +108,8 @@ export interface PeerState {
   /** One poll: PENDING → RUNNING → … → DONE (or `toDone` straight to DONE, as Compute's wait). */
   poll(op: PeerOperation, toDone?: boolean): void;
   checkProject(project: string): void;
+  /** APIs enabled on the project ('compute.googleapis.com'); a call to any other answers SERVICE_DISABLED. */
+  enabledApis: Set<string>;
 }
 
 export interface GcpPeer {
@@ -108,11 +122,19 @@ export interface GcpPeer {
   readonly violations: string[];
   readonly contract: DiscoveryContract;
   inject(fault: Fault): void;
+  /** Disables an API on the project: its calls answer SERVICE_DISABLED and Service Usage says DISABLED. */
+  disableApi(api: string): void;
+  enableApi(api: string): void;
   /** The next operation started by a matching method ends DONE with this error. */
   failNextOperation(failure: OperationFailure): void;
   /** While held, operations keep their status however often they are polled. */
   hold(): void;
   release(): void;
+  /**
+   * A service-account key file (the JSON the console downloads) whose self-signed JWTs this peer
+   * accepts as bearer tokens; a JWT signed by any other key answers 401.
+   */
+  createServiceAccountKey(email?: string): ServiceAccountKey;
   resource(name: string): Record<string, unknown> | undefined;
   resources(prefix?: string): Record<string, unknown>[];
   operations(): PeerOperation[];
@@ -126,15 +148,17 @@ const HANDLERS: Record<string, Handler> = {
   ...iamHandlers,
   ...transferHandlers,
   ...projectHandlers,
+  ...serviceUsageHandlers,
 };
 
-const API_OF: Record<GcpService, string> = {
+export const API_OF: Record<GcpService, string> = {
   compute: 'compute.googleapis.com',
   container: 'container.googleapis.com',
   sqladmin: 'sqladmin.googleapis.com',
   iam: 'iam.googleapis.com',
   storagetransfer: 'storagetransfer.googleapis.com',
   cloudresourcemanager: 'cloudresourcemanager.googleapis.com',
+  serviceusage: 'serviceusage.googleapis.com',
 };
 
 function matches(test: string | RegExp | undefined, id: string): boolean {
@@ -158,6 +182,7 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
   const failures: (OperationFailure & { left: number })[] = [];
   const exchanges: Exchange[] = [];
   const violations: string[] = [];
+  const keys = new Map<string, { email: string; publicKey: KeyObject }>();
 
   const state: PeerState = {
     project: opts.project ?? 'fc-test-project',
@@ -167,6 +192,7 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     pollsToComplete: opts.pollsToComplete ?? 2,
     held: false,
     contract,
+    enabledApis: new Set(Object.values(API_OF)),
     store: new Map(),
     operations: new Map(),
     requestIds: new Map(),
@@ -246,6 +272,10 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
       violations.push(`${method.id}: request body is not JSON`);
       return fail(method.id, new GoogleApiError(400, 'INVALID_ARGUMENT', 'parseError', 'Invalid JSON payload received.'), raw);
     }
+    const jwtProblem = checkSelfSignedJwt(req.headers.authorization ?? '', keys);
+    if (jwtProblem) {
+      return fail(method.id, new GoogleApiError(401, 'UNAUTHENTICATED', 'authError', jwtProblem), body);
+    }
     if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
       return fail(
         method.id,
@@ -262,6 +292,13 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     if (problems.length > 0) {
       violations.push(...problems.map((p) => `request ${p}`));
       return fail(method.id, badRequestFrom(problems), body);
+    }
+    if (!state.enabledApis.has(API_OF[method.service])) {
+      return fail(
+        method.id,
+        faultError('SERVICE_DISABLED', { api: API_OF[method.service], project: state.project, projectNumber: state.projectNumber, permission: '', resource: '' }),
+        body,
+      );
     }
     const fault = faults.find((f) => f.left > 0 && matches(f.method, method.id));
     if (fault) {
@@ -321,6 +358,12 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
+    disableApi(api) {
+      state.enabledApis.delete(api);
+    },
+    enableApi(api) {
+      state.enabledApis.add(api);
+    },
     failNextOperation(failure) {
       failures.push({ ...failure, left: failure.times ?? 1 });
     },
@@ -329,6 +372,21 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     },
     release() {
       state.held = false;
+    },
+    createServiceAccountKey(email = `failover-console@${state.project}.iam.gserviceaccount.com`) {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const id = randomBytes(20).toString('hex');
+      keys.set(id, { email, publicKey });
+      return {
+        type: 'service_account',
+        project_id: state.project,
+        private_key_id: id,
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        client_email: email,
+        client_id: state.nextId(),
+        auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+        token_uri: 'https://oauth2.googleapis.com/token',
+      };
     },
     resource: (name) => state.store.get(name),
     resources: (prefix = '') => [...state.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v),
@@ -354,4 +412,32 @@ function badRequestFrom(problems: string[]): GoogleApiError {
     );
   }
   return new GoogleApiError(400, 'INVALID_ARGUMENT', 'invalid', `Invalid request: ${problems.join('; ')}`);
+}
+
+/**
+ * A bearer token that is a JWT must be a service account's self-signed JWT (RS256, `kid` = the key
+ * id, iss = sub = the account's email, not expired), as Google accepts in place of an access token.
+ * Returns why it is refused, or undefined. Plain (non-JWT) bearer tokens are the tests' fake tokens.
+ */
+function checkSelfSignedJwt(authorization: string, keys: Map<string, { email: string; publicKey: KeyObject }>): string | undefined {
+  const token = /^Bearer (.+)$/.exec(authorization)?.[1] ?? '';
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  let header: { alg?: string; kid?: string };
+  let claims: { iss?: string; sub?: string; aud?: string; scope?: string; exp?: number; iat?: number };
+  try {
+    header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof header;
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    return 'Invalid JWT: not JSON.';
+  }
+  const key = header.kid ? keys.get(header.kid) : undefined;
+  if (header.alg !== 'RS256' || !key) return 'Invalid JWT Signature.';
+  const verifier = createVerify('RSA-SHA256');
+  verifier.update(`${parts[0]}.${parts[1]}`);
+  if (!verifier.verify(key.publicKey, Buffer.from(parts[2]!, 'base64url'))) return 'Invalid JWT Signature.';
+  if (claims.iss !== key.email || claims.sub !== key.email) return 'Invalid JWT: iss and sub must be the service account email.';
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
+  if (!claims.aud && !claims.scope) return 'Invalid JWT: needs an audience or a scope.';
+  return undefined;
 }
