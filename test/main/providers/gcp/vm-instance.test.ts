@@ -80,35 +80,43 @@ describeGcpPeer('gcp.vm-instance: requestIds and journaled operations against th
     expect(mapping.find((m) => m.kind === 'VirtualMachine')).toMatchObject({ name: 'web-01', targetId: instances()[0]!.selfLink });
   });
 
-  it('a step killed while its insert operation runs polls the journaled operation on resume: one insert, one instance', async () => {
-    const j = journal('failover');
-    const job = new AbortController();
-    const { ctx } = j.attempt(null, job.signal);
-    // The instance's operation stays PENDING (the disks' went through): the peer holds from its insert on.
-    const holding: StepContext = {
-      ...ctx,
-      mutate: <T>(key: string, spec: MutateSpec<T>) => {
-        if (key === 'failover-instance') peer.hold();
-        return ctx.mutate(key, spec);
-      },
-    };
-    const first = h.failover(point, holding);
-    first.catch(() => undefined);
-    // Wait for the state, not the time: the insert went out and its operation name is journaled.
-    for (let i = 0; !j.ops.rows.some((r) => r.opKey === 'failover-instance' && r.kind === 'handle'); i++) {
-      if (i > 2_000) throw new Error('the insert operation was never journaled');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    expect(String(peer.operations().at(-1)!.wire.status)).not.toBe('DONE');
-    job.abort(new Error('SIGKILL'));
-    await expect(first).rejects.toBeDefined();
-    peer.release();
+  const diskInserts = () => peer.exchanges.filter((e) => e.methodId === 'compute.disks.insert' && e.path.includes(`/zones/${TARGET_ZONE}/`));
+  const disks = () => peer.resources(`projects/${peer.project}/zones/${TARGET_ZONE}/disks/`);
 
-    await h.failover(point, j.attempt().ctx);
-    expect(inserts()).toHaveLength(1);
-    expect(instances()).toHaveLength(1);
-    expect(instances()[0]).toMatchObject({ status: 'RUNNING' });
-  });
+  it.each(['failover-disk:boot', 'failover-disk:data', 'failover-instance'])(
+    'a step killed between %s and its operation DONE polls the journaled operation on resume: one insert each, one instance',
+    async (opKey) => {
+      const j = journal('failover');
+      const job = new AbortController();
+      const { ctx } = j.attempt(null, job.signal);
+      // This op's operation stays PENDING (those before it went through): the peer holds from its call on.
+      const holding: StepContext = {
+        ...ctx,
+        mutate: <T>(key: string, spec: MutateSpec<T>) => {
+          if (key === opKey) peer.hold();
+          return ctx.mutate(key, spec);
+        },
+      };
+      const first = h.failover(point, holding);
+      first.catch(() => undefined);
+      // Wait for the state, not the time: the insert went out and its operation name is journaled.
+      for (let i = 0; !j.ops.rows.some((r) => r.opKey === opKey && r.kind === 'handle'); i++) {
+        if (i > 2_000) throw new Error(`the operation of ${opKey} was never journaled`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(String(peer.operations().at(-1)!.wire.status)).not.toBe('DONE');
+      job.abort(new Error('SIGKILL'));
+      await expect(first).rejects.toBeDefined();
+      peer.release();
+
+      await h.failover(point, j.attempt().ctx);
+      expect(inserts()).toHaveLength(1);
+      expect(diskInserts()).toHaveLength(2);
+      expect(instances()).toHaveLength(1);
+      expect(disks()).toHaveLength(2);
+      expect(instances()[0]).toMatchObject({ status: 'RUNNING' });
+    },
+  );
 
   it('retries a rate-limited insert itself, with the same requestId', async () => {
     // Compute's legacy 403 rateLimitExceeded, then the 429 form.
