@@ -127,11 +127,18 @@ export async function seedVm(c: SeedClients, name = 'web-01', accountId = 'web-a
   return { nativeId: `projects/${P}/zones/${zone}/instances/${name}`, name, serviceAccount: email };
 }
 
-/** One row per type: how to seed it in the source (other Google types are added as rows). */
-const SEEDS: Partial<Record<ResourceTypeId, (c: SeedClients) => Promise<{ nativeId: string; name: string }>>> = {
-  'gcp.vm-instance': (c) => seedVm(c),
+/**
+ * One row per type: how to seed it in the source, and the census lines of what the console could make
+ * for it beyond Compute and IAM (which every world counts). Other Google types are added as rows.
+ */
+interface GcpTypeRow {
+  seed(c: SeedClients): Promise<{ nativeId: string; name: string }>;
+  census?(c: SeedClients): Promise<string[]>;
+}
+const ROWS: Partial<Record<ResourceTypeId, GcpTypeRow>> = {
+  'gcp.vm-instance': { seed: (c) => seedVm(c) },
 };
-export const GCP_TYPES = Object.keys(SEEDS) as ResourceTypeId[];
+export const GCP_TYPES = Object.keys(ROWS) as ResourceTypeId[];
 
 const labelLine = (labels: Record<string, string> | null | undefined) =>
   Object.entries(labels ?? {})
@@ -171,39 +178,42 @@ export interface GcpWorld extends ConformanceWorld {
 }
 
 export async function openGcpWorld(): Promise<GcpWorld> {
-      const peer = await startGcpPeer();
-      const c = seedClients(peer);
-      const gapic = { apiEndpoint: '127.0.0.1', port: peer.port, protocol: 'http' as const };
-      const adapter = createGcpProvider({
-        endpoints: { compute: gapic, container: gapic, storagetransfer: gapic, resourcemanager: gapic, sqladmin: `${peer.url}/`, iam: `${peer.url}/` },
-        authClientFor: () => fakeAuth(),
-        pollIntervalMs: 5,
-        retryDelayMs: 5,
-      });
-      const account = gcpAccount(peer.project);
-      const seeded = new Map<ResourceTypeId, { nativeId: string; name: string }>();
-      return {
-        peer,
-        adapter,
-        source: gcpEnv(account, peer.project, GCP_SOURCE),
-        target: gcpEnv(account, peer.project, GCP_TARGET),
-        async protect(type) {
-          let s = seeded.get(type);
-          const seed = SEEDS[type];
-          if (!seed) throw new Error(`the GCP conformance peer cannot seed ${type}`);
-          if (!s) seeded.set(type, (s = await seed(c)));
-          return { id: `pr-${type}`, policyId: 'pol-conformance', type, nativeId: s.nativeId, name: s.name };
-        },
-        census: async () => [...(await computeCensus(c)), ...(await iamCensus(c))].sort(),
-        iamCensus: () => iamCensus(c),
-        async close() {
-          await adapter.dispose();
-          await c.close();
-          await peer.close();
-          // Every exchange of the world was held to the discovery documents.
-          if (peer.violations.length) throw new Error(`the GCP peer saw contract violations:\n${peer.violations.join('\n')}`);
-        },
-      };
+  const peer = await startGcpPeer();
+  const c = seedClients(peer);
+  const gapic = { apiEndpoint: '127.0.0.1', port: peer.port, protocol: 'http' as const };
+  const adapter = createGcpProvider({
+    endpoints: { compute: gapic, container: gapic, storagetransfer: gapic, resourcemanager: gapic, sqladmin: `${peer.url}/`, iam: `${peer.url}/` },
+    authClientFor: () => fakeAuth(),
+    pollIntervalMs: 5,
+    retryDelayMs: 5,
+  });
+  const account = gcpAccount(peer.project);
+  const seeded = new Map<ResourceTypeId, { nativeId: string; name: string }>();
+  return {
+    peer,
+    adapter,
+    source: gcpEnv(account, peer.project, GCP_SOURCE),
+    target: gcpEnv(account, peer.project, GCP_TARGET),
+    async protect(type) {
+      let s = seeded.get(type);
+      const row = ROWS[type];
+      if (!row) throw new Error(`the GCP conformance peer cannot seed ${type}`);
+      if (!s) seeded.set(type, (s = await row.seed(c)));
+      return { id: `pr-${type}`, policyId: 'pol-conformance', type, nativeId: s.nativeId, name: s.name };
+    },
+    async census() {
+      const rows = await Promise.all(Object.values(ROWS).map((r) => r.census?.(c) ?? Promise.resolve([])));
+      return [...(await computeCensus(c)), ...(await iamCensus(c)), ...rows.flat()].sort();
+    },
+    iamCensus: () => iamCensus(c),
+    async close() {
+      await adapter.dispose();
+      await c.close();
+      await peer.close();
+      // Every exchange of the world was held to the discovery documents.
+      if (peer.violations.length) throw new Error(`the GCP peer saw contract violations:\n${peer.violations.join('\n')}`);
+    },
+  };
 }
 
 export function gcpPeer(): ConformancePeer {
