@@ -136,7 +136,10 @@ describeGcpPeer('a Google Cloud VM instance through the engine against the GCP p
     // The Google provider keeps no failover lease in the target yet (no target store): the operator's override.
     const fo = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'GCP has no lease store yet' } })).jobId);
 
+    // Read back and compared with the point: everything carried, so no step warns.
+    expect(fo.steps.flatMap((st) => st.warnings)).toEqual([]);
     const [vm] = instancesIn(TARGET_ZONE);
+    expect((vm!.networkInterfaces as Json[])[0]!.accessConfigs).toHaveLength(1);
     expect(vm).toMatchObject({ name: 'billing-01', status: 'RUNNING', labels: expect.objectContaining({ team: 'payments', app: 'web' }), tags: expect.objectContaining({ items: ['web', 'https-server'] }) });
     expect(String(vm!.machineType)).toMatch(/zones\/europe-west1-b\/machineTypes\/e2-standard-2$/);
     expect((vm!.serviceAccounts as Json[])[0]).toMatchObject({ email: seeded.serviceAccount });

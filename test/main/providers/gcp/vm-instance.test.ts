@@ -118,6 +118,18 @@ describeGcpPeer('gcp.vm-instance: requestIds and journaled operations against th
     },
   );
 
+  it('says what it did not carry: a custom role of another project is foreseen, warned and not granted', async () => {
+    const other = { ...point, metadata: { ...point.metadata, roles: [...(point.metadata.roles as string[]), 'projects/other-project-1/roles/webReader'] } };
+    expect(h.foresee!(other)).toEqual([expect.stringContaining('projects/other-project-1/roles/webReader')]);
+    const warnings: string[] = [];
+    const mapping = await h.failover(other, { ...journal('failover').attempt().ctx, warn: (m) => void warnings.push(m) });
+    expect(warnings).toEqual([expect.stringContaining(`custom role projects/other-project-1/roles/webReader of project other-project-1 was not granted in project ${peer.project}`)]);
+    expect(mapping.filter((m) => m.kind === 'IamRoleBinding').map((m) => [m.name.split(' ')[0], m.reused])).toEqual([
+      ['roles/logging.logWriter', true],
+      ['roles/storage.objectViewer', true],
+    ]);
+  });
+
   it('retries a rate-limited insert itself, with the same requestId', async () => {
     // Compute's legacy 403 rateLimitExceeded, then the 429 form.
     peer.inject({ method: 'compute.instances.insert', kind: 'rateLimitExceeded' });
