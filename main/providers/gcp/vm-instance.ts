@@ -336,7 +336,7 @@ async function ensureServiceAccount(s: ComputeScope, ctx: StepContext, cap: VmCa
   const id = accountIdOf(sa.email);
   if (!id) {
     // A Google-managed account (the Compute Engine default one) is not created: it is used as it is.
-    if (!sa.email.startsWith(`${cap.project}`) && s.project !== cap.project) {
+    if (s.project !== cap.project) {
       ctx.warn?.(`VM instance ${cap.name} runs as ${sa.email}, an account Google manages for project ${cap.project}; the failed-over instance runs as it too.`);
     }
     return { email: sa.email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: sa.email, targetId: sa.email, reused: true } };
