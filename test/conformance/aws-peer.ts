@@ -232,7 +232,7 @@ async function regionLines(c: Clients, region: string): Promise<string[]> {
 }
 
 /** A loopback TCP server that takes connections and never answers: every call to it waits forever. */
-async function blackhole(): Promise<{ url: string; close(): Promise<void> }> {
+export async function blackhole(): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);

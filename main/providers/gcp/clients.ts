@@ -10,7 +10,19 @@
 // - Cloud SQL Admin and IAM: @googleapis/sqladmin and @googleapis/iam (discovery-generated, v1).
 // - Cloud Storage: @google-cloud/storage.
 
-import { ZonesClient } from '@google-cloud/compute';
+import {
+  DisksClient,
+  GlobalOperationsClient,
+  InstancesClient,
+  MachineTypesClient,
+  NetworksClient,
+  RegionOperationsClient,
+  SnapshotsClient,
+  SubnetworksClient,
+  ZoneOperationsClient,
+  ZonesClient,
+} from '@google-cloud/compute';
+import { ProjectsClient } from '@google-cloud/resource-manager';
 import { ClusterManagerClient } from '@google-cloud/container';
 import { StorageTransferServiceClient } from '@google-cloud/storage-transfer';
 import { Storage } from '@google-cloud/storage';
@@ -33,6 +45,8 @@ export interface GcpEndpoints {
   compute?: GapicEndpoint;
   container?: GapicEndpoint;
   storagetransfer?: GapicEndpoint;
+  /** Cloud Resource Manager v3 (the project IAM policy: roles granted to principals). */
+  resourcemanager?: GapicEndpoint;
   /** Root URL of the discovery-generated clients (Cloud SQL Admin, IAM), ending in '/'. */
   sqladmin?: string;
   iam?: string;
@@ -45,6 +59,10 @@ export interface GcpProviderOptions {
   auth?: GcpAuthOptions;
   /** Replaces the credential resolution (tests): the auth client every Google client of the account uses. */
   authClientFor?: (account: ResolvedAccount) => AuthClient | Promise<AuthClient>;
+  /** Pause between two `wait`s of a Compute operation that is not done yet (ms; default 1,000). */
+  pollIntervalMs?: number;
+  /** Pause before retrying a throttled Compute call (ms; default: what Google asked, at most 30 s). */
+  retryDelayMs?: number;
 }
 
 /** Everything one account's calls go through. */
@@ -54,6 +72,18 @@ export interface GcpAccountClients {
   project: string | null;
   principal: string;
   zones: ZonesClient;
+  /** Compute Engine clients the VM handler uses (vm-instance.ts). */
+  instances: InstancesClient;
+  disks: DisksClient;
+  snapshots: SnapshotsClient;
+  zoneOperations: ZoneOperationsClient;
+  regionOperations: RegionOperationsClient;
+  globalOperations: GlobalOperationsClient;
+  networks: NetworksClient;
+  subnetworks: SubnetworksClient;
+  machineTypes: MachineTypesClient;
+  /** The project IAM policy (Cloud Resource Manager v3). */
+  projects: ProjectsClient;
   container: ClusterManagerClient;
   transfer: StorageTransferServiceClient;
   sql: sqladmin_v1.Sqladmin;
@@ -110,6 +140,16 @@ export class GcpContext {
       project,
       principal: credentialsPrincipal(creds),
       zones: new ZonesClient(gapic(e.compute, auth)),
+      instances: new InstancesClient(gapic(e.compute, auth)),
+      disks: new DisksClient(gapic(e.compute, auth)),
+      snapshots: new SnapshotsClient(gapic(e.compute, auth)),
+      zoneOperations: new ZoneOperationsClient(gapic(e.compute, auth)),
+      regionOperations: new RegionOperationsClient(gapic(e.compute, auth)),
+      globalOperations: new GlobalOperationsClient(gapic(e.compute, auth)),
+      networks: new NetworksClient(gapic(e.compute, auth)),
+      subnetworks: new SubnetworksClient(gapic(e.compute, auth)),
+      machineTypes: new MachineTypesClient(gapic(e.compute, auth)),
+      projects: new ProjectsClient(gapic(e.resourcemanager, auth) as ConstructorParameters<typeof ProjectsClient>[0]),
       container: new ClusterManagerClient(gapic(e.container, auth) as ConstructorParameters<typeof ClusterManagerClient>[0]),
       transfer: new StorageTransferServiceClient({ ...gapic(e.storagetransfer, auth), authClient: plainHeaderAuth(auth) } as never),
       sql: sqladmin({ version: 'v1', auth: auth as never, retry: false, ...(e.sqladmin ? { rootUrl: e.sqladmin } : {}) }),
@@ -156,7 +196,12 @@ export class GcpContext {
     await Promise.allSettled(
       all.map(async (p) => {
         const c = await p;
-        await Promise.allSettled([c.zones.close(), c.container.close(), c.transfer.close()]);
+        await Promise.allSettled([
+          c.zones.close(),
+          c.container.close(),
+          c.transfer.close(),
+          ...[c.instances, c.disks, c.snapshots, c.zoneOperations, c.regionOperations, c.globalOperations, c.networks, c.subnetworks, c.machineTypes, c.projects].map((x) => x.close()),
+        ]);
       }),
     );
   }

@@ -76,6 +76,8 @@ const NOT_READY_REASONS = new Set(['resourceNotReady', 'resourceInUseByAnotherRe
 const MESSAGE_REASONS: readonly [RegExp, string][] = [
   [/^Quota '[^']+' exceeded/, 'quotaExceeded'],
   [/^(User )?Rate Limit Exceeded/i, 'rateLimitExceeded'],
+  // Compute's 403 rateLimitExceeded names the per-minute limit it hit (the reason itself is dropped).
+  [/^Quota exceeded for quota metric '[^']+' and limit '[^']*per (minute|second)[^']*'/i, 'rateLimitExceeded'],
   [/^The resource '[^']+' is not ready/, 'resourceNotReady'],
   [/^The resource '[^']+' already exists/, 'alreadyExists'],
   [/^The resource '[^']+' is already being used by/, 'resourceInUseByAnotherResource'],

@@ -1,7 +1,7 @@
 // The Google Cloud provider: the account kinds (service-account key, application default
 // credentials, impersonation), Test connection, and the clients the handlers of issue 9 build on.
-// No resource type is served yet: adding a Google type to a policy is refused with a sentence
-// (PoliciesService asks the adapter for a handler), and the inventory lists none.
+// Types are served by the handlers registered below (a type without one is refused with a sentence
+// when added to a policy: PoliciesService asks the adapter for a handler); discovery goes through them.
 
 import type { ResourceTypeId } from '../../../shared/catalog';
 import type { DiscoveredResource } from '../../../shared/domain';
@@ -9,6 +9,7 @@ import { ProviderFailure } from '../provider-failure';
 import type { ConnectionCheck, EnvRef, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
 import { GcpContext, type GcpAccountClients, type GcpProviderOptions } from './clients';
 import { enableCommand, GCP_API_TITLES } from './errors';
+import { createVmInstanceHandler } from './vm-instance';
 
 export { GcpContext, type GcpProviderOptions } from './clients';
 
@@ -63,6 +64,7 @@ const REQUIRED_APIS: readonly { service: string; action: string; probe(c: GcpAcc
 export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
   const gcp = new GcpContext(opts);
   const handlers = new Map<ResourceTypeId, ResourceHandler>();
+  handlers.set('gcp.vm-instance', createVmInstanceHandler(gcp));
 
   async function clientsFor(account: ResolvedAccount): Promise<GcpAccountClients> {
     try {
@@ -81,7 +83,12 @@ export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
     gcp,
     handler: (type) => handlers.get(type),
     observeCalls: (listener) => gcp.observe(listener),
-    discover: () => Promise.resolve([]),
+    // Type by type, as the AWS provider's discoverAll: one type failing fails the listing.
+    async discover(env, signal) {
+      const out: DiscoveredResource[] = [];
+      for (const h of handlers.values()) out.push(...(await h.discover({ env, signal })));
+      return out;
+    },
     async testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck> {
       if (account.cloud !== 'gcp') {
         throw new ProviderFailure('PreconditionFailed', `Account "${account.name}" is a ${account.cloud} account, not Google Cloud.`);
