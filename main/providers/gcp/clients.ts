@@ -45,6 +45,8 @@ export interface GcpProviderOptions {
   auth?: GcpAuthOptions;
   /** Replaces the credential resolution (tests): the auth client every Google client of the account uses. */
   authClientFor?: (account: ResolvedAccount) => AuthClient | Promise<AuthClient>;
+  /** Wait between polls of a running long-running operation (tests: a few ms; default per handler). */
+  pollIntervalMs?: number;
 }
 
 /** Everything one account's calls go through. */
@@ -59,6 +61,8 @@ export interface GcpAccountClients {
   sql: sqladmin_v1.Sqladmin;
   iam: iam_v1.Iam;
   storage: Storage;
+  /** Cloud Storage for one project (createBucket and getBuckets name the client's project). */
+  storageIn(project: string): Storage;
 }
 
 /** google-gax 4 reads the auth headers as a plain object (see the header comment). */
@@ -105,6 +109,8 @@ export class GcpContext {
     const e = this.opts.endpoints ?? {};
     let project = credentialsProject(creds);
     if (!project && auth instanceof GoogleAuth) project = await (auth as GoogleAuth).getProjectId().catch(() => null);
+    const storageOpts = { authClient: auth as never, retryOptions: { autoRetry: false }, ...(e.storage ? { apiEndpoint: e.storage, useAuthWithCustomEndpoint: true } : {}) };
+    const perProject = new Map<string, Storage>();
     return {
       auth,
       project,
@@ -114,7 +120,12 @@ export class GcpContext {
       transfer: new StorageTransferServiceClient({ ...gapic(e.storagetransfer, auth), authClient: plainHeaderAuth(auth) } as never),
       sql: sqladmin({ version: 'v1', auth: auth as never, retry: false, ...(e.sqladmin ? { rootUrl: e.sqladmin } : {}) }),
       iam: iam({ version: 'v1', auth: auth as never, retry: false, ...(e.iam ? { rootUrl: e.iam } : {}) }),
-      storage: new Storage({ authClient: auth as never, retryOptions: { autoRetry: false }, ...(e.storage ? { apiEndpoint: e.storage, useAuthWithCustomEndpoint: true } : {}) }),
+      storage: new Storage(storageOpts),
+      storageIn(p: string) {
+        let s = perProject.get(p);
+        if (!s) perProject.set(p, (s = new Storage({ ...storageOpts, projectId: p })));
+        return s;
+      },
     };
   }
 

@@ -1,16 +1,21 @@
 // The Google Cloud provider: the account kinds (service-account key, application default
 // credentials, impersonation), Test connection, and the clients the handlers of issue 9 build on.
-// No resource type is served yet: adding a Google type to a policy is refused with a sentence
-// (PoliciesService asks the adapter for a handler), and the inventory lists none.
+// Types served: Cloud Storage (cloud-storage.ts) and Cloud SQL (cloud-sql.ts); a type without a
+// handler is refused with a sentence when added to a policy (PoliciesService asks the adapter).
 
 import type { ResourceTypeId } from '../../../shared/catalog';
 import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { ConnectionCheck, EnvRef, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
 import { GcpContext, type GcpAccountClients, type GcpProviderOptions } from './clients';
+import { createCloudSqlHandler } from './cloud-sql';
+import { createCloudStorageHandler } from './cloud-storage';
 import { enableCommand, GCP_API_TITLES } from './errors';
 
 export { GcpContext, type GcpProviderOptions } from './clients';
+
+/** The Google types in the order the resource picker lists them; a type without a handler is skipped. */
+export const GCP_TYPES: readonly ResourceTypeId[] = ['gcp.vm-instance', 'gcp.gke', 'gcp.cloud-storage', 'gcp.cloud-sql'];
 
 export interface GcpProvider extends ProviderAdapter {
   readonly simulated: false;
@@ -63,6 +68,7 @@ const REQUIRED_APIS: readonly { service: string; action: string; probe(c: GcpAcc
 export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
   const gcp = new GcpContext(opts);
   const handlers = new Map<ResourceTypeId, ResourceHandler>();
+  for (const h of [createCloudStorageHandler(gcp), createCloudSqlHandler(gcp, opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {})]) handlers.set(h.type, h);
 
   async function clientsFor(account: ResolvedAccount): Promise<GcpAccountClients> {
     try {
@@ -81,7 +87,16 @@ export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
     gcp,
     handler: (type) => handlers.get(type),
     observeCalls: (listener) => gcp.observe(listener),
-    discover: () => Promise.resolve([]),
+    // Type by type through the handlers; one type failing fails the listing (a picker that silently
+    // leaves a type out would mislead), as the AWS provider's discoverAll does.
+    async discover(env, signal) {
+      const out: DiscoveredResource[] = [];
+      for (const type of GCP_TYPES) {
+        const h = handlers.get(type);
+        if (h) out.push(...(await h.discover({ env, signal })));
+      }
+      return out;
+    },
     async testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck> {
       if (account.cloud !== 'gcp') {
         throw new ProviderFailure('PreconditionFailed', `Account "${account.name}" is a ${account.cloud} account, not Google Cloud.`);
