@@ -113,6 +113,12 @@ export interface GcpPeer {
   /** While held, operations keep their status however often they are polled. */
   hold(): void;
   release(): void;
+  /**
+   * Back to a freshly started peer (resources, operations, requestIds, pending faults; Compute seeded
+   * again), as moto's reset: suites that open many clean worlds keep one peer and one set of clients.
+   * Exchanges and violations are kept, so a suite still sees every breach.
+   */
+  reset(): void;
   resource(name: string): Record<string, unknown> | undefined;
   resources(prefix?: string): Record<string, unknown>[];
   operations(): PeerOperation[];
@@ -329,6 +335,15 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     },
     release() {
       state.held = false;
+    },
+    reset() {
+      state.store.clear();
+      state.operations.clear();
+      state.requestIds.clear();
+      state.held = false;
+      faults.length = 0;
+      failures.length = 0;
+      seedCompute(state);
     },
     resource: (name) => state.store.get(name),
     resources: (prefix = '') => [...state.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v),
