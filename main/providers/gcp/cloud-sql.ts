@@ -147,9 +147,14 @@ export function createCloudSqlHandler(gcp: GcpContext, opts: CloudSqlOptions = {
   async function insertReplica(ctx: StepContext, env: EnvRef, name: string, src: Instance, srcProject: string, labels: Record<string, string>): Promise<void> {
     const targetProject = projectOf(env, await calls.clients(env));
     const master = srcProject === targetProject ? String(src.name) : `${srcProject}:${String(src.name)}`;
+    const what = `create the read replica ${name}`;
+    const existing = await getInstance(ctx, env, name);
+    if (existing?.state === 'RUNNABLE') return;
+    // Made by an attempt whose operation this journal does not hold: wait for what runs on it.
+    if (existing && !ctx.operations().some((o) => o.opKey === `sql.instances.insert:${name}`)) return awaitRunning(ctx, env, name, what);
     await sqlMutate(ctx, env, `sql.instances.insert:${name}`, {
       action: 'sql.instances.insert',
-      what: `create the read replica ${name}`,
+      what,
       intent: { masterInstanceName: master, region: env.region },
       instance: name,
       adopt: async () => (await getInstance(ctx, env, name)) !== undefined,
@@ -265,7 +270,8 @@ export function createCloudSqlHandler(gcp: GcpContext, opts: CloudSqlOptions = {
       if (existing && existing.instanceType !== 'READ_REPLICA_INSTANCE') {
         throw new ProviderFailure('PreconditionFailed', `The replica ${replica} of ${name} is no longer a read replica (it was promoted); protect the instance with a new policy.`);
       }
-      if (!existing) {
+      // A replica still being created (a resumed step) is awaited through its journaled operation.
+      if (existing?.state !== 'RUNNABLE') {
         ctx.progress(`Creating the read replica ${replica} in ${ctx.target.region}`);
         await insertReplica(ctx, ctx.target, replica, src, srcProject, drLabels(ctx, 'replication', name));
       }
@@ -288,7 +294,7 @@ export function createCloudSqlHandler(gcp: GcpContext, opts: CloudSqlOptions = {
       if (!src) throw new ProviderFailure('PreconditionFailed', `Cloud SQL instance ${cap.instance} is gone from ${ctx.source.region}; a test copy is made from it.`);
       const name = testName(cap.instance, ctx, 90);
       const labels = drLabels(ctx, 'test', cap.instance);
-      if (!(await getInstance(ctx, ctx.target, name))) await insertReplica(ctx, ctx.target, name, src, cap.project, labels);
+      await insertReplica(ctx, ctx.target, name, src, cap.project, labels);
       await promote(ctx, ctx.target, name);
       // A test copy must be deletable by Reset whatever the source's protection says.
       await applySettings(ctx, ctx.target, name, { ...cap, settings: { ...cap.settings, deletionProtectionEnabled: false } }, labels);
