@@ -56,8 +56,24 @@ function list(peer: PeerState, ctx: HandlerContext, prefix: string, kind: string
     });
   }
   const out: Json = { kind, id: prefix.replace(/\/$/, ''), selfLink: link(prefix.replace(/\/$/, '')) };
-  if (items.length > 0) out.items = items;
+  const { page, next } = paginate(items, ctx.query, 'maxResults', 500);
+  if (page.length > 0) out.items = page;
+  if (next) out.nextPageToken = next;
   return out;
+}
+
+/**
+ * One page of a list: `maxResults` (Compute, Cloud SQL) or `pageSize` (IAM, Storage Transfer) items
+ * from the offset a `pageToken` names. The token is opaque to clients; here it is the offset.
+ */
+export function paginate<T>(items: T[], query: URLSearchParams, sizeParam: string, max: number): { page: T[]; next?: string } {
+  const size = Math.min(Number(query.get(sizeParam) ?? max) || max, max);
+  const token = query.get('pageToken');
+  const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, '')) : 0;
+  if (!Number.isInteger(start) || start < 0 || start > items.length) throw invalid(`Invalid value for field 'pageToken': '${token}'.`);
+  const page = items.slice(start, start + size);
+  const next = start + size < items.length ? Buffer.from(`offset:${start + size}`).toString('base64url') : undefined;
+  return { page, next };
 }
 
 type Scope = { zone: string } | { region: string } | { global: true };

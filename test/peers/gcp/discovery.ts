@@ -19,6 +19,7 @@ export const DISCOVERY_FILES = {
   iam: 'iam/v1/iam-api.json',
   storagetransfer: 'storagetransfer/v1/storagetransfer-api.json',
   cloudresourcemanager: 'cloudresourcemanager/v3/cloudresourcemanager-api.json',
+  serviceusage: 'serviceusage/v1/serviceusage-api.json',
 } as const;
 export type GcpService = keyof typeof DISCOVERY_FILES;
 

@@ -65,13 +65,14 @@ export type FaultKind =
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE';
 
-const API_TITLES: Record<string, string> = {
+export const API_TITLES: Record<string, string> = {
   'compute.googleapis.com': 'Compute Engine API',
   'container.googleapis.com': 'Kubernetes Engine API',
   'sqladmin.googleapis.com': 'Cloud SQL Admin API',
   'iam.googleapis.com': 'Identity and Access Management (IAM) API',
   'storagetransfer.googleapis.com': 'Storage Transfer API',
   'cloudresourcemanager.googleapis.com': 'Cloud Resource Manager API',
+  'serviceusage.googleapis.com': 'Service Usage API',
 };
 
 export function faultError(
@@ -80,8 +81,15 @@ export function faultError(
 ): GoogleApiError {
   switch (kind) {
     case 'rateLimitExceeded':
-      // Compute's per-minute API rate limits: 403 with the legacy usageLimits reason.
-      return new GoogleApiError(403, 'PERMISSION_DENIED', 'rateLimitExceeded', 'Rate Limit Exceeded', 'usageLimits');
+      // Compute's API rate limits: 403, legacy reason rateLimitExceeded, the quota named in the message
+      // (the shape hashicorp/terraform-provider-google#8360 shows, with today's per-minute limit names).
+      return new GoogleApiError(
+        403,
+        'PERMISSION_DENIED',
+        'rateLimitExceeded',
+        `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service '${ctx.api}' for consumer 'project_number:${ctx.projectNumber}'.`,
+        'usageLimits',
+      );
     case 'rateLimitExceeded429':
       return new GoogleApiError(429, 'RESOURCE_EXHAUSTED', 'rateLimitExceeded', 'Rate Limit Exceeded', 'usageLimits', {
         reason: 'RATE_LIMIT_EXCEEDED',

@@ -3,9 +3,10 @@
 // that the contract check can fail.
 
 import { randomUUID } from 'node:crypto';
+import { InstancesClient } from '@google-cloud/compute';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeGcpPeer } from './describe-gcp';
-import { gcpClients, type GcpClients } from './sdk';
+import { gaxOptions, gcpClients, type GcpClients } from './sdk';
 import { startGcpPeer, type GcpPeer } from './server';
 
 let peer: GcpPeer;
@@ -82,6 +83,35 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(sub.network).toBe(net.selfLink);
     });
 
+    it('pages lists by maxResults / pageToken, and the client follows nextPageToken to the end', async () => {
+      const before = peer.exchanges.length;
+      const [zones] = await c.zones.list({ project: P, maxResults: 1 });
+      expect(zones.map((z) => z.name)).toEqual(['us-central1-a', 'us-central1-b', 'europe-west1-b', 'europe-west1-c']);
+      const pages = peer.exchanges.slice(before).filter((e) => e.methodId === 'compute.zones.list');
+      expect(pages).toHaveLength(4);
+      expect(pages[1]?.query).toContain('pageToken=');
+    });
+
+    it('creates a custom network (global operation) and a subnetwork in it (region operation)', async () => {
+      const [netOp] = await c.networks.insert({ project: P, requestId: randomUUID(), networkResource: { name: 'dr-net', autoCreateSubnetworks: false } });
+      await waitGlobal(netOp.latestResponse.name as string);
+      const [subOp] = await c.subnetworks.insert({
+        project: P,
+        region: 'europe-west1',
+        requestId: randomUUID(),
+        subnetworkResource: { name: 'dr-sub', network: `projects/${P}/global/networks/dr-net`, ipCidrRange: '10.200.0.0/24' },
+      });
+      expect((subOp.latestResponse as { region?: string }).region).toBe(`https://www.googleapis.com/compute/v1/projects/${P}/regions/europe-west1`);
+      for (;;) {
+        const [op] = await c.regionOperations.wait({ project: P, region: 'europe-west1', operation: subOp.latestResponse.name as string });
+        if (op.status === 'DONE') break;
+      }
+      const [net] = await c.networks.get({ project: P, network: 'dr-net' });
+      expect(net.subnetworks).toEqual([`https://www.googleapis.com/compute/v1/projects/${P}/regions/europe-west1/subnetworks/dr-sub`]);
+      const [subs] = await c.subnetworks.list({ project: P, region: 'europe-west1' });
+      expect(subs.map((x) => x.name).sort()).toEqual(['default', 'dr-sub']);
+    });
+
     it('answers an instance insert with a PENDING operation that polls go RUNNING then DONE, and the instance RUNNING', async () => {
       const op = await insertVm('vm-poll');
       expect(op.status).toBe('PENDING');
@@ -112,6 +142,27 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       const err = await rejection(insertVm('vm-dedup'));
       expect(err.code).toBe(6);
       expect(err.message).toContain('already exists');
+    });
+
+    it('deduplicates a replay that arrives before DONE (a resumed step after a crash): same operation, one instance', async () => {
+      peer.hold();
+      const requestId = randomUUID();
+      const first = await insertVm('vm-crash', ZONE, requestId);
+      // A fresh client, as a restarted process would build, replays the step with its journaled requestId.
+      const resumed = new InstancesClient(gaxOptions(peer));
+      const [lro] = await resumed.insert({
+        project: P,
+        zone: ZONE,
+        requestId,
+        instanceResource: { name: 'vm-crash', machineType: `zones/${ZONE}/machineTypes/e2-medium`, disks: [{ boot: true, initializeParams: { sourceImage: 'x' } }] },
+      });
+      expect(lro.latestResponse.name).toBe(first.name);
+      expect((lro.latestResponse as unknown as { status: string }).status).toBe('PENDING');
+      peer.release();
+      expect((await waitZone(ZONE, first.name)).status).toBe('DONE');
+      const [list] = await c.instances.list({ project: P, zone: ZONE, filter: 'name = "vm-crash"' });
+      expect(list).toHaveLength(1);
+      await resumed.close();
     });
 
     it('refuses a requestId that is not a UUID, as Compute does', async () => {
@@ -234,7 +285,9 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       const err = await rejection(insertVm('vm-rl'));
       expect(err.code).toBe(7);
       expect(err.httpStatusCode).toBe(403);
-      expect(err.message).toBe('Rate Limit Exceeded');
+      expect(err.message).toBe(
+        `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com' for consumer 'project_number:${peer.projectNumber}'.`,
+      );
       expect(err.reason).toBeUndefined();
     });
 
@@ -300,6 +353,7 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(provisioning.status).toBe('PROVISIONING');
       const busy = await rejection(c.container.createNodePool({ parent: `${parent()}/clusters/shop`, nodePool: { name: 'extra' } }));
       expect(busy.code).toBe(9);
+      expect(busy.reason).toBe('CLUSTER_ALREADY_HAS_OPERATION');
       await waitGke(op.name!);
       const [cluster] = await c.container.getCluster({ name: `${parent()}/clusters/shop` });
       expect(cluster.status).toBe('RUNNING');
@@ -419,6 +473,31 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(JSON.parse(stale.message)).toMatchObject({ error: { status: 'ABORTED' } });
       const [again] = await c.projects.getIamPolicy({ resource });
       expect(again.etag).toEqual(set.etag);
+    });
+  });
+
+  describe('Service Usage (which APIs are enabled)', () => {
+    it('reports a disabled API by name, and calls to it answer SERVICE_DISABLED until it is enabled', async () => {
+      peer.disableApi('container.googleapis.com');
+      try {
+        const apis = ['compute.googleapis.com', 'container.googleapis.com', 'sqladmin.googleapis.com'];
+        const [res] = await c.serviceUsage.batchGetServices({ parent: `projects/${P}`, names: apis.map((a) => `projects/${P}/services/${a}`) });
+        expect(res.services?.map((s) => [s.config?.name, s.state])).toEqual([
+          ['compute.googleapis.com', 'ENABLED'],
+          ['container.googleapis.com', 'DISABLED'],
+          ['sqladmin.googleapis.com', 'ENABLED'],
+        ]);
+        expect(res.services?.[1]?.config?.title).toBe('Kubernetes Engine API');
+        const [disabled] = await c.serviceUsage.listServices({ parent: `projects/${P}`, filter: 'state:DISABLED' });
+        expect(disabled.map((s) => s.config?.name)).toEqual(['container.googleapis.com']);
+        const err = await rejection(c.container.listClusters({ parent: `projects/${P}/locations/-` }));
+        expect(err.reason).toBe('SERVICE_DISABLED');
+        expect(err.errorInfoMetadata?.service).toBe('container.googleapis.com');
+      } finally {
+        peer.enableApi('container.googleapis.com');
+      }
+      const [ok] = await c.container.listClusters({ parent: `projects/${P}/locations/-` });
+      expect(ok.clusters ?? []).toEqual([]);
     });
   });
 

@@ -15,10 +15,12 @@
 //   IAM v2 deny policies, not service accounts.
 // - Project IAM policy (roles granted to principals): @google-cloud/resource-manager (GAPIC v3
 //   ProjectsClient, REST fallback; ships google-gax 5).
+// - Which APIs are enabled: @google-cloud/service-usage (GAPIC v1 ServiceUsageClient, google-gax 5).
 
 import { InstancesClient, DisksClient, SnapshotsClient, ZoneOperationsClient, GlobalOperationsClient, RegionOperationsClient, NetworksClient, SubnetworksClient, MachineTypesClient, ZonesClient } from '@google-cloud/compute';
 import { ClusterManagerClient } from '@google-cloud/container';
 import { ProjectsClient } from '@google-cloud/resource-manager';
+import { ServiceUsageClient } from '@google-cloud/service-usage';
 import { StorageTransferServiceClient } from '@google-cloud/storage-transfer';
 import { auth as iamAuth, iam, type iam_v1 } from '@googleapis/iam';
 import { sqladmin, type sqladmin_v1 } from '@googleapis/sqladmin';
@@ -61,6 +63,7 @@ export interface GcpClients {
   zones: ZonesClient;
   container: ClusterManagerClient;
   projects: ProjectsClient;
+  serviceUsage: ServiceUsageClient;
   transfer: StorageTransferServiceClient;
   sql: sqladmin_v1.Sqladmin;
   iam: iam_v1.Iam;
@@ -85,6 +88,7 @@ export function gcpClients(peer: GcpPeer): GcpClients {
     zones: new ZonesClient(o),
     container: new ClusterManagerClient(o),
     projects: new ProjectsClient(o as never),
+    serviceUsage: new ServiceUsageClient(o as never),
     transfer: new StorageTransferServiceClient({
       ...o,
       // google-gax 4 spreads the headers object: a plain object, not google-auth-library 11's Headers.

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { computeHandlers, seedCompute } from './compute';
 import { DiscoveryContract, checkErrorBody, type DiscoveryMethod, type GcpService } from './discovery';
 import { GoogleApiError, faultError, permissionFor, type FaultKind } from './errors';
-import { containerHandlers, iamHandlers, projectHandlers, sqlHandlers, transferHandlers } from './services';
+import { containerHandlers, iamHandlers, projectHandlers, serviceUsageHandlers, sqlHandlers, transferHandlers } from './services';
 
 export interface Exchange {
   methodId: string;
@@ -96,6 +96,8 @@ export interface PeerState {
   /** One poll: PENDING → RUNNING → … → DONE (or `toDone` straight to DONE, as Compute's wait). */
   poll(op: PeerOperation, toDone?: boolean): void;
   checkProject(project: string): void;
+  /** APIs enabled on the project ('compute.googleapis.com'); a call to any other answers SERVICE_DISABLED. */
+  enabledApis: Set<string>;
 }
 
 export interface GcpPeer {
@@ -108,6 +110,9 @@ export interface GcpPeer {
   readonly violations: string[];
   readonly contract: DiscoveryContract;
   inject(fault: Fault): void;
+  /** Disables an API on the project: its calls answer SERVICE_DISABLED and Service Usage says DISABLED. */
+  disableApi(api: string): void;
+  enableApi(api: string): void;
   /** The next operation started by a matching method ends DONE with this error. */
   failNextOperation(failure: OperationFailure): void;
   /** While held, operations keep their status however often they are polled. */
@@ -132,15 +137,17 @@ const HANDLERS: Record<string, Handler> = {
   ...iamHandlers,
   ...transferHandlers,
   ...projectHandlers,
+  ...serviceUsageHandlers,
 };
 
-const API_OF: Record<GcpService, string> = {
+export const API_OF: Record<GcpService, string> = {
   compute: 'compute.googleapis.com',
   container: 'container.googleapis.com',
   sqladmin: 'sqladmin.googleapis.com',
   iam: 'iam.googleapis.com',
   storagetransfer: 'storagetransfer.googleapis.com',
   cloudresourcemanager: 'cloudresourcemanager.googleapis.com',
+  serviceusage: 'serviceusage.googleapis.com',
 };
 
 function matches(test: string | RegExp | undefined, id: string): boolean {
@@ -173,6 +180,7 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     pollsToComplete: opts.pollsToComplete ?? 2,
     held: false,
     contract,
+    enabledApis: new Set(Object.values(API_OF)),
     store: new Map(),
     operations: new Map(),
     requestIds: new Map(),
@@ -269,6 +277,13 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
       violations.push(...problems.map((p) => `request ${p}`));
       return fail(method.id, badRequestFrom(problems), body);
     }
+    if (!state.enabledApis.has(API_OF[method.service])) {
+      return fail(
+        method.id,
+        faultError('SERVICE_DISABLED', { api: API_OF[method.service], project: state.project, projectNumber: state.projectNumber, permission: '', resource: '' }),
+        body,
+      );
+    }
     const fault = faults.find((f) => f.left > 0 && matches(f.method, method.id));
     if (fault) {
       fault.left--;
@@ -326,6 +341,12 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     contract,
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
+    },
+    disableApi(api) {
+      state.enabledApis.delete(api);
+    },
+    enableApi(api) {
+      state.enabledApis.add(api);
     },
     failNextOperation(failure) {
       failures.push({ ...failure, left: failure.times ?? 1 });

@@ -2,8 +2,9 @@
 // Cloud SQL answer long-running operations (advanced by polling their operations.get); IAM and
 // Storage Transfer answer at once, as the real services do.
 
-import { createHash } from 'node:crypto';
-import { GoogleApiError, invalid } from './errors';
+import { createHash, randomUUID } from 'node:crypto';
+import { paginate } from './compute';
+import { API_TITLES, GoogleApiError, invalid } from './errors';
 import type { Handler, HandlerContext, PeerState } from './server';
 
 type Json = Record<string, unknown>;
@@ -53,11 +54,14 @@ function busy(peer: PeerState, cluster: Json): void {
     (o) => o.service === 'container' && !o.done && String(o.wire.targetLink).startsWith(String(cluster.selfLink)),
   );
   if (running) {
+    // As GKE answers (seen in kubernetes-sigs/cluster-api-provider-gcp#1363, rancher/gke-operator#509).
     throw new GoogleApiError(
       400,
       'FAILED_PRECONDITION',
       'failedPrecondition',
       `Cluster is running incompatible operation ${running.name}.`,
+      'global',
+      { reason: 'CLUSTER_ALREADY_HAS_OPERATION', domain: 'container.googleapis.com' },
     );
   }
 }
@@ -296,13 +300,19 @@ function sqlBusy(peer: PeerState, instance: Json): void {
     (o) => o.service === 'sqladmin' && !o.done && o.wire.targetLink === instance.selfLink,
   );
   if (running) {
-    throw new GoogleApiError(409, 'ABORTED', 'operationInProgress', 'Operation failed because another operation was already in progress.');
+    // Cloud SQL's body for this (apache/airflow#62671 quotes it) has no `status`; the peer adds ABORTED.
+    throw new GoogleApiError(
+      409,
+      'ABORTED',
+      'operationInProgress',
+      'Operation failed because another operation was already in progress. Try your request after the current operation is complete.',
+    );
   }
 }
 
 function sqlOperation(ctx: HandlerContext, instance: Json, operationType: string, finish: () => void, rollback?: () => void): Json {
   const { peer } = ctx;
-  const name = crypto.randomUUID();
+  const name = randomUUID();
   const project = String(instance.project);
   const wire: Json = {
     kind: 'sql#operation',
@@ -398,8 +408,12 @@ const getSqlH: Handler = (ctx) => {
 const listSql: Handler = (ctx) => {
   ctx.peer.checkProject(ctx.params.project!);
   const prefix = `sql:projects/${ctx.params.project}/instances/`;
-  const items = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
-  return items.length > 0 ? { kind: 'sql#instancesList', items } : { kind: 'sql#instancesList' };
+  const all = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
+  const { page, next } = paginate(all, ctx.query, 'maxResults', 500);
+  const out: Json = { kind: 'sql#instancesList' };
+  if (page.length > 0) out.items = page;
+  if (next) out.nextPageToken = next;
+  return out;
 };
 
 const patchSql: Handler = (ctx) => {
@@ -553,8 +567,12 @@ const getSa: Handler = (ctx) => findSa(ctx.peer, ctx.params.name!).sa;
 const listSa: Handler = (ctx) => {
   const project = /^projects\/([^/]+)$/.exec(ctx.params.name!)?.[1] ?? '';
   ctx.peer.checkProject(project);
-  const accounts = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(`iam:projects/${project}/`)).map(([, v]) => v);
-  return accounts.length > 0 ? { accounts } : {};
+  const all = [...ctx.peer.store.entries()].filter(([k]) => k.startsWith(`iam:projects/${project}/`)).map(([, v]) => v);
+  const { page, next } = paginate(all, ctx.query, 'pageSize', 100);
+  const out: Json = {};
+  if (page.length > 0) out.accounts = page;
+  if (next) out.nextPageToken = next;
+  return out;
 };
 
 const deleteSa: Handler = (ctx) => {
@@ -686,7 +704,11 @@ const listJobs: Handler = (ctx) => {
     .filter((j) => j.projectId === projectId)
     .filter((j) => !filter.jobNames || filter.jobNames.includes(String(j.name)))
     .filter((j) => (filter.jobStatuses ? filter.jobStatuses.includes(String(j.status)) : j.status !== 'DELETED'));
-  return jobs.length > 0 ? { transferJobs: jobs } : {};
+  const { page, next } = paginate(jobs, ctx.query, 'pageSize', 256);
+  const out: Json = {};
+  if (page.length > 0) out.transferJobs = page;
+  if (next) out.nextPageToken = next;
+  return out;
 };
 
 export const transferHandlers: Record<string, Handler> = {
@@ -768,4 +790,63 @@ export const projectHandlers: Record<string, Handler> = {
   'cloudresourcemanager.projects.get': getProject,
   'cloudresourcemanager.projects.getIamPolicy': getProjectPolicy,
   'cloudresourcemanager.projects.setIamPolicy': setProjectPolicy,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Service Usage v1: which APIs are enabled (Test connection names the ones that are not)
+
+function serviceState(peer: PeerState, api: string): Json {
+  return {
+    name: `projects/${peer.projectNumber}/services/${api}`,
+    parent: `projects/${peer.projectNumber}`,
+    config: { name: api, title: API_TITLES[api] ?? api },
+    state: peer.enabledApis.has(api) ? 'ENABLED' : 'DISABLED',
+  };
+}
+
+function consumer(peer: PeerState, parent: string): void {
+  const m = /^projects\/([^/]+)$/.exec(parent);
+  if (!m) throw invalid(`Invalid parent '${parent}': only projects are served.`);
+  peer.checkProject(m[1]!);
+}
+
+const getService: Handler = (ctx) => {
+  const m = /^(projects\/[^/]+)\/services\/([^/]+)$/.exec(ctx.params.name!);
+  consumer(ctx.peer, m?.[1] ?? '');
+  return serviceState(ctx.peer, m![2]!);
+};
+
+const batchGetServices: Handler = (ctx) => {
+  consumer(ctx.peer, ctx.params.parent!);
+  const names = ctx.query.getAll('names');
+  if (names.length === 0 || names.length > 30) throw invalid('names: between 1 and 30 services must be named.');
+  return {
+    services: names.map((n) => {
+      const api = /\/services\/([^/]+)$/.exec(n)?.[1];
+      if (!api) throw invalid(`Invalid service name '${n}'.`);
+      return serviceState(ctx.peer, api);
+    }),
+  };
+};
+
+const listServices: Handler = (ctx) => {
+  consumer(ctx.peer, ctx.params.parent!);
+  const filter = ctx.query.get('filter');
+  if (filter !== null && filter !== 'state:ENABLED' && filter !== 'state:DISABLED') {
+    throw invalid(`Invalid filter '${filter}': only state:ENABLED / state:DISABLED.`);
+  }
+  const all = Object.keys(API_TITLES)
+    .map((api) => serviceState(ctx.peer, api))
+    .filter((s) => filter === null || `state:${String(s.state)}` === filter);
+  const { page, next } = paginate(all, ctx.query, 'pageSize', 200);
+  const out: Json = {};
+  if (page.length > 0) out.services = page;
+  if (next) out.nextPageToken = next;
+  return out;
+};
+
+export const serviceUsageHandlers: Record<string, Handler> = {
+  'serviceusage.services.get': getService,
+  'serviceusage.services.batchGet': batchGetServices,
+  'serviceusage.services.list': listServices,
 };
