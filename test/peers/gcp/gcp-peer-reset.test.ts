@@ -18,12 +18,13 @@ describeGcpPeer('GCP peer reset', () => {
     await peer?.close();
   });
 
-  it('forgets instances, operations, jobs and pending faults, keeps the seeded zones, and keeps every violation', async () => {
+  it('forgets instances, operations, jobs, pending faults and disabled APIs, keeps the seeded zones, and keeps every violation', async () => {
     const P = peer.project;
     const zonesBefore = (await c.zones.list({ project: P }))[0].map((z) => z.name).sort();
     const { data: op } = await c.sql.instances.insert({ project: P, requestBody: { name: 'orders', region: 'us-central1', settings: { tier: 'db-custom-2-7680' } } });
     await c.transfer.createTransferJob({ transferJob: { name: 'transferJobs/dr-x', projectId: P, transferSpec: { gcsDataSource: { bucketName: 'a' }, gcsDataSink: { bucketName: 'b' } } } });
     peer.inject({ method: 'sql.instances.get', kind: 'PERMISSION_DENIED' });
+    peer.disableApi('sqladmin.googleapis.com');
     peer.reset();
     await expect(c.sql.instances.get({ project: P, instance: 'orders' })).rejects.toMatchObject({ status: 404 });
     await expect(c.sql.operations.get({ project: P, operation: op.name! })).rejects.toMatchObject({ status: 404 });

@@ -119,8 +119,9 @@ export interface GcpPeer {
   hold(): void;
   release(): void;
   /**
-   * Back to a freshly started peer (resources, operations, requestIds, pending faults; Compute seeded
-   * again), as moto's reset: suites that open many clean worlds keep one peer and one set of clients.
+   * Back to a freshly started peer (resources, operations, requestIds, pending faults, every API
+   * enabled again; Compute seeded again), as moto's reset: suites that open many clean worlds keep
+   * one peer and one set of clients.
    * Exchanges and violations are kept, so a suite still sees every breach.
    */
   reset(): void;
@@ -364,6 +365,7 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
       state.held = false;
       faults.length = 0;
       failures.length = 0;
+      state.enabledApis = new Set(Object.values(API_OF));
       seedCompute(state);
     },
     resource: (name) => state.store.get(name),
