@@ -74,104 +74,77 @@ describeGcpPeer('Cloud Storage and Cloud SQL through the engine against the GCP 
     const jobsOf = async () =>
       (await c.transfer.listTransferJobs({ filter: JSON.stringify({ projectId: P, jobStatuses: ['ENABLED', 'DISABLED', 'DELETED'] }) }, { autoPaginate: false }))[0];
 
-    it('replicates a bucket and an instance, tests and resets copies, and fails over from the latest point with the replica promoted and the transfer job deleted', async () => {
-      // The customer's resources in the source region.
-      await storage.createBucket('media-assets', { location: GCP_SOURCE.toUpperCase(), versioning: { enabled: true } });
-      const seeded = await c.sql.instances.insert({
-        project: P,
-        requestBody: { name: 'orders-db', region: GCP_SOURCE, databaseVersion: 'POSTGRES_16', settings: { tier: 'db-custom-2-7680', userLabels: { app: 'orders' } } },
-      });
-      await sqlDone(c, P, seeded.data.name!);
-
-      const account = await call(core, 'dr:accounts.create', { name: 'DR project', provider: 'gcp', cloud: 'gcp', credentials: gcpAccount(P).credentials });
-      const source = await call(core, 'dr:environments.create', { accountId: account.id, name: 'Iowa', region: GCP_SOURCE, scope: P });
-      const target = await call(core, 'dr:environments.create', { accountId: account.id, name: 'Belgium', region: GCP_TARGET, scope: P });
+    let account: { id: string } | undefined;
+    /** As the operator does it: one account, Iowa (source) and Belgium (target), discovery, a policy of what `pick` selects. */
+    async function protect(name: string, type: string) {
+      account ??= await call(core, 'dr:accounts.create', { name: 'DR project', provider: 'gcp', cloud: 'gcp', credentials: gcpAccount(P).credentials });
+      const source = await call(core, 'dr:environments.create', { accountId: account.id, name: `${name} Iowa`, region: GCP_SOURCE, scope: P });
+      const target = await call(core, 'dr:environments.create', { accountId: account.id, name: `${name} Belgium`, region: GCP_TARGET, scope: P });
       const found = await call(core, 'dr:inventory.discover', { environmentId: source.id });
-      expect(found.map((f) => [f.type, f.name]).sort()).toEqual([
-        ['gcp.cloud-sql', 'orders-db'],
-        ['gcp.cloud-storage', 'media-assets'],
-      ]);
-      expect(found.find((f) => f.type === 'gcp.cloud-sql')!.tags).toEqual({ app: 'orders' });
+      const picked = found.filter((f) => f.type === type);
+      expect(picked).toHaveLength(1);
       const policy = await call(core, 'dr:policies.create', {
-        name: 'Media and orders',
+        name,
         sourceEnvironmentId: source.id,
         targetEnvironmentId: target.id,
-        resources: found.map((f) => ({ type: f.type, nativeId: f.nativeId, name: f.name })),
+        resources: picked.map((f) => ({ type: f.type, nativeId: f.nativeId, name: f.name })),
         schedule: null,
         webhookUrl: null,
       });
+      return { policy, picked: picked[0]! };
+    }
+    const replicate = async (policyId: string) => succeeded((await call(core, 'dr:replication.run', { policyId })).jobId);
+    const points = async (policyId: string) => {
+      const items = (await call(core, 'dr:recoveryPoints.list', { policyId, offset: 0, limit: 10 })).items;
+      expect(items).toHaveLength(2);
+      return [...items].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    };
+    /** Failover from the OLDER point (a type that uses the latest point still uses the latest). */
+    async function failoverFromOlder(policyId: string, older: string) {
+      const plan = await call(core, 'dr:failover.prepare', { policyId, recoveryPointId: older });
+      expect(plan.recoveryPoint.id).toBe(older);
+      expect(plan.latestRecoveryPoint.id).not.toBe(older);
+      // The Google provider keeps no failover lease yet (no target store): the operator's override, as the UI offers it.
+      const job = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'single console in this test' } })).jobId);
+      expect((await call(core, 'dr:policies.get', { policyId })).state).toBe('failed_over');
+      return { job, mappings: await call(core, 'dr:jobs.mappings', { jobId: job.id }) };
+    }
+    const methodsUsed = () => new Set(peer.exchanges.map((e) => e.methodId));
+
+    it('Cloud Storage: replica bucket and transfer job, a test bucket reset, failover applies the latest point and deletes the job', async () => {
+      await storage.createBucket('media-assets', { location: GCP_SOURCE.toUpperCase(), versioning: { enabled: true } });
+      const { policy, picked } = await protect('Media', 'gcp.cloud-storage');
+      expect(picked).toMatchObject({ nativeId: 'media-assets', name: 'media-assets' });
       const replicaBucket = replicaBucketName('media-assets', GCP_TARGET, policy.id);
       const job = transferJobName('media-assets', GCP_TARGET, policy.id);
-      const replicaDb = sqlReplicaName('orders-db', GCP_TARGET, policy.id);
 
-      // First point: versioning on, the small tier.
-      await succeeded((await call(core, 'dr:replication.run', { policyId: policy.id })).jobId);
-      // The source changes; the second point captures it.
+      // First point: versioning on. The source changes; the second point captures it (versioning off).
+      await replicate(policy.id);
       await storage.bucket('media-assets').setMetadata({ versioning: { enabled: false } });
-      const patched = await c.sql.instances.patch({
-        project: P,
-        instance: 'orders-db',
-        requestBody: { settings: { tier: 'db-custom-4-15360', databaseFlags: [{ name: 'max_connections', value: '400' }], userLabels: { app: 'orders', tier: 'gold' } } },
-      });
-      await sqlDone(c, P, patched.data.name!);
-      await succeeded((await call(core, 'dr:replication.run', { policyId: policy.id })).jobId);
-      const points = (await call(core, 'dr:recoveryPoints.list', { policyId: policy.id, offset: 0, limit: 10 })).items;
-      expect(points).toHaveLength(2);
+      await replicate(policy.id);
+      const [older] = await points(policy.id);
 
-      // One replica bucket, one replication job, one read replica for two replications.
+      // One replica bucket and one replication job for two replications.
       const [buckets] = await storage.getBuckets();
       expect(buckets.map((b) => b.name).sort()).toEqual(['media-assets', replicaBucket].sort());
       const enabled = await jobsOf();
       expect(enabled).toHaveLength(1);
       expect(enabled[0]).toMatchObject({ name: job, status: 'ENABLED', replicationSpec: { gcsDataSource: { bucketName: 'media-assets' }, gcsDataSink: { bucketName: replicaBucket } } });
-      const replica = await sqlGet(replicaDb);
-      expect(replica).toMatchObject({ instanceType: 'READ_REPLICA_INSTANCE', masterInstanceName: `${P}:orders-db`, region: GCP_TARGET });
-      expect(replica.settings?.tier).toBe('db-custom-2-7680');
-      expect((await sqlGet('orders-db')).replicaNames).toEqual([replicaDb]);
 
-      // Test failover: a test bucket and an independent test copy of the instance, production replication untouched.
+      // Test failover: a test bucket; production replication untouched. Reset deletes it.
       await succeeded((await call(core, 'dr:testFailover.run', { policyId: policy.id })).jobId);
       const tests = await call(core, 'dr:testResources.list', { policyId: policy.id });
-      expect(tests.map((t) => t.kind).sort()).toEqual(['Bucket', 'SqlInstance']);
-      const testBucket = tests.find((t) => t.kind === 'Bucket')!.name;
-      const testDb = tests.find((t) => t.kind === 'SqlInstance')!.name;
+      expect(tests.map((t) => t.kind)).toEqual(['Bucket']);
+      const testBucket = tests[0]!.name;
       expect(testBucket).toMatch(/^drtest-media-assets-[0-9a-f]{8}$/);
       expect((await storage.bucket(testBucket).exists())[0]).toBe(true);
-      const copy = await sqlGet(testDb);
-      expect(copy).toMatchObject({ instanceType: 'CLOUD_SQL_INSTANCE', region: GCP_TARGET });
-      expect(copy.masterInstanceName).toBeUndefined();
-      expect(copy.settings?.userLabels).toMatchObject({ 'dr-test': 'true', app: 'orders', tier: 'gold' });
-      expect(copy.settings?.tier).toBe('db-custom-4-15360');
-      expect((await sqlGet(replicaDb)).instanceType).toBe('READ_REPLICA_INSTANCE');
       expect((await jobsOf()).map((j) => j.status)).toEqual(['ENABLED']);
-
       await succeeded((await call(core, 'dr:testFailover.reset', { policyId: policy.id })).jobId);
       expect(await call(core, 'dr:testResources.list', { policyId: policy.id })).toEqual([]);
       expect((await storage.bucket(testBucket).exists())[0]).toBe(false);
-      expect(await sqlMissing(testDb)).toBe(true);
-      expect((await sqlGet('orders-db')).replicaNames).toEqual([replicaDb]);
 
-      // Failover from the OLDER point: both types use the latest one.
-      const older = [...points].sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0]!;
-      const plan = await call(core, 'dr:failover.prepare', { policyId: policy.id, recoveryPointId: older.id });
-      expect(plan.recoveryPoint.id).toBe(older.id);
-      expect(plan.latestRecoveryPoint.id).not.toBe(older.id);
-      // The Google provider keeps no failover lease yet (no target store): the operator's override, as the UI offers it.
-      const failed = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'single console in this test' } })).jobId);
-      const mappings = await call(core, 'dr:jobs.mappings', { jobId: failed.id });
-      expect(mappings.map((m) => [m.kind, m.name, m.reused]).sort()).toEqual([
-        ['Bucket', replicaBucket, true],
-        ['SqlInstance', replicaDb, true],
-      ]);
-
-      // The replica is promoted and carries the latest point's settings, not the selected one's.
-      const promoted = await sqlGet(replicaDb);
-      expect(promoted.instanceType).toBe('CLOUD_SQL_INSTANCE');
-      expect(promoted.masterInstanceName).toBeUndefined();
-      expect(promoted.settings?.tier).toBe('db-custom-4-15360');
-      expect(promoted.settings?.databaseFlags).toEqual([{ name: 'max_connections', value: '400' }]);
-      expect(promoted.settings?.userLabels).toMatchObject({ app: 'orders', tier: 'gold', 'dr-role': 'failover' });
-      expect((await sqlGet('orders-db')).replicaNames).toBeUndefined();
+      const { job: failed, mappings } = await failoverFromOlder(policy.id, older!.id);
+      expect(mappings.map((m) => [m.kind, m.name, m.reused])).toEqual([['Bucket', replicaBucket, true]]);
       // The cross-bucket replication job is deleted; the replica bucket has the latest point's versioning (off).
       expect((await jobsOf()).map((j) => [j.name, j.status])).toEqual([[job, 'DELETED']]);
       expect((await storage.bucket(replicaBucket).getMetadata())[0].versioning?.enabled).toBe(false);
@@ -179,14 +152,70 @@ describeGcpPeer('Cloud Storage and Cloud SQL through the engine against the GCP 
       const warnings = failed.steps.flatMap((s) => s.warnings);
       expect(warnings.some((w) => w.startsWith(`Bucket ${replicaBucket} is in US-CENTRAL1, not EUROPE-WEST1`))).toBe(true);
       expect(warnings.some((w) => w.includes(`Bucket ${replicaBucket} did not get an IAM policy`))).toBe(true);
-      expect(warnings.filter((w) => w.startsWith('Cloud SQL'))).toEqual([]);
+      for (const m of ['storagetransfer.transferJobs.create', 'storagetransfer.transferJobs.get', 'storagetransfer.transferJobs.delete']) expect(methodsUsed().has(m), m).toBe(true);
+      expect(peer.violations).toEqual([]);
+    }, 120_000);
 
-      const after = await call(core, 'dr:policies.get', { policyId: policy.id });
-      expect(after.state).toBe('failed_over');
-      const methods = new Set(peer.exchanges.map((e) => e.methodId));
-      for (const m of ['sql.instances.insert', 'sql.instances.promoteReplica', 'sql.instances.patch', 'sql.instances.delete', 'sql.operations.get', 'storagetransfer.transferJobs.create', 'storagetransfer.transferJobs.delete']) {
-        expect(methods.has(m), m).toBe(true);
-      }
+    it('Cloud SQL: a cross-region read replica, a promoted test copy reset, failover promotes the replica with the latest point\'s settings', async () => {
+      const seeded = await c.sql.instances.insert({
+        project: P,
+        requestBody: { name: 'orders-db', region: GCP_SOURCE, databaseVersion: 'POSTGRES_16', settings: { tier: 'db-custom-2-7680', userLabels: { app: 'orders' } } },
+      });
+      await sqlDone(c, P, seeded.data.name!);
+      const { policy, picked } = await protect('Orders', 'gcp.cloud-sql');
+      expect(picked).toMatchObject({ nativeId: 'orders-db', tags: { app: 'orders' } });
+      const replicaDb = sqlReplicaName('orders-db', GCP_TARGET, policy.id);
+
+      // First point: the small tier. The source changes; the second point captures it.
+      await replicate(policy.id);
+      const patched = await c.sql.instances.patch({
+        project: P,
+        instance: 'orders-db',
+        requestBody: { settings: { tier: 'db-custom-4-15360', databaseFlags: [{ name: 'max_connections', value: '400' }], userLabels: { app: 'orders', tier: 'gold' } } },
+      });
+      await sqlDone(c, P, patched.data.name!);
+      await replicate(policy.id);
+      const [older] = await points(policy.id);
+
+      // One read replica for two replications, linked to the source.
+      const replica = await sqlGet(replicaDb);
+      expect(replica).toMatchObject({ instanceType: 'READ_REPLICA_INSTANCE', masterInstanceName: `${P}:orders-db`, region: GCP_TARGET });
+      expect(replica.settings?.tier).toBe('db-custom-2-7680');
+      expect((await sqlGet('orders-db')).replicaNames).toEqual([replicaDb]);
+
+      // Test failover: an independent copy (a replica promoted at once); the production replica untouched.
+      await succeeded((await call(core, 'dr:testFailover.run', { policyId: policy.id })).jobId);
+      const tests = await call(core, 'dr:testResources.list', { policyId: policy.id });
+      expect(tests.map((t) => t.kind)).toEqual(['SqlInstance']);
+      const testDb = tests[0]!.name;
+      const copy = await sqlGet(testDb);
+      expect(copy).toMatchObject({ instanceType: 'CLOUD_SQL_INSTANCE', region: GCP_TARGET });
+      expect(copy.masterInstanceName).toBeUndefined();
+      expect(copy.settings?.userLabels).toMatchObject({ 'dr-test': 'true', app: 'orders', tier: 'gold' });
+      expect(copy.settings?.tier).toBe('db-custom-4-15360');
+      expect((await sqlGet(replicaDb)).instanceType).toBe('READ_REPLICA_INSTANCE');
+      await succeeded((await call(core, 'dr:testFailover.reset', { policyId: policy.id })).jobId);
+      expect(await call(core, 'dr:testResources.list', { policyId: policy.id })).toEqual([]);
+      expect(await sqlMissing(testDb)).toBe(true);
+      expect((await sqlGet('orders-db')).replicaNames).toEqual([replicaDb]);
+
+      const { job: failed, mappings } = await failoverFromOlder(policy.id, older!.id);
+      expect(mappings.map((m) => [m.kind, m.name, m.reused, m.targetId])).toEqual([['SqlInstance', replicaDb, true, `projects/${P}/instances/${replicaDb}`]]);
+      // Promoted, carrying the latest point's settings, not the selected one's; no second instance.
+      const promoted = await sqlGet(replicaDb);
+      expect(promoted.instanceType).toBe('CLOUD_SQL_INSTANCE');
+      expect(promoted.masterInstanceName).toBeUndefined();
+      expect(promoted.settings?.tier).toBe('db-custom-4-15360');
+      expect(promoted.settings?.databaseFlags).toEqual([{ name: 'max_connections', value: '400' }]);
+      expect(promoted.settings?.userLabels).toMatchObject({ app: 'orders', tier: 'gold', 'dr-role': 'failover' });
+      expect((await sqlGet('orders-db')).replicaNames).toBeUndefined();
+      expect(((await c.sql.instances.list({ project: P })).data.items ?? []).map((i) => i.name).sort()).toEqual(['orders-db', replicaDb].sort());
+      expect(failed.steps.flatMap((s) => s.warnings)).toEqual([]);
+      // The promotion and the patch were awaited through their operations, both journaled as DONE.
+      const ops = peer.exchanges.filter((e) => e.methodId === 'sql.operations.get').map((e) => e.responseBody as { operationType?: string; status?: string; targetId?: string });
+      expect(ops.some((o) => o.operationType === 'PROMOTE_REPLICA' && o.status === 'DONE' && o.targetId === replicaDb)).toBe(true);
+      expect(ops.some((o) => o.operationType === 'UPDATE' && o.status === 'DONE' && o.targetId === replicaDb)).toBe(true);
+      for (const m of ['sql.instances.insert', 'sql.instances.promoteReplica', 'sql.instances.patch', 'sql.instances.delete']) expect(methodsUsed().has(m), m).toBe(true);
       expect(peer.violations).toEqual([]);
     }, 120_000);
   });
