@@ -212,14 +212,23 @@ export function createCloudStorageHandler(gcp: GcpContext): ResourceHandler {
     }
   }
 
-  /** Removes the replication destination label from the source bucket (a bucket already gone: nothing to do). */
+  /**
+   * Removes the replication destination label from the source bucket (a bucket already gone: nothing
+   * to do). The source may be the region that was lost: when Google cannot be reached for it, failover
+   * goes on and the step says what is left to remove, rather than failing the whole failover.
+   */
   async function dropDestination(ctx: StepContext, env: EnvRef, bucket: string, label: string): Promise<void> {
-    const md = await metadata(ctx, env, bucket);
-    if (!md || !(md.labels && label in md.labels)) return;
-    await patch(ctx, env, `storage.buckets.patch:${bucket}:drop-destination`, bucket, {
-      labels: { [label]: null } as unknown as Record<string, string>,
-      versioning: { enabled: md.versioning?.enabled === true },
-    });
+    try {
+      const md = await metadata(ctx, env, bucket);
+      if (!md || !(md.labels && label in md.labels)) return;
+      await patch(ctx, env, `storage.buckets.patch:${bucket}:drop-destination`, bucket, {
+        labels: { [label]: null } as unknown as Record<string, string>,
+        versioning: { enabled: md.versioning?.enabled === true },
+      });
+    } catch (err) {
+      if (!(err instanceof ProviderFailure && (err.code === 'ProviderUnavailable' || err.code === 'ProviderOffline'))) throw err;
+      ctx.warn?.(`The source bucket ${bucket} could not be reached to remove its replication destination label ${label} (${err.message}); remove it once the source is back.`);
+    }
   }
 
   function readCapture(item: RecoveryPointItemRef): BucketCapture {
