@@ -264,6 +264,11 @@ export function createCloudStorageHandler(gcp: GcpContext): ResourceHandler {
     usesLatestPoint: true,
     discover,
 
+    foresee(item): string[] {
+      const m = item.metadata as Partial<BucketCapture>;
+      return m.iam === null ? [`Bucket ${m.bucket ?? item.resource.name}'s IAM policy was not in its recovery point (${m.iamUnread ?? 'it could not be read'}): the replica keeps the IAM policy it has.`] : [];
+    },
+
     async replicate(resource, ctx): Promise<CapturedItem> {
       const src = ctx.source;
       const bucket = resource.nativeId;

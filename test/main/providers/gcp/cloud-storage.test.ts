@@ -63,6 +63,10 @@ describeGcpPeer('Cloud Storage handler against the GCP peer', () => {
       ]);
       expect(item.metadata).toMatchObject({ bucket: 'web-assets', versioning: true, iam: null, replicaBucket: replica });
       expect((await getJob()).status).toBe('ENABLED');
+      // fake-gcs-server has no bucket IAM: the confirmation says so before failover.
+      expect(h.foresee!({ id: 'rpi', recoveryPointId: 'rp-1', resource, capturedAt: '2030-01-01T00:00:00.000Z', ...item })).toEqual([
+        "Bucket web-assets's IAM policy was not in its recovery point (the service answered NOT_FOUND to storage.buckets.getIamPolicy): the replica keeps the IAM policy it has.",
+      ]);
       // The source keeps its versioning through the destination-label patch (fake-gcs-server would turn it off).
       expect((await storage.bucket('web-assets').getMetadata())[0].versioning?.enabled).toBe(true);
 
