@@ -7,7 +7,7 @@ import { sqlReplicaName } from '../../../../main/providers/gcp/cloud-sql';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import type { EnvRef, ProtectedResourceRef, ResourceHandler } from '../../../../main/providers/types';
 import { StepJournal } from '../../../conformance/crash-context';
-import { GCP_SOURCE, GCP_TARGET, gcpAccount, gcpProviderFor, sqlDone } from '../../../conformance/gcp-peer';
+import { GCP_SOURCE, GCP_TARGET, gcpAccount, gcpProviderFor, sqlDone } from '../../../conformance/gcp-data-peer';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
 import { gcpClients, type GcpClients } from '../../../peers/gcp/sdk';
 import { startGcpPeer, type GcpPeer } from '../../../peers/gcp/server';

@@ -10,7 +10,7 @@ import { replicaBucketName, transferJobName } from '../../../../main/providers/g
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import type { EnvRef, ProtectedResourceRef, ResourceHandler } from '../../../../main/providers/types';
 import { StepJournal } from '../../../conformance/crash-context';
-import { emptyFakeGcs, GCP_SOURCE, GCP_TARGET, gcpAccount, gcpProviderFor } from '../../../conformance/gcp-peer';
+import { emptyFakeGcs, GCP_SOURCE, GCP_TARGET, gcpAccount, gcpProviderFor } from '../../../conformance/gcp-data-peer';
 import { describeFakeGcs, startFakeGcs, type FakeGcs } from '../../../peers/fake-gcs';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
 import { gcpClients, type GcpClients } from '../../../peers/gcp/sdk';

@@ -15,7 +15,7 @@ import { replicaBucketName, transferJobName } from '../../../../main/providers/g
 import { sqlReplicaName } from '../../../../main/providers/gcp/cloud-sql';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
-import { GCP_SOURCE, GCP_TARGET, gcpAccount, sqlDone } from '../../../conformance/gcp-peer';
+import { GCP_SOURCE, GCP_TARGET, gcpAccount, sqlDone } from '../../../conformance/gcp-data-peer';
 import { describeFakeGcs, startFakeGcs, type FakeGcs } from '../../../peers/fake-gcs';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
 import { fakeAuth, gcpClients, type GcpClients } from '../../../peers/gcp/sdk';

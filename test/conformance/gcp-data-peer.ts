@@ -1,8 +1,10 @@
-// The Google Cloud provider's conformance peer: the GCP peer (Cloud SQL Admin, Storage Transfer, ...,
+// The Google Cloud provider's conformance peer for its data types (Cloud Storage, Cloud SQL): the GCP peer (Cloud SQL Admin, Storage Transfer, ...,
 // every exchange held to Google's discovery documents) and fake-gcs-server (Cloud Storage), both
 // reset for every world, with one seeded resource per type in us-central1 (the source) and a census
 // of what the console could have made, by names (the peers pick operation names at random).
 // One adapter serves every world (its GAPIC clients load protos once); reset() empties the peers.
+// The VM instance type has its own world (gcp-peer.ts, fresh GCP peer per world, no fake-gcs-server):
+// the same adapter serves it, so this world declares `servesOtherTypes` and checks only its own two.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -120,7 +122,7 @@ async function blackhole(): Promise<{ url: string; port: number; close(): Promis
   };
 }
 
-export const GCP_TYPES: readonly ResourceTypeId[] = ['gcp.cloud-storage', 'gcp.cloud-sql'];
+export const GCP_DATA_TYPES: readonly ResourceTypeId[] = ['gcp.cloud-storage', 'gcp.cloud-sql'];
 
 /** The Google adapter's peer: `peers()` is read when a world opens (the suite's beforeAll starts them). */
 export function gcpPeer(peers: () => { peer: GcpPeer; gcs: FakeGcs }): ConformancePeer & { dispose(): Promise<void> } {
@@ -134,13 +136,14 @@ export function gcpPeer(peers: () => { peer: GcpPeer; gcs: FakeGcs }): Conforman
     return { peer, ...shared };
   };
   return {
-    name: 'gcp (GCP peer + fake-gcs-server)',
+    name: 'gcp data types (GCP peer + fake-gcs-server)',
     async dispose() {
       await shared?.adapter.dispose();
       await shared?.c.close();
       shared = undefined;
     },
-    types: GCP_TYPES,
+    types: GCP_DATA_TYPES,
+    servesOtherTypes: true,
     secrets: [SECRET],
     tagsDroppedByPeer: { 'gcp.cloud-storage': 'fake-gcs-server drops bucket labels' },
     timeoutMs: 120_000,

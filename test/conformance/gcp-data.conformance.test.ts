@@ -1,5 +1,5 @@
-// The Google Cloud provider held to the adapter conformance suite (test/conformance/adapter-conformance.ts)
-// against its peers (test/conformance/gcp-peer.ts): the GCP peer, whose every exchange must keep to
+// The Google Cloud provider's Cloud Storage and Cloud SQL types held to the adapter conformance suite (test/conformance/adapter-conformance.ts)
+// against their peers (test/conformance/gcp-data-peer.ts): the GCP peer, whose every exchange must keep to
 // Google's discovery documents (asserted after the suite), and fake-gcs-server. Skips saying why where
 // either is missing; under CI=true a missing one fails the run.
 
@@ -8,9 +8,9 @@ import { describeFakeGcs, startFakeGcs, type FakeGcs } from '../peers/fake-gcs';
 import { describeGcpPeer } from '../peers/gcp/describe-gcp';
 import { startGcpPeer, type GcpPeer } from '../peers/gcp/server';
 import { describeAdapterConformance } from './adapter-conformance';
-import { gcpPeer } from './gcp-peer';
+import { gcpPeer } from './gcp-data-peer';
 
-describeGcpPeer('Google Cloud adapter conformance against the GCP peer', () => {
+describeGcpPeer('Google Cloud data types conformance against the GCP peer', () => {
   describeFakeGcs('and fake-gcs-server', () => {
     let peer: GcpPeer | undefined;
     let gcs: FakeGcs | undefined;
