@@ -76,6 +76,26 @@ export function paginate<T>(items: T[], query: URLSearchParams, sizeParam: strin
   return { page, next };
 }
 
+/**
+ * Compute's aggregated list: one entry per zone (`zones/<zone>`), with the zone's items under `key`
+ * or, for an empty zone, the NO_RESULTS_ON_PAGE warning Compute sends instead.
+ */
+function aggregated(collection: string, key: string, kind: string): Handler {
+  return (ctx) => {
+    const { peer } = ctx;
+    const project = ctx.params.project!;
+    peer.checkProject(project);
+    const items: Json = {};
+    for (const zone of peer.zones) {
+      const scoped = list(peer, ctx, `projects/${project}/zones/${zone}/${collection}/`, '').items as Json[] | undefined;
+      items[`zones/${zone}`] = scoped
+        ? { [key]: scoped }
+        : { warning: { code: 'NO_RESULTS_ON_PAGE', message: 'There are no results for scope \'zones/' + zone + '\' on this page.', data: [{ key: 'scope', value: `zones/${zone}` }] } };
+    }
+    return { kind, id: `projects/${project}/aggregated/${collection}`, items, selfLink: link(`projects/${project}/aggregated/${collection}`) };
+  };
+}
+
 type Scope = { zone: string } | { region: string } | { global: true };
 
 function scopePath(project: string, scope: Scope): string {
@@ -632,6 +652,8 @@ export const computeHandlers: Record<string, Handler> = {
   'compute.instances.get': getter((p) => `projects/${p.project}/zones/${p.zone}/instances/${p.instance}`),
   'compute.instances.list': lister((p) => `projects/${p.project}/zones/${p.zone}/instances/`, 'compute#instanceList'),
   'compute.instances.delete': deleteInstance,
+  'compute.instances.aggregatedList': aggregated('instances', 'instances', 'compute#instanceAggregatedList'),
+  'compute.disks.aggregatedList': aggregated('disks', 'disks', 'compute#diskAggregatedList'),
   'compute.instances.setLabels': setLabels,
   'compute.instances.setMetadata': setMetadata,
   'compute.disks.insert': insertDisk,

@@ -2,8 +2,10 @@
 // discovery documents (the afterEach asserts no request or response broke them), plus a self-check
 // that the contract check can fail.
 
-import { randomUUID } from 'node:crypto';
-import { InstancesClient } from '@google-cloud/compute';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { InstancesClient, ZonesClient } from '@google-cloud/compute';
+import { StorageTransferServiceClient } from '@google-cloud/storage-transfer';
+import { JWT } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeGcpPeer } from './describe-gcp';
 import { gaxOptions, gcpClients, type GcpClients } from './sdk';
@@ -14,6 +16,10 @@ let c: GcpClients;
 let P: string;
 const ZONE = 'us-central1-a';
 const DR_ZONE = 'europe-west1-b';
+
+function startOtherKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
 
 /** A gax error's fields the adapters map from. */
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; httpStatusCode?: number; status?: number; message: string; reason?: string; errorInfoMetadata?: Record<string, string> }> {
@@ -127,6 +133,18 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(vm.selfLink).toBe(r2.targetLink);
       expect(vm.disks?.[0]?.source).toBe(`https://www.googleapis.com/compute/v1/projects/${P}/zones/${ZONE}/disks/vm-poll`);
       expect(vm.labels).toEqual({ app: 'shop' });
+    });
+
+    it('lists instances across zones with aggregatedList (empty zones carry NO_RESULTS_ON_PAGE)', async () => {
+      await waitZone('us-central1-b', (await insertVm('vm-agg', 'us-central1-b')).name);
+      const scopes = new Map<string, string[]>();
+      for await (const [scope, scoped] of c.instances.aggregatedListAsync({ project: P })) {
+        scopes.set(scope, (scoped.instances ?? []).map((i) => i.name ?? ''));
+      }
+      expect(scopes.get('zones/us-central1-b')).toContain('vm-agg');
+      expect([...scopes.keys()].sort()).toEqual(['zones/europe-west1-b', 'zones/europe-west1-c', 'zones/us-central1-a', 'zones/us-central1-b']);
+      const [zoned] = await c.instances.list({ project: P, zone: 'us-central1-b' });
+      expect(zoned.map((i) => i.name)).toEqual(['vm-agg']);
     });
 
     it('deduplicates by requestId: the same requestId returns the same operation and creates one instance', async () => {
@@ -259,6 +277,15 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(freed.users ?? []).toEqual([]);
       const [gone] = await c.instances.list({ project: P, zone: DR_ZONE });
       expect(gone.map((i) => i.name)).not.toContain('vm-src');
+
+      // Cleaning up a recovery point: the disk, then the snapshot, each through its operation.
+      const [delDisk] = await c.disks.delete({ project: P, zone: DR_ZONE, disk: 'vm-src-dr', requestId: randomUUID() });
+      await waitZone(DR_ZONE, delDisk.latestResponse.name as string);
+      const [delSnap] = await c.snapshots.delete({ project: P, snapshot: 'vm-src-snap-1', requestId: randomUUID() });
+      await waitGlobal(delSnap.latestResponse.name as string);
+      const [snaps] = await c.snapshots.list({ project: P });
+      expect(snaps.map((x) => x.name)).not.toContain('vm-src-snap-1');
+      expect((await rejection(c.disks.get({ project: P, zone: DR_ZONE, disk: 'vm-src-dr' }))).code).toBe(5);
     });
 
     it('refuses a snapshot storage location that does not exist', async () => {
@@ -525,6 +552,33 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(patched.status).toBe('DELETED');
       const [listed] = await c.transfer.listTransferJobs({ filter: JSON.stringify({ projectId: P }) });
       expect(listed.map((j) => j.name)).not.toContain(job.name);
+    });
+
+    it('gets no Authorization header from a google-auth-library 11 client (its google-gax 4 drops it): 401', async () => {
+      const client = new StorageTransferServiceClient({ ...gaxOptions(peer) } as never);
+      const err = await rejection(client.getTransferJob({ jobName: 'transferJobs/1', projectId: P }));
+      expect(err.code).toBe(16);
+      expect(peer.exchanges.at(-1)?.status).toBe(401);
+      await client.close();
+    });
+  });
+
+  describe('service-account key files', () => {
+    it('accepts a self-signed JWT from a key it issued, and refuses one signed by another key', async () => {
+      const key = peer.createServiceAccountKey();
+      // No scopes: google-auth-library then signs a JWT per request (aud = the URL) instead of asking
+      // https://oauth2.googleapis.com/token, which it would call whatever the key's token_uri says.
+      const jwt = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id });
+      const zones = new ZonesClient({ ...gaxOptions(peer), authClient: jwt });
+      const [list] = await zones.list({ project: P });
+      expect(list.length).toBeGreaterThan(0);
+      const other = startOtherKey();
+      const forged = new ZonesClient({ ...gaxOptions(peer), authClient: new JWT({ email: key.client_email, key: other, keyId: key.private_key_id }) });
+      const err = await rejection(forged.list({ project: P }));
+      expect(err.code).toBe(16);
+      expect(err.message).toContain('Invalid JWT Signature');
+      await zones.close();
+      await forged.close();
     });
   });
 

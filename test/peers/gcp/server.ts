@@ -8,6 +8,7 @@
 // Long-running operations advance when they are polled (get, or wait), never by the clock, so a test
 // on a busy machine sees the same PENDING → RUNNING → DONE sequence.
 
+import { createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { computeHandlers, seedCompute } from './compute';
@@ -54,6 +55,17 @@ export interface PeerOperation {
   /** Undoes what the start did when it fails (a created resource disappears). */
   rollback?: () => void;
   failWith?: { code: string; message: string };
+}
+
+export interface ServiceAccountKey {
+  type: 'service_account';
+  project_id: string;
+  private_key_id: string;
+  private_key: string;
+  client_email: string;
+  client_id: string;
+  auth_uri: string;
+  token_uri: string;
 }
 
 export interface GcpPeerOptions {
@@ -122,9 +134,15 @@ export interface GcpPeer {
    * Back to a freshly started peer (resources, operations, requestIds, pending faults, every API
    * enabled again; Compute seeded again), as moto's reset: suites that open many clean worlds keep
    * one peer and one set of clients.
-   * Exchanges and violations are kept, so a suite still sees every breach.
+   * Exchanges, violations and the service-account keys made by createServiceAccountKey are kept,
+   * so a suite still sees every breach and its account still signs in.
    */
   reset(): void;
+  /**
+   * A service-account key file (the JSON the console downloads) whose self-signed JWTs this peer
+   * accepts as bearer tokens; a JWT signed by any other key answers 401.
+   */
+  createServiceAccountKey(email?: string): ServiceAccountKey;
   resource(name: string): Record<string, unknown> | undefined;
   resources(prefix?: string): Record<string, unknown>[];
   operations(): PeerOperation[];
@@ -172,6 +190,7 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
   const failures: (OperationFailure & { left: number })[] = [];
   const exchanges: Exchange[] = [];
   const violations: string[] = [];
+  const keys = new Map<string, { email: string; publicKey: KeyObject }>();
 
   const state: PeerState = {
     project: opts.project ?? 'fc-test-project',
@@ -260,6 +279,10 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     } catch {
       violations.push(`${method.id}: request body is not JSON`);
       return fail(method.id, new GoogleApiError(400, 'INVALID_ARGUMENT', 'parseError', 'Invalid JSON payload received.'), raw);
+    }
+    const jwtProblem = checkSelfSignedJwt(req.headers.authorization ?? '', keys);
+    if (jwtProblem) {
+      return fail(method.id, new GoogleApiError(401, 'UNAUTHENTICATED', 'authError', jwtProblem), body);
     }
     if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
       return fail(
@@ -368,6 +391,21 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
       state.enabledApis = new Set(Object.values(API_OF));
       seedCompute(state);
     },
+    createServiceAccountKey(email = `failover-console@${state.project}.iam.gserviceaccount.com`) {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const id = randomBytes(20).toString('hex');
+      keys.set(id, { email, publicKey });
+      return {
+        type: 'service_account',
+        project_id: state.project,
+        private_key_id: id,
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        client_email: email,
+        client_id: state.nextId(),
+        auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+        token_uri: 'https://oauth2.googleapis.com/token',
+      };
+    },
     resource: (name) => state.store.get(name),
     resources: (prefix = '') => [...state.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v),
     operations: () => [...state.operations.values()],
@@ -392,4 +430,32 @@ function badRequestFrom(problems: string[]): GoogleApiError {
     );
   }
   return new GoogleApiError(400, 'INVALID_ARGUMENT', 'invalid', `Invalid request: ${problems.join('; ')}`);
+}
+
+/**
+ * A bearer token that is a JWT must be a service account's self-signed JWT (RS256, `kid` = the key
+ * id, iss = sub = the account's email, not expired), as Google accepts in place of an access token.
+ * Returns why it is refused, or undefined. Plain (non-JWT) bearer tokens are the tests' fake tokens.
+ */
+function checkSelfSignedJwt(authorization: string, keys: Map<string, { email: string; publicKey: KeyObject }>): string | undefined {
+  const token = /^Bearer (.+)$/.exec(authorization)?.[1] ?? '';
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  let header: { alg?: string; kid?: string };
+  let claims: { iss?: string; sub?: string; aud?: string; scope?: string; exp?: number; iat?: number };
+  try {
+    header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof header;
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    return 'Invalid JWT: not JSON.';
+  }
+  const key = header.kid ? keys.get(header.kid) : undefined;
+  if (header.alg !== 'RS256' || !key) return 'Invalid JWT Signature.';
+  const verifier = createVerify('RSA-SHA256');
+  verifier.update(`${parts[0]}.${parts[1]}`);
+  if (!verifier.verify(key.publicKey, Buffer.from(parts[2]!, 'base64url'))) return 'Invalid JWT Signature.';
+  if (claims.iss !== key.email || claims.sub !== key.email) return 'Invalid JWT: iss and sub must be the service account email.';
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
+  if (!claims.aud && !claims.scope) return 'Invalid JWT: needs an audience or a scope.';
+  return undefined;
 }
