@@ -80,7 +80,7 @@ export interface ResourceMappingEntry {
 /**
  * A rate-limit family, e.g. 'aws.ec2.run-instances', 'aws.ec2.mutating', 'aws.ec2.read', 'aws.rds.mutating',
  * 'aws.s3', 'aws.iam', 'aws.eks', 'aws.dynamodb', 'azure.arm.read', 'azure.arm.write', 'azure.arm.delete', 'gcp.compute.write',
- * 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam', 'sim'. Limits are data in
+ * 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.storagetransfer', 'gcp.iam', 'sim'. Limits are data in
  * main/core/jobs/rate-limits.ts (published figures, source cited beside each).
  */
 export type ApiFamily = string;

@@ -71,6 +71,11 @@ export const CLOUD_RATE_LIMITS: Readonly<Record<string, RateLimitSpec>> = {
   // published numbers: a conservative 600/min each until the adapters read the project's real quota.
   'gcp.container': perMinute(600),
   'gcp.sqladmin': perMinute(600),
+  // Storage Transfer ("Quotas & limits", cloud.google.com/storage-transfer/quotas, rate quotas per
+  // project): transferJobs.create, .patch and .delete 600 requests/min each (create also 5,000/day);
+  // reads (transferJobs.get/list, transferOperations.get/list) 1,500/min.
+  'gcp.storagetransfer': perMinute(600),
+  'gcp.storagetransfer.read': perMinute(1500),
 };
 
 /**

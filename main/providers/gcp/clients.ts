@@ -89,6 +89,8 @@ export interface GcpAccountClients {
   sql: sqladmin_v1.Sqladmin;
   iam: iam_v1.Iam;
   storage: Storage;
+  /** Cloud Storage for one project (createBucket and getBuckets name the client's project). */
+  storageIn(project: string): Storage;
 }
 
 /** google-gax 4 reads the auth headers as a plain object (see the header comment). */
@@ -135,6 +137,8 @@ export class GcpContext {
     const e = this.opts.endpoints ?? {};
     let project = credentialsProject(creds);
     if (!project && auth instanceof GoogleAuth) project = await (auth as GoogleAuth).getProjectId().catch(() => null);
+    const storageOpts = { authClient: auth as never, retryOptions: { autoRetry: false }, ...(e.storage ? { apiEndpoint: e.storage, useAuthWithCustomEndpoint: true } : {}) };
+    const perProject = new Map<string, Storage>();
     return {
       auth,
       project,
@@ -154,7 +158,12 @@ export class GcpContext {
       transfer: new StorageTransferServiceClient({ ...gapic(e.storagetransfer, auth), authClient: plainHeaderAuth(auth) } as never),
       sql: sqladmin({ version: 'v1', auth: auth as never, retry: false, ...(e.sqladmin ? { rootUrl: e.sqladmin } : {}) }),
       iam: iam({ version: 'v1', auth: auth as never, retry: false, ...(e.iam ? { rootUrl: e.iam } : {}) }),
-      storage: new Storage({ authClient: auth as never, retryOptions: { autoRetry: false }, ...(e.storage ? { apiEndpoint: e.storage, useAuthWithCustomEndpoint: true } : {}) }),
+      storage: new Storage(storageOpts),
+      storageIn(p: string) {
+        let s = perProject.get(p);
+        if (!s) perProject.set(p, (s = new Storage({ ...storageOpts, projectId: p })));
+        return s;
+      },
     };
   }
 

@@ -1,17 +1,23 @@
 // The Google Cloud provider: the account kinds (service-account key, application default
 // credentials, impersonation), Test connection, and the clients the handlers of issue 9 build on.
-// Types are served by the handlers registered below (a type without one is refused with a sentence
-// when added to a policy: PoliciesService asks the adapter for a handler); discovery goes through them.
+// Types served: VM instances (vm-instance.ts), Cloud Storage (cloud-storage.ts) and Cloud SQL
+// (cloud-sql.ts); a type without a handler (GKE, so far) is refused with a sentence when added to a
+// policy (PoliciesService asks the adapter), and discovery goes through the handlers.
 
 import type { ResourceTypeId } from '../../../shared/catalog';
 import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { ConnectionCheck, EnvRef, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
 import { GcpContext, type GcpAccountClients, type GcpProviderOptions } from './clients';
+import { createCloudSqlHandler } from './cloud-sql';
+import { createCloudStorageHandler } from './cloud-storage';
 import { enableCommand, GCP_API_TITLES } from './errors';
 import { createVmInstanceHandler } from './vm-instance';
 
 export { GcpContext, type GcpProviderOptions } from './clients';
+
+/** The Google types in the order the resource picker lists them; a type without a handler is skipped. */
+export const GCP_TYPES: readonly ResourceTypeId[] = ['gcp.vm-instance', 'gcp.gke', 'gcp.cloud-storage', 'gcp.cloud-sql'];
 
 export interface GcpProvider extends ProviderAdapter {
   readonly simulated: false;
@@ -65,6 +71,7 @@ export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
   const gcp = new GcpContext(opts);
   const handlers = new Map<ResourceTypeId, ResourceHandler>();
   handlers.set('gcp.vm-instance', createVmInstanceHandler(gcp));
+  for (const h of [createCloudStorageHandler(gcp), createCloudSqlHandler(gcp, opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {})]) handlers.set(h.type, h);
 
   async function clientsFor(account: ResolvedAccount): Promise<GcpAccountClients> {
     try {
@@ -83,10 +90,14 @@ export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
     gcp,
     handler: (type) => handlers.get(type),
     observeCalls: (listener) => gcp.observe(listener),
-    // Type by type, as the AWS provider's discoverAll: one type failing fails the listing.
+    // Type by type through the handlers; one type failing fails the listing (a picker that silently
+    // leaves a type out would mislead), as the AWS provider's discoverAll does.
     async discover(env, signal) {
       const out: DiscoveredResource[] = [];
-      for (const h of handlers.values()) out.push(...(await h.discover({ env, signal })));
+      for (const type of GCP_TYPES) {
+        const h = handlers.get(type);
+        if (h) out.push(...(await h.discover({ env, signal })));
+      }
       return out;
     },
     async testConnection(account: ResolvedAccount, signal: AbortSignal): Promise<ConnectionCheck> {

@@ -131,6 +131,14 @@ export interface GcpPeer {
   hold(): void;
   release(): void;
   /**
+   * Back to a freshly started peer (resources, operations, requestIds, pending faults, every API
+   * enabled again; Compute seeded again), as moto's reset: suites that open many clean worlds keep
+   * one peer and one set of clients.
+   * Exchanges, violations and the service-account keys made by createServiceAccountKey are kept,
+   * so a suite still sees every breach and its account still signs in.
+   */
+  reset(): void;
+  /**
    * A service-account key file (the JSON the console downloads) whose self-signed JWTs this peer
    * accepts as bearer tokens; a JWT signed by any other key answers 401.
    */
@@ -372,6 +380,16 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     },
     release() {
       state.held = false;
+    },
+    reset() {
+      state.store.clear();
+      state.operations.clear();
+      state.requestIds.clear();
+      state.held = false;
+      faults.length = 0;
+      failures.length = 0;
+      state.enabledApis = new Set(Object.values(API_OF));
+      seedCompute(state);
     },
     createServiceAccountKey(email = `failover-console@${state.project}.iam.gserviceaccount.com`) {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

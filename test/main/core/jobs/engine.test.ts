@@ -24,9 +24,12 @@ describe('rate limits', () => {
     expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.write']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
     expect(PUBLISHED_RATE_LIMITS.azure?.['azure.arm.delete']).toEqual({ kind: 'token-bucket', bucketSize: 200, refillPerSecond: 10 });
     // Each Google service has its own window: GKE and Cloud SQL are no longer under the Compute quota.
-    for (const f of ['gcp.compute.write', 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam']) {
+    for (const f of ['gcp.compute.write', 'gcp.compute.read', 'gcp.container', 'gcp.sqladmin', 'gcp.storage', 'gcp.iam', 'gcp.storagetransfer', 'gcp.storagetransfer.read']) {
       expect(PUBLISHED_RATE_LIMITS.gcp?.[f]).toMatchObject({ kind: 'window', windowMs: 60_000 });
     }
+    // Storage Transfer's published rate quotas: create/patch/delete 600/min, reads 1,500/min per project.
+    expect(PUBLISHED_RATE_LIMITS.gcp?.['gcp.storagetransfer']).toMatchObject({ limit: 600 });
+    expect(PUBLISHED_RATE_LIMITS.gcp?.['gcp.storagetransfer.read']).toMatchObject({ limit: 1500 });
     const limiters = new RateLimiters(PUBLISHED_RATE_LIMITS);
     expect(limiters.gate('gcp', 'p', 'gcp.container')).not.toBe(limiters.gate('gcp', 'p', 'gcp.compute.write'));
     expect(new RateLimiters({}).spec('sim', 'azure.arm.write')).toEqual({ kind: 'unlimited' });
