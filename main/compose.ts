@@ -25,6 +25,7 @@ import { Router } from './ipc/router';
 import type { CredentialCachePort, ProviderAdapter } from './providers/types';
 import { createSimProvider, type SimProviderOptions } from './providers/sim';
 import { createAwsProvider, type AwsProviderOptions } from './providers/aws';
+import { createAzureProvider, type AzureProviderOptions } from './providers/azure';
 import { Vault } from './credentials/vault';
 import { VaultCredentialCache } from './credentials/credential-cache';
 import { CredentialCachesRepo } from './db/credential-caches-repo';
@@ -46,6 +47,8 @@ export interface ProviderChoice {
   sim?: Omit<SimProviderOptions, 'db' | 'clock'> | false;
   /** AWS through the SDK v3 (endpoint and credentials overrides point it at moto in tests). */
   aws?: AwsProviderOptions | false;
+  /** Azure through the @azure/arm-* SDKs (armEndpoint, allowInsecureConnection and authPolicy point it at the ARM peer in tests). */
+  azure?: AzureProviderOptions | false;
 }
 
 /** A choice of the built-in providers, or a factory for test doubles (fake providers). */
@@ -60,6 +63,7 @@ export function createProviders(deps: ProviderDeps, choice: ProviderChoice = {})
   const adapters: ProviderAdapter[] = [];
   if (choice.sim !== false) adapters.push(createSimProvider({ ...choice.sim, db: deps.db, clock: deps.clock }));
   if (choice.aws !== false) adapters.push(createAwsProvider(choice.aws ?? {}));
+  if (choice.azure !== false) adapters.push(createAzureProvider({ credentialCache: deps.credentialCache, ...choice.azure }));
   return adapters;
 }
 

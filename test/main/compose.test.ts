@@ -41,6 +41,7 @@ describe('the composed core on the sim provider', () => {
     expect(info.providers).toEqual([
       expect.objectContaining({ kind: 'sim', simulated: true, clouds: ['azure', 'aws', 'gcp'] }),
       expect.objectContaining({ kind: 'aws', simulated: false, clouds: ['aws'] }),
+      expect.objectContaining({ kind: 'azure', simulated: false, clouds: ['azure'] }),
     ]);
 
     const workspace = await call(core, 'dr:workspace.createRehearsal', {});
@@ -151,11 +152,12 @@ describe('the provider composition root', () => {
           createProviders(deps).map((a) => a.kind),
           createProviders(deps, { aws: false }).map((a) => a.kind),
           createProviders(deps, { sim: false, aws: { endpoint: 'http://127.0.0.1:9' } }).map((a) => a.kind),
+          createProviders(deps, { aws: false, azure: false }).map((a) => a.kind),
         ];
         return [];
       },
     });
-    expect(kinds).toEqual([['sim', 'aws'], ['sim'], ['aws']]);
+    expect(kinds).toEqual([['sim', 'aws', 'azure'], ['sim', 'azure'], ['aws', 'azure'], ['sim']]);
     return core.close();
   });
 

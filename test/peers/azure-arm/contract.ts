@@ -101,6 +101,18 @@ export const CONTRACT: readonly ContractRow[] = [
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [RPC], sdkApiVersion: '2025-04-01' },
   { operation: 'ResourceGroups_Delete', operationId: 'ResourceGroups_Delete', statuses: [200, 204], body: 'none', compared: [RPC], sdkApiVersion: '2025-04-01' },
 
+  // ---- Subscriptions_List (tenant level): the SubscriptionListResult / Subscription definitions of
+  // resources/.../subscriptions/stable/2022-12-01/subscriptions.json (its GetSubscriptions.json example is
+  // not in the spec index); the SDK-less call sends 2022-12-01 ----
+  {
+    operation: 'Subscriptions_List',
+    operationId: 'Subscriptions_List',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].subscriptionId', 'value[].displayName', 'value[].state', 'value[].tenantId', 'value[].subscriptionPolicies'] },
+    compared: [{ spec: `${SPEC}/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json#/definitions/SubscriptionListResult`, apiVersion: '2022-12-01' }],
+    sdkApiVersion: '2022-12-01',
+  },
+
   // ---- Microsoft.Compute/virtualMachines ----
   ...crud(
     'VirtualMachines',
@@ -316,6 +328,29 @@ export const CONTRACT: readonly ContractRow[] = [
   },
 ];
 
+/**
+ * Keys a response must have when its body is of one kind (rows above hold for every body of an
+ * operation). A CopyStart snapshot (a cross-region copy of an incremental snapshot) shows the copy's
+ * progress: `properties.completionPercent`, 100 when the snapshot can be used (the Snapshot model of
+ * DiskRP 2025-01-02 and learn.microsoft.com "Copy an incremental snapshot to a new region"; the
+ * example's 202/200 bodies carry creationData.createOption CopyStart and sourceResourceId).
+ */
+export interface ConditionalRow {
+  operations: string[];
+  when: { path: string; equals: string };
+  must: string[];
+  compared: ContractRow['compared'];
+}
+
+export const CONDITIONAL: readonly ConditionalRow[] = [
+  {
+    operations: ['Snapshots_CreateOrUpdate', 'Snapshots_Get', 'OperationResult_Get'],
+    when: { path: 'properties.creationData.createOption', equals: 'CopyStart' },
+    must: ['properties.creationData.sourceResourceId', 'properties.incremental', 'properties.completionPercent'],
+    compared: [{ spec: `${DISK}/snapshotExamples/Snapshot_Create_FromAnExistingSnapshotInDifferentRegion.json`, apiVersion: '2025-01-02' }, { spec: 'learn.microsoft.com/azure/virtual-machines/disks-copy-incremental-snapshot-across-regions (Check copy status: CompletionPercent)', apiVersion: '2025-01-02' }],
+  },
+];
+
 /** Every value reached by a path, with `[]` fanning out over arrays; missing steps yield nothing. */
 function reach(value: unknown, parts: string[]): { found: unknown[]; missing: boolean } {
   if (parts.length === 0) return { found: [value], missing: false };
@@ -349,8 +384,10 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const h of ['x-ms-request-id', 'x-ms-correlation-request-id', ...(row.headers ?? [])]) {
     if (!r.headers[h]) problems.push(`${where}: header ${h} is missing`);
   }
-  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith('x-ms-ratelimit-remaining-subscription-'))) {
-    problems.push(`${where}: no x-ms-ratelimit-remaining-subscription-* header`);
+  // Subscription-scoped calls carry x-ms-ratelimit-remaining-subscription-*, tenant-level ones (Subscriptions_List) -tenant-*.
+  const bucketHeader = r.operation === 'Subscriptions_List' ? 'x-ms-ratelimit-remaining-tenant-' : 'x-ms-ratelimit-remaining-subscription-';
+  if (r.operation !== 'Error' && !Object.keys(r.headers).some((h) => h.startsWith(bucketHeader))) {
+    problems.push(`${where}: no ${bucketHeader}* header`);
   }
   if (r.status === 429 && !r.headers['retry-after']) problems.push(`${where}: a 429 without Retry-After`);
   for (const h of ['location', 'azure-asyncoperation']) {
@@ -367,6 +404,11 @@ export function checkResponse(r: RecordedResponse): string[] {
   for (const path of row.body.mustNot ?? []) {
     const got = reach(r.body, path.split('.'));
     if (got.found.length > 0) problems.push(`${where}: has ${path}, which the wire format never carries there`);
+  }
+  for (const c of CONDITIONAL) {
+    if (!c.operations.includes(r.operation)) continue;
+    if (!reach(r.body, c.when.path.split('.')).found.includes(c.when.equals)) continue;
+    for (const path of c.must) if (reach(r.body, path.split('.')).missing) problems.push(`${where}: missing ${path} (${c.when.path} ${c.when.equals})`);
   }
   if (r.operation === 'AsyncOperation_Get') {
     const b = r.body as Record<string, unknown>;

@@ -4,7 +4,7 @@
 // talks to https endpoints with a real credential.
 
 import type { TokenCredential } from '@azure/core-auth';
-import type { Pipeline } from '@azure/core-rest-pipeline';
+import type { Pipeline, PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { MySQLManagementFlexibleServerClient } from '@azure/arm-mysql-flexible';
@@ -67,5 +67,25 @@ export function peerClients(peer: ArmPeer, subscriptionId = peer.subscriptionId)
     mysql: useTestToken(new MySQLManagementFlexibleServerClient(refusingCredential, subscriptionId, o)),
     postgres: useTestToken(new PostgreSQLManagementFlexibleServerClient(refusingCredential, subscriptionId, o)),
     resources: useTestToken(new ResourceManagementClient(refusingCredential, subscriptionId, o)),
+  };
+}
+
+/**
+ * AzureProviderOptions that point the app's own AzureContext at the peer: its endpoint over http, the
+ * test token policy instead of the bearer policy, fast polls, few SDK retries.
+ */
+export function peerProviderOptions(peer: ArmPeer, token = PEER_TOKEN) {
+  return {
+    armEndpoint: peer.url,
+    allowInsecureConnection: true,
+    authPolicy: {
+      name: 'armPeerTestToken',
+      sendRequest: (request, next) => {
+        request.headers.set('authorization', `Bearer ${token}`);
+        return next(request);
+      },
+    } satisfies PipelinePolicy,
+    updateIntervalInMs: FAST_POLL.updateIntervalInMs,
+    maxRetries: 0,
   };
 }

@@ -63,6 +63,8 @@ export interface ArmPeerOptions {
   buckets?: Partial<Record<BucketKind, { size: number; refillPerSecond: number }>>;
   /** Items per list page before a nextLink (default 100). */
   pageSize?: number;
+  /** The tenant Subscriptions_List reports (default: a random one). */
+  tenantId?: string;
 }
 
 export interface ArmOperation {
@@ -156,6 +158,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPeer> {
   const subscriptions = new Set((options.subscriptionIds ?? [randomUUID()]).map(lower));
   const subscriptionId = [...subscriptions][0]!;
+  const tenantId = options.tenantId ?? randomUUID();
   const pollsToComplete = options.pollsToComplete ?? 1;
   const retryAfter = String(options.retryAfterSeconds ?? 0);
   const pageSize = options.pageSize ?? 100;
@@ -494,6 +497,10 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           const source = resources.get(lower(String(creation.sourceResourceId ?? '').replace(/^(?!\/)/, '/')));
           if (!source) throw new ArmError(404, 'NotFound', `Resource ${String(creation.sourceResourceId)} was not found.`);
           creation.sourceUniqueId = source.properties.uniqueId;
+          if (creation.createOption === 'CopyStart') copyStart(type, r, p, source);
+          if (type.key === 'microsoft.compute/disks' && lower(source.type) === 'microsoft.compute/snapshots' && typeof source.properties.completionPercent === 'number' && source.properties.completionPercent < 100) {
+            throw new ArmError(409, 'OperationNotAllowed', `Snapshot ${source.id} is still being copied (completionPercent ${source.properties.completionPercent}); create the disk once its copy completes.`);
+          }
           p.diskSizeGB = p.diskSizeGB ?? source.properties.diskSizeGB;
           p.osType = p.osType ?? source.properties.osType;
           if (type.key === 'microsoft.compute/snapshots' && lower(source.type) === 'microsoft.compute/disks' && p.incremental) {
@@ -558,6 +565,31 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
   }
 
+  /**
+   * A cross-region copy of an incremental snapshot (CopyStart, learn.microsoft.com "Copy an incremental
+   * snapshot to a new region"): only a snapshot, only incremental, only to another region; the copy
+   * goes on after the PUT's operation ends, shown by properties.completionPercent (100 = usable).
+   */
+  function copyStart(type: ArmType, r: ArmResource, p: Record<string, unknown>, source: ArmResource): void {
+    if (type.key !== 'microsoft.compute/snapshots' || lower(source.type) !== 'microsoft.compute/snapshots') {
+      throw new ArmError(400, 'InvalidParameter', `CopyStart copies a snapshot to a snapshot in another region; ${source.id} is not a snapshot.`);
+    }
+    if (p.incremental !== true || source.properties.incremental !== true) {
+      throw new ArmError(400, 'InvalidParameter', 'CopyStart is supported only for incremental snapshots: set incremental to true on both snapshots.');
+    }
+    if (lower(String(source.location ?? '').replace(/\s+/g, '')) === lower(String(r.location ?? '').replace(/\s+/g, ''))) {
+      throw new ArmError(400, 'InvalidParameter', `CopyStart copies to another region; the source snapshot is already in ${String(r.location)}.`);
+    }
+    p.completionPercent = 0;
+  }
+
+  /** A read of a CopyStart snapshot whose PUT finished advances its background copy (by reads, not the clock). */
+  function advanceCopy(r: ArmResource): void {
+    if (held || lower(r.type) !== 'microsoft.compute/snapshots' || get(r, 'properties.creationData.createOption') !== 'CopyStart') return;
+    if (r.properties.provisioningState !== 'Succeeded' || typeof r.properties.completionPercent !== 'number' || r.properties.completionPercent >= 100) return;
+    r.properties.completionPercent = Math.min(100, r.properties.completionPercent + 50);
+  }
+
   // ---- handlers ----------------------------------------------------------------------------------
   function page(items: ArmResource[], url: URL, ctx: Ctx, res: ServerResponse): void {
     const skip = Number(url.searchParams.get('$skiptoken') ?? '0') || 0;
@@ -594,6 +626,22 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       }
       if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
       const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
+      // Subscriptions_List (tenant level: the subscriptions the caller has a role in; its own bucket).
+      if (seg.length === 1 && lower(seg[0]!) === 'subscriptions') {
+        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on the subscription collection.`);
+        ctx.operation = 'Subscriptions_List';
+        ctx.headers['x-ms-ratelimit-remaining-tenant-reads'] = String(take('tenant', 'reads').remaining);
+        const value = [...subscriptions].map((id) => ({
+          id: `/subscriptions/${id}`,
+          subscriptionId: id,
+          tenantId: tenantId,
+          displayName: `Peer subscription ${id.slice(0, 8)}`,
+          state: 'Enabled',
+          subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+          authorizationSource: 'RoleBased',
+        }));
+        return send(res, ctx, 200, { value });
+      }
       if (lower(seg[0] ?? '') !== 'subscriptions' || !seg[1]) throw new ArmError(404, 'InvalidResourceType', `The resource path '${path}' is not an ARM path this peer serves.`);
       const sub = lower(seg[1]);
       if (!subscriptions.has(sub)) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${seg[1]}' could not be found.`);
@@ -761,6 +809,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       if (op) advance(op);
       const now = resources.get(key);
       if (!now) throw notFound(type, names, rg);
+      advanceCopy(now);
       return send(res, ctx, 200, clone(now));
     }
     if (method === 'PUT') {
