@@ -15,6 +15,7 @@ import { checkResponse } from '../peers/azure-arm/contract';
 import { peerClients, peerProviderOptions, type PeerClients } from '../peers/azure-arm/sdk';
 import { startArmPeer, type ArmPeer } from '../peers/azure-arm/server';
 import type { IdentityPeer } from '../peers/identity';
+import type { AzuritePeer } from '../peers/azurite';
 import type { ConformancePeer, ConformanceWorld } from './adapter-conformance';
 
 export const SOURCE_LOCATION = 'westeurope';
@@ -45,8 +46,13 @@ export const azureEnv = (account: ResolvedAccount, location: string, resourceGro
 
 const FAST = { updateIntervalInMs: 5 } as const;
 
+/** What a seed may use besides the ARM clients: the blob data plane, when the world has Azurite. */
+export interface SeedContext {
+  azurite: AzuritePeer | null;
+}
+
 /** How a customer would have one resource of a type in the source group. */
-export type AzureSeed = (c: PeerClients) => Promise<{ nativeId: string; name: string }>;
+export type AzureSeed = (c: PeerClients, world: SeedContext) => Promise<{ nativeId: string; name: string }>;
 
 /** A VM with an OS and a data disk, a NIC in vnet01/default with a public IP and an NSG, and tags. */
 export async function seedVm(c: PeerClients, name = 'vm01'): Promise<{ nativeId: string; name: string }> {
@@ -87,10 +93,44 @@ export async function seedVm(c: PeerClients, name = 'vm01'): Promise<{ nativeId:
   return { nativeId: vm.id!, name };
 }
 
+/** A SQL server with one tagged database (S1, 250 GB max size). */
+export async function seedSqlDatabase(c: PeerClients): Promise<{ nativeId: string; name: string }> {
+  await c.sql.servers.beginCreateOrUpdateAndWait(SOURCE_RG, 'sql-prod-01', { location: SOURCE_LOCATION, administratorLogin: 'dba', administratorLoginPassword: 'Seed-Password-1!', tags: { team: 'orders' } }, FAST);
+  const db = await c.sql.databases.beginCreateOrUpdateAndWait(
+    SOURCE_RG,
+    'sql-prod-01',
+    'orders',
+    { location: SOURCE_LOCATION, sku: { name: 'S1', tier: 'Standard' }, maxSizeBytes: 268435456000, tags: { team: 'orders', env: 'prod' } },
+    FAST,
+  );
+  return { nativeId: db.id!, name: 'orders' };
+}
+
+/** A StorageV2 account with firewall rules and tags, and (on Azurite, its blob data plane) a container with a blob. */
+export async function seedStorageAccount(c: PeerClients, world: SeedContext): Promise<{ nativeId: string; name: string }> {
+  if (!world.azurite) throw new Error('the storage account seed needs Azurite as the blob data plane');
+  const name = 'stbilling01';
+  const acct = await c.storage.storageAccounts.create(
+    SOURCE_RG,
+    name,
+    { location: SOURCE_LOCATION, sku: { name: 'Standard_GRS' }, kind: 'StorageV2', accessTier: 'Hot', minimumTlsVersion: 'TLS1_2', networkRuleSet: { defaultAction: 'Deny', ipRules: [{ iPAddressOrRange: '203.0.113.0/24' }] }, tags: { team: 'billing' } },
+    FAST,
+  );
+  const invoices = world.azurite.client(name).getContainerClient('invoices');
+  await invoices.createIfNotExists();
+  await invoices.getBlockBlobClient('2030/inv-0001.json').uploadData(Buffer.from('{"total":42}'));
+  return { nativeId: acct.id!, name };
+}
+
 /** One seed per type; other helpers add theirs. */
 export const AZURE_SEEDS: Partial<Record<ResourceTypeId, AzureSeed>> = {
   'azure.vm': (c) => seedVm(c),
+  'azure.sql-database': (c) => seedSqlDatabase(c),
+  'azure.storage-account': (c, world) => seedStorageAccount(c, world),
 };
+
+/** Resources whose names the provider picks at random (replication-link and object-replication policy ids). */
+const RANDOM_NAMES = new Set(['microsoft.sql/servers/databases/replicationlinks', 'microsoft.storage/storageaccounts/objectreplicationpolicies']);
 
 /** Stable lines for what a peer holds outside `except` (type, name, location, tags). */
 export function censusLines(peer: ArmPeer, except: ReadonlySet<string>): string[] {
@@ -102,7 +142,9 @@ export function censusLines(peer: ArmPeer, except: ReadonlySet<string>): string[
         .map(([k, v]) => `${k}=${v}`)
         .sort()
         .join(',');
-      return `${r.type}|${r.name}|${String(r.location ?? '')}|${tags}`;
+      // A provider-picked id tells nothing about duplicates: the count of lines does.
+      const name = RANDOM_NAMES.has(r.type.toLowerCase()) ? `${r.id.split('/').slice(-3, -2)[0]}/*` : r.name;
+      return `${r.type}|${name}|${String(r.location ?? '')}|${tags}`;
     })
     .sort();
 }
@@ -140,8 +182,9 @@ export function worldProviderOptions(arm: ArmPeer, idp: IdentityPeer | null) {
 }
 
 /** Opens a world: a fresh ARM peer with the two resource groups, and the provider pointed at it. */
-export async function openAzureWorld(idp: IdentityPeer | null): Promise<ConformanceWorld & { arm: ArmPeer; clients: PeerClients }> {
-  const arm = await startArmPeer({ subscriptionIds: [SUBSCRIPTION] });
+export async function openAzureWorld(idp: IdentityPeer | null, azurite: AzuritePeer | null = null): Promise<ConformanceWorld & { arm: ArmPeer; clients: PeerClients }> {
+  // Storage accounts get their blob endpoints and keys from Azurite's accounts (by name, the same in every world).
+  const arm = await startArmPeer({ subscriptionIds: [SUBSCRIPTION], ...(azurite ? { blobDataPlane: (name: string) => azurite.dataPlane(name) } : {}) });
   const c = peerClients(arm);
   await c.resources.resourceGroups.createOrUpdate(SOURCE_RG, { location: SOURCE_LOCATION });
   await c.resources.resourceGroups.createOrUpdate(TARGET_RG, { location: TARGET_LOCATION });
@@ -160,7 +203,7 @@ export async function openAzureWorld(idp: IdentityPeer | null): Promise<Conforma
       if (!s) {
         const seed = AZURE_SEEDS[type];
         if (!seed) throw new Error(`no Azure seed for ${type}`);
-        seeded.set(type, (s = await seed(c)));
+        seeded.set(type, (s = await seed(c, { azurite })));
         // What the seed made (the VM's own disks included) is the customer's, not the console's.
         seededIds = new Set(arm.list().map((r) => r.id.toLowerCase()));
       }
@@ -177,13 +220,14 @@ export async function openAzureWorld(idp: IdentityPeer | null): Promise<Conforma
   };
 }
 
-export function azurePeer(types: readonly ResourceTypeId[], idp: () => IdentityPeer | null): ConformancePeer {
+export function azurePeer(types: readonly ResourceTypeId[], idp: () => IdentityPeer | null, azurite: () => AzuritePeer | null = () => null, extra: Partial<ConformancePeer> = {}): ConformancePeer {
   return {
-    name: 'azure (ARM peer + identity peer)',
+    name: 'azure (ARM peer + identity peer + Azurite)',
     types,
+    ...extra,
     secrets: [SP_SECRET],
     timeoutMs: 60_000,
-    open: () => openAzureWorld(idp()),
+    open: () => openAzureWorld(idp(), azurite()),
     async openStalled() {
       const hole = await blackhole();
       const adapter = createAzureProvider({ ...peerProviderOptions({ url: hole.url } as ArmPeer), maxRetries: 0 });

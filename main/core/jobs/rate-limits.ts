@@ -50,6 +50,10 @@ export const CLOUD_RATE_LIMITS: Readonly<Record<string, RateLimitSpec>> = {
   'azure.arm.read': bucket(250, 25),
   'azure.arm.write': bucket(200, 10),
   'azure.arm.delete': bucket(200, 10),
+  // Azure Blob Storage data plane, per storage account ("Scalability and performance targets for
+  // standard storage accounts", learn.microsoft.com/azure/storage/common/scalability-targets-standard-
+  // account): 20,000 requests per second; the gate is per subscription, so it is the looser bound.
+  'azure.storage.blob': bucket(20000, 20000),
   // Google Cloud, per project, per-minute windows, each service its own quota:
   // Compute Engine ("Compute Engine rate quotas", cloud.google.com/compute/api-quota): queries
   // (mutating methods, compute.googleapis.com/default) 1,500/min; read requests (*.get) 1,500/min.

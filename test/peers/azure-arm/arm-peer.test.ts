@@ -140,6 +140,8 @@ describe('the ARM peer through the real SDK clients', () => {
     const src = await c.storage.storageAccounts.create(RG, 'srcacct', { location: LOC, sku: { name: 'Standard_GRS' }, kind: 'StorageV2', tags: { tier: 'gold' } }, FAST_POLL);
     expect(src).toMatchObject({ provisioningState: 'Succeeded', tags: { tier: 'gold' } });
     await c.storage.storageAccounts.create('dr-target', 'dstacct', { location: 'northeurope', sku: { name: 'Standard_LRS' }, kind: 'StorageV2' }, FAST_POLL);
+    await c.storage.blobServices.setServiceProperties(RG, 'srcacct', { isVersioningEnabled: true, changeFeed: { enabled: true } });
+    await c.storage.blobServices.setServiceProperties('dr-target', 'dstacct', { isVersioningEnabled: true });
     const onDst = await c.storage.objectReplicationPolicies.createOrUpdate('dr-target', 'dstacct', 'default', {
       sourceAccount: 'srcacct',
       destinationAccount: 'dstacct',
@@ -181,6 +183,108 @@ describe('the ARM peer through the real SDK clients', () => {
     await c.mysql.servers.beginDeleteAndWait('dr-target', 'my-dst', FAST_POLL);
     await c.postgres.servers.beginDeleteAndWait('dr-target', 'pg-dst', FAST_POLL);
     expect(await code(c.postgres.servers.get('dr-target', 'pg-dst'))).toEqual({ code: 'ResourceNotFound', status: 404 });
+  });
+
+  it('links a geo-secondary to its primary and fails over through the link: roles swap, the old primary becomes secondary', async () => {
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    await c.resources.resourceGroups.createOrUpdate('dr-target', { location: 'northeurope' });
+    await c.sql.servers.beginCreateOrUpdateAndWait(RG, 'sql-src', { location: LOC, administratorLogin: 'dba', administratorLoginPassword: 'Pa55word!' }, FAST_POLL);
+    await c.sql.servers.beginCreateOrUpdateAndWait('dr-target', 'sql-dst', { location: 'northeurope', administratorLogin: 'dba', administratorLoginPassword: 'Pa55word!' }, FAST_POLL);
+    const db = await c.sql.databases.beginCreateOrUpdateAndWait(RG, 'sql-src', 'orders', { location: LOC, sku: { name: 'S1', tier: 'Standard' }, tags: { app: 'orders' } }, FAST_POLL);
+    expect(await all(c.sql.replicationLinks.listByDatabase(RG, 'sql-src', 'orders'))).toEqual([]);
+    const secondary = await c.sql.databases.beginCreateOrUpdateAndWait('dr-target', 'sql-dst', 'orders', { location: 'northeurope', createMode: 'Secondary', sourceDatabaseId: db.id }, FAST_POLL);
+
+    const [onSecondary] = await all(c.sql.replicationLinks.listByDatabase('dr-target', 'sql-dst', 'orders'));
+    const [onPrimary] = await all(c.sql.replicationLinks.listByDatabase(RG, 'sql-src', 'orders'));
+    expect(onSecondary).toMatchObject({ role: 'Secondary', partnerRole: 'Primary', partnerServer: 'sql-src', partnerDatabase: 'orders', linkType: 'GEO', replicationState: 'CATCH_UP' });
+    expect(onPrimary).toMatchObject({ role: 'Primary', partnerRole: 'Secondary', partnerServer: 'sql-dst' });
+    expect(onPrimary!.name).toBe(onSecondary!.name);
+    // partnerDatabaseId is on the wire (ReplicationLinkGet) but not in this SDK's model.
+    await c.sql.replicationLinks.get('dr-target', 'sql-dst', 'orders', onSecondary!.name!);
+    expect((peer.responses.at(-1)!.body as { properties: { partnerDatabaseId: string } }).properties.partnerDatabaseId).toBe(db.id);
+    // The provider makes and removes links: a client cannot PUT one.
+    const put = await fetch(`${peer.url}${onSecondary!.id}?api-version=2022-02-01-preview`, { method: 'PUT', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: '{"properties":{}}' });
+    expect(put.status).toBe(405);
+
+    // PATCH changes what it sends (tags, sku) and keeps the rest; a long-running 202.
+    const patched = await c.sql.databases.beginUpdateAndWait('dr-target', 'sql-dst', 'orders', { tags: { app: 'orders', dr: 'yes' }, sku: { name: 'S2', tier: 'Standard' } }, FAST_POLL);
+    expect(patched).toMatchObject({ tags: { app: 'orders', dr: 'yes' }, sku: { name: 'S2' }, status: 'Online', databaseId: secondary.databaseId, secondaryType: 'Geo' });
+
+    // Planned failover, called on the secondary's link: it becomes primary.
+    peer.hold();
+    const poller = await c.sql.replicationLinks.beginFailover('dr-target', 'sql-dst', 'orders', onSecondary!.name!, FAST_POLL);
+    await poller.poll();
+    expect(poller.isDone()).toBe(false);
+    expect((await c.sql.replicationLinks.get('dr-target', 'sql-dst', 'orders', onSecondary!.name!)).role).toBe('Secondary');
+    peer.release();
+    const done = await poller.pollUntilDone();
+    expect(done).toMatchObject({ role: 'Primary', partnerRole: 'Secondary' });
+    expect((await c.sql.replicationLinks.get(RG, 'sql-src', 'orders', onPrimary!.name!)).role).toBe('Secondary');
+    expect((await c.sql.databases.get('dr-target', 'sql-dst', 'orders')).secondaryType).toBeUndefined();
+    expect((await c.sql.databases.get(RG, 'sql-src', 'orders')).secondaryType).toBe('Geo');
+    // Forced failover back to the old primary; then failing over to a primary changes nothing.
+    await c.sql.replicationLinks.beginFailoverAllowDataLossAndWait(RG, 'sql-src', 'orders', onPrimary!.name!, FAST_POLL);
+    expect((await c.sql.replicationLinks.get(RG, 'sql-src', 'orders', onPrimary!.name!)).role).toBe('Primary');
+    await c.sql.replicationLinks.beginFailoverAllowDataLossAndWait(RG, 'sql-src', 'orders', onPrimary!.name!, FAST_POLL);
+    expect((await c.sql.replicationLinks.get('dr-target', 'sql-dst', 'orders', onSecondary!.name!)).role).toBe('Secondary');
+    expect(peer.requests.filter((r) => r.method === 'POST').map((r) => r.path.split('/').pop())).toEqual(['failover', 'forceFailoverAllowDataLoss', 'forceFailoverAllowDataLoss']);
+
+    // Deleting the link ends geo-replication on both sides: the databases stay, standalone.
+    await c.sql.replicationLinks.beginDeleteAndWait(RG, 'sql-src', 'orders', onPrimary!.name!, FAST_POLL);
+    expect(await all(c.sql.replicationLinks.listByDatabase('dr-target', 'sql-dst', 'orders'))).toEqual([]);
+    expect((await c.sql.databases.get('dr-target', 'sql-dst', 'orders')).secondaryType).toBeUndefined();
+    await c.sql.replicationLinks.beginDeleteAndWait(RG, 'sql-src', 'orders', onPrimary!.name!, FAST_POLL);
+    await c.sql.databases.beginDeleteAndWait('dr-target', 'sql-dst', 'orders', FAST_POLL);
+    const again = await c.sql.databases.beginCreateOrUpdateAndWait('dr-target', 'sql-dst', 'orders', { location: 'northeurope', createMode: 'Secondary', sourceDatabaseId: db.id }, FAST_POLL);
+    expect(again.secondaryType).toBe('Geo');
+    // A copy has no link; dropping the secondary removes the link on the primary too.
+    const copy = await c.sql.databases.beginCreateOrUpdateAndWait('dr-target', 'sql-dst', 'orders-copy', { location: 'northeurope', createMode: 'Copy', sourceDatabaseId: db.id }, FAST_POLL);
+    expect(copy.sku?.name).toBe('S1');
+    expect(await all(c.sql.replicationLinks.listByDatabase('dr-target', 'sql-dst', 'orders-copy'))).toEqual([]);
+    await c.sql.databases.beginDeleteAndWait('dr-target', 'sql-dst', 'orders', FAST_POLL);
+    expect(await all(c.sql.replicationLinks.listByDatabase(RG, 'sql-src', 'orders'))).toEqual([]);
+    expect(await code(c.sql.replicationLinks.get(RG, 'sql-src', 'orders', onPrimary!.name!))).toEqual({ code: 'ResourceNotFound', status: 404 });
+  });
+
+  it('updates storage accounts, lists their keys, and holds object replication to the service rules', async () => {
+    const plane = { endpoint: 'http://127.0.0.1:1/dstacct', key: Buffer.from('k'.repeat(64)).toString('base64') };
+    await peer.close();
+    peer = await startArmPeer({ blobDataPlane: (name) => (name === 'dstacct' ? plane : undefined) });
+    c = peerClients(peer);
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    await c.resources.resourceGroups.createOrUpdate('dr-target', { location: 'northeurope' });
+    await c.storage.storageAccounts.create(RG, 'srcacct', { location: LOC, sku: { name: 'Standard_GRS' }, kind: 'StorageV2', tags: { tier: 'gold' } }, FAST_POLL);
+    const dst = await c.storage.storageAccounts.create('dr-target', 'dstacct', { location: 'northeurope', sku: { name: 'Standard_LRS' }, kind: 'StorageV2' }, FAST_POLL);
+    expect(dst.primaryEndpoints?.blob).toBe(plane.endpoint);
+    const keys = await c.storage.storageAccounts.listKeys('dr-target', 'dstacct');
+    expect(keys.keys?.map((k) => k.keyName)).toEqual(['key1', 'key2']);
+    expect(keys.keys?.[0]?.value).toBe(plane.key);
+    expect(JSON.stringify(peer.responses.filter((r) => r.method === 'GET'))).not.toContain(plane.key);
+
+    const updated = await c.storage.storageAccounts.update('dr-target', 'dstacct', { tags: { tier: 'gold' }, sku: { name: 'Standard_GRS' }, accessTier: 'Cool', minimumTlsVersion: 'TLS1_2', networkRuleSet: { defaultAction: 'Deny', ipRules: [{ iPAddressOrRange: '203.0.113.0/24' }] } });
+    expect(updated).toMatchObject({ tags: { tier: 'gold' }, sku: { name: 'Standard_GRS' }, accessTier: 'Cool', minimumTlsVersion: 'TLS1_2', networkRuleSet: { defaultAction: 'Deny' }, kind: 'StorageV2' });
+    expect((await c.storage.storageAccounts.getProperties('dr-target', 'dstacct')).accessTier).toBe('Cool');
+
+    const rules = [{ sourceContainer: 'invoices', destinationContainer: 'invoices' }];
+    const policy = { sourceAccount: 'srcacct', destinationAccount: 'dstacct', rules };
+    // Versioning on both, change feed on the source, and the destination first.
+    expect(await code(c.storage.objectReplicationPolicies.createOrUpdate('dr-target', 'dstacct', 'default', policy))).toEqual({ code: 'InvalidRequestPropertyValue', status: 400 });
+    expect((await c.storage.blobServices.getServiceProperties(RG, 'srcacct')).isVersioningEnabled).toBe(false);
+    const blob = await c.storage.blobServices.setServiceProperties(RG, 'srcacct', { isVersioningEnabled: true, changeFeed: { enabled: true } });
+    expect(blob).toMatchObject({ name: 'default', isVersioningEnabled: true, changeFeed: { enabled: true }, sku: { name: 'Standard_GRS' } });
+    await c.storage.blobServices.setServiceProperties('dr-target', 'dstacct', { isVersioningEnabled: true });
+    expect(await code(c.storage.objectReplicationPolicies.createOrUpdate(RG, 'srcacct', 'default', policy))).toEqual({ code: 'InvalidRequestPropertyValue', status: 400 });
+    const onDst = await c.storage.objectReplicationPolicies.createOrUpdate('dr-target', 'dstacct', 'default', policy);
+    expect(await code(c.storage.objectReplicationPolicies.createOrUpdate(RG, 'srcacct', onDst.policyId!, policy))).toEqual({ code: 'InvalidRequestPropertyValue', status: 400 });
+    const onSrc = await c.storage.objectReplicationPolicies.createOrUpdate(RG, 'srcacct', onDst.policyId!, { ...policy, rules: onDst.rules! });
+    expect(onSrc.rules?.[0]?.ruleId).toBe(onDst.rules?.[0]?.ruleId);
+    // While the policy holds, versioning and the source's change feed stay on.
+    expect(await code(c.storage.blobServices.setServiceProperties(RG, 'srcacct', { isVersioningEnabled: true, changeFeed: { enabled: false } }))).toEqual({ code: 'InvalidRequestPropertyValue', status: 400 });
+    expect(await code(c.storage.blobServices.setServiceProperties('dr-target', 'dstacct', { isVersioningEnabled: false }))).toEqual({ code: 'InvalidRequestPropertyValue', status: 400 });
+    await c.storage.objectReplicationPolicies.delete(RG, 'srcacct', onDst.policyId!);
+    await c.storage.objectReplicationPolicies.delete('dr-target', 'dstacct', onDst.policyId!);
+    expect(await all(c.storage.objectReplicationPolicies.list('dr-target', 'dstacct'))).toEqual([]);
+    await c.storage.blobServices.setServiceProperties('dr-target', 'dstacct', { isVersioningEnabled: false });
   });
 
   it('treats PUT as create-or-update by name: one resource, 200 on the second, read-only ids kept', async () => {

@@ -245,6 +245,51 @@ export const CONTRACT: readonly ContractRow[] = [
     { create: [{ statuses: [200, 201] }], createEmpty202: { headers: BOTH }, del: 'async', sdkApiVersion: '2022-08-01-preview' },
   ),
 
+  // ---- Microsoft.Sql: database update and the geo-replication link (failover is a POST on the link) ----
+  { operation: 'Databases_Update', operationId: 'Databases_Update', statuses: [202], body: 'none', headers: BOTH, compared: [SQL('PatchVCoreDatabase.json'), RPC], sdkApiVersion: '2022-08-01-preview' },
+  {
+    operation: 'Databases_Update',
+    operationId: 'Databases_Update',
+    statuses: [200],
+    body: { must: [...LOCATED, 'kind', 'sku.name', 'properties.status', 'properties.databaseId', 'properties.collation'], mustNot: FLAT },
+    compared: [SQL('PatchVCoreDatabase.json')],
+    sdkApiVersion: '2022-08-01-preview',
+  },
+  ...(() => {
+    const link = [
+      'id',
+      'name',
+      'properties.partnerServer',
+      'properties.partnerDatabase',
+      'properties.partnerLocation',
+      'properties.role',
+      'properties.partnerRole',
+      'properties.replicationMode',
+      'properties.startTime',
+      'properties.percentComplete',
+      'properties.replicationState',
+      'properties.isTerminationAllowed',
+      'properties.linkType',
+    ];
+    const v = '2022-02-01-preview';
+    const failover = (operation: string, operationId: string): ContractRow[] => [
+      // The 202 the examples list; the finished operation's Location answers with the link (ReplicationLinks_Get).
+      { operation, operationId, statuses: [202], body: 'none', headers: BOTH, compared: [SQL('ReplicationLinkFailoverAllowDataLoss.json'), RPC], sdkApiVersion: v },
+      { operation, operationId, statuses: [200], body: { must: link, mustNot: FLAT }, compared: [SQL('ReplicationLinkFailoverAllowDataLoss.json')], sdkApiVersion: v },
+    ];
+    return [
+      // ReplicationLinkGet carries partnerDatabaseId as well; the list example does not, so only Get requires it.
+      { operation: 'ReplicationLinks_Get', operationId: 'ReplicationLinks_Get', statuses: [200], body: { must: [...link, 'properties.partnerDatabaseId'], mustNot: FLAT }, compared: [SQL('ReplicationLinkGet.json')], sdkApiVersion: v },
+      { operation: 'ReplicationLinks_List', operationId: 'ReplicationLinks_ListByDatabase', statuses: [200], body: { must: ['value', ...link.map((k) => `value[].${k}`)], mustNot: FLAT.map((k) => `value[].${k}`) }, compared: [SQL('ReplicationLinkListByDatabase.json')], sdkApiVersion: v },
+      // ReplicationLinkFailover.json (the planned failover) is not in the index; its operation has the
+      // same responses as the forced one (200 with the link, 202 without a body) in the spec.
+      ...failover('ReplicationLinks_Failover', 'ReplicationLinks_Failover'),
+      ...failover('ReplicationLinks_FailoverAllowDataLoss', 'ReplicationLinks_FailoverAllowDataLoss'),
+      { operation: 'ReplicationLinks_Delete', operationId: 'ReplicationLinks_Delete', statuses: [202], body: 'none', headers: ['location'], compared: [SQL('ReplicationLinkDelete.json'), RPC], sdkApiVersion: v },
+      { operation: 'ReplicationLinks_Delete', operationId: 'ReplicationLinks_Delete', statuses: [200, 204], body: 'none', compared: [SQL('ReplicationLinkDelete.json')], sdkApiVersion: v },
+    ] satisfies ContractRow[];
+  })(),
+
   // ---- Microsoft.Storage ----
   ...crud(
     'StorageAccounts',
@@ -253,12 +298,38 @@ export const CONTRACT: readonly ContractRow[] = [
     { create: [STORAGE('StorageAccountCreate.json')], get: [STORAGE('StorageAccountCreate.json')], del: [STORAGE('StorageAccountDelete.json')] },
     { create: [{ statuses: [200] }], createEmpty202: { headers: ['location'] }, del: 'sync', sdkApiVersion: '2026-09-01' },
   ),
+  {
+    operation: 'StorageAccounts_Update',
+    operationId: 'StorageAccounts_Update',
+    statuses: [200],
+    body: { must: [...LOCATED, 'kind', 'sku.name', 'properties.provisioningState', 'properties.creationTime', 'properties.primaryEndpoints.blob', 'properties.primaryLocation', 'properties.statusOfPrimary', 'properties.encryption.keySource'], mustNot: FLAT },
+    compared: [STORAGE('StorageAccountUpdate.json')],
+    sdkApiVersion: '2026-09-01',
+  },
+  {
+    operation: 'StorageAccounts_ListKeys',
+    operationId: 'StorageAccounts_ListKeys',
+    statuses: [200],
+    body: { must: ['keys', 'keys[].keyName', 'keys[].value', 'keys[].permissions'] },
+    compared: [STORAGE('StorageAccountListKeys.json')],
+    sdkApiVersion: '2026-09-01',
+  },
+  ...(['BlobServices_CreateOrUpdate', 'BlobServices_Get'] as const).map(
+    (operation): ContractRow => ({
+      operation,
+      operationId: operation === 'BlobServices_Get' ? 'BlobServices_GetServiceProperties' : 'BlobServices_SetServiceProperties',
+      statuses: [200],
+      body: { must: [...RESOURCE, 'sku.name', 'properties.isVersioningEnabled', 'properties.changeFeed.enabled', 'properties.deleteRetentionPolicy.enabled', 'properties.cors.corsRules'], mustNot: FLAT },
+      compared: [STORAGE(operation === 'BlobServices_Get' ? 'BlobServicesGet.json' : 'BlobServicesPut.json')],
+      sdkApiVersion: '2026-09-01',
+    }),
+  ),
   ...crud(
     'ObjectReplicationPolicies',
     { create: 'ObjectReplicationPolicies_CreateOrUpdate', get: 'ObjectReplicationPolicies_Get', list: 'ObjectReplicationPolicies_List', del: 'ObjectReplicationPolicies_Delete' },
     [...RESOURCE, 'properties.policyId', 'properties.sourceAccount', 'properties.destinationAccount', 'properties.rules', 'properties.rules[].ruleId', 'properties.rules[].sourceContainer', 'properties.rules[].destinationContainer'],
     {
-      create: [STORAGE('StorageAccountCreateObjectReplicationPolicyOnDestination.json')],
+      create: [STORAGE('StorageAccountCreateObjectReplicationPolicyOnDestination.json'), STORAGE('StorageAccountCreateObjectReplicationPolicyOnSource.json')],
       get: [STORAGE('StorageAccountCreateObjectReplicationPolicyOnDestination.json')],
       del: [STORAGE('StorageAccountDelete.json'), RPC],
     },

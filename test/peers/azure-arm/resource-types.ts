@@ -68,6 +68,15 @@ export interface ArmType {
   readOnly?(ctx: TypeContext): Record<string, unknown>;
   /** Read-only top-level keys (sku tier, kind) added when missing. */
   readOnlyTop?(ctx: TypeContext, body: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * How a PATCH (update) answers, when the type serves one: `sync` 200 with the updated resource
+   * (storage accounts); `async-202-empty` 202 without a body, both headers (SQL databases).
+   */
+  patch?: 'sync' | 'async-202-empty';
+  /** POST actions on one resource (`.../{name}/{action}`): `sync` answers 200 with a body, `async` 202 + both headers. */
+  actions?: Record<string, { style: 'sync' | 'async'; operation: string }>;
+  /** Resources the provider makes itself (replication links): PUT and PATCH are refused with 405. */
+  providerOwned?: boolean;
 }
 
 const PROVISIONING = (creating: string, updating = 'Updating') => ({
@@ -224,6 +233,7 @@ export const ARM_TYPES: readonly ArmType[] = [
   t('Microsoft.Sql', ['servers', 'databases'], {
     operationGroup: 'Databases',
     put: 'async-202-empty',
+    patch: 'async-202-empty',
     del: 'async',
     statusSegment: 'databaseAzureAsyncOperation',
     state: { key: 'status', creating: 'Creating', updating: 'Online', deleting: 'Dropping', done: 'Online', failed: 'Offline' },
@@ -247,6 +257,8 @@ export const ARM_TYPES: readonly ArmType[] = [
     located: true,
     topLevel: ['sku', 'kind', 'identity'],
     required: ['sku.name', 'kind'],
+    patch: 'sync',
+    actions: { listKeys: { style: 'sync', operation: 'StorageAccounts_ListKeys' } },
     readOnly: ({ name, previous, location }) => ({
       creationTime: previous?.properties.creationTime ?? now(),
       primaryLocation: location,
@@ -261,6 +273,41 @@ export const ARM_TYPES: readonly ArmType[] = [
       },
       encryption: { keySource: 'Microsoft.Storage', services: { blob: { enabled: true, keyType: 'Account' }, file: { enabled: true, keyType: 'Account' } } },
     }),
+  }),
+  // The geo-replication link between a primary and its geo-secondary: made by the provider when a
+  // `createMode: Secondary` database succeeds, one under each database with the same link id
+  // (ReplicationLinkListByDatabase / ReplicationLinkGet examples). Failover is a POST on the link of
+  // the database that is to become primary.
+  t('Microsoft.Sql', ['servers', 'databases', 'replicationLinks'], {
+    operationGroup: 'ReplicationLinks',
+    put: 'sync',
+    // Deleting a link ends the geo-replication (both sides); the database stays (ReplicationLinkDelete).
+    del: 'async',
+    providerOwned: true,
+    statusSegment: 'replicationLinkAsyncOperation',
+    state: null,
+    located: false,
+    topLevel: [],
+    required: [],
+    actions: {
+      failover: { style: 'async', operation: 'ReplicationLinks_Failover' },
+      forceFailoverAllowDataLoss: { style: 'async', operation: 'ReplicationLinks_FailoverAllowDataLoss' },
+    },
+  }),
+  // The account's blob service (always `default`): versioning and change feed, which object
+  // replication needs (BlobServicesPut / BlobServicesGet examples). The provider makes it with the account.
+  // A PUT sets what it sends and keeps the rest, as the service does.
+  t('Microsoft.Storage', ['storageAccounts', 'blobServices'], {
+    operationGroup: 'BlobServices',
+    put: 'sync',
+    createdStatus: 200,
+    del: 'sync',
+    statusSegment: 'asyncoperations',
+    state: null,
+    located: false,
+    topLevel: [],
+    required: [],
+    readOnly: ({ previous }) => ({ ...BLOB_SERVICE_DEFAULTS, ...structuredClone(previous?.properties ?? {}) }),
   }),
   t('Microsoft.Storage', ['storageAccounts', 'objectReplicationPolicies'], {
     operationGroup: 'ObjectReplicationPolicies',
@@ -347,6 +394,14 @@ const DEFAULT_NSG_RULES = [
   rule('AllowInternetOutBound', 65001, 'Outbound', 'Allow', '*', 'Internet', 'Allow outbound traffic from all VMs to Internet'),
   rule('DenyAllOutBound', 65500, 'Outbound', 'Deny', '*', '*', 'Deny all outbound traffic'),
 ];
+
+/** A new account's blob service: versioning, change feed and soft delete off, no CORS rules. */
+export const BLOB_SERVICE_DEFAULTS = {
+  cors: { corsRules: [] },
+  deleteRetentionPolicy: { enabled: false },
+  isVersioningEnabled: false,
+  changeFeed: { enabled: false },
+} as const;
 
 const BY_KEY = new Map(ARM_TYPES.map((x) => [x.key, x]));
 

@@ -9,10 +9,10 @@
 // Operations progress when they are polled (their status URL, their Location URL or the resource
 // itself), never by wall-clock time, so a test on a busy machine sees the same sequence.
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ARM_TYPES, armType, type ArmResource, type ArmType } from './resource-types';
+import { ARM_TYPES, BLOB_SERVICE_DEFAULTS, armType, type ArmResource, type ArmType } from './resource-types';
 
 export interface RecordedResponse {
   /** Logical operation (the contract table's key): 'VirtualMachines_CreateOrUpdate', 'AsyncOperation_Get', 'Error'. */
@@ -46,7 +46,7 @@ export interface Fault {
 }
 
 export interface OperationFailure {
-  method?: 'PUT' | 'DELETE';
+  method?: 'PUT' | 'DELETE' | 'PATCH' | 'POST';
   path?: RegExp;
   code: string;
   message: string;
@@ -63,13 +63,21 @@ export interface ArmPeerOptions {
   buckets?: Partial<Record<BucketKind, { size: number; refillPerSecond: number }>>;
   /** Items per list page before a nextLink (default 100). */
   pageSize?: number;
+  /**
+   * The blob data plane of a storage account, when the test world has one for it (an Azurite
+   * account): its blob endpoint becomes the account's primaryEndpoints.blob and its key what listKeys
+   * returns. Accounts without one get *.blob.core.windows.net endpoints and random keys.
+   */
+  blobDataPlane?: (accountName: string) => { endpoint: string; key: string } | undefined;
   /** The tenant Subscriptions_List reports (default: a random one). */
   tenantId?: string;
 }
 
 export interface ArmOperation {
   id: string;
-  method: 'PUT' | 'DELETE';
+  method: 'PUT' | 'DELETE' | 'PATCH' | 'POST';
+  /** The POST action (`failover`), for method POST. */
+  action?: string;
   resourceId: string;
   typeKey: string;
   location: string;
@@ -173,6 +181,8 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
   const buckets = new Map<string, { tokens: number; at: number }>();
   const responses: RecordedResponse[] = [];
   const requests: RecordedRequest[] = [];
+  /** Storage account keys by account id: returned by listKeys only, never by a GET. */
+  const accountKeys = new Map<string, string>();
   let held = false;
   let base = '';
 
@@ -249,7 +259,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
   }
 
   // ---- operations --------------------------------------------------------------------------------
-  function startOperation(method: 'PUT' | 'DELETE', id: string, type: ArmType | null, location: string, apiVersion: string, path: string): ArmOperation {
+  function startOperation(method: ArmOperation['method'], id: string, type: ArmType | null, location: string, apiVersion: string, path: string, action?: string): ArmOperation {
     const idx = failures.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path.test(path)));
     let failWith: ArmOperation['failWith'];
     if (idx >= 0) {
@@ -270,6 +280,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       polls: 0,
       startTime: new Date().toISOString(),
       ...(failWith ? { failWith } : {}),
+      ...(action ? { action } : {}),
     };
     ops.set(op.id, op);
     return op;
@@ -312,7 +323,25 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
     const r = resources.get(key);
     if (r && type?.state) r.properties[type.state.key] = type.state.done;
-    if (r && type) onCreated(r, type);
+    if (r && type && op.method === 'POST') runAction(op, r);
+    else if (r && type && op.method === 'PUT') onCreated(r, type);
+  }
+
+  /** A long-running POST action that succeeded: what the resource provider does. */
+  function runAction(op: ArmOperation, link: ArmResource): void {
+    if (op.action !== 'failover' && op.action !== 'forceFailoverAllowDataLoss') return;
+    // Failing over to this link's database: it becomes primary, its partner becomes the geo-secondary
+    // (a no-op when it already is primary).
+    if (link.properties.role === 'Primary') return;
+    const dbId = link.id.replace(/\/replicationLinks\/[^/]+$/, '');
+    const partnerDbId = String(link.properties.partnerDatabaseId ?? '');
+    const partnerLink = resources.get(lower(`${partnerDbId}/replicationLinks/${link.name}`));
+    Object.assign(link.properties, { role: 'Primary', partnerRole: 'Secondary' });
+    if (partnerLink) Object.assign(partnerLink.properties, { role: 'Secondary', partnerRole: 'Primary' });
+    const db = resources.get(lower(dbId));
+    const partner = resources.get(lower(partnerDbId));
+    if (db) delete db.properties.secondaryType;
+    if (partner) partner.properties.secondaryType = 'Geo';
   }
 
   function removeResource(key: string): void {
@@ -320,6 +349,21 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     if (!r) return;
     resources.delete(key);
     for (const rid of [...resources.keys()]) if (rid.startsWith(`${key}/`)) resources.delete(rid);
+    // A deleted link ends the geo-replication on both sides; both databases stay, standalone.
+    if (lower(r.type) === 'microsoft.sql/servers/databases/replicationlinks') {
+      const partnerDb = String(r.properties.partnerDatabaseId ?? '');
+      resources.delete(lower(`${partnerDb}/replicationLinks/${r.name}`));
+      for (const dbId of [key.replace(/\/replicationlinks\/[^/]+$/, ''), lower(partnerDb)]) {
+        const db = resources.get(dbId);
+        if (db) delete db.properties.secondaryType;
+      }
+    }
+    // A dropped database ends its geo-replication: the partner's link goes too.
+    if (lower(r.type) === 'microsoft.sql/servers/databases') {
+      for (const [rid, x] of [...resources.entries()]) {
+        if (lower(x.type) === 'microsoft.sql/servers/databases/replicationlinks' && lower(String(x.properties.partnerDatabaseId ?? '')) === key) resources.delete(rid);
+      }
+    }
     // A deleted VM lets go of its disks and NICs (deleteOption Delete removes them too).
     if (lower(r.type) === 'microsoft.compute/virtualmachines') {
       const storage = (r.properties.storageProfile ?? {}) as Record<string, unknown>;
@@ -341,8 +385,56 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
   }
 
-  /** What the resource provider does once a create succeeds: attach disks, bind NICs. */
+  /** The link pair a geo-secondary gets once it is created: one under each database, the same link id. */
+  function linkSecondary(secondary: ArmResource): void {
+    const primary = resources.get(lower(String(secondary.properties.sourceDatabaseId ?? '')));
+    if (!primary) return;
+    const linkId = randomUUID();
+    const startTime = new Date().toISOString();
+    const serverOf = (dbId: string) => dbId.split('/')[8] ?? '';
+    const link = (self: ArmResource, partner: ArmResource, role: string, partnerRole: string): ArmResource => ({
+      id: `${self.id}/replicationLinks/${linkId}`,
+      name: linkId,
+      type: 'Microsoft.Sql/servers/databases/replicationLinks',
+      properties: {
+        partnerServer: serverOf(partner.id),
+        partnerDatabase: partner.name,
+        partnerDatabaseId: partner.id,
+        partnerLocation: partner.location,
+        role,
+        partnerRole,
+        replicationMode: 'ASYNC',
+        startTime,
+        percentComplete: 100,
+        replicationState: 'CATCH_UP',
+        isTerminationAllowed: true,
+        linkType: 'GEO',
+      },
+    });
+    for (const l of [link(secondary, primary, 'Secondary', 'Primary'), link(primary, secondary, 'Primary', 'Secondary')]) resources.set(lower(l.id), l);
+  }
+
+  /** What the resource provider does once a create succeeds: attach disks, bind NICs, link a geo-secondary. */
   function onCreated(r: ArmResource, type: ArmType): void {
+    if (type.key === 'microsoft.sql/servers/databases' && r.properties.createMode === 'Secondary') {
+      const hasLink = [...resources.keys()].some((k) => k.startsWith(`${lower(r.id)}/replicationlinks/`));
+      if (!hasLink) linkSecondary(r);
+      return;
+    }
+    if (type.key === 'microsoft.storage/storageaccounts') {
+      // Every account has its blob service; versioning and change feed start off.
+      const id = `${r.id}/blobServices/default`;
+      if (!resources.has(lower(id))) {
+        resources.set(lower(id), {
+          id,
+          name: 'default',
+          type: 'Microsoft.Storage/storageAccounts/blobServices',
+          sku: clone(r.sku),
+          properties: clone(BLOB_SERVICE_DEFAULTS) as Record<string, unknown>,
+        });
+      }
+      return;
+    }
     if (type.key !== 'microsoft.compute/virtualmachines') return;
     const storage = (r.properties.storageProfile ?? {}) as Record<string, unknown>;
     for (const d of [storage.osDisk, ...((storage.dataDisks as unknown[]) ?? [])] as Array<Record<string, unknown> | undefined>) {
@@ -407,7 +499,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
   }
 
   /** Reference checks and the properties a resource takes from what it references. */
-  function relate(type: ArmType, r: ArmResource, names: string[], sub: string, rg: string): void {
+  function relate(type: ArmType, r: ArmResource, names: string[], sub: string, rg: string, body: Record<string, unknown>): void {
     const p = r.properties;
     switch (type.key) {
       case 'microsoft.network/virtualnetworks': {
@@ -535,6 +627,30 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           p.secondaryType = p.secondaryType ?? 'Geo';
           p.collation = source.properties.collation;
         }
+        if (p.createMode === 'Copy') {
+          const source = referenced(p.sourceDatabaseId, 'a source database', r.id);
+          p.collation = source.properties.collation;
+          // A copy keeps the source's service objective unless the request names one.
+          if (!body.sku && source.sku) r.sku = clone(source.sku);
+        }
+        break;
+      }
+      case 'microsoft.storage/storageaccounts': {
+        const plane = options.blobDataPlane?.(r.name);
+        if (plane) (p.primaryEndpoints as Record<string, unknown>).blob = plane.endpoint;
+        if (!accountKeys.has(lower(r.id))) accountKeys.set(lower(r.id), plane?.key ?? randomBytes(64).toString('base64'));
+        break;
+      }
+      case 'microsoft.storage/storageaccounts/blobservices': {
+        if (names[1] !== 'default') throw new ArmError(400, 'InvalidResourceName', `The blob service of an account is named 'default', not '${names[1]}'.`);
+        const account = resources.get(lower(r.id.replace(/\/blobServices\/default$/i, '')))!;
+        r.sku = clone(account.sku);
+        // A blob service PUT replaces the properties; object replication keeps versioning and change feed on.
+        const policies = [...resources.values()].filter((x) => lower(x.type) === 'microsoft.storage/storageaccounts/objectreplicationpolicies' && lower(x.id).startsWith(`${lower(account.id)}/`));
+        if (policies.length && p.isVersioningEnabled !== true) throw new ArmError(400, 'InvalidRequestPropertyValue', "The value 'False' is not allowed for property isVersioningEnabled because Object Replication is enabled.");
+        if (policies.some((x) => lower(String(x.properties.sourceAccount)) === lower(account.name)) && get(p, 'changeFeed.enabled') !== true) {
+          throw new ArmError(400, 'InvalidRequestPropertyValue', "The value 'False' is not allowed for property Change Feed because Object Replication is enabled.");
+        }
         break;
       }
       case 'microsoft.dbformysql/flexibleservers':
@@ -552,6 +668,36 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         break;
       }
       case 'microsoft.storage/storageaccounts/objectreplicationpolicies': {
+        // As the service requires: the policy is made on the destination first (id `default`, the
+        // service picks the policy and rule ids), then on the source under that policy id with the
+        // same rule ids; versioning on both accounts, change feed on the source.
+        const nameOf = (ref: unknown) => String(ref ?? '').split('/').pop()!;
+        const here = names[0]!;
+        const srcName = nameOf(p.sourceAccount);
+        const dstName = nameOf(p.destinationAccount);
+        const account = (n: string) => [...resources.values()].find((x) => lower(x.type) === 'microsoft.storage/storageaccounts' && lower(x.name) === lower(n) && lower(x.id).startsWith(`/subscriptions/${sub}/`));
+        const blob = (a: ArmResource) => resources.get(lower(`${a.id}/blobServices/default`))?.properties ?? {};
+        const src = account(srcName);
+        const dst = account(dstName);
+        if (!src || !dst) throw new ArmError(404, 'ResourceNotFound', `The storage account '${!src ? srcName : dstName}' named by the object replication policy was not found.`);
+        const onDestination = lower(here) === lower(dstName);
+        if (!onDestination && lower(here) !== lower(srcName)) {
+          throw new ArmError(400, 'InvalidRequestPropertyValue', `The account '${here}' is neither the source nor the destination of this object replication policy.`);
+        }
+        if (blob(src).isVersioningEnabled !== true || blob(dst).isVersioningEnabled !== true) {
+          throw new ArmError(400, 'InvalidRequestPropertyValue', 'Object replication requires blob versioning on both the source and the destination account.');
+        }
+        if (!onDestination) {
+          if (get(blob(src), 'changeFeed.enabled') !== true) throw new ArmError(400, 'InvalidRequestPropertyValue', 'Object replication requires the change feed on the source account.');
+          const mirror = names[1] === 'default' ? undefined : resources.get(lower(`${dst.id}/objectReplicationPolicies/${names[1]}`));
+          if (!mirror) {
+            throw new ArmError(400, 'InvalidRequestPropertyValue', `Create the object replication policy on the destination account '${dstName}' first (policy id 'default'), then on the source with the policy id it returns.`);
+          }
+          const ruleIds = new Set(((mirror.properties.rules as Array<Record<string, unknown>>) ?? []).map((x) => String(x.ruleId)));
+          for (const x of (p.rules as Array<Record<string, unknown>>) ?? []) {
+            if (!x.ruleId || !ruleIds.has(String(x.ruleId))) throw new ArmError(400, 'InvalidRequestPropertyValue', `Rule ${String(x.ruleId ?? '(no id)')} is not a rule of the destination's policy ${names[1]}.`);
+          }
+        }
         const policyId = names[1] === 'default' ? randomUUID() : names[1]!;
         r.name = policyId;
         r.id = r.id.replace(/[^/]+$/, policyId);
@@ -653,6 +799,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         if (f.times <= 0) faults.splice(fi, 1);
         throw new ArmError(f.status, f.code, f.message, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
       }
+      // ARM counts POST actions (listKeys, failover) as writes.
       const kind: BucketKind = method === 'GET' ? 'reads' : method === 'DELETE' ? 'deletes' : 'writes';
       const { remaining } = take(sub, kind);
       ctx.headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(remaining);
@@ -714,7 +861,10 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     if (s[2] === 'resourcegroups' && s[4] === 'providers' && seg.length >= 7) {
       const rg = seg[3]!;
       const ns = seg[5]!;
-      const rest = seg.slice(6);
+      let rest = seg.slice(6);
+      // A POST action names one resource and adds a verb: .../replicationLinks/{id}/failover, .../{account}/listKeys.
+      const action = method === 'POST' && rest.length % 2 === 1 ? rest.at(-1)! : undefined;
+      if (action) rest = rest.slice(0, -1);
       const typeSegs = rest.filter((_, i) => i % 2 === 0);
       const names = rest.filter((_, i) => i % 2 === 1);
       const type = armType(ns, typeSegs);
@@ -732,6 +882,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           res,
         );
       }
+      if (action && names.length === typeSegs.length) return postAction(type, group, rg, names, sub, action, apiVersion, ctx, res);
       if (names.length === typeSegs.length) return resource(type, group, rg, names, sub, method, body, apiVersion, ctx, res);
     }
     throw new ArmError(404, 'InvalidResourceType', `The resource path '${ctx.path}' is not an ARM path this peer serves.`);
@@ -812,6 +963,14 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       advanceCopy(now);
       return send(res, ctx, 200, clone(now));
     }
+    if (type.providerOwned && (method === 'PUT' || method === 'PATCH')) {
+      throw new ArmError(405, 'MethodNotAllowed', `${method} is not served by this peer for ${type.reportedType}: the resource provider makes and removes them.`);
+    }
+    if (method === 'PATCH') {
+      if (!type.patch) throw new ArmError(405, 'MethodNotAllowed', `PATCH is not served by this peer for ${type.reportedType}.`);
+      if (!existing) throw notFound(type, names, rg);
+      return patchResource(type, existing, (body ?? {}) as Record<string, unknown>, apiVersion, sub, ctx, res);
+    }
     if (method === 'PUT') {
       ctx.operation = `${type.operationGroup}_CreateOrUpdate`;
       if (group.properties.provisioningState === 'Deleting') throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${rg}' is in deprovisioning state and cannot perform this operation.`);
@@ -828,7 +987,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       }
       const b = (body ?? {}) as Record<string, unknown>;
       const r = build(sub, rg, type, names, b, existing, group);
-      relate(type, r, names, sub, rg);
+      relate(type, r, names, sub, rg, b);
       const finalKey = lower(r.id);
       const created = !resources.has(finalKey);
       if (type.put === 'sync') {
@@ -862,6 +1021,54 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
     }
     throw new ArmError(405, 'MethodNotAllowed', `${method} is not served by this peer for ${type.reportedType}.`);
+  }
+
+  function postAction(type: ArmType, group: ArmResource, rg: string, names: string[], sub: string, action: string, apiVersion: string, ctx: Ctx, res: ServerResponse): void {
+    const spec = Object.entries(type.actions ?? {}).find(([k]) => lower(k) === lower(action));
+    if (!spec) throw new ArmError(404, 'InvalidResourceType', `The action '${action}' is not served by this peer for ${type.reportedType}.`);
+    const [verb, { style, operation }] = spec;
+    ctx.operation = operation;
+    const r = resources.get(lower(resourceId(sub, rg, type, names)));
+    if (!r) throw notFound(type, names, rg);
+    if (style === 'sync') {
+      if (verb === 'listKeys') {
+        const key = accountKeys.get(lower(r.id)) ?? '';
+        const second = createHash('sha256').update(`${key}:key2`).digest('base64');
+        return send(res, ctx, 200, { keys: [{ keyName: 'key1', value: key, permissions: 'Full' }, { keyName: 'key2', value: second, permissions: 'Full' }] });
+      }
+      throw new ArmError(404, 'InvalidResourceType', `The action '${action}' is not served by this peer.`);
+    }
+    const running = inFlight(r.id);
+    if (running) throw new ArmError(409, 'Conflict', `An operation on '${r.name}' is in progress; retry once it completes.`);
+    const parent = resources.get(lower(r.id.split('/').slice(0, -2).join('/')));
+    const op = startOperation('POST', r.id, type, String(r.location ?? parent?.location ?? group.location), apiVersion, ctx.path, verb);
+    return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
+  }
+
+  /** PATCH: only the keys sent change; tags replace the tags when sent; objects merge. */
+  function patchResource(type: ArmType, existing: ArmResource, body: Record<string, unknown>, apiVersion: string, sub: string, ctx: Ctx, res: ServerResponse): void {
+    ctx.operation = `${type.operationGroup}_Update`;
+    if (inFlight(existing.id)) throw new ArmError(409, 'Conflict', `An operation on '${existing.name}' is in progress; retry once it completes.`);
+    const merge = (into: Record<string, unknown>, from: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(from)) {
+        if (v && typeof v === 'object' && !Array.isArray(v) && into[k] && typeof into[k] === 'object' && !Array.isArray(into[k])) merge(into[k] as Record<string, unknown>, v as Record<string, unknown>);
+        else into[k] = clone(v);
+      }
+    };
+    const props = clone((body.properties ?? {}) as Record<string, unknown>);
+    delete props.provisioningState;
+    delete props.administratorLoginPassword;
+    merge(existing.properties, props);
+    if (body.tags !== undefined) existing.tags = clone(body.tags as Record<string, string>);
+    for (const k of type.topLevel) {
+      if (body[k] === undefined) continue;
+      if (existing[k] && typeof existing[k] === 'object' && typeof body[k] === 'object') merge(existing[k] as Record<string, unknown>, body[k] as Record<string, unknown>);
+      else existing[k] = clone(body[k]);
+    }
+    if (type.patch === 'sync') return send(res, ctx, 200, clone(existing));
+    if (type.state) existing.properties[type.state.key] = type.state.updating;
+    const op = startOperation('PATCH', existing.id, type, String(existing.location ?? ''), apiVersion, ctx.path);
+    return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
   }
 
   function checkDeletable(type: ArmType, r: ArmResource): void {
