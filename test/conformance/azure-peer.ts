@@ -17,6 +17,7 @@ import { startArmPeer, type ArmPeer } from '../peers/azure-arm/server';
 import type { IdentityPeer } from '../peers/identity';
 import type { AzuritePeer } from '../peers/azurite';
 import type { ConformancePeer, ConformanceWorld } from './adapter-conformance';
+import { FLEX_AKS_TYPES, seedFlexAks } from './azure-flex-rows';
 
 export const SOURCE_LOCATION = 'westeurope';
 export const TARGET_LOCATION = 'northeurope';
@@ -127,6 +128,7 @@ export const AZURE_SEEDS: Partial<Record<ResourceTypeId, AzureSeed>> = {
   'azure.vm': (c) => seedVm(c),
   'azure.sql-database': (c) => seedSqlDatabase(c),
   'azure.storage-account': (c, world) => seedStorageAccount(c, world),
+  ...Object.fromEntries(FLEX_AKS_TYPES.map((t) => [t, (c: PeerClients) => seedFlexAks(c, t, { group: SOURCE_RG, location: SOURCE_LOCATION })])),
 };
 
 /** Resources whose names the provider picks at random (replication-link and object-replication policy ids). */

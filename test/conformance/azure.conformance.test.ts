@@ -24,7 +24,7 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-const types: ResourceTypeId[] = ['azure.vm', 'azure.sql-database', ...(withStorage ? (['azure.storage-account'] as const) : [])];
+const types: ResourceTypeId[] = ['azure.vm', 'azure.sql-database', ...(withStorage ? (['azure.storage-account'] as const) : []), 'azure.aks', 'azure.mysql-flexible', 'azure.postgresql-flexible'];
 if (!withStorage) describe.skip(`azure.storage-account conformance (skipped: Azurite not installed; install with ${AZURITE_INSTALL})`, () => it('runs', () => undefined));
 
 describeAdapterConformance(

@@ -7,9 +7,12 @@ import type { ResourceTypeId } from '../../../shared/catalog';
 import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { ConnectionCheck, DiscoverContext, EnvRef, ProviderAdapter, ResolvedAccount, ResourceHandler } from '../types';
+import { createAksHandler } from './aks';
 import { AzureContext, type AzureProviderOptions, type CallContext } from './clients';
 import { createSqlDatabaseHandler } from './sql-database';
 import { createStorageAccountHandler } from './storage-account';
+import { createMysqlFlexibleHandler } from './mysql-flexible';
+import { createPostgresqlFlexibleHandler } from './postgresql-flexible';
 import { createAzureVmHandler } from './vm';
 
 export { AzureContext, type AzureProviderOptions } from './clients';
@@ -18,7 +21,14 @@ export { AzureContext, type AzureProviderOptions } from './clients';
 export const AZURE_TYPES: readonly ResourceTypeId[] = ['azure.vm', 'azure.sql-database', 'azure.storage-account', 'azure.aks', 'azure.mysql-flexible', 'azure.postgresql-flexible'];
 
 /** Every handler factory of the provider (each helper adds its types here). */
-export const AZURE_HANDLERS: ReadonlyArray<(az: AzureContext) => ResourceHandler> = [createAzureVmHandler, createSqlDatabaseHandler, createStorageAccountHandler];
+export const AZURE_HANDLERS: ReadonlyArray<(az: AzureContext) => ResourceHandler> = [
+  createAzureVmHandler,
+  createSqlDatabaseHandler,
+  createStorageAccountHandler,
+  createAksHandler,
+  createMysqlFlexibleHandler,
+  createPostgresqlFlexibleHandler,
+];
 
 /** Subscriptions_List's api-version (Microsoft.Resources/subscriptions, stable 2022-12-01). */
 const SUBSCRIPTIONS_API_VERSION = '2022-12-01';

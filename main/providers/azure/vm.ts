@@ -322,7 +322,7 @@ async function discoverVms(az: AzureContext, ctx: DiscoverContext): Promise<Disc
 // ---- replication -----------------------------------------------------------------------------------
 
 /** Polls a CopyStart snapshot until its background copy is complete (completionPercent 100). */
-async function waitCopied(az: AzureContext, ctx: StepContext, env: EnvRef, name: string): Promise<Snapshot> {
+export async function waitCopied(az: AzureContext, ctx: StepContext, env: EnvRef, name: string): Promise<Snapshot> {
   const { resourceGroup } = armScopeOf(env);
   const interval = az.opts.updateIntervalInMs ?? 15_000;
   for (;;) {

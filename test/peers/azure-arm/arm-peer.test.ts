@@ -5,6 +5,7 @@
 // the end of each test every response the peer sent is held to the contract table (contract.ts).
 
 import { restorePoller } from '@azure/arm-compute';
+import { restorePoller as restorePollerAks } from '@azure/arm-containerservice';
 import { SqlManagementClient } from '@azure/arm-sql';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -172,9 +173,10 @@ describe('the ARM peer through the real SDK clients', () => {
     const pg = await c.postgres.servers.beginCreateOrUpdateAndWait(RG, 'pg-src', { location: LOC, version: '16', administratorLogin: 'dba', administratorLoginPassword: 'Pa55word!' }, FAST_POLL);
     expect(pg).toMatchObject({ state: 'Ready', replicationRole: 'Primary' });
     const pgReplica = await c.postgres.servers.beginCreateOrUpdateAndWait('dr-target', 'pg-dst', { location: 'northeurope', createMode: 'Replica', sourceServerResourceId: pg.id }, FAST_POLL);
-    expect(pgReplica.replicationRole).toBe('AsyncReplica');
+    expect(pgReplica.replicationRole).toBe('GeoAsyncReplica');
 
-    expect((await all(c.resources.resourceGroups.list())).map((g) => g.name).sort()).toEqual(['dr-source', 'dr-target']);
+    // AKS made the cluster's node resource group beside ours.
+    expect((await all(c.resources.resourceGroups.list())).map((g) => g.name).sort()).toEqual(['MC_dr-source_aks1_westeurope', 'dr-source', 'dr-target']);
     await c.sql.databases.beginDeleteAndWait('dr-target', 'sql-dst', 'orders', FAST_POLL);
     await c.sql.servers.beginDeleteAndWait(RG, 'sql-src', FAST_POLL);
     expect(peer.resource(db.id!)).toBeUndefined();
@@ -285,6 +287,93 @@ describe('the ARM peer through the real SDK clients', () => {
     await c.storage.objectReplicationPolicies.delete('dr-target', 'dstacct', onDst.policyId!);
     expect(await all(c.storage.objectReplicationPolicies.list('dr-target', 'dstacct'))).toEqual([]);
     await c.storage.blobServices.setServiceProperties('dr-target', 'dstacct', { isVersioningEnabled: false });
+  });
+
+  it('serves AKS agent pools as child resources of the cluster, tags by PATCH and a node resource group', async () => {
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    const cluster = await c.aks.managedClusters.createOrUpdate(
+      RG,
+      'aks1',
+      { location: LOC, dnsPrefix: 'aks1', kubernetesVersion: '1.30.4', agentPoolProfiles: [{ name: 'system', count: 3, vmSize: 'Standard_D4s_v5', mode: 'System' }] },
+      FAST_POLL,
+    );
+    expect(cluster.nodeResourceGroup).toBe(`MC_${RG}_aks1_${LOC}`);
+    // The node resource group exists (the persistent-volume disks live there) and goes with the cluster.
+    expect((await c.resources.resourceGroups.get(cluster.nodeResourceGroup!)).managedBy).toBe(cluster.id);
+    expect((await all(c.aks.agentPools.list(RG, 'aks1'))).map((p) => [p.name, p.count, p.mode])).toEqual([['system', 3, 'System']]);
+
+    const pool = await c.aks.agentPools.createOrUpdate(
+      RG,
+      'aks1',
+      'user1',
+      { count: 2, vmSize: 'Standard_D8s_v5', mode: 'User', availabilityZones: ['1', '2'], nodeLabels: { tier: 'web' }, nodeTaints: ['dedicated=web:NoSchedule'] },
+      FAST_POLL,
+    );
+    expect(pool).toMatchObject({ provisioningState: 'Succeeded', orchestratorVersion: '1.30.4', availabilityZones: ['1', '2'], nodeLabels: { tier: 'web' }, nodeTaints: ['dedicated=web:NoSchedule'] });
+    expect(peer.responses.filter((r) => r.operation === 'AgentPools_CreateOrUpdate').map((r) => r.status)).toEqual([201]);
+    expect((await c.aks.agentPools.get(RG, 'aks1', 'user1')).vmSize).toBe('Standard_D8s_v5');
+    expect((await c.aks.managedClusters.get(RG, 'aks1')).agentPoolProfiles?.map((p) => p.name).sort()).toEqual(['system', 'user1']);
+
+    const tagged = await c.aks.managedClusters.updateTags(RG, 'aks1', { tags: { env: 'prod', dr: 'protected' } }, FAST_POLL);
+    expect(tagged.tags).toEqual({ env: 'prod', dr: 'protected' });
+    expect(tagged.agentPoolProfiles).toHaveLength(2);
+
+    // The last System pool cannot go; a User pool can, and leaves the cluster's list.
+    expect(await code(c.aks.agentPools.delete(RG, 'aks1', 'system', FAST_POLL))).toEqual({ code: 'OperationNotAllowed', status: 400 });
+    await c.aks.agentPools.delete(RG, 'aks1', 'user1', FAST_POLL);
+    expect(await code(c.aks.agentPools.get(RG, 'aks1', 'user1'))).toEqual({ code: 'ResourceNotFound', status: 404 });
+    expect((await c.aks.managedClusters.get(RG, 'aks1')).agentPoolProfiles?.map((p) => p.name)).toEqual(['system']);
+
+    await c.aks.managedClusters.delete(RG, 'aks1', FAST_POLL);
+    expect(await code(c.resources.resourceGroups.get(cluster.nodeResourceGroup!))).toEqual({ code: 'ResourceGroupNotFound', status: 404 });
+    expect(await code(c.aks.agentPools.list(RG, 'aks1').next())).toEqual({ code: 'ResourceNotFound', status: 404 });
+  });
+
+  it('updates a MySQL flexible server by PATCH and stops replication with replicationRole None', async () => {
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    await c.resources.resourceGroups.createOrUpdate('dr-target', { location: 'northeurope' });
+    const src = await c.mysql.servers.beginCreateAndWait(RG, 'my-src', { location: LOC, version: '8.0.21', sku: { name: 'Standard_D2ds_v4', tier: 'GeneralPurpose' }, storage: { storageSizeGB: 64 } }, FAST_POLL);
+    const replica = await c.mysql.servers.beginCreateAndWait('dr-target', 'my-dst', { location: 'northeurope', createMode: 'Replica', sourceServerResourceId: src.id }, FAST_POLL);
+    expect((await all(c.mysql.replicas.listByServer(RG, 'my-src'))).map((r) => [r.name, r.replicationRole, r.sourceServerResourceId])).toEqual([['my-dst', 'Replica', src.id]]);
+
+    const updated = await c.mysql.servers.beginUpdateAndWait('dr-target', 'my-dst', { tags: { app: 'orders' }, storage: { storageSizeGB: 128 }, backup: { backupRetentionDays: 14 } }, FAST_POLL);
+    expect(updated).toMatchObject({ tags: { app: 'orders' }, storage: { storageSizeGB: 128 }, backup: { backupRetentionDays: 14 }, replicationRole: 'Replica', state: 'Ready' });
+    expect(peer.responses.filter((r) => r.operation === 'MySqlServers_Update').map((r) => r.status)).toEqual([202]);
+
+    expect(await code(c.mysql.servers.beginUpdateAndWait('dr-target', 'my-dst', { replicationRole: 'Source' }, FAST_POLL))).toEqual({ code: 'InvalidParameter', status: 400 });
+    // While the stop runs the replica is still listed; once it ends it is standalone and the source lists nothing.
+    peer.hold();
+    const stop = await c.mysql.servers.beginUpdate('dr-target', 'my-dst', { replicationRole: 'None' }, FAST_POLL);
+    expect((await c.mysql.servers.get('dr-target', 'my-dst')).state).toBe('Updating');
+    expect(await all(c.mysql.replicas.listByServer(RG, 'my-src'))).toHaveLength(1);
+    peer.release();
+    const standalone = await stop.pollUntilDone();
+    expect(standalone).toMatchObject({ replicationRole: 'None', state: 'Ready', storage: { storageSizeGB: 128 } });
+    expect(standalone.sourceServerResourceId).toBeUndefined();
+    expect(await all(c.mysql.replicas.listByServer(RG, 'my-src'))).toEqual([]);
+    expect((await c.mysql.servers.get(RG, 'my-src')).replicationRole).toBe('None');
+    expect(replica.id).toBe(standalone.id);
+  });
+
+  it('updates a PostgreSQL flexible server by PATCH and promotes a replica to standalone', async () => {
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    await c.resources.resourceGroups.createOrUpdate('dr-target', { location: 'northeurope' });
+    const src = await c.postgres.servers.beginCreateOrUpdateAndWait(RG, 'pg-src', { location: LOC, version: '16', sku: { name: 'Standard_D4ds_v5', tier: 'GeneralPurpose' } }, FAST_POLL);
+    expect(src.replica).toMatchObject({ role: 'Primary', capacity: 5 });
+    await c.postgres.servers.beginCreateOrUpdateAndWait('dr-target', 'pg-dst', { location: 'northeurope', createMode: 'Replica', sourceServerResourceId: src.id }, FAST_POLL);
+    const listed = await all(c.postgres.replicas.listByServer(RG, 'pg-src'));
+    expect(listed.map((r) => [r.name, r.replicationRole, r.replica?.role, r.replica?.replicationState])).toEqual([['pg-dst', 'GeoAsyncReplica', 'GeoAsyncReplica', 'Active']]);
+
+    const updated = await c.postgres.servers.beginUpdateAndWait('dr-target', 'pg-dst', { tags: { app: 'ledger' }, backup: { backupRetentionDays: 21 } }, FAST_POLL);
+    expect(updated).toMatchObject({ tags: { app: 'ledger' }, backup: { backupRetentionDays: 21 }, replicationRole: 'GeoAsyncReplica' });
+    expect(await code(c.postgres.servers.beginUpdateAndWait('dr-target', 'pg-dst', { replica: { promoteMode: 'Switchover' } }, FAST_POLL))).toEqual({ code: 'InvalidParameter', status: 400 });
+
+    const promoted = await c.postgres.servers.beginUpdateAndWait('dr-target', 'pg-dst', { replica: { promoteMode: 'Standalone', promoteOption: 'Forced' } }, FAST_POLL);
+    expect(promoted).toMatchObject({ replicationRole: 'Primary', replica: { role: 'Primary' }, state: 'Ready', tags: { app: 'ledger' } });
+    expect(promoted.sourceServerResourceId).toBeUndefined();
+    expect(await all(c.postgres.replicas.listByServer(RG, 'pg-src'))).toEqual([]);
+    expect(peer.responses.filter((r) => r.operation === 'PostgreSqlServers_Update').map((r) => r.status)).toEqual([202, 202]);
+    expect(await code(c.postgres.replicas.listByServer(RG, 'nope').next())).toEqual({ code: 'ResourceNotFound', status: 404 });
   });
 
   it('treats PUT as create-or-update by name: one resource, 200 on the second, read-only ids kept', async () => {
@@ -405,6 +494,37 @@ describe('the ARM peer through the real SDK clients', () => {
     expect(peer.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/databases/db1'))).toHaveLength(1);
   });
 
+  it('resumes a PostgreSQL promote PATCH (resumeFrom) and an AKS agent-pool PUT (restorePoller) serialized mid-poll, with no second request', async () => {
+    await c.resources.resourceGroups.createOrUpdate(RG, { location: LOC });
+    await c.resources.resourceGroups.createOrUpdate('dr-target', { location: 'northeurope' });
+    const src = await c.postgres.servers.beginCreateOrUpdateAndWait(RG, 'pg-src', { location: LOC, version: '16' }, FAST_POLL);
+    await c.postgres.servers.beginCreateOrUpdateAndWait('dr-target', 'pg-dst', { location: 'northeurope', createMode: 'Replica', sourceServerResourceId: src.id }, FAST_POLL);
+    await c.aks.managedClusters.createOrUpdate(RG, 'aks1', { location: LOC, dnsPrefix: 'a', agentPoolProfiles: [{ name: 'system', mode: 'System', count: 1, vmSize: 'Standard_D2s_v5' }] }, FAST_POLL);
+
+    peer.hold();
+    const promote = await c.postgres.servers.beginUpdate('dr-target', 'pg-dst', { replica: { promoteMode: 'Standalone', promoteOption: 'Forced' } }, FAST_POLL);
+    await promote.poll();
+    expect(promote.isDone()).toBe(false);
+    const promoteState = promote.toString();
+    promote.stopPolling();
+    const poolPoller = c.aks.agentPools.beginCreateOrUpdate(RG, 'aks1', 'apps', { count: 2, vmSize: 'Standard_D8s_v5' }, FAST_POLL);
+    const pool = await poolPoller;
+    await pool.poll();
+    expect(pool.getOperationState().status).toBe('running');
+    const poolState = pool.toString();
+
+    // A new process: fresh clients, the saved states.
+    const fresh = peerClients(peer);
+    const resumed = await fresh.postgres.servers.beginUpdate('dr-target', 'pg-dst', { replica: { promoteMode: 'Standalone' } }, { ...FAST_POLL, resumeFrom: promoteState });
+    const restoredPool = restorePollerAks(fresh.aks, poolState, fresh.aks.agentPools.createOrUpdate, FAST_POLL);
+    peer.release();
+    expect(await resumed.pollUntilDone()).toMatchObject({ replicationRole: 'Primary' });
+    expect(await restoredPool.pollUntilDone()).toMatchObject({ name: 'apps', provisioningState: 'Succeeded', count: 2 });
+    expect(peer.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect(peer.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/agentPools/apps'))).toHaveLength(1);
+    expect(await all(c.postgres.replicas.listByServer(RG, 'pg-src'))).toEqual([]);
+  });
+
   it('sends the api-versions the contract table records for each operation', async () => {
     await seedVm();
     await c.storage.storageAccounts.create(RG, 'acct', { location: LOC, sku: { name: 'Standard_LRS' }, kind: 'StorageV2' }, FAST_POLL);
@@ -412,10 +532,17 @@ describe('the ARM peer through the real SDK clients', () => {
     await c.mysql.servers.beginCreateAndWait(RG, 'my1', { location: LOC }, FAST_POLL);
     await c.postgres.servers.beginCreateOrUpdateAndWait(RG, 'pg1', { location: LOC }, FAST_POLL);
     await c.aks.managedClusters.createOrUpdate(RG, 'aks', { location: LOC, dnsPrefix: 'a', agentPoolProfiles: [{ name: 'p', count: 1, vmSize: 'Standard_D2s_v5' }] }, FAST_POLL);
-    const creates = peer.responses.filter((r) => r.operation.endsWith('_CreateOrUpdate'));
-    expect(creates.length).toBeGreaterThan(8);
+    await c.aks.agentPools.createOrUpdate(RG, 'aks', 'p2', { count: 1, vmSize: 'Standard_D2s_v5' }, FAST_POLL);
+    await c.aks.managedClusters.updateTags(RG, 'aks', { tags: { a: 'b' } }, FAST_POLL);
+    await c.mysql.servers.beginUpdateAndWait(RG, 'my1', { tags: { a: 'b' } }, FAST_POLL);
+    await c.postgres.servers.beginUpdateAndWait(RG, 'pg1', { tags: { a: 'b' } }, FAST_POLL);
+    await all(c.mysql.replicas.listByServer(RG, 'my1'));
+    await all(c.postgres.replicas.listByServer(RG, 'pg1'));
+    const sent = /_(CreateOrUpdate|Update|UpdateTags|ListReplicas)$/;
+    const creates = peer.responses.filter((r) => sent.test(r.operation));
+    expect(creates.length).toBeGreaterThan(14);
     for (const r of creates) {
-      const req = peer.requests.find((q) => q.method === 'PUT' && q.path === r.path)!;
+      const req = peer.requests.find((q) => q.method === r.method && q.path === r.path)!;
       const row = CONTRACT.find((x) => x.operation === r.operation)!;
       expect({ op: r.operation, v: req.apiVersion }).toEqual({ op: r.operation, v: row.sdkApiVersion });
     }

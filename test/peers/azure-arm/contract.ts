@@ -37,6 +37,7 @@ const STORAGE = (f: string) => ({ spec: `${SPEC}/storage/resource-manager/Micros
 const AKS = (f: string) => ({ spec: `${SPEC}/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-09-01/examples/${f}`, apiVersion: '2024-09-01' });
 const MYSQL = (f: string) => ({ spec: `${SPEC}/mysql/resource-manager/Microsoft.DBforMySQL/FlexibleServers/stable/2023-12-30/examples/${f}`, apiVersion: '2023-12-30' });
 const PG = (f: string) => ({ spec: `${SPEC}/postgresql/resource-manager/Microsoft.DBforPostgreSQL/stable/2024-08-01/examples/${f}`, apiVersion: '2024-08-01' });
+const PG25 = (f: string) => ({ spec: `${SPEC}/postgresql/resource-manager/Microsoft.DBforPostgreSQL/stable/2025-08-01/examples/${f}`, apiVersion: '2025-08-01' });
 /** The ARM RPC's async and resource rules (Azure/azure-resource-manager-rpc v1.0/async-api-reference.md). */
 const RPC = { spec: 'azure-resource-manager-rpc: v1.0/async-api-reference.md (async PUT/DELETE, operation resource, provisioningState)', apiVersion: 'v1.0' };
 
@@ -357,6 +358,23 @@ export const CONTRACT: readonly ContractRow[] = [
     { create: [{ statuses: [200, 201], headers: ASYNC }], del: 'async', mustNot: ['properties.servicePrincipalProfile.secret', 'properties.windowsProfile.adminPassword'], sdkApiVersion: '2026-06-01' },
   ),
 
+  // Agent pools: the Get and List examples carry no `type` (only Create's 200/201 do), so neither is required.
+  ...crud(
+    'AgentPools',
+    { create: 'AgentPools_CreateOrUpdate', get: 'AgentPools_Get', list: 'AgentPools_List', del: 'AgentPools_Delete' },
+    ['id', 'name', 'properties.provisioningState', 'properties.count', 'properties.vmSize', 'properties.osType', 'properties.maxPods', 'properties.orchestratorVersion', 'properties.currentOrchestratorVersion'],
+    { create: [AKS('AgentPoolsCreate_Update.json')], get: [AKS('AgentPoolsGet.json')], list: [AKS('AgentPoolsList.json')], del: [AKS('AgentPoolsDelete.json')] },
+    { create: [{ statuses: [200, 201], headers: ASYNC }], del: 'async', sdkApiVersion: '2026-06-01' },
+  ),
+  {
+    operation: 'ManagedClusters_UpdateTags',
+    operationId: 'ManagedClusters_UpdateTags',
+    statuses: [200],
+    body: { must: [...LOCATED, 'tags', 'properties.provisioningState', 'properties.kubernetesVersion', 'properties.agentPoolProfiles[].name', 'properties.nodeResourceGroup', 'properties.fqdn'], mustNot: FLAT },
+    compared: [AKS('ManagedClustersUpdateTags.json')],
+    sdkApiVersion: '2026-06-01',
+  },
+
   // ---- Microsoft.DBforMySQL/flexibleServers and Microsoft.DBforPostgreSQL/flexibleServers ----
   ...crud(
     'MySqlServers',
@@ -368,10 +386,51 @@ export const CONTRACT: readonly ContractRow[] = [
   ...crud(
     'PostgreSqlServers',
     { create: 'Servers_CreateOrUpdate', get: 'Servers_Get', list: 'Servers_ListByResourceGroup', del: 'Servers_Delete' },
-    [...LOCATED, 'sku.name', 'sku.tier', 'properties.state', 'properties.fullyQualifiedDomainName', 'properties.replicationRole', 'properties.replicaCapacity'],
-    { create: [PG('ServerCreate.json')], get: [PG('ServerCreate.json')], del: [MYSQL('ServerDelete.json'), RPC] },
+    [...LOCATED, 'sku.name', 'sku.tier', 'properties.state', 'properties.fullyQualifiedDomainName', 'properties.replicationRole', 'properties.replicaCapacity', 'properties.replica.role', 'properties.replica.capacity'],
+    { create: [PG('ServerCreate.json')], get: [PG('ServerCreate.json'), PG25('ServersGet.json')], del: [MYSQL('ServerDelete.json'), RPC] },
     { create: [{ statuses: [200, 201] }], createEmpty202: { headers: BOTH }, del: 'async', mustNot: ['properties.administratorLoginPassword'], sdkApiVersion: '2025-08-01' },
   ),
+
+  // PATCH (Servers_Update): 202 with both headers and no body, as in the examples; stopping
+  // replication is a PATCH too (MySQL replicationRole None; PostgreSQL replica.promoteMode Standalone,
+  // ServersPromoteReplicaAsForcedStandaloneServer.json: 202, both headers).
+  {
+    operation: 'MySqlServers_Update',
+    operationId: 'Servers_Update',
+    statuses: [202],
+    body: 'none',
+    headers: BOTH,
+    compared: [MYSQL('ServerUpdateWithCustomerMaintenanceWindow.json')],
+    sdkApiVersion: '2021-05-01',
+  },
+  {
+    operation: 'PostgreSqlServers_Update',
+    operationId: 'Servers_Update',
+    statuses: [202],
+    body: 'none',
+    headers: BOTH,
+    compared: [PG25('ServersUpdate.json'), PG25('ServersPromoteReplicaAsForcedStandaloneServer.json')],
+    sdkApiVersion: '2025-08-01',
+  },
+  {
+    operation: 'MySqlServers_ListReplicas',
+    operationId: 'Replicas_ListByServer',
+    statuses: [200],
+    body: { must: ['value', 'value[].id', 'value[].name', 'value[].type', 'value[].location', 'value[].sku.name', 'value[].properties.state', 'value[].properties.replicationRole', 'value[].properties.replicaCapacity', 'value[].properties.sourceServerResourceId'], mustNot: FLAT.map((k) => `value[].${k}`) },
+    compared: [MYSQL('ReplicasListByServer.json')],
+    sdkApiVersion: '2021-05-01',
+  },
+  {
+    operation: 'PostgreSqlServers_ListReplicas',
+    operationId: 'Replicas_ListByServer',
+    statuses: [200],
+    body: {
+      must: ['value', 'value[].id', 'value[].name', 'value[].type', 'value[].location', 'value[].sku.name', 'value[].sku.tier', 'value[].properties.state', 'value[].properties.replicationRole', 'value[].properties.replicaCapacity', 'value[].properties.replica.role', 'value[].properties.replica.capacity', 'value[].properties.replica.replicationState'],
+      mustNot: FLAT.map((k) => `value[].${k}`),
+    },
+    compared: [PG25('ReplicasListByServer.json')],
+    sdkApiVersion: '2025-08-01',
+  },
 
   // ---- Long-running operations and errors, whatever the type ----
   {

@@ -70,9 +70,11 @@ export interface ArmType {
   readOnlyTop?(ctx: TypeContext, body: Record<string, unknown>): Record<string, unknown>;
   /**
    * How a PATCH (update) answers, when the type serves one: `sync` 200 with the updated resource
-   * (storage accounts); `async-202-empty` 202 without a body, both headers (SQL databases).
+   * (storage accounts); `sync-tags` 200 with the resource, only tags change (ManagedClusters_UpdateTags);
+   * `async-202-empty` 202 without a body, both headers, the update applied when the operation ends
+   * (SQL databases, MySQL / PostgreSQL flexible Servers_Update).
    */
-  patch?: 'sync' | 'async-202-empty';
+  patch?: 'sync' | 'sync-tags' | 'async-202-empty';
   /** POST actions on one resource (`.../{name}/{action}`): `sync` answers 200 with a body, `async` 202 + both headers. */
   actions?: Record<string, { style: 'sync' | 'async'; operation: string }>;
   /** Resources the provider makes itself (replication links): PUT and PATCH are refused with 405. */
@@ -324,23 +326,38 @@ export const ARM_TYPES: readonly ArmType[] = [
     reportedType: 'Microsoft.ContainerService/ManagedClusters',
     operationGroup: 'ManagedClusters',
     put: 'async-body',
+    patch: 'sync-tags',
     del: 'async',
     statusSegment: 'operations',
     state: PROVISIONING('Creating'),
     located: true,
     topLevel: ['sku', 'identity'],
     required: ['properties.agentPoolProfiles'],
+    // nodeResourceGroup (MC_{group}_{cluster}_{location}) is set by the server, which knows the group.
     readOnly: ({ name, location, previous }) => ({
       kubernetesVersion: (previous?.properties.kubernetesVersion as string | undefined) ?? '1.30.4',
       maxAgentPools: 100,
       currentKubernetesVersion: (previous?.properties.currentKubernetesVersion as string | undefined) ?? '1.30.4',
-      nodeResourceGroup: `MC_${name}_${location ?? ''}`,
       fqdn: `${name}-dns.hcp.${location ?? 'eastus'}.azmk8s.io`,
     }),
+  }),
+  // Agent pools are the cluster's agentPoolProfiles as child resources: a cluster PUT makes one per
+  // profile, an agent-pool PUT or DELETE changes the cluster's list (AgentPoolsCreate_Update.json).
+  t('Microsoft.ContainerService', ['managedClusters', 'agentPools'], {
+    operationGroup: 'AgentPools',
+    put: 'async-body',
+    del: 'async',
+    statusSegment: 'operations',
+    state: PROVISIONING('Creating'),
+    located: false,
+    topLevel: [],
+    required: ['properties.vmSize'],
+    readOnly: () => ({ osType: 'Linux', maxPods: 110, mode: 'User', nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202410.15.0' }),
   }),
   t('Microsoft.DBforMySQL', ['flexibleServers'], {
     operationGroup: 'MySqlServers',
     put: 'async-202-empty',
+    patch: 'async-202-empty',
     del: 'async',
     statusSegment: 'azureAsyncOperation',
     state: { key: 'state', creating: 'Provisioning', updating: 'Updating', deleting: 'Dropping', done: 'Ready', failed: 'Disabled' },
@@ -356,6 +373,7 @@ export const ARM_TYPES: readonly ArmType[] = [
   t('Microsoft.DBforPostgreSQL', ['flexibleServers'], {
     operationGroup: 'PostgreSqlServers',
     put: 'async-202-empty',
+    patch: 'async-202-empty',
     del: 'async',
     statusSegment: 'azureAsyncOperation',
     state: { key: 'state', creating: 'Provisioning', updating: 'Updating', deleting: 'Dropping', done: 'Ready', failed: 'Disabled' },

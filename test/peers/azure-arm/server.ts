@@ -89,6 +89,8 @@ export interface ArmOperation {
   error?: { code: string; message: string };
   failWith?: { code: string; message: string };
   namespace: string;
+  /** A flexible-server PATCH that stops replication (MySQL replicationRole None, PostgreSQL replica.promoteMode Standalone): done when the operation ends. */
+  promote?: boolean;
 }
 
 type BucketKind = 'reads' | 'writes' | 'deletes';
@@ -323,6 +325,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
     const r = resources.get(key);
     if (r && type?.state) r.properties[type.state.key] = type.state.done;
+    if (r && op.promote) promoteReplica(r);
     if (r && type && op.method === 'POST') runAction(op, r);
     else if (r && type && op.method === 'PUT') onCreated(r, type);
   }
@@ -344,6 +347,34 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     if (partner) partner.properties.secondaryType = 'Geo';
   }
 
+  /** A flexible-server replica stops replicating: it becomes a standalone server and its source no longer lists it. */
+  function promoteReplica(r: ArmResource): void {
+    const mysql = lower(r.type).includes('mysql');
+    const sourceId = r.properties.sourceServerResourceId;
+    delete r.properties.sourceServerResourceId;
+    if (mysql) {
+      r.properties.replicationRole = 'None';
+      r.properties.replicaCapacity = 10;
+    } else {
+      r.properties.replicationRole = 'Primary';
+      r.properties.replica = { role: 'Primary', capacity: 5 };
+      r.properties.replicaCapacity = 5;
+    }
+    if (typeof sourceId === 'string') sourceLostReplica(sourceId);
+  }
+
+  function replicasOf(sourceId: string): ArmResource[] {
+    return [...resources.values()].filter(
+      (x) => typeof x.properties.sourceServerResourceId === 'string' && lower(x.properties.sourceServerResourceId) === lower(sourceId) && /replica/i.test(String(x.properties.replicationRole)),
+    );
+  }
+
+  /** MySQL: a source left without replicas goes back to replicationRole None (PostgreSQL stays Primary). */
+  function sourceLostReplica(sourceId: string): void {
+    const source = resources.get(lower(sourceId));
+    if (source && lower(source.type).includes('mysql') && replicasOf(sourceId).length === 0) source.properties.replicationRole = 'None';
+  }
+
   function removeResource(key: string): void {
     const r = resources.get(key);
     if (!r) return;
@@ -363,6 +394,20 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       for (const [rid, x] of [...resources.entries()]) {
         if (lower(x.type) === 'microsoft.sql/servers/databases/replicationlinks' && lower(String(x.properties.partnerDatabaseId ?? '')) === key) resources.delete(rid);
       }
+    }
+    const rtype = lower(r.type);
+    // A deleted agent pool leaves the cluster's agentPoolProfiles; a deleted cluster takes its node resource group.
+    if (rtype === 'microsoft.containerservice/managedclusters/agentpools') {
+      const parent = resources.get(key.replace(/\/agentpools\/[^/]+$/, ''));
+      if (parent) parent.properties.agentPoolProfiles = ((parent.properties.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).filter((x) => lower(String(x.name)) !== lower(r.name));
+    }
+    if (rtype === 'microsoft.containerservice/managedclusters' && typeof r.properties.nodeResourceGroup === 'string') {
+      const nodeGroup = lower(groupId(r.id.split('/')[2]!, r.properties.nodeResourceGroup));
+      groups.delete(nodeGroup);
+      for (const rid of [...resources.keys()]) if (rid.startsWith(`${nodeGroup}/`)) resources.delete(rid);
+    }
+    if ((rtype === 'microsoft.dbformysql/flexibleservers' || rtype === 'microsoft.dbforpostgresql/flexibleservers') && typeof r.properties.sourceServerResourceId === 'string') {
+      sourceLostReplica(r.properties.sourceServerResourceId);
     }
     // A deleted VM lets go of its disks and NICs (deleteOption Delete removes them too).
     if (lower(r.type) === 'microsoft.compute/virtualmachines') {
@@ -433,6 +478,17 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
           properties: clone(BLOB_SERVICE_DEFAULTS) as Record<string, unknown>,
         });
       }
+      return;
+    }
+    if (type.key === 'microsoft.containerservice/managedclusters/agentpools') {
+      const parent = resources.get(lower(r.id).replace(/\/agentpools\/[^/]+$/, ''));
+      if (!parent) return;
+      const profiles = ((parent.properties.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).filter((x) => lower(String(x.name)) !== lower(r.name));
+      parent.properties.agentPoolProfiles = [...profiles, { name: r.name, ...clone(r.properties) }];
+      return;
+    }
+    if (type.key === 'microsoft.containerservice/managedclusters') {
+      for (const pool of [...resources.values()]) if (lower(pool.id).startsWith(`${lower(r.id)}/agentpools/`)) pool.properties.provisioningState = 'Succeeded';
       return;
     }
     if (type.key !== 'microsoft.compute/virtualmachines') return;
@@ -613,12 +669,34 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         break;
       }
       case 'microsoft.containerservice/managedclusters': {
-        p.agentPoolProfiles = ((p.agentPoolProfiles as Array<Record<string, unknown>>) ?? []).map((pool) => ({
+        // AKS makes the first pool of a cluster a System pool when the request names no mode for it.
+        const asked = (p.agentPoolProfiles as Array<Record<string, unknown>>) ?? [];
+        if (asked.length && !asked.some((x) => x.mode === 'System') && asked[0]!.mode === undefined) asked[0]!.mode = 'System';
+        p.agentPoolProfiles = asked.map((pool) => ({
           ...pool,
           provisioningState: 'Succeeded',
           orchestratorVersion: pool.orchestratorVersion ?? p.kubernetesVersion,
           currentOrchestratorVersion: pool.orchestratorVersion ?? p.kubernetesVersion,
         }));
+        // AKS makes the node resource group (MC_{group}_{cluster}_{location}) where the nodes and
+        // persistent-volume disks live, and one agentPools child per profile.
+        const before = resources.get(lower(r.id));
+        p.nodeResourceGroup = p.nodeResourceGroup ?? before?.properties.nodeResourceGroup ?? `MC_${rg}_${names[0]}_${lower(String(r.location))}`;
+        const nodeGroup = groupId(sub, String(p.nodeResourceGroup));
+        if (!groups.has(lower(nodeGroup))) {
+          groups.set(lower(nodeGroup), { id: nodeGroup, name: String(p.nodeResourceGroup), type: 'Microsoft.Resources/resourceGroups', location: String(r.location), managedBy: r.id, properties: { provisioningState: 'Succeeded' } });
+        }
+        for (const pool of p.agentPoolProfiles as Array<Record<string, unknown>>) {
+          const { name: poolName, ...poolProps } = pool;
+          const pid = `${r.id}/agentPools/${String(poolName)}`;
+          resources.set(lower(pid), { id: pid, name: String(poolName), type: 'Microsoft.ContainerService/managedClusters/agentPools', properties: { osType: 'Linux', maxPods: 110, ...clone(poolProps) } });
+        }
+        break;
+      }
+      case 'microsoft.containerservice/managedclusters/agentpools': {
+        const parent = resources.get(lower(r.id).replace(/\/agentpools\/[^/]+$/, ''))!;
+        p.orchestratorVersion = p.orchestratorVersion || parent.properties.kubernetesVersion;
+        p.currentOrchestratorVersion = p.orchestratorVersion;
         break;
       }
       case 'microsoft.sql/servers/databases': {
@@ -658,12 +736,17 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         const mysql = type.key.includes('mysql');
         if (p.createMode === 'Replica') {
           const source = referenced(p.sourceServerResourceId, 'a source server', r.id);
-          p.replicationRole = mysql ? 'Replica' : 'AsyncReplica';
+          // PostgreSQL names a replica in another region GeoAsyncReplica (KnownReplicationRole).
+          const geo = lower(String(source.location)) !== lower(String(r.location));
+          p.replicationRole = mysql ? 'Replica' : geo ? 'GeoAsyncReplica' : 'AsyncReplica';
           p.version = source.properties.version;
+          p.replicaCapacity = 0;
           source.properties.replicationRole = mysql ? 'Source' : 'Primary';
           if (!r.sku && source.sku) r.sku = clone(source.sku);
+          if (!mysql) p.replica = { role: p.replicationRole, capacity: 0, replicationState: 'Active' };
         } else {
           p.replicationRole = p.replicationRole ?? (mysql ? 'None' : 'Primary');
+          if (!mysql) p.replica = { role: p.replicationRole, capacity: 5 };
         }
         break;
       }
@@ -867,6 +950,12 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
       if (action) rest = rest.slice(0, -1);
       const typeSegs = rest.filter((_, i) => i % 2 === 0);
       const names = rest.filter((_, i) => i % 2 === 1);
+      const server = typeSegs.length === 2 && lower(typeSegs[1]!) === 'replicas' && names.length === 1 ? armType(ns, [typeSegs[0]!]) : undefined;
+      if (server?.patch === 'async-202-empty') {
+        requireGroup(sub, rg);
+        if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a server's replicas.`);
+        return listReplicas(server, rg, names[0]!, sub, url, ctx, res);
+      }
       const type = armType(ns, typeSegs);
       if (!type) throw new ArmError(400, 'InvalidResourceType', `The resource type '${typeSegs.join('/')}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`);
       const group = requireGroup(sub, rg);
@@ -968,6 +1057,9 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     }
     if (method === 'PATCH') {
       if (!type.patch) throw new ArmError(405, 'MethodNotAllowed', `PATCH is not served by this peer for ${type.reportedType}.`);
+      // AKS (tags only) and the flexible servers (stopping replication) follow their own rules (patch);
+      // the others merge what the body carries (patchResource).
+      if (type.patch === 'sync-tags' || type.key.endsWith('/flexibleservers')) return patch(type, existing, rg, names, sub, body, apiVersion, ctx, res);
       if (!existing) throw notFound(type, names, rg);
       return patchResource(type, existing, (body ?? {}) as Record<string, unknown>, apiVersion, sub, ctx, res);
     }
@@ -1015,7 +1107,7 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
         return send(res, ctx, 200);
       }
       const running = inFlight(existing.id);
-      if (running && running.method === 'PUT') throw new ArmError(409, 'OperationNotAllowed', `The resource '${existing.name}' has an operation in progress; delete it once that completes.`);
+      if (running && running.method !== 'DELETE') throw new ArmError(409, 'OperationNotAllowed', `The resource '${existing.name}' has an operation in progress; delete it once that completes.`);
       const op = running ?? startOperation('DELETE', existing.id, type, String(existing.location ?? group.location), apiVersion, ctx.path);
       if (type.state) existing.properties[type.state.key] = type.state.deleting;
       return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
@@ -1071,7 +1163,69 @@ export async function startArmPeer(options: ArmPeerOptions = {}): Promise<ArmPee
     return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
   }
 
+  /**
+   * PATCH: AKS takes tags only (ManagedClusters_UpdateTags, 200 with the cluster). A flexible server
+   * merges what the body carries (sku, tags, storage, backup, high availability...) and answers 202
+   * with both headers; stopping replication (MySQL replicationRole None, PostgreSQL
+   * replica.promoteMode Standalone) happens when that operation ends.
+   */
+  function patch(type: ArmType, existing: ArmResource | undefined, rg: string, names: string[], sub: string, body: unknown, apiVersion: string, ctx: Ctx, res: ServerResponse): void {
+    ctx.operation = type.patch === 'sync-tags' ? `${type.operationGroup}_UpdateTags` : `${type.operationGroup}_Update`;
+    if (!existing) throw notFound(type, names, rg);
+    const running = inFlight(existing.id);
+    if (running) throw new ArmError(409, 'OperationNotAllowed', `The server '${existing.name}' has an operation in progress; update it once that completes.`);
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (b.tags !== undefined && (b.tags === null || typeof b.tags !== 'object')) throw new ArmError(400, 'InvalidParameter', "The value of parameter 'tags' is invalid.");
+    if (type.patch === 'sync-tags') {
+      if (b.tags !== undefined) existing.tags = clone(b.tags as Record<string, string>);
+      return send(res, ctx, 200, clone(existing));
+    }
+    const mysql = type.key.includes('mysql');
+    const props = clone((b.properties ?? {}) as Record<string, unknown>);
+    delete props.administratorLoginPassword;
+    let promote = false;
+    if (mysql && props.replicationRole !== undefined) {
+      if (props.replicationRole !== 'None') throw new ArmError(400, 'InvalidParameter', `replicationRole can only be updated to 'None' (stop replication), not '${String(props.replicationRole)}'.`);
+      promote = existing.properties.replicationRole === 'Replica';
+      delete props.replicationRole;
+    }
+    if (!mysql && props.replica !== undefined) {
+      const replica = props.replica as Record<string, unknown>;
+      if (replica.promoteMode !== undefined && replica.promoteMode !== 'Standalone') throw new ArmError(400, 'InvalidParameter', `promoteMode '${String(replica.promoteMode)}' is not served by this peer (Standalone is).`);
+      if (replica.promoteOption !== undefined && !['Planned', 'Forced'].includes(String(replica.promoteOption))) throw new ArmError(400, 'InvalidParameter', `promoteOption '${String(replica.promoteOption)}' is not Planned or Forced.`);
+      promote = replica.promoteMode === 'Standalone' && /replica/i.test(String(existing.properties.replicationRole));
+      delete props.replica;
+    }
+    delete props.replicationRole;
+    delete props.createMode;
+    // Nested settings merge one level down (storage, backup, highAvailability...), as the RP applies a partial body.
+    for (const [k, v] of Object.entries(props)) {
+      const cur = existing.properties[k];
+      existing.properties[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? { ...(cur as object), ...(v as object) } : v;
+    }
+    if (b.sku !== undefined) existing.sku = { ...((existing.sku as object | undefined) ?? {}), ...(b.sku as object) };
+    if (b.tags !== undefined) existing.tags = clone(b.tags as Record<string, string>);
+    if (type.state) existing.properties[type.state.key] = type.state.updating;
+    const op = startOperation('PATCH', existing.id, type, String(existing.location), apiVersion, ctx.path);
+    if (promote) op.promote = true;
+    return send(res, ctx, 202, undefined, asyncHeaders(op, type, sub, true));
+  }
+
+  /** GET .../flexibleServers/{s}/replicas: the servers replicating from this one (Replicas_ListByServer). */
+  function listReplicas(type: ArmType, rg: string, name: string, sub: string, url: URL, ctx: Ctx, res: ServerResponse): void {
+    ctx.operation = `${type.operationGroup}_ListReplicas`;
+    const id = resourceId(sub, rg, type, [name]);
+    if (!resources.has(lower(id))) throw notFound(type, [name], rg);
+    return page(replicasOf(id), url, ctx, res);
+  }
+
   function checkDeletable(type: ArmType, r: ArmResource): void {
+    if (type.key === 'microsoft.containerservice/managedclusters/agentpools' && r.properties.mode === 'System') {
+      const siblings = [...resources.values()].filter((x) => lower(x.type) === type.key && lower(x.id) !== lower(r.id) && lower(x.id).startsWith(lower(r.id).replace(/[^/]+$/, '')));
+      if (!siblings.some((x) => x.properties.mode === 'System')) {
+        throw new ArmError(400, 'OperationNotAllowed', `Agent pool '${r.name}' is the cluster's last System pool; a cluster needs at least one System agent pool.`);
+      }
+    }
     if (type.key === 'microsoft.compute/disks' && r.managedBy) {
       throw new ArmError(409, 'OperationNotAllowed', `Disk ${r.name} is attached to VM ${String(r.managedBy)}.`);
     }
