@@ -11,6 +11,7 @@ import { createAksHandler } from './aks';
 import { AzureContext, type AzureProviderOptions, type CallContext } from './clients';
 import { createSqlDatabaseHandler } from './sql-database';
 import { createStorageAccountHandler } from './storage-account';
+import { createAzureTargetStore } from './target-store';
 import { createMysqlFlexibleHandler } from './mysql-flexible';
 import { createPostgresqlFlexibleHandler } from './postgresql-flexible';
 import { createAzureVmHandler } from './vm';
@@ -105,6 +106,8 @@ export function createAzureProvider(opts: AzureProviderOptions = {}): AzureProvi
     clouds: ['azure'],
     azure: az,
     handler: (type) => handlers.get(type),
+    // The failover lease and the catalog manifests in the target (blobs in the console's storage account).
+    targetStore: createAzureTargetStore(az),
     observeCalls: (listener) => az.observe(listener),
     listSubscriptions,
     listResourceGroups,
