@@ -184,7 +184,8 @@ export function createAzureTargetStore(az: AzureContext): TargetStore {
         });
         return r.etag ?? '';
       } catch (err) {
-        if (lostCondition(err)) return LOST;
+        // LeaseIdMissing: the blob was leased after this console read it, so another console wrote first.
+        if (lostCondition(err) || codeOf(err) === 'LeaseIdMissing') return LOST;
         if (codeOf(err) === 'LeaseIdMismatchWithBlobOperation') {
           throw new ProviderFailure('Conflict', `The failover lease blob ${blob.url} carries a blob lease the console did not take; break that lease (portal: Break lease) if no other tool owns it, then try again.`);
         }

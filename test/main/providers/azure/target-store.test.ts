@@ -112,12 +112,16 @@ describeAzurite('the Azure target store (ARM peer + Azurite)', () => {
     expect((await leaseBlob().getProperties()).leaseState).not.toBe('leased');
 
     const b = createAzureTargetStore(otherConsole());
+    const c = createAzureTargetStore(otherConsole());
     const seen = await b.createLease(w.target, lease('job_b', 'laptop-b'), signal());
     expect(seen).toMatchObject({ created: false, current: { state: 'abandoned' }, version: abandoned });
     if (seen.created) throw new Error('unreachable');
-    const taken = await b.replaceLease(w.target, lease('job_b', 'laptop-b'), seen.version, signal());
-    expect(taken).not.toBeNull();
-    expect(await leaseBlob().getProperties()).toMatchObject({ leaseState: 'leased', metadata: expect.objectContaining({ job: 'job_b', state: 'held' }) });
+    // Two consoles take the abandoned lease over at the same version: exactly one gets it.
+    const [taken, lostTo] = await Promise.all([b.replaceLease(w.target, lease('job_b', 'laptop-b'), seen.version, signal()), c.replaceLease(w.target, lease('job_x', 'laptop-x'), seen.version, signal())]);
+    expect([taken, lostTo].filter((v) => v !== null)).toHaveLength(1);
+    const winner = taken !== null ? 'job_b' : 'job_x';
+    expect(await leaseBlob().getProperties()).toMatchObject({ leaseState: 'leased', metadata: expect.objectContaining({ job: winner, state: 'held' }) });
+    expect((await a.readLease(w.target, 'pol_1', signal()))?.lease.jobId).toBe(winner);
     // The first console's old version no longer counts.
     expect(await a.replaceLease(w.target, lease('job_a', 'laptop-a', { state: 'completed', releasedAt: 'x' }), abandoned!, signal())).toBeNull();
   });
