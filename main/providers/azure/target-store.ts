@@ -15,8 +15,7 @@ import { ProviderFailure } from '../provider-failure';
 import { STORE_KEYS, parseLease, parseManifest, type CatalogManifest, type FailoverLease, type LeaseCreateResult, type TaggedResource, type TargetScan, type TargetStore } from '../target-store';
 import type { EnvRef } from '../types';
 import { armScopeOf, type AzureContext, type CallContext } from './clients';
-import { DR_TAG, hashHex } from './naming';
-import { roleOf, type DrRole } from '../aws/naming';
+import { DR_TAG, hashHex, roleOf, type DrRole } from './naming';
 import { blobAccountName } from './storage-account';
 
 /** The private container holding the console's documents. */
@@ -96,7 +95,16 @@ export function createAzureTargetStore(az: AzureContext): TargetStore {
     const { subscriptionId, resourceGroup } = armScopeOf(env);
     const name = consoleStorageAccountName(subscriptionId, env.region);
     const account = await az.lookup(ctx, env, A.read, (signal) => st(env).storageAccounts.getProperties(resourceGroup, name, { abortSignal: signal }));
-    return { rg: resourceGroup, name, account };
+    if (account) return { rg: resourceGroup, name, account };
+    // Names are global and this one is per subscription and location, as the AWS bucket is per account
+    // and region: another environment there (another resource group) may have made it already.
+    const elsewhere = (await az.list(ctx, env, A.read, (signal) => st(env).storageAccounts.list({ abortSignal: signal }))).find((a) => a.name?.toLowerCase() === name && a.id);
+    const rg = elsewhere?.id?.split('/')[4];
+    if (elsewhere && rg) {
+      const full = await az.lookup(ctx, env, A.read, (signal) => st(env).storageAccounts.getProperties(rg, name, { abortSignal: signal }));
+      if (full) return { rg, name, account: full };
+    }
+    return { rg: resourceGroup, name, account: undefined };
   }
 
   /**
@@ -304,7 +312,7 @@ export function createAzureTargetStore(az: AzureContext): TargetStore {
           }
         }
       }
-      out.tagged.push(...(await taggedInTarget(az, env, found.rg, signal, out.unreadable)));
+      out.tagged.push(...(await taggedInTarget(az, env, armScopeOf(env).resourceGroup, signal, out.unreadable)));
       return out;
     },
   };

@@ -201,6 +201,16 @@ describeAzurite('the Azure target store (ARM peer + Azurite)', () => {
     expect(await w.c.storage.storageAccounts.getProperties(TARGET_RG, accountName())).toMatchObject({ allowBlobPublicAccess: false, minimumTlsVersion: 'TLS1_2', enableHttpsTrafficOnly: true });
   });
 
+  it('shares one account between environments of a subscription and location in different resource groups (names are global)', async () => {
+    await w.c.resources.resourceGroups.createOrUpdate('dr-neu-2', { location: TARGET_LOCATION });
+    const second = { ...w.target, environmentId: 'env-neu-2', scope: { ...w.target.scope, resourceGroup: 'dr-neu-2' } } as typeof w.target;
+    const store = createAzureTargetStore(w.az);
+    expect((await store.createLease(w.target, lease('job_a'), signal())).created).toBe(true);
+    const fromSecond = await createAzureTargetStore(otherConsole()).createLease(second, lease('job_b', 'laptop-b'), signal());
+    expect(fromSecond).toMatchObject({ created: false, current: { jobId: 'job_a' } });
+    expect(w.peer.list('Microsoft.Storage/storageAccounts').map((a) => a.id.split('/')[4])).toEqual([TARGET_RG]);
+  });
+
   it('says offline, and reports the account unreachable, when ARM cannot be reached', async () => {
     const az = new AzureContext({ armEndpoint: 'http://127.0.0.1:1', allowInsecureConnection: true, authPolicy: testAuthPolicy(), maxRetries: 0 });
     contexts.push(az);
