@@ -1,6 +1,7 @@
 // The Azure target store: the failover lease and the recovery-point catalog as blobs in one console
-// storage account per target subscription and location, in the target environment's resource group
-// (deterministic name, so a rebuilt laptop finds it), in a private container. The lease document is
+// storage account per target subscription and location (deterministic name, so a rebuilt laptop
+// finds it; made in the first target environment's resource group, found by name across the
+// subscription by the others, as storage account names are global), in a private container. The lease document is
 // created with `If-None-Match: *` and changed only with `If-Match: <ETag>`, so the blob service
 // itself decides which console wins. While a failover holds it (and after, as the "completed"
 // tombstone) the lease blob also carries an infinite blob lease under an id derived from the policy,
