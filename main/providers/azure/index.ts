@@ -13,6 +13,7 @@ import { createMysqlFlexibleHandler } from './mysql-flexible';
 import { createPostgresqlFlexibleHandler } from './postgresql-flexible';
 import { createSqlDatabaseHandler } from './sql-database';
 import { createStorageAccountHandler } from './storage-account';
+import { createAzureTargetStore } from './target-store';
 import { createAzureVmHandler } from './vm';
 
 export { AzureContext, type AzureProviderOptions } from './clients';
@@ -98,6 +99,8 @@ export function createAzureProvider(opts: AzureProviderOptions = {}): AzureProvi
     clouds: ['azure'],
     azure: az,
     handler: (type) => handlers.get(type),
+    // The failover lease and the catalog manifests in the target (blobs in the console's storage account).
+    targetStore: createAzureTargetStore(az),
     observeCalls: (listener) => az.observe(listener),
     listSubscriptions,
     listResourceGroups,

@@ -2,10 +2,10 @@
 // idempotency key, the policy and the source names, so a replayed step finds (or PUTs again, which ARM
 // treats as the same create) the same resource. Tags carry the console's bookkeeping (dr:*), like AWS.
 
-import { DR_TAG, hashHex, stepToken, type DrRole } from '../aws/naming';
+import { DR_TAG, hashHex, roleOf, stepToken, type DrRole } from '../aws/naming';
 import type { StepContext } from '../types';
 
-export { DR_TAG, hashHex, stepToken, type DrRole };
+export { DR_TAG, hashHex, roleOf, stepToken, type DrRole };
 
 type StepIds = Pick<StepContext, 'idempotencyKey' | 'policyId' | 'jobId' | 'recoveryPointId'>;
 

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore, type Core } from '../../../../main/compose';
 import { replicaName } from '../../../../main/providers/azure/dr-shared';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
@@ -16,6 +16,7 @@ import { testKeyProvider } from '../../../helpers/keys';
 import { checkResponse } from '../../../peers/azure-arm/contract';
 import { FAST_POLL, peerClients, peerProviderOptions, type PeerClients } from '../../../peers/azure-arm/sdk';
 import { startArmPeer, type ArmPeer } from '../../../peers/azure-arm/server';
+import { describeAzurite, startAzurite, type AzuritePeer } from '../../../peers/azurite';
 
 const SRC = { group: 'dr-source', location: 'westeurope' };
 const DST = { group: 'dr-target', location: 'northeurope' };
@@ -26,14 +27,17 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe('AKS and flexible servers through the engine against the ARM peer', () => {
+// Azurite is the console storage account's blob data plane: the failover lease is kept in the target.
+describeAzurite('AKS and flexible servers through the engine against the ARM peer', () => {
   let peer: ArmPeer;
+  let azurite: AzuritePeer;
   let c: PeerClients;
   let core: Core;
   let dir = '';
 
   beforeAll(async () => {
-    peer = await startArmPeer();
+    azurite = await startAzurite({ accounts: 2 });
+    peer = await startArmPeer({ blobDataPlane: (name) => azurite.dataPlane(name) });
     c = peerClients(peer);
     dir = mkdtempSync(join(tmpdir(), 'fc-azure-engine-'));
     core = composeCore({
@@ -44,11 +48,12 @@ describe('AKS and flexible servers through the engine against the ARM peer', () 
       logger: stderrLogger,
       providers: { sim: false, aws: false, azure: peerProviderOptions(peer) },
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await core?.close();
     const problems = peer ? peer.responses.flatMap(checkResponse) : [];
     await peer?.close();
+    await azurite?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
     // Everything the handlers made the peer answer holds to the contract table.
     expect(problems).toEqual([]);
@@ -195,7 +200,7 @@ describe('AKS and flexible servers through the engine against the ARM peer', () 
     expect(byType.get('azure.mysql-flexible')).toMatchObject({ usesLatestPoint: true, recoveryPointId: latest!.id });
     expect(byType.get('azure.postgresql-flexible')).toMatchObject({ usesLatestPoint: true, recoveryPointId: latest!.id });
     // The Azure target store (the blob-lease failover lease) is not part of these types: the override says so.
-    const job = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'engine test: no Azure failover lease store on this branch' } })).jobId);
+    const job = await succeeded((await call(core, 'dr:failover.start', { token: plan.token })).jobId);
     expect((await call(core, 'dr:policies.get', { policyId: policy.id })).state).toBe('failed_over');
     // Every step read its target back and found the point carried: no warning on any step.
     expect(job.steps.flatMap((st) => st.warnings)).toEqual([]);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore, type Core } from '../../../../main/compose';
 import { targetSqlServerName, targetStorageAccountName } from '../../../../main/providers/azure/data-naming';
+import { CONSOLE_STORE_TAG } from '../../../../main/providers/azure/target-store';
 import type { DiscoveredResource } from '../../../../shared/domain';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
@@ -20,6 +21,9 @@ import { describeAzurite, replicateObjects, startAzurite, type AzuritePeer } fro
 
 const SRC = { location: 'westeurope', rg: 'prod-weu' };
 const DST = { location: 'northeurope', rg: 'dr-neu' };
+
+/** Storage accounts other than the console's own (it holds the failover lease and the catalog). */
+const ours = <T extends { tags?: Record<string, string> }>(accounts: T[]) => accounts.filter((a) => !a.tags?.[CONSOLE_STORE_TAG]);
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -96,7 +100,8 @@ describeAzurite('Azure SQL database and storage account through the engine (ARM 
   async function failoverFrom(policyId: string, recoveryPointId: string) {
     const plan = await call(core, 'dr:failover.prepare', { policyId, recoveryPointId });
     expect(plan.recoveryPoint.id).toBe(recoveryPointId);
-    const { jobId } = await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'Engine test: the Azure provider keeps no lease store yet' } });
+    // The failover lease is kept in the target's console storage account (Azurite): no override.
+    const { jobId } = await call(core, 'dr:failover.start', { token: plan.token });
     const job = await succeeded(jobId);
     return { job, mappings: await call(core, 'dr:jobs.mappings', { jobId: job.id }), policy: await call(core, 'dr:policies.get', { policyId }) };
   }
@@ -161,7 +166,7 @@ describeAzurite('Azure SQL database and storage account through the engine (ARM 
     await c.storage.storageAccounts.update(SRC.rg, 'stinvoices01', { accessTier: 'Cool', tags: { team: 'billing', phase: 'two' } });
     await replicate(policy.id);
     const replica = targetStorageAccountName('stinvoices01', DST.location, policy.id);
-    expect((await all(c.storage.storageAccounts.listByResourceGroup(DST.rg))).map((a) => a.name)).toEqual([replica]);
+    expect(ours(await all(c.storage.storageAccounts.listByResourceGroup(DST.rg))).map((a) => a.name)).toEqual([replica]);
     const [onDst] = await all(c.storage.objectReplicationPolicies.list(DST.rg, replica));
     const [onSrc] = await all(c.storage.objectReplicationPolicies.list(SRC.rg, 'stinvoices01'));
     expect(onSrc?.policyId).toBe(onDst?.policyId);
@@ -170,7 +175,7 @@ describeAzurite('Azure SQL database and storage account through the engine (ARM 
 
     const tests = await testAndReset(policy.id);
     expect(tests.map((t) => t.kind)).toEqual(['StorageAccount']);
-    expect((await all(c.storage.storageAccounts.listByResourceGroup(DST.rg))).map((a) => a.name)).toEqual([replica]);
+    expect(ours(await all(c.storage.storageAccounts.listByResourceGroup(DST.rg))).map((a) => a.name)).toEqual([replica]);
     expect(await all(c.storage.objectReplicationPolicies.list(DST.rg, replica))).toHaveLength(1);
 
     const older = await oldestPoint(policy.id);

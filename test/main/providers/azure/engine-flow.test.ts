@@ -1,29 +1,35 @@
 // The Azure VM through the composed core and its job engine against the ARM peer and the identity
 // peer, as the operator drives it: add the account (service principal, tokens from the identity peer
 // through MSAL) and test it, discover → replicate twice → test failover → Reset → failover of the
-// older point, with the peer's resulting state read back. Every ARM response is held to the peer's
-// contract table.
+// older point, with the peer's resulting state read back. The failover takes the policy's lease in
+// the target (the console storage account's blob on Azurite) with no override, and the job's end
+// leaves it "completed". Every ARM response is held to the peer's contract table.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, describe } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore, type Core } from '../../../../main/compose';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
 import { contractProblems, seedVm, SOURCE_LOCATION, SOURCE_RG, SP_SECRET, SUBSCRIPTION, TARGET_LOCATION, TARGET_RG, worldProviderOptions } from '../../../conformance/azure-peer';
+import { consoleStorageAccountName, CONSOLE_CONTAINER } from '../../../../main/providers/azure/target-store';
+import { STORE_KEYS, parseLease } from '../../../../main/providers/target-store';
 import { peerClients } from '../../../peers/azure-arm/sdk';
+import { describeAzurite, startAzurite, type AzuritePeer } from '../../../peers/azurite';
 import { startArmPeer, type ArmPeer } from '../../../peers/azure-arm/server';
 import { startIdentityPeer, type IdentityPeer } from '../../../peers/identity';
 
-describe('an Azure VM through the engine against the ARM and identity peers', () => {
+describeAzurite('an Azure VM through the engine against the ARM and identity peers (Azurite holds the target store)', () => {
   let arm: ArmPeer;
+  let azurite: AzuritePeer;
   let idp: IdentityPeer;
   let dir: string;
   let core: Core;
   beforeAll(async () => {
     idp = await startIdentityPeer();
-    arm = await startArmPeer({ subscriptionIds: [SUBSCRIPTION] });
+    azurite = await startAzurite({ accounts: 2 });
+    arm = await startArmPeer({ subscriptionIds: [SUBSCRIPTION], blobDataPlane: (name) => azurite.dataPlane(name) });
     dir = mkdtempSync(join(tmpdir(), 'fc-azure-engine-'));
     core = composeCore({
       dataDir: dir,
@@ -33,10 +39,11 @@ describe('an Azure VM through the engine against the ARM and identity peers', ()
       logger: stderrLogger,
       providers: { sim: false, aws: false, azure: worldProviderOptions(arm, idp) },
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await core?.close();
     await arm?.close();
+    await azurite?.stop();
     await idp?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -113,8 +120,27 @@ describe('an Azure VM through the engine against the ARM and identity peers', ()
     // Fail over the older of the two points.
     const older = [...points.items].sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0]!;
     const plan = await call(core, 'dr:failover.prepare', { policyId: policy.id, recoveryPointId: older.id });
-    // The Azure provider has no target store yet (no failover lease in the target): the override says why.
-    const fo = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'engine test: no Azure lease store yet' } })).jobId);
+    // The Azure provider keeps the failover lease in the target: no override, and no warning about it.
+    expect(plan.warnings.join(' ')).not.toMatch(/keeps no failover lease/);
+    const started = await call(core, 'dr:failover.start', { token: plan.token });
+    const consoleContainer = azurite.client(consoleStorageAccountName(SUBSCRIPTION, TARGET_LOCATION)).getContainerClient(CONSOLE_CONTAINER);
+    const leaseBlob = consoleContainer.getBlockBlobClient(STORE_KEYS.lease(policy.id));
+    const held = await leaseBlob.getProperties();
+    expect(held).toMatchObject({ leaseState: 'leased', leaseDuration: 'infinite', metadata: expect.objectContaining({ job: started.jobId }) });
+    expect(held.metadata?.since).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const fo = await succeeded(started.jobId);
+    // The job's end releases the lease: the blob stays as the "completed" tombstone, still leased.
+    await core.services.leases.idle();
+    const tomb = parseLease((await leaseBlob.downloadToBuffer()).toString('utf8'));
+    expect(tomb).toMatchObject({ policyId: policy.id, jobId: fo.id, state: 'completed', holder: { consoleId: expect.any(String) } });
+    expect(tomb!.releasedAt).not.toBeNull();
+    expect((await leaseBlob.getProperties()).leaseState).toBe('leased');
+    expect(core.services.leases.local(policy.id)).toMatchObject({ state: 'completed', releaseError: null });
+    // Both recovery points' manifests are in the target for a rebuilt laptop.
+    await core.services.catalog.idle();
+    const manifests: string[] = [];
+    for await (const b of consoleContainer.listBlobsFlat({ prefix: STORE_KEYS.catalogPrefix })) manifests.push(b.name);
+    expect(manifests.sort()).toEqual(points.items.map((p) => STORE_KEYS.manifest(policy.id, p.id)).sort());
     const [made] = inTarget('Microsoft.Compute/virtualMachines');
     expect(made).toMatchObject({ name: 'vm01', location: TARGET_LOCATION, tags: expect.objectContaining({ team: 'payments', env: 'prod' }) });
     expect(made!.properties).toMatchObject({ provisioningState: 'Succeeded', hardwareProfile: { vmSize: 'Standard_D2s_v5' } });
