@@ -36,6 +36,11 @@ export interface AzuritePeer {
    * account, the same one every time it is asked; undefined once the pool is used up.
    */
   dataPlane(armAccountName: string): { endpoint: string; key: string } | undefined;
+  /**
+   * A `blobDataPlane` of its own for one test world: a storage account name gets a fresh Azurite
+   * account, not shared with other worlds (a world per crash point must not see another's lease).
+   */
+  world(): (armAccountName: string) => { endpoint: string; key: string } | undefined;
   /** The Azurite account an ARM storage account was given, if any. */
   accountFor(armAccountName: string): AzuriteAccount | undefined;
   /** A blob client on the Azurite account behind an ARM storage account. */
@@ -119,19 +124,23 @@ export async function startAzurite(opts: { accounts?: number; timeoutMs?: number
   }
   const given = new Map<string, AzuriteAccount>();
   const accountFor = (arm: string) => given.get(arm.toLowerCase());
+  let next = 0;
+  const planeOf = (mine: Map<string, AzuriteAccount>) => (arm: string) => {
+    let a = mine.get(arm.toLowerCase());
+    if (!a) {
+      a = accounts[next];
+      if (!a) return undefined;
+      next += 1;
+      mine.set(arm.toLowerCase(), a);
+    }
+    return { endpoint: a.endpoint, key: a.key };
+  };
   return {
     url,
     port,
     accounts,
-    dataPlane(arm) {
-      let a = given.get(arm.toLowerCase());
-      if (!a) {
-        a = accounts[given.size];
-        if (!a) return undefined;
-        given.set(arm.toLowerCase(), a);
-      }
-      return { endpoint: a.endpoint, key: a.key };
-    },
+    dataPlane: planeOf(given),
+    world: () => planeOf(new Map()),
     accountFor,
     client(arm) {
       const a = accountFor(arm);

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore } from '../../../../main/compose';
 import { StaticKeyProvider } from '../../../../main/credentials/static-key-provider';
 import { createAzureProvider } from '../../../../main/providers/azure';
@@ -19,6 +19,7 @@ import { call, SCENARIO_KEY, stderrLogger, waitForJob } from '../../../fixtures/
 import { checkResponse } from '../../../peers/azure-arm/contract';
 import { peerClients, peerProviderOptions } from '../../../peers/azure-arm/sdk';
 import { startArmPeer, type ArmPeer } from '../../../peers/azure-arm/server';
+import { describeAzurite, startAzurite, type AzuritePeer } from '../../../peers/azurite';
 import { seedFlexAks } from '../../../conformance/azure-flex-rows';
 
 const CHILD = resolve(import.meta.dirname, '../../../fixtures/azure-failover-child.ts');
@@ -54,16 +55,20 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe('AKS and flexible-server failover killed again and again resumes with no duplicate (child processes, ARM peer)', () => {
+// The target store (the failover lease, the catalog manifests) is in a console storage account's blobs: Azurite.
+describeAzurite('AKS and flexible-server failover killed again and again resumes with no duplicate (child processes, ARM peer, Azurite)', () => {
   let peer: ArmPeer;
+  let azurite: AzuritePeer;
   let dir = '';
   beforeAll(async () => {
-    peer = await startArmPeer();
+    azurite = await startAzurite({ accounts: 2 });
+    peer = await startArmPeer({ blobDataPlane: azurite.world() });
     dir = mkdtempSync(join(tmpdir(), 'fc-azure-crash-'));
-  });
+  }, 120_000);
   afterAll(async () => {
     const problems = peer ? peer.responses.flatMap(checkResponse) : [];
     await peer?.close();
+    await azurite?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
     expect(problems).toEqual([]);
   });

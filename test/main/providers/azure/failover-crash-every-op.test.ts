@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore } from '../../../../main/compose';
 import { StaticKeyProvider } from '../../../../main/credentials/static-key-provider';
 import { createAzureProvider } from '../../../../main/providers/azure';
@@ -18,6 +18,7 @@ import { call, SCENARIO_KEY, stderrLogger, waitForJob } from '../../../fixtures/
 import { contractProblems, seedVm, SOURCE_LOCATION, SOURCE_RG, SP_SECRET, SUBSCRIPTION, TARGET_LOCATION, TARGET_RG } from '../../../conformance/azure-peer';
 import { peerClients, peerProviderOptions } from '../../../peers/azure-arm/sdk';
 import { startArmPeer, type ArmPeer } from '../../../peers/azure-arm/server';
+import { describeAzurite, startAzurite, type AzuritePeer } from '../../../peers/azurite';
 
 const CHILD = resolve(import.meta.dirname, '../../../fixtures/azure-failover-child.ts');
 const REPO = resolve(import.meta.dirname, '../../../..');
@@ -62,21 +63,26 @@ function runChild(dataDir: string, policyId: string, armUrl: string, pointId: st
   });
 }
 
-describe('Azure VM failover killed after every ARM operation (and mid-poll) resumes with exactly one of everything (child processes, ARM peer)', () => {
+// The target store (the failover lease, the catalog manifests) lives in a console storage account's
+// blobs: each world gets Azurite accounts of its own, so no world sees another's lease.
+describeAzurite('Azure VM failover killed after every ARM operation (and mid-poll) resumes with exactly one of everything (child processes, ARM peer, Azurite)', () => {
   let root = '';
   const peers: ArmPeer[] = [];
-  beforeAll(() => {
+  let azurite: AzuritePeer;
+  beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'fc-azure-crash-every-'));
-  });
+    azurite = await startAzurite({ accounts: 120 });
+  }, 120_000);
   afterAll(async () => {
     for (const p of peers) await p.close();
+    await azurite?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /** A fresh peer with the VM, a policy over it and two recovery points, in a new data folder; the older point is the one to fail over. */
   async function prepare(name: string): Promise<{ arm: ArmPeer; dir: string; policyId: string; pointId: string }> {
     // Two polls per operation: the first answers InProgress, so a kill there is a kill mid-poll.
-    const arm = await startArmPeer({ subscriptionIds: [SUBSCRIPTION], pollsToComplete: 2 });
+    const arm = await startArmPeer({ subscriptionIds: [SUBSCRIPTION], pollsToComplete: 2, blobDataPlane: azurite.world() });
     peers.push(arm);
     const c = peerClients(arm);
     await c.resources.resourceGroups.createOrUpdate(SOURCE_RG, { location: SOURCE_LOCATION });

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore } from '../../../../main/compose';
 import { StaticKeyProvider } from '../../../../main/credentials/static-key-provider';
 import { targetSqlServerName } from '../../../../main/providers/azure/data-naming';
@@ -16,6 +16,18 @@ import { call, SCENARIO_KEY, stderrLogger, waitForJob } from '../../../fixtures/
 import { checkResponse } from '../../../peers/azure-arm/contract';
 import { FAST_POLL, peerClients, peerProviderOptions } from '../../../peers/azure-arm/sdk';
 import { startArmPeer, type ArmPeer } from '../../../peers/azure-arm/server';
+import { azuriteAvailable, azuriteMissing, startAzurite, type AzuritePeer } from '../../../peers/azurite';
+
+// The target store (the failover lease, the catalog manifests) is in a console storage account's
+// blobs: every world gets Azurite accounts of its own, so no world sees another's lease.
+if (!azuriteAvailable()) throw azuriteMissing();
+let azurite: AzuritePeer;
+beforeAll(async () => {
+  azurite = await startAzurite({ accounts: 80 });
+}, 120_000);
+afterAll(async () => {
+  await azurite?.stop();
+});
 
 const CHILD = resolve(import.meta.dirname, '../../../fixtures/azure-failover-child.ts');
 const SRC = { location: 'westeurope', rg: 'prod-weu' };
@@ -30,7 +42,7 @@ interface World {
 
 /** A peer with a protected SQL database replicated twice (S1, then S3); failover will use the first point. */
 async function world(): Promise<World> {
-  const peer = await startArmPeer();
+  const peer = await startArmPeer({ blobDataPlane: azurite.world() });
   const c = peerClients(peer);
   await c.resources.resourceGroups.createOrUpdate(SRC.rg, { location: SRC.location });
   await c.resources.resourceGroups.createOrUpdate(DST.rg, { location: DST.location });

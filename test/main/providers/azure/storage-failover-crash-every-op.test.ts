@@ -32,7 +32,8 @@ interface World {
 
 /** A peer and Azurite with a protected storage account replicated twice (Hot, then Cool); failover will use the first point. */
 async function world(): Promise<World> {
-  const azurite = await startAzurite({ accounts: 3 });
+  // Three accounts: the source, its replica, and the console's own (the target store's lease and manifests).
+  const azurite = await startAzurite({ accounts: 3 + 1 });
   const peer = await startArmPeer({ blobDataPlane: (name) => azurite.dataPlane(name) });
   const c = peerClients(peer);
   await c.resources.resourceGroups.createOrUpdate(SRC.rg, { location: SRC.location });
@@ -92,7 +93,8 @@ async function converged(w: World): Promise<string[]> {
   const replica = targetStorageAccountName('stcrash01', DST.location, w.policyId);
   const problems: string[] = [];
   const accounts: string[] = [];
-  for await (const a of c.storage.storageAccounts.listByResourceGroup(DST.rg)) accounts.push(a.name!);
+  // The console's own account (the target store) is not the policy's.
+  for await (const a of c.storage.storageAccounts.listByResourceGroup(DST.rg)) if (a.tags?.['dr:console-store'] !== 'true') accounts.push(a.name!);
   if (JSON.stringify(accounts) !== JSON.stringify([replica])) problems.push(`target group holds [${accounts.join(', ')}]`);
   const a = await c.storage.storageAccounts.getProperties(DST.rg, replica);
   if (a.accessTier !== 'Hot') problems.push(`access tier ${a.accessTier}, not the selected point's Hot`);
