@@ -220,6 +220,8 @@ export function gcpPeer(): ConformancePeer {
   return {
     name: 'gcp (GCP peer)',
     types: GCP_TYPES,
+    // The same adapter also serves Cloud Storage and Cloud SQL, held to the suite in gcp-data-peer.ts.
+    servesOtherTypes: true,
     secrets: [SECRET, PEER_TOKEN],
     timeoutMs: 120_000,
     open: openGcpWorld,
