@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { resourceType } from '../../../shared/catalog';
 import type { FailoverPlan, PlannedResourceAction } from '../../../shared/domain';
+import type { ErrorCode } from '../../../shared/errors';
 import type { AuditActor } from '../../db/audit-repo';
 import type { JobRecord } from '../../db/jobs-repo';
 import type { PolicyRecord } from '../../db/policies-repo';
@@ -22,6 +23,9 @@ import type { ProviderRegistry } from '../provider-registry';
 import { collectingWarnings, foreseenWarnings, formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
 import { executeReset, resetSteps, type WebhookEnqueuer } from './test-failover-service';
 import type { AcquiredLease, FailoverLeases, LeaseOverride } from './failover-lease';
+
+/** Failures of a stop of replication that mean the source region cannot be reached (see settleFailure). */
+const SOURCE_UNREACHABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ProviderUnavailable', 'ProviderOffline']);
 
 /** The owner of every job a handover bundle brought (handover/handover-service.ts): history here. */
 const IMPORTED_OWNER = 'handover:';
@@ -220,6 +224,28 @@ export class FailoverService {
         }
       },
       rateAccount: (step, p) => (step.action === 'stopReplication' ? p.source : p.target),
+      // The failover exists to survive a lost source region. Stopping replication there comes after the
+      // resource is up in the target; when the source still cannot be reached once the retries are spent,
+      // the failover completes and the step says what was left in the source (rules, snapshots, replica
+      // links) to remove once the region answers, instead of holding the policy in "failing over".
+      settleFailure: (step, failure, p) => {
+        if (step.action !== 'stopReplication' || !SOURCE_UNREACHABLE.has(failure.code)) return undefined;
+        const resource = step.protectedResourceId ? p.resources.get(step.protectedResourceId) : undefined;
+        const name = resource?.name ?? 'this resource';
+        const where = `${p.source.account.name} (${p.source.region})`;
+        return {
+          result: {
+            stopped: null,
+            sourceUnreachable: failure.code,
+            warnings: [
+              `Replication of ${name} could not be stopped in the source, ${where}: ${failure.message} The failover itself is complete. What this policy set up there for ${name} (replication rules, snapshots, replica links) stays until it is removed in the source once its region answers.`,
+            ],
+          },
+          commit: () => {
+            this.d.audit.record('system', 'failover.source-unreachable', resource?.policyId ?? null, `job ${step.jobId}: replication of ${name} not stopped in ${where} (${failure.code}); left for removal there`);
+          },
+        };
+      },
       execute: async (step, ctx, p) => {
         if (step.action === 'reset') return executeReset(this.d.repos, step, ctx, p);
         const resource = step.protectedResourceId ? p.resources.get(step.protectedResourceId) : undefined;
@@ -227,8 +253,10 @@ export class FailoverService {
         const handler = p.adapter.handler(resource.type);
         if (!handler) throw new ProviderFailure('ProviderError', `${p.adapter.label} cannot fail over ${resource.type}.`);
         if (step.action === 'stopReplication') {
-          await handler.stopReplication({ id: resource.id, policyId: resource.policyId, type: resource.type, nativeId: resource.nativeId, name: resource.name }, ctx);
-          return { result: { stopped: resource.nativeId } };
+          // What could not be removed in the source (a region that does not answer) is said, not lost.
+          const left = collectingWarnings(ctx);
+          await handler.stopReplication({ id: resource.id, policyId: resource.policyId, type: resource.type, nativeId: resource.nativeId, name: resource.name }, left.ctx);
+          return { result: { stopped: resource.nativeId, warnings: left.warnings } };
         }
         const { item } = itemRefFor(step, p);
         const seen = collectingWarnings(ctx);

@@ -199,6 +199,13 @@ export interface JobKindDefinition<P extends PreparedJob = PreparedJob> {
   execute(step: StepRecord, ctx: StepContext, prepared: P): Promise<StepSuccess>;
   /** Inside the transaction that journals a failed step. */
   onStepFailed?(step: StepRecord, failure: ProviderFailure, at: string): void;
+  /**
+   * A step's final failure (not retryable, or out of attempts) that this kind accepts as done: the step
+   * succeeds with the result returned (which says what was not done), instead of failing the job. For
+   * work whose failure cannot undo what the job achieved (failover's stop of replication in a source
+   * region that is gone). Undefined: the step fails as usual. Never called for a cancel or a crash.
+   */
+  settleFailure?(step: StepRecord, failure: ProviderFailure, prepared: P): StepSuccess | undefined;
   /** Which account the step's calls count against (rate limits): source or target. */
   rateAccount?(step: StepRecord, prepared: P): EnvRef;
   /** Inside retryFailed's transaction: throws a DomainError when this job may not be retried now. */
@@ -873,6 +880,19 @@ export class JobEngine {
       failure = this.toFailure(step, err);
     }
     if (!failure.retryable || attempt >= backoff.maxAttempts) {
+      const settled = def.settleFailure?.(step, failure, prepared);
+      if (settled) {
+        const at = this.d.clock.iso();
+        await write(
+          () => {
+            settled.commit?.(at);
+            if (!jobs.finishStep(step.id, { status: 'succeeded', result: settled.result, at })) throw new LostOwnership(`step ${step.id} was closed by another console`);
+          },
+          { what: 'step-finish' },
+        );
+        this.clearActivity(run, step.id);
+        return done('succeeded');
+      }
       const at = this.d.clock.iso();
       await write(
         () => {

@@ -47,6 +47,11 @@ export interface SimFaults {
   sdkAttempts?: number;
   /** Operations the faults apply to (default: every operation except discover). */
   operations?: readonly SimOperation[];
+  /**
+   * Regions that do not answer (a rehearsal of a lost region): every call about a resource in one of
+   * them fails with ProviderUnavailable, whatever `operations` says, while the rest of the cloud works.
+   */
+  lostRegions?: readonly string[];
 }
 
 /** Whom a call is about, for fault targeting and the operator-facing sentences. */
@@ -197,6 +202,9 @@ export class SimCloud {
     if (!this.network.online) throw simOffline(subject.action);
     const faulty = this.faultOps.has(op);
     const cloud = CLOUD_LABELS[resourceType(subject.type).cloud];
+    if (this.faults.lostRegions?.includes(subject.region)) {
+      throw new ProviderFailure('ProviderUnavailable', `${cloud} (simulated) did not answer the request to ${subject.action} in ${subject.region}: the region is lost in this rehearsal.`);
+    }
     const tries = Math.max(1, this.faults.sdkAttempts ?? 3);
     for (let attempt = 1; faulty && (this.faults.throttleRate ?? 0) > 0 && this.random() < (this.faults.throttleRate ?? 0); attempt++) {
       const retryAfterMs = this.faults.retryAfterMs ?? 1000;

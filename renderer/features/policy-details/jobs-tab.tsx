@@ -340,7 +340,7 @@ function StepsSection({ details, showPoints }: { details: JobDetails; showPoints
                       )}
                       {advice && <p className="cell-advice">{advice}</p>}
                       {s.warnings.length > 0 && (
-                        <ul className="cell-warnings" aria-label={`Not carried to the target: ${s.resourceName ?? 'step'}`}>
+                        <ul className="cell-warnings" aria-label={`${s.action === 'stopReplication' ? 'Left in the source' : 'Not carried to the target'}: ${s.resourceName ?? 'step'}`}>
                           {s.warnings.map((w) => (
                             <li key={w}>{w}</li>
                           ))}

@@ -6,7 +6,7 @@ import { simLiveResources } from '../../../../main/providers/sim';
 import type { Core } from '../../../../main/compose';
 import { dbChecksum } from '../../../helpers/db-checksum';
 import { useTempDirs } from '../../../helpers/temp-dir';
-import { call, fail, failover, open, protect, replicate, waitJob } from './failover-bed';
+import { call, fail, failover, open, protect, REGIONS, replicate, waitJob } from './failover-bed';
 
 const tempDir = useTempDirs('fc-rules-');
 
@@ -367,4 +367,53 @@ describe('R9: a failover that stops part-way resumes from its journal and retrie
       }
     });
   }
+});
+
+describe('a failover when the source region is lost', () => {
+  it('completes: each stop of replication that cannot reach the source says what stays there, and the policy is failed over', async () => {
+    const dir = tempDir();
+    const seedCore = open(dir);
+    // A type whose failover works in the target alone (the type table's S3, RDS and DynamoDB failovers
+    // unlink the source as part of the failover step itself, so a lost source fails those steps).
+    const p = await protect(seedCore, 'aws', ['aws.ec2-instance']);
+    await seedCore.close();
+    const lost = open(dir, { faults: { lostRegions: [REGIONS.aws.source] } });
+    try {
+      const job = await failover(lost, p.policyId);
+      expect(job.steps.filter((s) => s.status !== 'succeeded').map((s) => `${s.action} ${s.resourceName}: ${s.error}`)).toEqual([]);
+      expect(job.status).toBe('succeeded');
+      const stops = job.steps.filter((s) => s.action === 'stopReplication');
+      expect(stops).toHaveLength(1);
+      for (const s of stops) {
+        expect(s).toMatchObject({ status: 'succeeded', errorCode: null });
+        // The engine's retries were spent first: a blip of the source is not taken for a lost region.
+        expect(s.attempts).toBeGreaterThan(1);
+        expect(s.warnings).toEqual([expect.stringMatching(new RegExp(`^Replication of ${s.resourceName} could not be stopped in the source, .*\\(${REGIONS.aws.source}\\): .*region is lost.* The failover itself is complete\\.`))]);
+      }
+      expect(job.steps.filter((s) => s.action === 'failover').every((s) => s.status === 'succeeded')).toBe(true);
+      expect((await call(lost, 'dr:policies.get', { policyId: p.policyId })).state).toBe('failed_over');
+      const audit = (await call(lost, 'dr:audit.list', { subjectId: p.policyId, offset: 0, limit: 50 })).items;
+      expect(audit.filter((e) => e.action === 'failover.source-unreachable')).toHaveLength(1);
+      // What stays in the source is what the stop would have removed: production replication is unchanged.
+      expect(simLiveResources(lost.db, { origin: 'replication' }).length).toBeGreaterThan(0);
+    } finally {
+      await lost.close();
+    }
+  });
+
+  it('still fails a stop of replication that the source refuses (not unreachable), keeping the policy failing over', async () => {
+    const dir = tempDir();
+    const seedCore = open(dir);
+    const p = await protect(seedCore, 'aws', ['aws.s3-bucket']);
+    await seedCore.close();
+    const refused = open(dir, { faults: { failNames: [p.names[0]!], operations: ['stopReplication'] } });
+    try {
+      const job = await failover(refused, p.policyId);
+      expect(job.status).toBe('partially_failed');
+      expect(job.steps.find((s) => s.action === 'stopReplication')).toMatchObject({ status: 'failed', errorCode: 'ProviderError' });
+      expect((await call(refused, 'dr:policies.get', { policyId: p.policyId })).state).toBe('failing_over');
+    } finally {
+      await refused.close();
+    }
+  });
 });
