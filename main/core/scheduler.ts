@@ -39,7 +39,7 @@ export interface SchedulerDeps {
   clock: Clock;
   events: EventBus;
   logger: Logger;
-  connectivity?: Pick<ConnectivityMonitor, 'isOffline' | 'onOnline'>;
+  connectivity?: Pick<ConnectivityMonitor, 'isOffline' | 'onOnline'> & Partial<Pick<ConnectivityMonitor, 'get' | 'check'>>;
 }
 
 export class Scheduler {
@@ -130,6 +130,14 @@ export class Scheduler {
         this.clearMissed(policyId);
         continue;
       }
+      // An account not heard from since the console started may be offline: a run started now would
+      // fail every step. The slot waits (as a missed one) for a probe; once it is answered, tick again.
+      const unheard = this.unheard(policyId);
+      if (unheard.length > 0) {
+        if (due) this.recordMissed(policyId, slot!.toISOString());
+        this.probeThenTick(unheard);
+        continue;
+      }
       try {
         started.push(this.d.replication.start(policyId, 'schedule', 'scheduler').jobId);
         if (pending) this.clearMissed(policyId);
@@ -164,6 +172,33 @@ export class Scheduler {
 
   private replicatedSince(policyId: string, at: string): boolean {
     return this.d.repos.db.prepare(`SELECT 1 FROM jobs WHERE policy_id = ? AND kind = 'replication' AND created_at >= ? LIMIT 1`).pluck().get(policyId, at) !== undefined;
+  }
+
+  /** The policy's accounts whose connectivity is unknown (not heard from since start), when they can be probed. */
+  private unheard(policyId: string): string[] {
+    const c = this.d.connectivity;
+    if (!c?.get || !c.check) return [];
+    const policy = this.d.repos.policies.get(policyId);
+    if (!policy) return [];
+    const accounts = [policy.sourceEnvironmentId, policy.targetEnvironmentId].map((id) => this.d.repos.environments.get(id)?.accountId);
+    return [...new Set(accounts.filter((a): a is string => a !== undefined && c.get!(a).status === 'unknown'))];
+  }
+
+  /** Probes the accounts (one probe per account at a time), then ticks again if the scheduler runs. */
+  private probeThenTick(accountIds: readonly string[]): void {
+    const check = this.d.connectivity?.check;
+    if (!check) return;
+    void Promise.allSettled(accountIds.map((a) => check.call(this.d.connectivity, a))).then(() => {
+      if (!this.running) return;
+      // A probe that found nothing (the state is still unknown) is not asked again in a loop.
+      if (accountIds.every((a) => this.d.connectivity?.get?.(a).status === 'unknown')) return;
+      try {
+        this.tick();
+      } catch (err) {
+        this.d.logger.error('Scheduler tick failed', err);
+      }
+      this.arm();
+    });
   }
 
   private offline(policyId: string): boolean {

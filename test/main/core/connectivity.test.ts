@@ -164,6 +164,57 @@ describe('connectivity per account', () => {
     await core.close();
   });
 
+  it('probes the accounts of a scheduled policy not heard from since start before its run: never a job whose every step fails offline', async () => {
+    const clock = new FakeClock(new Date(2030, 0, 15, 10, 1, 0));
+    const dir = tempDir();
+    const network = { online: true };
+    const reopen = () => open(dir, { clock, providers: ({ db, clock: c }) => [createSimProvider({ db, clock: c, network })] });
+    let core = reopen();
+    const p = await protect(core, 'aws', ['aws.s3-bucket']);
+    await call(core, 'dr:policies.update', {
+      policyId: p.policyId,
+      expectedUpdatedAt: (await call(core, 'dr:policies.get', { policyId: p.policyId })).updatedAt,
+      policy: { ...(await policyInput(core, p.policyId)), schedule: '*/5 * * * *' },
+    });
+    const replications = () => core.services.jobs.list({ policyId: p.policyId, kind: 'replication', offset: 0, limit: 100 }).items;
+    const before = replications().length;
+    await core.close();
+
+    // Restarted with the network gone; nothing has called the cloud yet, so the account is "unknown".
+    network.online = false;
+    core = reopen();
+    let scheduler = core.services.scheduler;
+    scheduler.start();
+    expect(core.services.connectivity.get(p.accountId).status).toBe('unknown');
+    clock.advance(5 * 60_000);
+    expect(scheduler.tick()).toEqual([]);
+    await until('the probe', () => (core.services.connectivity.isOffline(p.accountId) ? true : null));
+    expect(scheduler.waitingForNetwork(p.policyId)).toBe(true);
+    expect(replications()).toHaveLength(before);
+    scheduler.stop();
+    await core.close();
+
+    // Restarted online: the due slot waits for the probe, then runs once.
+    network.online = true;
+    core = reopen();
+    core.db.prepare('DELETE FROM schedule_missed_slots').run();
+    core.db.prepare("UPDATE account_connectivity SET status = 'online'").run();
+    await core.close();
+    core = reopen();
+    scheduler = core.services.scheduler;
+    scheduler.start();
+    expect(core.services.connectivity.get(p.accountId).status).toBe('unknown');
+    clock.advance(5 * 60_000);
+    expect(scheduler.tick()).toEqual([]);
+    const run = await until('the scheduled run after the probe', () => (replications().length === before + 1 ? replications()[0]! : null));
+    expect(run.trigger).toBe('schedule');
+    expect((await waitJob(core, run.id)).status).toBe('succeeded');
+    expect(scheduler.waitingForNetwork(p.policyId)).toBe(false);
+    expect(replications().filter((j) => j.status === 'failed')).toEqual([]);
+    scheduler.stop();
+    await core.close();
+  });
+
   it('keeps a webhook delivery in the outbox while offline and delivers it once when the network returns', async () => {
     // A port nothing listens on yet: the receiver "is on the other side of the lost network".
     const probe = createServer();
