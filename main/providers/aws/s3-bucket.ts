@@ -39,6 +39,9 @@ import type { AwsContext, CallContext } from './clients';
 import { ensureRole, iamScope } from './iam';
 import { DR_TAG, drTags, hashHex, replicaBucketName, replicationRuleId, tagList, tagRecord, testBucketName, type AwsTag } from './naming';
 
+/** Failures that mean the source region does not answer (see failover). */
+const SOURCE_UNREACHABLE: ReadonlySet<string> = new Set(['ProviderUnavailable', 'ProviderOffline']);
+
 export interface S3Capture {
   bucket: string;
   region: string;
@@ -393,11 +396,18 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
       ctx.progress(`Applying the settings of ${cap.bucket} to ${cap.replicaBucket}`);
       const tags = await applyMetadata(aws, ctx, ctx.target, cap.replicaBucket, cap, drTags(ctx, { role: 'failover', purpose: 'failover', sourceId: cap.bucket }));
       const sourceEnv = { ...ctx.source, region: cap.region || ctx.source.region };
-      await removeReplicationRule(aws, ctx, sourceEnv, cap.bucket, cap.replicationRuleId);
-      // Deleting the policy's rule is promised: read the source back; the rule still there fails the step.
-      const left = await readReplication(aws, ctx, sourceEnv, cap.bucket);
-      if (left?.Rules?.some((r) => r.ID === cap.replicationRuleId)) {
-        throw new ProviderFailure('ProviderError', `The replication rule ${cap.replicationRuleId} is still on ${cap.bucket} after it was deleted; retry the failover.`);
+      try {
+        await removeReplicationRule(aws, ctx, sourceEnv, cap.bucket, cap.replicationRuleId);
+        // Deleting the policy's rule is promised: read the source back; the rule still there fails the step.
+        const left = await readReplication(aws, ctx, sourceEnv, cap.bucket);
+        if (left?.Rules?.some((r) => r.ID === cap.replicationRuleId)) {
+          throw new ProviderFailure('ProviderError', `The replication rule ${cap.replicationRuleId} is still on ${cap.bucket} after it was deleted; retry the failover.`);
+        }
+      } catch (err) {
+        // The source may be the region that was lost: a rule there copies nothing any more, and the
+        // replica is what the failover promised. Say what is left instead of failing the failover.
+        if (!(err instanceof ProviderFailure) || !SOURCE_UNREACHABLE.has(err.code) || ctx.signal.aborted) throw err;
+        ctx.warn?.(`The replication rule ${cap.replicationRuleId} is still on the source bucket ${cap.bucket} in ${sourceEnv.region}, which could not be reached (${err.message}); delete it there once the region answers.`);
       }
       report(ctx, await compareWithPoint(aws, ctx, ctx.target, cap.replicaBucket, cap, tags));
       return [{ sourceId: cap.bucket, kind: 'Bucket', name: cap.replicaBucket, targetId: bucketArn(cap.replicaBucket), reused: true }];

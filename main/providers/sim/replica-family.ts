@@ -172,7 +172,13 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
       }
       if (spec.failoverRemovesLink) {
         const linkId = item.dataRefs.find((d) => d.kind === spec.linkKind)?.id ?? replicationId(ctx.policyId, meta.sourceId);
-        await removeReplicationEntries(world, spec, ctx, 'failover', meta.sourceId, (e) => e.id === linkId);
+        try {
+          await removeReplicationEntries(world, spec, ctx, 'failover', meta.sourceId, (e) => e.id === linkId);
+        } catch (err) {
+          // A lost source region: its link copies nothing any more; the promoted replica is what counts.
+          if (!(err instanceof ProviderFailure) || !['ProviderUnavailable', 'ProviderOffline'].includes(err.code) || ctx.signal.aborted) throw err;
+          ctx.warn?.(`The replication link ${linkId} is still on the source ${meta.sourceId}, which could not be reached (${err.message}); remove it there once the region answers.`);
+        }
       }
       return [{ sourceId: meta.sourceId, kind: replica.kind, name: replica.name, targetId: replica.nativeId, reused: true }];
     },

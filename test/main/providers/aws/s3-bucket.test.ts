@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { expect, it } from 'vitest';
+import { AwsContext } from '../../../../main/providers/aws/clients';
 import { createS3BucketHandler, mergeReplicationRule, type S3Capture } from '../../../../main/providers/aws/s3-bucket';
 import { replicaBucketName, replicationRuleId } from '../../../../main/providers/aws/naming';
 import { describeMoto } from '../../../peers/moto';
@@ -159,6 +160,72 @@ describeMoto('S3 bucket handler against moto', () => {
     expect(await rules('logs-archive')).toBeUndefined();
     // The replica (recovery data) stays.
     await s3('eu-west-1').send(new HeadBucketCommand({ Bucket: replicaBucketName('logs-archive', 'eu-west-1', 'policy-1') }));
+  });
+
+  it('fails over when the source region does not answer: the replica gets the metadata, and the step says the rule is still on the source', async () => {
+    await seedBucket('orders-archive');
+    const ref = resourceRef('aws.s3-bucket', 'orders-archive', 'orders-archive');
+    const captured = await fresh().replicate(ref, step({ jobId: 'rep-1', source, target }));
+    const replica = replicaBucketName('orders-archive', 'eu-west-1', 'policy-1');
+    // The source region is lost: every S3 request to us-east-1 fails as an unreachable host would.
+    const refused: string[] = [];
+    const lost = new AwsContext({
+      endpoint: moto.client('us-east-1').endpoint,
+      pollIntervalMs: 10,
+      instrument: (client, service) => {
+        const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (service === 's3' && (await region()) === 'us-east-1') {
+              refused.push(String((context as { commandName?: string }).commandName));
+              throw Object.assign(new Error('connect EHOSTUNREACH 10.0.0.1:443'), { code: 'EHOSTUNREACH' });
+            }
+            return next(args);
+          },
+          { step: 'finalizeRequest', priority: 'low', name: 'lostRegion' },
+        );
+      },
+    });
+    try {
+      const fo = step({ jobId: 'fo-1', source, target });
+      const mapping = await createS3BucketHandler(lost).failover(pointItem(ref, captured), fo);
+      expect(mapping).toEqual([expect.objectContaining({ kind: 'Bucket', name: replica, reused: true })]);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(fo.warnings).toContainEqual(expect.stringMatching(new RegExp(`^The replication rule ${replicationRuleId('policy-1')} is still on the source bucket orders-archive in us-east-1, which could not be reached .*delete it there once the region answers\\.$`)));
+      const t = s3('eu-west-1');
+      expect((await t.send(new GetBucketLifecycleConfigurationCommand({ Bucket: replica }))).Rules?.[0]?.ID).toBe('expire-tmp');
+      expect((await t.send(new GetBucketTaggingCommand({ Bucket: replica }))).TagSet).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'media' }]));
+      // Nothing reached the source: the rule is still there, as the warning says.
+      expect((await rules('orders-archive'))?.Rules?.map((r) => r.ID)).toEqual([replicationRuleId('policy-1')]);
+    } finally {
+      lost.destroy();
+    }
+  });
+
+  it('still fails the failover when the source answers with a refusal (not unreachable)', async () => {
+    await seedBucket('orders-denied');
+    const ref = resourceRef('aws.s3-bucket', 'orders-denied', 'orders-denied');
+    const captured = await fresh().replicate(ref, step({ jobId: 'rep-1', source, target }));
+    const denied = new AwsContext({
+      endpoint: moto.client('us-east-1').endpoint,
+      pollIntervalMs: 10,
+      instrument: (client, service) => {
+        const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
+        client.middlewareStack.add(
+          (next) => async (args) => {
+            if (service === 's3' && (await region()) === 'us-east-1') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+            return next(args);
+          },
+          { step: 'finalizeRequest', priority: 'low', name: 'deniedSource' },
+        );
+      },
+    });
+    try {
+      await expect(createS3BucketHandler(denied).failover(pointItem(ref, captured), step({ jobId: 'fo-1', source, target }))).rejects.toMatchObject({ code: 'ProviderPermissionDenied' });
+      expect((await rules('orders-denied'))?.Rules?.map((r) => r.ID)).toEqual([replicationRuleId('policy-1')]);
+    } finally {
+      denied.destroy();
+    }
   });
 
   it('merging keeps other rules and moves our priority off a taken one', () => {
