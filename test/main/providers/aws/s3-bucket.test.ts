@@ -21,6 +21,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import type { MiddlewareStack } from '@smithy/types';
 import { expect, it } from 'vitest';
 import { AwsContext } from '../../../../main/providers/aws/clients';
 import { createS3BucketHandler, mergeReplicationRule, type S3Capture } from '../../../../main/providers/aws/s3-bucket';
@@ -174,7 +175,7 @@ describeMoto('S3 bucket handler against moto', () => {
       pollIntervalMs: 10,
       instrument: (client, service) => {
         const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
-        client.middlewareStack.add(
+        (client.middlewareStack as MiddlewareStack<object, object>).add(
           (next, context) => async (args) => {
             if (service === 's3' && (await region()) === 'us-east-1') {
               refused.push(String((context as { commandName?: string }).commandName));
@@ -211,7 +212,7 @@ describeMoto('S3 bucket handler against moto', () => {
       pollIntervalMs: 10,
       instrument: (client, service) => {
         const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
-        client.middlewareStack.add(
+        (client.middlewareStack as MiddlewareStack<object, object>).add(
           (next) => async (args) => {
             if (service === 's3' && (await region()) === 'us-east-1') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
             return next(args);
