@@ -34,6 +34,9 @@ export interface DrErrorData {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: DrErrorData };
 
+/** Codes that mean a region does not answer (not a refusal): a lost source region is said, not failed on. */
+export const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ProviderUnavailable', 'ProviderOffline']);
+
 /** Codes worth retrying automatically (with backoff) when a provider step fails. */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ProviderThrottled',

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { resourceType } from '../../../shared/catalog';
 import type { FailoverPlan, PlannedResourceAction } from '../../../shared/domain';
-import type { ErrorCode } from '../../../shared/errors';
+import { UNREACHABLE_CODES } from '../../../shared/errors';
 import type { AuditActor } from '../../db/audit-repo';
 import type { JobRecord } from '../../db/jobs-repo';
 import type { PolicyRecord } from '../../db/policies-repo';
@@ -23,9 +23,6 @@ import type { ProviderRegistry } from '../provider-registry';
 import { collectingWarnings, foreseenWarnings, formatPointTime, itemRefFor, planItems, prepareFailoverJob, resolvePoints, statusOf, type PreparedFailover, type ResolvedPoints } from './plan';
 import { executeReset, resetSteps, type WebhookEnqueuer } from './test-failover-service';
 import type { AcquiredLease, FailoverLeases, LeaseOverride } from './failover-lease';
-
-/** Failures of a stop of replication that mean the source region cannot be reached (see settleFailure). */
-const SOURCE_UNREACHABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ProviderUnavailable', 'ProviderOffline']);
 
 /** The owner of every job a handover bundle brought (handover/handover-service.ts): history here. */
 const IMPORTED_OWNER = 'handover:';
@@ -229,7 +226,7 @@ export class FailoverService {
       // the failover completes and the step says what was left in the source (rules, snapshots, replica
       // links) to remove once the region answers, instead of holding the policy in "failing over".
       settleFailure: (step, failure, p) => {
-        if (step.action !== 'stopReplication' || !SOURCE_UNREACHABLE.has(failure.code)) return undefined;
+        if (step.action !== 'stopReplication' || !UNREACHABLE_CODES.has(failure.code)) return undefined;
         const resource = step.protectedResourceId ? p.resources.get(step.protectedResourceId) : undefined;
         const name = resource?.name ?? 'this resource';
         const where = `${p.source.account.name} (${p.source.region})`;

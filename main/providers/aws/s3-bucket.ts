@@ -33,14 +33,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { DiscoveredResource } from '../../../shared/domain';
+import { UNREACHABLE_CODES } from '../../../shared/errors';
 import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, DiscoverContext, EnvRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import type { AwsContext, CallContext } from './clients';
 import { ensureRole, iamScope } from './iam';
 import { DR_TAG, drTags, hashHex, replicaBucketName, replicationRuleId, tagList, tagRecord, testBucketName, type AwsTag } from './naming';
-
-/** Failures that mean the source region does not answer (see failover). */
-const SOURCE_UNREACHABLE: ReadonlySet<string> = new Set(['ProviderUnavailable', 'ProviderOffline']);
 
 export interface S3Capture {
   bucket: string;
@@ -406,7 +404,7 @@ export function createS3BucketHandler(aws: AwsContext): ResourceHandler {
       } catch (err) {
         // The source may be the region that was lost: a rule there copies nothing any more, and the
         // replica is what the failover promised. Say what is left instead of failing the failover.
-        if (!(err instanceof ProviderFailure) || !SOURCE_UNREACHABLE.has(err.code) || ctx.signal.aborted) throw err;
+        if (!(err instanceof ProviderFailure) || !UNREACHABLE_CODES.has(err.code) || ctx.signal.aborted) throw err;
         ctx.warn?.(`The replication rule ${cap.replicationRuleId} is still on the source bucket ${cap.bucket} in ${sourceEnv.region}, which could not be reached (${err.message}); delete it there once the region answers.`);
       }
       report(ctx, await compareWithPoint(aws, ctx, ctx.target, cap.replicaBucket, cap, tags));

@@ -2,6 +2,7 @@
 // the point's metadata to the replica and, where the table says so, deletes the policy's replication link.
 
 import { resourceType } from '../../../shared/catalog';
+import { UNREACHABLE_CODES } from '../../../shared/errors';
 import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import {
@@ -176,7 +177,7 @@ export function replicaHandler(world: SimWorld, spec: ReplicaTypeSpec): Resource
           await removeReplicationEntries(world, spec, ctx, 'failover', meta.sourceId, (e) => e.id === linkId);
         } catch (err) {
           // A lost source region: its link copies nothing any more; the promoted replica is what counts.
-          if (!(err instanceof ProviderFailure) || !['ProviderUnavailable', 'ProviderOffline'].includes(err.code) || ctx.signal.aborted) throw err;
+          if (!(err instanceof ProviderFailure) || !UNREACHABLE_CODES.has(err.code) || ctx.signal.aborted) throw err;
           ctx.warn?.(`The replication link ${linkId} is still on the source ${meta.sourceId}, which could not be reached (${err.message}); remove it there once the region answers.`);
         }
       }

@@ -30,6 +30,25 @@ import { describeMoto } from '../../../peers/moto';
 import { useMoto } from './moto-fixture';
 import { env, pointItem, resourceRef, step } from './step-context';
 
+/** An AWS context on moto whose S3 requests to us-east-1 end in `fault` (a lost or refusing source region). */
+function sourceS3Fault(endpoint: string, fault: () => Error, seen: string[] = []): AwsContext {
+  return new AwsContext({
+    endpoint,
+    pollIntervalMs: 10,
+    instrument: (client, service) => {
+      const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
+      (client.middlewareStack as MiddlewareStack<object, object>).add(
+        (next, context) => async (args) => {
+          if (service !== 's3' || (await region()) !== 'us-east-1') return next(args);
+          seen.push(String((context as { commandName?: string }).commandName));
+          throw fault();
+        },
+        { step: 'finalizeRequest', priority: 'low', name: 'sourceS3Fault' },
+      );
+    },
+  });
+}
+
 const OWNER_ROLE = 'arn:aws:iam::123456789012:role/owner-replication';
 
 describeMoto('S3 bucket handler against moto', () => {
@@ -170,23 +189,7 @@ describeMoto('S3 bucket handler against moto', () => {
     const replica = replicaBucketName('orders-archive', 'eu-west-1', 'policy-1');
     // The source region is lost: every S3 request to us-east-1 fails as an unreachable host would.
     const refused: string[] = [];
-    const lost = new AwsContext({
-      endpoint: moto.client('us-east-1').endpoint,
-      pollIntervalMs: 10,
-      instrument: (client, service) => {
-        const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
-        (client.middlewareStack as MiddlewareStack<object, object>).add(
-          (next, context) => async (args) => {
-            if (service === 's3' && (await region()) === 'us-east-1') {
-              refused.push(String((context as { commandName?: string }).commandName));
-              throw Object.assign(new Error('connect EHOSTUNREACH 10.0.0.1:443'), { code: 'EHOSTUNREACH' });
-            }
-            return next(args);
-          },
-          { step: 'finalizeRequest', priority: 'low', name: 'lostRegion' },
-        );
-      },
-    });
+    const lost = sourceS3Fault(moto.client('us-east-1').endpoint, () => Object.assign(new Error('connect EHOSTUNREACH 10.0.0.1:443'), { code: 'EHOSTUNREACH' }), refused);
     try {
       const fo = step({ jobId: 'fo-1', source, target });
       const mapping = await createS3BucketHandler(lost).failover(pointItem(ref, captured), fo);
@@ -207,20 +210,7 @@ describeMoto('S3 bucket handler against moto', () => {
     await seedBucket('orders-denied');
     const ref = resourceRef('aws.s3-bucket', 'orders-denied', 'orders-denied');
     const captured = await fresh().replicate(ref, step({ jobId: 'rep-1', source, target }));
-    const denied = new AwsContext({
-      endpoint: moto.client('us-east-1').endpoint,
-      pollIntervalMs: 10,
-      instrument: (client, service) => {
-        const region = (client as unknown as { config: { region: () => Promise<string> } }).config.region;
-        (client.middlewareStack as MiddlewareStack<object, object>).add(
-          (next) => async (args) => {
-            if (service === 's3' && (await region()) === 'us-east-1') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-            return next(args);
-          },
-          { step: 'finalizeRequest', priority: 'low', name: 'deniedSource' },
-        );
-      },
-    });
+    const denied = sourceS3Fault(moto.client('us-east-1').endpoint, () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
     try {
       await expect(createS3BucketHandler(denied).failover(pointItem(ref, captured), step({ jobId: 'fo-1', source, target }))).rejects.toMatchObject({ code: 'ProviderPermissionDenied' });
       expect((await rules('orders-denied'))?.Rules?.map((r) => r.ID)).toEqual([replicationRuleId('policy-1')]);
