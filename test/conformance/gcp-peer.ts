@@ -6,6 +6,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import { InstancesClient, DisksClient, SnapshotsClient, ZoneOperationsClient, ZonesClient } from '@google-cloud/compute';
+import { ClusterManagerClient } from '@google-cloud/container';
 import { ProjectsClient } from '@google-cloud/resource-manager';
 import type { ResourceTypeId } from '../../shared/catalog';
 import { createGcpProvider } from '../../main/providers/gcp';
@@ -53,6 +54,7 @@ export interface SeedClients {
   zoneOps: ZoneOperationsClient;
   zones: ZonesClient;
   projects: ProjectsClient;
+  container: ClusterManagerClient;
   close(): Promise<void>;
 }
 
@@ -65,12 +67,13 @@ export function seedClients(peer: GcpPeer): SeedClients {
     zoneOps: new ZoneOperationsClient(o),
     zones: new ZonesClient(o),
     projects: new ProjectsClient(o as never),
+    container: new ClusterManagerClient(o as never),
   };
   return { peer, ...c, close: async () => void (await Promise.all(Object.values(c).map((x) => x.close()))) };
 }
 
-async function iamCall(peer: GcpPeer, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  // IAM v1 over its REST surface (the adapter uses @googleapis/iam; the seed needs two calls only).
+export async function iamCall(peer: GcpPeer, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  // IAM v1 over its REST surface (the adapter uses @googleapis/iam; the seeds need a few calls only).
   const r = await fetch(`${peer.url}/v1/${path}`, { method, headers: { authorization: `Bearer ${PEER_TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const json = (await r.json()) as Record<string, unknown>;
   if (!r.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
@@ -127,6 +130,93 @@ export async function seedVm(c: SeedClients, name = 'web-01', accountId = 'web-a
   return { nativeId: `projects/${P}/zones/${zone}/instances/${name}`, name, serviceAccount: email };
 }
 
+/** Grants `roles` on the project to `email` (one read-modify-write of the project IAM policy). */
+async function grant(c: SeedClients, email: string, roles: string[]): Promise<void> {
+  const P = c.peer.project;
+  const [policy] = await c.projects.getIamPolicy({ resource: `projects/${P}` });
+  const bindings = (policy.bindings ?? []).map((b) => ({ role: b.role, members: [...(b.members ?? [])] }));
+  for (const role of roles) {
+    const b = bindings.find((x) => x.role === role);
+    if (b) {
+      if (!b.members.includes(`serviceAccount:${email}`)) b.members.push(`serviceAccount:${email}`);
+    } else bindings.push({ role, members: [`serviceAccount:${email}`] });
+  }
+  await c.projects.setIamPolicy({ resource: `projects/${P}`, policy: { etag: policy.etag ?? null, bindings } });
+}
+
+export const GKE_CUSTOM_ROLE = 'gkeVolumeReader';
+export const GKE_ROLES = (project: string) => ['roles/logging.logWriter', 'roles/monitoring.metricWriter', `projects/${project}/roles/${GKE_CUSTOM_ROLE}`];
+
+/**
+ * The source GKE cluster as a customer has it: regional in us-central1, two node pools running as a
+ * user-managed node service account that holds two predefined roles and a custom role of the project,
+ * and two persistent volumes (Compute disks GKE's PD CSI driver labelled for the cluster) beside a
+ * node boot disk, which is not the cluster's data.
+ */
+export async function seedGke(c: SeedClients, name = 'shop', accountId = 'gke-nodes'): Promise<{ nativeId: string; name: string; serviceAccount: string; disks: string[] }> {
+  const P = c.peer.project;
+  const email = `${accountId}@${P}.iam.gserviceaccount.com`;
+  const tolerate = (e: unknown) => {
+    if (!String(e).includes('already exists')) throw e;
+  };
+  await iamCall(c.peer, 'POST', `projects/${P}/serviceAccounts`, { accountId, serviceAccount: { displayName: 'GKE nodes' } }).catch(tolerate);
+  await iamCall(c.peer, 'POST', `projects/${P}/roles`, {
+    roleId: GKE_CUSTOM_ROLE,
+    role: { title: 'GKE volume reader', description: 'Reads the disks and snapshots of the cluster', includedPermissions: ['compute.disks.get', 'compute.snapshots.get'], stage: 'GA' },
+  }).catch(tolerate);
+  await grant(c, email, GKE_ROLES(P));
+  const parent = `projects/${P}/locations/${GCP_SOURCE}`;
+  const [op] = await c.container.createCluster({
+    parent,
+    cluster: {
+      name,
+      description: 'Shop front end',
+      resourceLabels: { team: 'payments', env: 'prod' },
+      initialClusterVersion: '1.33.5-gke.1000',
+      releaseChannel: { channel: 'REGULAR' },
+      nodePools: [
+        { name: 'default-pool', initialNodeCount: 2, config: { machineType: 'e2-standard-4', diskSizeGb: 100, serviceAccount: email, labels: { tier: 'web' }, oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'] } },
+        { name: 'batch', initialNodeCount: 1, config: { machineType: 'e2-highmem-2', serviceAccount: email, taints: [{ key: 'batch', value: 'true', effect: 'NO_SCHEDULE' }] } },
+      ],
+    },
+  });
+  for (;;) {
+    const [o] = await c.container.getOperation({ name: `${parent}/operations/${op.name ?? ''}` });
+    if (String(o.status) === 'DONE') break;
+  }
+  const zone = GCP_SOURCE_ZONE;
+  const disks: string[] = [];
+  for (const [pv, size] of [['pvc-4f1c2a9e-orders', '20'], ['pvc-8b3d7e10-carts', '10']] as const) {
+    const [d] = await c.disks.insert({
+      project: P,
+      zone,
+      diskResource: {
+        name: pv,
+        sizeGb: size,
+        type: `zones/${zone}/diskTypes/pd-balanced`,
+        description: JSON.stringify({ 'kubernetes.io/created-for/pv/name': pv, 'kubernetes.io/created-for/pvc/name': pv.split('-').at(-1), 'storage.gke.io/created-by': 'pd.csi.storage.gke.io' }),
+        labels: { 'goog-k8s-cluster-name': name, 'goog-gke-volume': '', team: 'payments' },
+      },
+    });
+    await done(c, zone, d.latestResponse.name as string);
+    disks.push(pv);
+  }
+  const [boot] = await c.disks.insert({ project: P, zone, diskResource: { name: `gke-${name}-default-pool-1a2b`, sizeGb: '100', labels: { 'goog-k8s-cluster-name': name, 'goog-gke-node': '' } } });
+  await done(c, zone, boot.latestResponse.name as string);
+  return { nativeId: `projects/${P}/locations/${GCP_SOURCE}/clusters/${name}`, name, serviceAccount: email, disks };
+}
+
+/** GKE clusters of every location with their node pools, one stable line each. */
+export async function gkeCensus(c: SeedClients): Promise<string[]> {
+  const [list] = await c.container.listClusters({ parent: `projects/${c.peer.project}/locations/-` });
+  return (list.clusters ?? []).map(
+    (k) =>
+      `cluster|${k.location}|${k.name}|${String(k.status)}|${labelLine(k.resourceLabels)}|${(k.nodePools ?? [])
+        .map((p) => `${p.name}:${p.config?.machineType ?? ''}:${p.initialNodeCount ?? 0}:${p.config?.serviceAccount ?? ''}`)
+        .join(',')}`,
+  );
+}
+
 /**
  * One row per type: how to seed it in the source, and the census lines of what the console could make
  * for it beyond Compute and IAM (which every world counts). Other Google types are added as rows.
@@ -137,6 +227,7 @@ interface GcpTypeRow {
 }
 const ROWS: Partial<Record<ResourceTypeId, GcpTypeRow>> = {
   'gcp.vm-instance': { seed: (c) => seedVm(c) },
+  'gcp.gke': { seed: (c) => seedGke(c), census: gkeCensus },
 };
 export const GCP_TYPES = Object.keys(ROWS) as ResourceTypeId[];
 
@@ -164,12 +255,17 @@ export async function computeCensus(c: SeedClients): Promise<string[]> {
   return lines.sort();
 }
 
-/** Service accounts and the project's role bindings, one line each. */
+/** Service accounts, custom roles and the project's role bindings, one line each. */
 export async function iamCensus(c: SeedClients): Promise<string[]> {
   const P = c.peer.project;
   const accounts = ((await iamCall(c.peer, 'GET', `projects/${P}/serviceAccounts`)).accounts as { email: string }[] | undefined) ?? [];
   const [policy] = await c.projects.getIamPolicy({ resource: `projects/${P}` });
-  return [...accounts.map((a) => `sa|${a.email}`), ...(policy.bindings ?? []).flatMap((b) => (b.members ?? []).map((m) => `binding|${b.role}|${m}`))].sort();
+  const roles = ((await iamCall(c.peer, 'GET', `projects/${P}/roles?showDeleted=true&view=FULL`)).roles as { name: string; deleted?: boolean; includedPermissions?: string[] }[] | undefined) ?? [];
+  return [
+    ...accounts.map((a) => `sa|${a.email}`),
+    ...roles.map((r) => `role|${r.name}|${r.deleted ? 'deleted' : 'live'}|${(r.includedPermissions ?? []).join(',')}`),
+    ...(policy.bindings ?? []).flatMap((b) => (b.members ?? []).map((m) => `binding|${b.role}|${m}`)),
+  ].sort();
 }
 
 /** A world with its peer, for suites that read the peer's state and exchanges. */

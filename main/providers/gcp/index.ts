@@ -1,7 +1,7 @@
 // The Google Cloud provider: the account kinds (service-account key, application default
 // credentials, impersonation), Test connection, and the clients the handlers of issue 9 build on.
-// Types served: VM instances (vm-instance.ts), Cloud Storage (cloud-storage.ts) and Cloud SQL
-// (cloud-sql.ts); a type without a handler (GKE, so far) is refused with a sentence when added to a
+// Types served: VM instances (vm-instance.ts), GKE clusters (gke.ts), Cloud Storage (cloud-storage.ts)
+// and Cloud SQL (cloud-sql.ts); a type without a handler is refused with a sentence when added to a
 // policy (PoliciesService asks the adapter), and discovery goes through the handlers.
 
 import type { ResourceTypeId } from '../../../shared/catalog';
@@ -12,6 +12,7 @@ import { GcpContext, type GcpAccountClients, type GcpProviderOptions } from './c
 import { createCloudSqlHandler } from './cloud-sql';
 import { createCloudStorageHandler } from './cloud-storage';
 import { enableCommand, GCP_API_TITLES } from './errors';
+import { createGkeHandler } from './gke';
 import { createVmInstanceHandler } from './vm-instance';
 
 export { GcpContext, type GcpProviderOptions } from './clients';
@@ -71,6 +72,7 @@ export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
   const gcp = new GcpContext(opts);
   const handlers = new Map<ResourceTypeId, ResourceHandler>();
   handlers.set('gcp.vm-instance', createVmInstanceHandler(gcp));
+  handlers.set('gcp.gke', createGkeHandler(gcp));
   for (const h of [createCloudStorageHandler(gcp), createCloudSqlHandler(gcp, opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {})]) handlers.set(h.type, h);
 
   async function clientsFor(account: ResolvedAccount): Promise<GcpAccountClients> {

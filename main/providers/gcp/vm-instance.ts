@@ -72,7 +72,7 @@ export interface VmCapture {
   deletionProtection: boolean;
 }
 
-const lastPart = (link: string | null | undefined): string => (link ?? '').split('/').filter(Boolean).at(-1) ?? '';
+export const lastPart = (link: string | null | undefined): string => (link ?? '').split('/').filter(Boolean).at(-1) ?? '';
 
 /** projects/p/zones/z/instances/n (or a self-link) → its parts. */
 export function parseInstanceId(id: string): { project: string; zone: string; name: string } | null {
@@ -88,7 +88,7 @@ function labelValue(v: string): string {
     .slice(0, 63);
 }
 
-async function clientsOf(gcp: GcpContext, env: EnvRef): Promise<{ c: GcpAccountClients; project: string }> {
+export async function clientsOf(gcp: GcpContext, env: EnvRef): Promise<{ c: GcpAccountClients; project: string }> {
   let c: GcpAccountClients;
   try {
     c = await gcp.clients(env.account);
@@ -103,13 +103,13 @@ async function clientsOf(gcp: GcpContext, env: EnvRef): Promise<{ c: GcpAccountC
   return { c, project };
 }
 
-async function scopeOf(gcp: GcpContext, env: EnvRef): Promise<ComputeScope> {
+export async function scopeOf(gcp: GcpContext, env: EnvRef): Promise<ComputeScope> {
   const { c, project } = await clientsOf(gcp, env);
   return new ComputeScope(gcp, env, c, project);
 }
 
 /** The zones of the environment: its scope's zone, or every zone of its region (sorted). */
-async function zonesOf(s: ComputeScope, ctx: { read: StepContext['read'] }): Promise<string[]> {
+export async function zonesOf(s: ComputeScope, ctx: { read: StepContext['read'] }): Promise<string[]> {
   const zone = s.env.scope.cloud === 'gcp' ? s.env.scope.zone : null;
   if (zone) return [zone];
   const [zones] = await s.read(ctx, 'compute.zones.list', () => s.c.zones.list({ project: s.project }));
@@ -128,19 +128,19 @@ async function readInstance(s: ComputeScope, ctx: { read: StepContext['read'] },
 }
 
 /** The read context for a discovery (no step: no rate gate beyond the signal). */
-function discoverReader(signal: AbortSignal): { read: StepContext['read'] } {
+export function discoverReader(signal: AbortSignal): { read: StepContext['read'] } {
   return { read: (_family, call) => call(signal) };
 }
 
-async function projectPolicy(s: ComputeScope, ctx: { read: StepContext['read'] }, project: string): Promise<Policy> {
+export async function projectPolicy(s: ComputeScope, ctx: { read: StepContext['read'] }, project: string): Promise<Policy> {
   const [policy] = await ctx.read('gcp.iam', (signal) =>
     s.gcp.call(s.env.account, 'cloudresourcemanager.projects.getIamPolicy', project, () => raced(s.c.projects.getIamPolicy({ resource: `projects/${project}` }), signal)),
   );
   return policy;
 }
 
-const member = (email: string) => `serviceAccount:${email}`;
-const rolesOf = (policy: Policy, email: string): string[] =>
+export const member = (email: string) => `serviceAccount:${email}`;
+export const rolesOf = (policy: Policy, email: string): string[] =>
   (policy.bindings ?? [])
     .filter((b) => (b.members ?? []).includes(member(email)) && !b.condition)
     .map((b) => b.role ?? '')
@@ -148,12 +148,12 @@ const rolesOf = (policy: Policy, email: string): string[] =>
     .sort();
 
 /** A user-managed service account's id (the part before @) in its project; null for Google-managed ones. */
-function accountIdOf(email: string): { accountId: string; project: string } | null {
+export function accountIdOf(email: string): { accountId: string; project: string } | null {
   const m = /^([a-z][-a-z0-9]{4,28}[a-z0-9])@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/.exec(email);
   return m ? { accountId: m[1]!, project: m[2]! } : null;
 }
 
-async function getServiceAccount(s: ComputeScope, ctx: { read: StepContext['read'] }, project: string, email: string) {
+export async function getServiceAccount(s: ComputeScope, ctx: { read: StepContext['read'] }, project: string, email: string) {
   try {
     return await ctx.read('gcp.iam', (signal) =>
       s.gcp.call(s.env.account, 'iam.projects.serviceAccounts.get', project, () => raced(s.c.iam.projects.serviceAccounts.get({ name: `projects/${project}/serviceAccounts/${email}` }, { signal }), signal)),
@@ -219,7 +219,7 @@ function readCapture(item: RecoveryPointItemRef): VmCapture {
 }
 
 /** Every snapshot of the point must still be READY, else the copy cannot be made. */
-async function requireSnapshots(s: ComputeScope, ctx: StepContext, cap: VmCapture, label: string): Promise<void> {
+export async function requireSnapshots(s: ComputeScope, ctx: StepContext, cap: { disks: { snapshot: string }[] }, label: string): Promise<void> {
   for (const d of cap.disks) {
     const snap = (await s.lookup(ctx, 'compute.snapshots.get', () => s.c.snapshots.get({ project: s.project, snapshot: d.snapshot })))?.[0];
     if (!snap || String(snap.status) !== 'READY') {
@@ -229,12 +229,12 @@ async function requireSnapshots(s: ComputeScope, ctx: StepContext, cap: VmCaptur
 }
 
 /** The subnetwork of the captured network in the target region (a VPC is global, subnetworks regional). */
-async function targetSubnetwork(s: ComputeScope, ctx: StepContext, cap: VmCapture): Promise<{ network: string; subnetwork: string } | null> {
+export async function targetSubnetwork(s: ComputeScope, ctx: StepContext, cap: Pick<VmCapture, 'name' | 'network'>, what = `VM instance ${cap.name}`): Promise<{ network: string; subnetwork: string } | null> {
   if (!cap.network) return null;
   const network = `projects/${s.project}/global/networks/${cap.network.network}`;
   const net = (await s.lookup(ctx, 'compute.networks.get', () => s.c.networks.get({ project: s.project, network: cap.network!.network })))?.[0];
   if (!net) {
-    throw new ProviderFailure('PreconditionFailed', `Network ${cap.network.network} of VM instance ${cap.name} does not exist in project ${s.project}: create it (with a subnetwork in ${s.env.region}), then retry.`);
+    throw new ProviderFailure('PreconditionFailed', `Network ${cap.network.network} of ${what} does not exist in project ${s.project}: create it (with a subnetwork in ${s.env.region}), then retry.`);
   }
   const [subs] = await s.read(ctx, 'compute.subnetworks.list', () =>
     s.c.subnetworks.list({ project: s.project, region: s.env.region, filter: `network = "${net.selfLink ?? COMPUTE + network}"` }),
@@ -378,6 +378,41 @@ async function ensureServiceAccount(s: ComputeScope, ctx: StepContext, cap: VmCa
   return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: made.name, reused: false } };
 }
 
+/** Grants `missing` project roles to the account (one journaled read-modify-write of the project IAM policy, etag-checked). */
+export async function grantProjectRoles(s: ComputeScope, ctx: StepContext, opKey: string, email: string, missing: string[]): Promise<void> {
+  ctx.progress(`Granting ${missing.join(', ')} to ${email}`);
+  await ctx.mutate(opKey, {
+    family: 'gcp.iam',
+    intent: { project: s.project, member: member(email), roles: missing },
+    resume: async () => {
+      const now = rolesOf(await projectPolicy(s, ctx, s.project), email);
+      return missing.every((r) => now.includes(r)) ? { granted: missing } : undefined;
+    },
+    call: async (signal) => {
+      // Read-modify-write with the policy's etag; a concurrent change (ABORTED) reads again.
+      for (let attempt = 1; ; attempt++) {
+        const policy = await projectPolicy(s, ctx, s.project);
+        const bindings = (policy.bindings ?? []).map((b) => ({ ...b, members: [...(b.members ?? [])] }));
+        for (const role of missing) {
+          const b = bindings.find((x) => x.role === role && !x.condition);
+          if (b) {
+            if (!b.members.includes(member(email))) b.members.push(member(email));
+          } else bindings.push({ role, members: [member(email)] });
+        }
+        try {
+          await s.gcp.call(s.env.account, 'cloudresourcemanager.projects.setIamPolicy', s.project, () =>
+            raced(s.c.projects.setIamPolicy({ resource: `projects/${s.project}`, policy: { version: policy.version ?? 1, etag: policy.etag ?? null, bindings } }), signal),
+          );
+          return { granted: missing };
+        } catch (err) {
+          if (attempt < 4 && err instanceof ProviderFailure && (err.code === 'Conflict' || /concurrent policy changes/i.test(err.message))) continue;
+          throw err;
+        }
+      }
+    },
+  });
+}
+
 /** The point's project roles for the account in the target project: bindings already there are reused. */
 async function ensureRoles(s: ComputeScope, ctx: StepContext, cap: VmCapture, email: string): Promise<ResourceMappingEntry[]> {
   const wanted = cap.roles.filter((r) => {
@@ -392,37 +427,7 @@ async function ensureRoles(s: ComputeScope, ctx: StepContext, cap: VmCapture, em
   const before = rolesOf(await projectPolicy(s, ctx, s.project), email);
   const missing = wanted.filter((r) => !before.includes(r));
   if (missing.length > 0) {
-    ctx.progress(`Granting ${missing.join(', ')} to ${email}`);
-    await ctx.mutate('grant-project-roles', {
-      family: 'gcp.iam',
-      intent: { project: s.project, member: member(email), roles: missing },
-      resume: async () => {
-        const now = rolesOf(await projectPolicy(s, ctx, s.project), email);
-        return missing.every((r) => now.includes(r)) ? { granted: missing } : undefined;
-      },
-      call: async (signal) => {
-        // Read-modify-write with the policy's etag; a concurrent change (ABORTED) reads again.
-        for (let attempt = 1; ; attempt++) {
-          const policy = await projectPolicy(s, ctx, s.project);
-          const bindings = (policy.bindings ?? []).map((b) => ({ ...b, members: [...(b.members ?? [])] }));
-          for (const role of missing) {
-            const b = bindings.find((x) => x.role === role && !x.condition);
-            if (b) {
-              if (!b.members.includes(member(email))) b.members.push(member(email));
-            } else bindings.push({ role, members: [member(email)] });
-          }
-          try {
-            await s.gcp.call(s.env.account, 'cloudresourcemanager.projects.setIamPolicy', s.project, () =>
-              raced(s.c.projects.setIamPolicy({ resource: `projects/${s.project}`, policy: { version: policy.version ?? 1, etag: policy.etag ?? null, bindings } }), signal),
-            );
-            return { granted: missing };
-          } catch (err) {
-            if (attempt < 4 && err instanceof ProviderFailure && (err.code === 'Conflict' || /concurrent policy changes/i.test(err.message))) continue;
-            throw err;
-          }
-        }
-      },
-    });
+    await grantProjectRoles(s, ctx, 'grant-project-roles', email, missing);
   }
   // Read back: the promised roles must be there.
   const after = rolesOf(await projectPolicy(s, ctx, s.project), email);
