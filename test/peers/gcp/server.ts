@@ -143,6 +143,8 @@ export interface GcpPeer {
    * accepts as bearer tokens; a JWT signed by any other key answers 401.
    */
   createServiceAccountKey(email?: string): ServiceAccountKey;
+  /** Purges the deleted custom roles, as IAM does once the days it keeps a deleted role are over. */
+  purgeDeletedRoles(): void;
   resource(name: string): Record<string, unknown> | undefined;
   resources(prefix?: string): Record<string, unknown>[];
   operations(): PeerOperation[];
@@ -405,6 +407,9 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
         auth_uri: 'https://accounts.google.com/o/oauth2/auth',
         token_uri: 'https://oauth2.googleapis.com/token',
       };
+    },
+    purgeDeletedRoles() {
+      for (const [k, v] of state.store) if (k.startsWith('iamrole:') && v.deleted === true) state.store.delete(k);
     },
     resource: (name) => state.store.get(name),
     resources: (prefix = '') => [...state.store.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v),
