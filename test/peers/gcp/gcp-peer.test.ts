@@ -482,6 +482,65 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
     });
   });
 
+  describe('IAM custom roles', () => {
+    it('creates, reads and lists a custom role (BASIC view without permissions), deletes it softly, undeletes it; a taken id answers 409', async () => {
+      const parent = `projects/${P}`;
+      const { data: role } = await c.iam.projects.roles.create({
+        parent,
+        requestBody: { roleId: 'shopReader', role: { title: 'Shop reader', includedPermissions: ['compute.disks.get', 'container.clusters.get'], stage: 'GA' } },
+      });
+      expect(role).toMatchObject({ name: `${parent}/roles/shopReader`, title: 'Shop reader', includedPermissions: ['compute.disks.get', 'container.clusters.get'], stage: 'GA' });
+      expect(role.etag).toBeTruthy();
+      const dup = await rejection(c.iam.projects.roles.create({ parent, requestBody: { roleId: 'shopReader', role: { title: 'again' } } }));
+      expect(dup.status).toBe(409);
+      const bad = await rejection(c.iam.projects.roles.create({ parent, requestBody: { roleId: 'x', role: { title: 'short' } } }));
+      expect(bad.status).toBe(400);
+      const alpha = (await c.iam.projects.roles.create({ parent, requestBody: { roleId: 'alphaRole', role: { title: 'Alpha', stage: 'ALPHA' } } })).data;
+      expect(alpha).not.toHaveProperty('stage');
+      const { data: basic } = await c.iam.projects.roles.list({ parent });
+      expect(basic.roles?.map((r) => [r.name, r.includedPermissions])).toEqual([
+        [`${parent}/roles/shopReader`, undefined],
+        [`${parent}/roles/alphaRole`, undefined],
+      ]);
+      const { data: full } = await c.iam.projects.roles.list({ parent, view: 'FULL' });
+      expect(full.roles?.[0]?.includedPermissions).toEqual(['compute.disks.get', 'container.clusters.get']);
+
+      const name = `${parent}/roles/shopReader`;
+      const stale = await rejection(c.iam.projects.roles.delete({ name, etag: 'c3RhbGU=' }));
+      expect(stale.status).toBe(409);
+      const { data: deleted } = await c.iam.projects.roles.delete({ name, etag: role.etag! });
+      expect(deleted.deleted).toBe(true);
+      expect((await c.iam.projects.roles.get({ name })).data.deleted).toBe(true);
+      expect((await c.iam.projects.roles.list({ parent })).data.roles?.map((r) => r.name)).toEqual([`${parent}/roles/alphaRole`]);
+      expect((await c.iam.projects.roles.list({ parent, showDeleted: true })).data.roles).toHaveLength(2);
+      // A deleted role keeps its id: a create answers 409; undelete brings it back.
+      expect((await rejection(c.iam.projects.roles.create({ parent, requestBody: { roleId: 'shopReader', role: { title: 'new' } } }))).status).toBe(409);
+      const { data: back } = await c.iam.projects.roles.undelete({ name, requestBody: {} });
+      expect(back).not.toHaveProperty('deleted');
+      expect(back.includedPermissions).toEqual(['compute.disks.get', 'container.clusters.get']);
+      const notDeleted = await rejection(c.iam.projects.roles.undelete({ name, requestBody: {} }));
+      expect(notDeleted.status).toBe(400);
+      const gone = await rejection(c.iam.projects.roles.get({ name: `${parent}/roles/neverMade` }));
+      expect(gone.status).toBe(404);
+      // Purged (the days a deleted role is kept are over): the id is free again.
+      await c.iam.projects.roles.delete({ name });
+      peer.purgeDeletedRoles();
+      expect((await rejection(c.iam.projects.roles.get({ name }))).status).toBe(404);
+    });
+
+    it('a project IAM policy may bind a custom role only while it exists', async () => {
+      const resource = `projects/${P}`;
+      const member = `serviceAccount:shop-runner@${P}.iam.gserviceaccount.com`;
+      const [policy] = await c.projects.getIamPolicy({ resource });
+      const missing = await rejection(c.projects.setIamPolicy({ resource, policy: { etag: policy.etag, bindings: [...(policy.bindings ?? []), { role: `${resource}/roles/nope`, members: [member] }] } }));
+      expect(missing.code).toBe(400);
+      expect(JSON.parse(missing.message)).toMatchObject({ error: { message: `Role (${resource}/roles/nope) does not exist in the resource's hierarchy.` } });
+      await c.iam.projects.roles.create({ parent: resource, requestBody: { roleId: 'nope', role: { title: 'Now it exists', includedPermissions: ['compute.disks.get'] } } });
+      const [set] = await c.projects.setIamPolicy({ resource, policy: { etag: policy.etag, bindings: [...(policy.bindings ?? []), { role: `${resource}/roles/nope`, members: [member] }] } });
+      expect(set.bindings?.find((b) => b.role === `${resource}/roles/nope`)?.members).toEqual([member]);
+    });
+  });
+
   describe('Cloud Resource Manager (project IAM policy)', () => {
     it('grants a role to a service account by read-modify-write with the etag; a stale etag answers ABORTED', async () => {
       const resource = `projects/${P}`;
