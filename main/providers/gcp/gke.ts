@@ -28,7 +28,7 @@ import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, DiscoverContext, EnvRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import type { GcpContext } from './clients';
-import { ComputeScope, computeName, raced, stepSuffix } from './compute-ops';
+import { computeName, raced, stepSuffix, type ComputeScope } from './compute-ops';
 import {
   accountIdOf,
   discoverReader,
