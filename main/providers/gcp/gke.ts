@@ -34,6 +34,7 @@ import {
   discoverReader,
   getServiceAccount,
   grantProjectRoles,
+  journaled,
   lastPart,
   member,
   projectPolicy,
@@ -384,6 +385,8 @@ async function ensureCluster(g: GkeScope, ctx: StepContext, opKey: string, locat
   const parent = `projects/${g.project}/locations/${location}`;
   ctx.progress(`Creating GKE cluster ${name} in ${location}`);
   let reused = false;
+  // An earlier attempt of this step journaled the create: a cluster found is its own, not reused.
+  const made = journaled(ctx, opKey);
   try {
     await g.mutate(ctx, opKey, {
       action: 'container.projects.locations.clusters.create',
@@ -400,7 +403,7 @@ async function ensureCluster(g: GkeScope, ctx: StepContext, opKey: string, locat
     }
     // This policy's own cluster from an attempt whose journal was lost: it is the one the point would make.
     await g.settle(ctx, location, existing.selfLink ?? '', what);
-    reused = true;
+    reused = !made;
   }
   let cluster = await g.cluster(ctx, location, name);
   if (!cluster) throw new ProviderFailure('ProviderUnavailable', `${what} was created and then could not be read; the console will retry.`);
@@ -426,8 +429,10 @@ async function disksFromSnapshots(s: ComputeScope, ctx: StepContext, cap: GkeCap
   for (const [i, d] of cap.disks.entries()) {
     const diskName = name(d, i);
     ctx.progress(`Creating disk ${diskName} from snapshot ${d.snapshot}`);
+    const opKey = `${purpose}-disk:${d.diskName}`;
+    const ours = journaled(ctx, opKey);
     try {
-      await s.mutate(ctx, `${purpose}-disk:${d.diskName}`, {
+      await s.mutate(ctx, opKey, {
         action: 'compute.disks.insert',
         scope: { zone },
         what: `disk ${diskName} in ${zone}`,
@@ -457,7 +462,7 @@ async function disksFromSnapshots(s: ComputeScope, ctx: StepContext, cap: GkeCap
       if (lastPart(existing.sourceSnapshot) !== d.snapshot) {
         throw new ProviderFailure('Conflict', `A disk named ${diskName} already exists in ${zone} (project ${s.project}) and was not made from snapshot ${d.snapshot}: rename or delete it, then retry.`);
       }
-      made.push({ disk: d, name: diskName, link: existing.selfLink ?? '', reused: true });
+      made.push({ disk: d, name: diskName, link: existing.selfLink ?? '', reused: !ours });
     }
   }
   return made;
@@ -510,11 +515,13 @@ async function ensureCustomRoles(s: ComputeScope, ctx: StepContext, cap: GkeCapt
   for (const r of cap.customRoles) {
     const name = `projects/${s.project}/roles/${r.roleId}`;
     const existing = await getRole(s, ctx, name);
-    if (existing && !existing.deleted) {
+    // What an earlier attempt of this step made (or undeleted) is this step's, not a same-named one found.
+    const created = journaled(ctx, `create-role:${r.roleId}`);
+    if (existing && !existing.deleted && !created && !journaled(ctx, `undelete-role:${r.roleId}`)) {
       entries.push({ sourceId: r.name, kind: 'IamRole', name, targetId: name, reused: true });
       continue;
     }
-    if (existing) {
+    if (existing && !created) {
       ctx.progress(`Undeleting custom role ${name}`);
       await ctx.mutate(`undelete-role:${r.roleId}`, {
         family: 'gcp.iam',
@@ -581,9 +588,11 @@ async function ensureServiceAccount(s: ComputeScope, ctx: StepContext, cap: GkeC
   const email = `${id.accountId}@${s.project}.iam.gserviceaccount.com`;
   const name = `projects/${s.project}/serviceAccounts/${email}`;
   const existing = await getServiceAccount(s, ctx, s.project, email);
-  if (existing) return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: existing.name ?? name, reused: true } };
+  const opKey = `create-service-account:${id.accountId}`;
+  // Found, and not made by an earlier attempt of this step: the same-named account, reused (R7).
+  if (existing && !journaled(ctx, opKey)) return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: existing.name ?? name, reused: true } };
   ctx.progress(`Creating service account ${email}`);
-  const made = await ctx.mutate(`create-service-account:${id.accountId}`, {
+  const made = await ctx.mutate(opKey, {
     family: 'gcp.iam',
     intent: { action: 'iam.projects.serviceAccounts.create', accountId: id.accountId, project: s.project },
     resume: async () => ((await getServiceAccount(s, ctx, s.project, email)) ? { name } : undefined),
@@ -623,12 +632,11 @@ async function ensureRoles(s: ComputeScope, ctx: StepContext, cap: GkeCapture, s
   }
   if (wanted.length === 0) return [];
   const before = rolesOf(await projectPolicy(s, ctx, s.project), email);
-  const missing = wanted.filter((r) => !before.includes(r));
-  if (missing.length > 0) await grantProjectRoles(s, ctx, `grant-project-roles:${email}`, email, missing);
+  const granted = await grantProjectRoles(s, ctx, `grant-project-roles:${email}`, email, wanted.filter((r) => !before.includes(r)));
   const after = rolesOf(await projectPolicy(s, ctx, s.project), email);
   const absent = wanted.filter((r) => !after.includes(r));
   if (absent.length) throw new ProviderFailure('ProviderError', `Project ${s.project} does not grant ${absent.join(', ')} to ${email} after the failover granted ${absent.length === 1 ? 'it' : 'them'}; check the project's IAM policy, then retry.`);
-  return wanted.map((role) => ({ sourceId: `${cap.project}/${role}`, kind: 'IamRoleBinding', name: `${role} → ${email}`, targetId: `projects/${s.project}/iamPolicy/${role}/${member(email)}`, reused: before.includes(role) }));
+  return wanted.map((role) => ({ sourceId: `${cap.project}/${role}`, kind: 'IamRoleBinding', name: `${role} → ${email}`, targetId: `projects/${s.project}/iamPolicy/${role}/${member(email)}`, reused: before.includes(role) && !granted.includes(role) }));
 }
 
 /** The cluster body for the target: the point's configuration, pools running as `accounts` (pool name → email). */

@@ -344,7 +344,8 @@ async function ensureServiceAccount(s: ComputeScope, ctx: StepContext, cap: VmCa
   const email = `${id.accountId}@${s.project}.iam.gserviceaccount.com`;
   const name = `projects/${s.project}/serviceAccounts/${email}`;
   const existing = await getServiceAccount(s, ctx, s.project, email);
-  if (existing) return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: existing.name ?? name, reused: true } };
+  // Found, and not made by an earlier attempt of this step: the same-named account, reused.
+  if (existing && !journaled(ctx, 'create-service-account')) return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: existing.name ?? name, reused: true } };
   ctx.progress(`Creating service account ${email}`);
   const made = await ctx.mutate('create-service-account', {
     family: 'gcp.iam',
@@ -378,8 +379,18 @@ async function ensureServiceAccount(s: ComputeScope, ctx: StepContext, cap: VmCa
   return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: made.name, reused: false } };
 }
 
-/** Grants `missing` project roles to the account (one journaled read-modify-write of the project IAM policy, etag-checked). */
-export async function grantProjectRoles(s: ComputeScope, ctx: StepContext, opKey: string, email: string, missing: string[]): Promise<void> {
+/** Whether an earlier attempt of this step committed the intent of `opKey` (what it finds may be its own). */
+export const journaled = (ctx: Pick<StepContext, 'operations'>, opKey: string): boolean => ctx.operations().some((o) => o.opKey === opKey && o.intent !== null);
+
+/**
+ * Grants `missing` project roles to the account (one journaled read-modify-write of the project IAM
+ * policy, etag-checked) and answers the roles this step grants: an earlier attempt's, when it
+ * journaled the grant (the roles it granted are then found bound, and are still this step's).
+ */
+export async function grantProjectRoles(s: ComputeScope, ctx: StepContext, opKey: string, email: string, needed: string[]): Promise<string[]> {
+  const prior = ctx.operations().find((o) => o.opKey === opKey && o.intent !== null)?.intent?.roles;
+  const missing = Array.isArray(prior) ? prior.map(String) : needed;
+  if (missing.length === 0) return [];
   ctx.progress(`Granting ${missing.join(', ')} to ${email}`);
   await ctx.mutate(opKey, {
     family: 'gcp.iam',
@@ -411,6 +422,7 @@ export async function grantProjectRoles(s: ComputeScope, ctx: StepContext, opKey
       }
     },
   });
+  return missing;
 }
 
 /** The point's project roles for the account in the target project: bindings already there are reused. */
@@ -425,15 +437,12 @@ async function ensureRoles(s: ComputeScope, ctx: StepContext, cap: VmCapture, em
   });
   if (wanted.length === 0) return [];
   const before = rolesOf(await projectPolicy(s, ctx, s.project), email);
-  const missing = wanted.filter((r) => !before.includes(r));
-  if (missing.length > 0) {
-    await grantProjectRoles(s, ctx, 'grant-project-roles', email, missing);
-  }
+  const granted = await grantProjectRoles(s, ctx, 'grant-project-roles', email, wanted.filter((r) => !before.includes(r)));
   // Read back: the promised roles must be there.
   const after = rolesOf(await projectPolicy(s, ctx, s.project), email);
   const absent = wanted.filter((r) => !after.includes(r));
   if (absent.length) throw new ProviderFailure('ProviderError', `Project ${s.project} does not grant ${absent.join(', ')} to ${email} after the failover granted ${absent.length === 1 ? 'it' : 'them'}; check the project's IAM policy, then retry.`);
-  return wanted.map((role) => ({ sourceId: `${cap.project}/${role}`, kind: 'IamRoleBinding', name: `${role} → ${email}`, targetId: `projects/${s.project}/iamPolicy/${role}/${member(email)}`, reused: before.includes(role) }));
+  return wanted.map((role) => ({ sourceId: `${cap.project}/${role}`, kind: 'IamRoleBinding', name: `${role} → ${email}`, targetId: `projects/${s.project}/iamPolicy/${role}/${member(email)}`, reused: before.includes(role) && !granted.includes(role) }));
 }
 
 export async function discoverVmInstances(gcp: GcpContext, ctx: DiscoverContext): Promise<DiscoveredResource[]> {

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import type { MutateSpec, RecoveryPointItemRef, ResourceHandler, StepContext } from '../../../../main/providers/types';
-import { StepJournal } from '../../../conformance/crash-context';
+import { StepJournal, type CrashPoint } from '../../../conformance/crash-context';
 import { GCP_SOURCE, GCP_SOURCE_ZONE, GCP_TARGET, GKE_CUSTOM_ROLE, GKE_ROLES, iamCall, openGcpWorld, seedClients, type GcpWorld, type SeedClients } from '../../../conformance/gcp-peer';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
 import type { GcpPeer } from '../../../peers/gcp/server';
@@ -153,15 +153,7 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
   });
 
   it('failover makes again the IAM that was lost (the custom role, the account, its bindings), journaled in order; a second failover job reuses all of it', async () => {
-    // The role was deleted (and purged since), the account deleted and its bindings dropped after the point was taken.
-    await iamCall(peer, 'DELETE', roleName());
-    peer.purgeDeletedRoles();
-    await iamCall(peer, 'DELETE', `projects/${P}/serviceAccounts/${email()}`);
-    const [policy] = await c.projects.getIamPolicy({ resource: `projects/${P}` });
-    await c.projects.setIamPolicy({
-      resource: `projects/${P}`,
-      policy: { etag: policy.etag ?? null, bindings: (policy.bindings ?? []).map((b) => ({ role: b.role, members: (b.members ?? []).filter((m) => m !== `serviceAccount:${email()}`) })).filter((b) => b.members.length > 0) },
-    });
+    await loseIam(world, c);
     const lost = await world.iamCensus();
 
     const j = journal('failover');
@@ -190,6 +182,42 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
     expect(clustersIn(GCP_TARGET)).toHaveLength(1);
     expect(disksIn(TARGET_ZONE)).toHaveLength(2);
     expect(again.filter((m) => m.kind !== 'NodePool').every((m) => m.reused === true)).toBe(true);
+  });
+
+  it('a failover that makes the IAM again, cut at any of its operations and replayed, leaves exactly what a clean run leaves', { timeout: 240_000 }, async () => {
+    // Each run in a world of its own: the point taken, then the node IAM lost.
+    const run = async (crash: CrashPoint | null) => {
+      const w = await openGcpWorld();
+      const sc = seedClients(w.peer);
+      try {
+        const wh = w.adapter.handler('gcp.gke')!;
+        const ref = await w.protect('gcp.gke');
+        const ids = (key: string) => new StepJournal({ key, jobId: `job-${key}`, policyId: 'pol-gke', source: w.source, target: w.target, recoveryPointId: 'rp-1' });
+        const item = await wh.replicate(ref, ids('replicate').attempt().ctx);
+        const pt: RecoveryPointItemRef = { id: 'rpi-1', recoveryPointId: 'rp-1', resource: ref, capturedAt: '2030-01-15T10:00:00.000Z', ...item };
+        await loseIam(w, sc);
+        const j = ids('failover');
+        if (crash) {
+          const first = j.attempt(crash);
+          await wh.failover(pt, first.ctx).catch(() => undefined);
+          expect(first.cut(), `cut at ${crash.op} (${crash.phase})`).not.toBeNull();
+        }
+        const mapping = await wh.failover(pt, j.attempt().ctx);
+        return { ops: j.ops.operations().length, lines: mapping.map((m) => `${m.kind}|${m.name}|${m.reused ? 'reused' : 'made'}`).sort(), census: await w.census() };
+      } finally {
+        await sc.close();
+        await w.close();
+      }
+    };
+    const clean = await run(null);
+    expect(clean.ops).toBe(6);
+    for (let op = 1; op <= clean.ops; op++) {
+      for (const phase of ['before-call', 'after-call'] as const) {
+        const replayed = await run({ op, phase });
+        expect(replayed.lines, `cut at ${op} (${phase})`).toEqual(clean.lines);
+        expect(replayed.census, `cut at ${op} (${phase})`).toEqual(clean.census);
+      }
+    }
   });
 
   it('undeletes a custom role deleted since the point instead of making a second one', async () => {
@@ -258,7 +286,9 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
     expect(creates().map((e) => e.status)).toEqual([200, 409]);
     expect(clustersIn(GCP_TARGET)).toHaveLength(1);
     expect(clustersIn(GCP_TARGET)[0]).toMatchObject({ status: 'RUNNING' });
-    expect(mapping.find((m) => m.kind === 'KubernetesCluster')).toMatchObject({ name: 'shop', reused: true });
+    // Made by this step's first attempt: it is mapped as made, not as a same-named cluster reused.
+    expect(mapping.find((m) => m.kind === 'KubernetesCluster')).toMatchObject({ name: 'shop' });
+    expect(mapping.find((m) => m.kind === 'KubernetesCluster')).not.toHaveProperty('reused');
   });
 
   it('refuses to take over a same-named cluster another policy (or an operator) made, and changes nothing', async () => {
@@ -293,3 +323,17 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
     expect(disksIn(GCP_SOURCE_ZONE)).toHaveLength(3);
   });
 });
+
+/** The node IAM lost after the point was taken: the custom role deleted (and purged since), the account deleted, its bindings dropped. */
+async function loseIam(world: GcpWorld, c: SeedClients): Promise<void> {
+  const P = world.peer.project;
+  const email = `gke-nodes@${P}.iam.gserviceaccount.com`;
+  await iamCall(world.peer, 'DELETE', `projects/${P}/roles/${GKE_CUSTOM_ROLE}`);
+  world.peer.purgeDeletedRoles();
+  await iamCall(world.peer, 'DELETE', `projects/${P}/serviceAccounts/${email}`);
+  const [policy] = await c.projects.getIamPolicy({ resource: `projects/${P}` });
+  await c.projects.setIamPolicy({
+    resource: `projects/${P}`,
+    policy: { etag: policy.etag ?? null, bindings: (policy.bindings ?? []).map((b) => ({ role: b.role, members: (b.members ?? []).filter((m) => m !== `serviceAccount:${email}`) })).filter((b) => b.members.length > 0) },
+  });
+}
