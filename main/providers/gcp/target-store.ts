@@ -252,6 +252,8 @@ function taggedOf(env: EnvRef, kind: string, nativeId: string, name: string, lab
   };
 }
 
+/** The async pagers page on their own; gax warns when its default autoPaginate reaches them. */
+const NO_AUTO_PAGINATE = { autoPaginate: false } as const;
 const lastPart = (s: string | null | undefined) => (s ?? '').split('/').pop() ?? '';
 const inRegion = (zoneOrLocation: string, region: string) => zoneOrLocation.toLowerCase() === region.toLowerCase() || zoneOrLocation.toLowerCase().startsWith(`${region.toLowerCase()}-`);
 
@@ -277,7 +279,7 @@ async function taggedInTarget(call: Call, env: EnvRef, signal: AbortSignal, unre
 
   await part('VM instances', () =>
     call(env, 'compute.instances.aggregatedList', signal, async (c, project) => {
-      for await (const [scope, list] of c.instances.aggregatedListAsync({ project })) {
+      for await (const [scope, list] of c.instances.aggregatedListAsync({ project }, NO_AUTO_PAGINATE)) {
         const zone = lastPart(scope);
         if (!inRegion(zone, env.region)) continue;
         for (const i of list.instances ?? []) {
@@ -288,7 +290,7 @@ async function taggedInTarget(call: Call, env: EnvRef, signal: AbortSignal, unre
   );
   await part('Disks', () =>
     call(env, 'compute.disks.aggregatedList', signal, async (c, project) => {
-      for await (const [scope, list] of c.disks.aggregatedListAsync({ project })) {
+      for await (const [scope, list] of c.disks.aggregatedListAsync({ project }, NO_AUTO_PAGINATE)) {
         const zone = lastPart(scope);
         if (!inRegion(zone, env.region)) continue;
         for (const d of list.disks ?? []) {
@@ -299,7 +301,7 @@ async function taggedInTarget(call: Call, env: EnvRef, signal: AbortSignal, unre
   );
   await part('Snapshots', () =>
     call(env, 'compute.snapshots.list', signal, async (c, project) => {
-      for await (const s of c.snapshots.listAsync({ project })) {
+      for await (const s of c.snapshots.listAsync({ project }, NO_AUTO_PAGINATE)) {
         if (!s.name || !(s.storageLocations ?? []).some((l) => l.toLowerCase() === env.region.toLowerCase())) continue;
         push(taggedOf(env, 'Snapshot', `projects/${project}/global/snapshots/${s.name}`, s.name, s.labels, 'replication'));
       }
