@@ -1,7 +1,7 @@
 // The Google Cloud target store: the failover lease and the recovery-point catalog as Cloud Storage
 // objects in one console bucket per target project and region (deterministic name, so a rebuilt
 // laptop finds it; created on first use with uniform bucket-level access, public access prevention
-// enforced and object versioning on). The lease document is created with `ifGenerationMatch=0` and
+// enforced and object versioning on; one found already there is given what of these it lacks). The lease document is created with `ifGenerationMatch=0` and
 // changed only with `ifGenerationMatch=<generation>`, so Cloud Storage itself decides which console
 // wins. It is never deleted: release is a conditional overwrite to the "completed" tombstone (or
 // "abandoned"), which also keeps the protocol independent of preconditions on delete (which
@@ -13,7 +13,7 @@
 // matched back to the ids the manifests and leases carry; an id known only from a label stays as the
 // label says it.
 
-import type { Bucket, CreateBucketRequest, File } from '@google-cloud/storage';
+import type { Bucket, BucketMetadata, CreateBucketRequest, File } from '@google-cloud/storage';
 import { ProviderFailure } from '../provider-failure';
 import { STORE_KEYS, parseLease, parseManifest, type CatalogManifest, type FailoverLease, type LeaseCreateResult, type TaggedResource, type TargetScan, type TargetStore } from '../target-store';
 import type { EnvRef } from '../types';
@@ -37,15 +37,19 @@ export function consoleBucketName(project: string, region: string): string {
 /** Whether a bucket name is of the console's own store (told by name where labels are not kept). */
 export const isConsoleStoreBucket = (name: string, labels?: Record<string, string> | null): boolean => Boolean(labels?.[CONSOLE_STORE_LABEL]) || name.startsWith(PREFIX);
 
+
+const HARDENING = {
+  iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' },
+  versioning: { enabled: true },
+};
+
 /** What the console's bucket is created with: no public access of any kind, IAM only, versions kept. */
 export function consoleBucketSettings(region: string): CreateBucketRequest {
-  return {
-    location: region.toUpperCase(),
-    iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' },
-    versioning: { enabled: true },
-    labels: { [CONSOLE_STORE_LABEL]: 'true', [DR_LABEL.role]: 'console' },
-  };
+  return { location: region.toUpperCase(), ...HARDENING, labels: { [CONSOLE_STORE_LABEL]: 'true', [DR_LABEL.role]: 'console' } };
 }
+
+const secure = (md: BucketMetadata) =>
+  md.iamConfiguration?.uniformBucketLevelAccess?.enabled === true && md.iamConfiguration.publicAccessPrevention === 'enforced' && md.versioning?.enabled === true;
 
 /** 412 conditionNotMet, from an ApiError or the resumable path's plain `{ code }` object. */
 function lostCondition(err: unknown): boolean {
@@ -99,7 +103,12 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
       p = (async () => {
         const { bucket: b, name } = await bucketOf(env, signal);
         const exists = await found(call(env, 'storage.buckets.get', signal, async () => (await b.getMetadata())[0]));
-        if (exists) return b;
+        if (exists) {
+          // Made by hand or by an older console: given what it lacks (versioning is sent with it, as a
+          // patch that leaves it out may turn it off).
+          if (!secure(exists)) await call(env, 'storage.buckets.patch', signal, () => b.setMetadata(HARDENING));
+          return b;
+        }
         try {
           await call(env, 'storage.buckets.insert', signal, (c, project) =>
             c.storageIn(project).createBucket(name, consoleBucketSettings(env.region)),

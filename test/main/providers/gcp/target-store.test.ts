@@ -227,8 +227,8 @@ describeGcpPeer('the Google Cloud target store (GCP peer)', () => {
       expect(scan.tagged.some((t) => t.kind === 'Bucket')).toBe(false);
     });
 
-    it('creates its bucket in the target region with uniform access, public access prevention enforced, versioning and its label (as sent), once per target', async () => {
-      // fake-gcs-server keeps only versioning of these (NOTES.md): the request itself is what is checked.
+    /** A loopback proxy in front of fake-gcs-server recording each request (fake-gcs drops most bucket settings: the request is what is checked). */
+    async function recording<T>(run: (url: string, sent: { method: string; path: string; body: string }[]) => Promise<T>): Promise<T> {
       const sent: { method: string; path: string; body: string }[] = [];
       const proxy: Server = createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -247,23 +247,35 @@ describeGcpPeer('the Google Cloud target store (GCP peer)', () => {
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       try {
         const address = proxy.address();
-        const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+        return await run(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, sent);
+      } finally {
+        await new Promise<void>((r) => proxy.close(() => r()));
+      }
+    }
+    const HARDENED = { iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' }, versioning: { enabled: true } };
+
+    it('creates its bucket in the target region with uniform access, public access prevention enforced, versioning and its label (as sent), once per target', async () => {
+      await recording(async (url, sent) => {
         const store = console_(url);
         expect((await store.createLease(env, lease('job_a'), signal())).created).toBe(true);
         await store.createLease({ ...env, environmentId: 'env-other' }, { ...lease('job_b'), policyId: 'pol_2' }, signal());
         const inserts = sent.filter((s) => s.method === 'POST' && /^\/storage\/v1\/b\?/.test(s.path));
         expect(inserts).toHaveLength(1);
         expect(new URLSearchParams(inserts[0]!.path.split('?')[1]).get('project')).toBe(P);
-        expect(JSON.parse(inserts[0]!.body)).toEqual({
-          name: bucketName(),
-          location: GCP_TARGET.toUpperCase(),
-          iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' },
-          versioning: { enabled: true },
-          labels: { 'dr-console-store': 'true', 'dr-role': 'console' },
-        });
-      } finally {
-        await new Promise<void>((r) => proxy.close(() => r()));
-      }
+        expect(JSON.parse(inserts[0]!.body)).toEqual({ name: bucketName(), location: GCP_TARGET.toUpperCase(), ...HARDENED, labels: { 'dr-console-store': 'true', 'dr-role': 'console' } });
+      });
+      expect((await storage.bucket(bucketName()).getMetadata())[0].versioning?.enabled).toBe(true);
+    });
+
+    it('gives a bucket it finds already there what it lacks (uniform access, public access prevention, versioning), and does not create another', async () => {
+      // Made by hand: versioning off, no public access prevention.
+      await storage.createBucket(bucketName(), { versioning: { enabled: false } });
+      await recording(async (url, sent) => {
+        expect((await console_(url).createLease(env, lease('job_a'), signal())).created).toBe(true);
+        expect(sent.filter((s) => s.method === 'POST' && /^\/storage\/v1\/b\?/.test(s.path))).toEqual([]);
+        const patches = sent.filter((s) => s.method === 'PATCH' && s.path.startsWith(`/storage/v1/b/${bucketName()}?`));
+        expect(patches.map((s) => JSON.parse(s.body) as unknown)).toEqual([HARDENED]);
+      });
       expect((await storage.bucket(bucketName()).getMetadata())[0].versioning?.enabled).toBe(true);
     });
 
