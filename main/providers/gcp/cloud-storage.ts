@@ -13,6 +13,7 @@ import type { DiscoveredResource } from '../../../shared/domain';
 import { ProviderFailure } from '../provider-failure';
 import type { CapturedItem, CreatedResource, DiscoverContext, EnvRef, RecoveryPointItemRef, ResourceHandler, ResourceMappingEntry, StepContext } from '../types';
 import type { GcpContext } from './clients';
+import { isConsoleStoreBucket } from './target-store';
 import { customerLabels, DR_LABEL, drLabels, GcpCalls, hashHex, labelValue, projectOf, slug, testName, type GcpCallContext } from './step-calls';
 
 const STORAGE = 'gcp.storage';
@@ -59,9 +60,9 @@ export function transferJobName(source: string, targetRegion: string, policyId: 
 /** The source bucket's label naming the policy's replication destination. */
 export const destinationLabel = (policyId: string) => `dr-replica-${hashHex('gcs-destination', policyId).slice(0, 12)}`;
 
-/** The console's own buckets, told by label or, where labels are not kept, by their name's shape. */
+/** The console's own buckets (replicas, test copies, its target store), told by label or, where labels are not kept, by their name's shape. */
 const isConsoleBucket = (name: string, labels: Record<string, string>) =>
-  Boolean(labels[DR_LABEL.policy] || labels[DR_LABEL.test]) || /^drtest-/.test(name) || /-dr-[0-9a-f]{10}$/.test(name);
+  Boolean(labels[DR_LABEL.policy] || labels[DR_LABEL.test]) || /^drtest-/.test(name) || /-dr-[0-9a-f]{10}$/.test(name) || isConsoleStoreBucket(name, labels);
 
 const sameLocation = (location: string | null | undefined, region: string) => (location ?? '').toLowerCase() === region.toLowerCase();
 

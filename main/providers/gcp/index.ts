@@ -13,6 +13,7 @@ import { createCloudSqlHandler } from './cloud-sql';
 import { createCloudStorageHandler } from './cloud-storage';
 import { enableCommand, GCP_API_TITLES } from './errors';
 import { createGkeHandler } from './gke';
+import { createGcpTargetStore } from './target-store';
 import { createVmInstanceHandler } from './vm-instance';
 
 export { GcpContext, type GcpProviderOptions } from './clients';
@@ -91,6 +92,8 @@ export function createGcpProvider(opts: GcpProviderOptions = {}): GcpProvider {
     clouds: ['gcp'],
     gcp,
     handler: (type) => handlers.get(type),
+    // The failover lease and the catalog manifests, in a console bucket of the target project (target-store.ts).
+    targetStore: createGcpTargetStore(gcp),
     observeCalls: (listener) => gcp.observe(listener),
     // Type by type through the handlers; one type failing fails the listing (a picker that silently
     // leaves a type out would mislead), as the AWS provider's discoverAll does.

@@ -110,6 +110,49 @@ describeFakeGcs('fake-gcs-server v1.56.1 through @google-cloud/storage', () => {
     });
   });
 
+  describe('object resources (what the target store relies on)', () => {
+    it('answers an upload with the object resource: file.metadata.generation after save() is the generation getMetadata reads', async () => {
+      const [bucket] = await storage.createBucket(bucketName());
+      const f = bucket.file('lease.json');
+      await f.save('{}', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+      const after = String(f.metadata.generation);
+      expect(after).toMatch(/^[1-9][0-9]*$/);
+      expect(String((await bucket.file('lease.json').getMetadata())[0].generation)).toBe(after);
+    });
+
+    it('keeps custom object metadata and the content type given on upload; an overwrite without them keeps neither, as in GCS', async () => {
+      const [bucket] = await storage.createBucket(bucketName());
+      const f = bucket.file('o');
+      await f.save('1', { resumable: false, contentType: 'application/json', metadata: { metadata: { holder: 'laptop-a (ops)', state: 'held' } } });
+      expect((await f.getMetadata())[0]).toMatchObject({ contentType: 'application/json', metadata: { holder: 'laptop-a (ops)', state: 'held' } });
+      await f.save('2', { resumable: false });
+      const [md] = await f.getMetadata();
+      expect(md.metadata).toBeUndefined();
+      expect(md.contentType).not.toBe('application/json');
+    });
+
+    it('never advances an object\'s metageneration on a metadata patch (real GCS does), and IGNORES ifGenerationMatch on the patch', async () => {
+      const [bucket] = await storage.createBucket(bucketName());
+      const f = bucket.file('o');
+      await f.save('1', { resumable: false });
+      await f.setMetadata({ metadata: { a: 'b' } });
+      const [md] = await f.getMetadata();
+      expect(md.metageneration).toBe('1');
+      expect(md.metadata).toEqual({ a: 'b' });
+      expect(await status(f.setMetadata({ metadata: { a: 'c' } }, { ifGenerationMatch: 1 }))).toBe('ok');
+    });
+
+    it('serves an older generation\'s body by its generation while versioning is on', async () => {
+      const [bucket] = await storage.createBucket(bucketName(), { versioning: { enabled: true } });
+      const f = bucket.file('o');
+      await f.save('first', { resumable: false });
+      const g1 = String(f.metadata.generation);
+      await f.save('second', { resumable: false });
+      expect((await bucket.file('o', { generation: g1 }).download())[0].toString()).toBe('first');
+      expect((await bucket.file('o').download())[0].toString()).toBe('second');
+    });
+  });
+
   describe('bucket fields', () => {
     const full: CreateBucketRequest = {
       location: 'EUROPE-WEST1',
@@ -157,6 +200,19 @@ describeFakeGcs('fake-gcs-server v1.56.1 through @google-cloud/storage', () => {
       const [md] = await bucket.getMetadata();
       expect(md.metageneration).toBe('1');
       expect(await status(bucket.setMetadata({ versioning: { enabled: false } }, { ifMetagenerationMatch: 99 }))).toBe('ok');
+    });
+
+    it('DROPS iamConfiguration on insert (uniform bucket-level access, public access prevention), and says projectNumber "0"', async () => {
+      const [bucket] = await storage.createBucket(bucketName(), { iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' } });
+      const [md] = await bucket.getMetadata();
+      expect(md.iamConfiguration).toBeUndefined();
+      expect(md.projectNumber).toBe('0');
+    });
+
+    it('answers 409 to an insert of a bucket name that exists', async () => {
+      const name = bucketName();
+      await storage.createBucket(name);
+      expect(await status(storage.createBucket(name))).toBe(409);
     });
 
     it('has no bucket IAM: getIamPolicy and setIamPolicy answer 404', async () => {

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeCore, type Core } from '../../../../main/compose';
 import { replicaBucketName, transferJobName } from '../../../../main/providers/gcp/cloud-storage';
 import { sqlReplicaName } from '../../../../main/providers/gcp/cloud-sql';
+import { consoleBucketName } from '../../../../main/providers/gcp/target-store';
+import { STORE_KEYS } from '../../../../main/providers/target-store';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
 import { GCP_SOURCE, GCP_TARGET, gcpAccount, sqlDone } from '../../../conformance/gcp-data-peer';
@@ -104,9 +106,14 @@ describeGcpPeer('Cloud Storage and Cloud SQL through the engine against the GCP 
       const plan = await call(core, 'dr:failover.prepare', { policyId, recoveryPointId: older });
       expect(plan.recoveryPoint.id).toBe(older);
       expect(plan.latestRecoveryPoint.id).not.toBe(older);
-      // The Google provider keeps no failover lease yet (no target store): the operator's override, as the UI offers it.
-      const job = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'single console in this test' } })).jobId);
+      // The failover lease is taken in the target (no override): the plan says nothing of a missing one.
+      expect(plan.warnings.join(' ')).not.toMatch(/keeps no failover lease/);
+      const job = await succeeded((await call(core, 'dr:failover.start', { token: plan.token })).jobId);
       expect((await call(core, 'dr:policies.get', { policyId })).state).toBe('failed_over');
+      // Released by the job's completion: the lease object stays in the console bucket as the completed tombstone.
+      await core.services.leases.idle();
+      const [body] = await storage.bucket(consoleBucketName(P, GCP_TARGET)).file(STORE_KEYS.lease(policyId)).download();
+      expect(JSON.parse(body.toString())).toMatchObject({ policyId, jobId: job.id, state: 'completed', holder: { consoleId: core.services.leases.holder.consoleId } });
       return { job, mappings: await call(core, 'dr:jobs.mappings', { jobId: job.id }) };
     }
     const methodsUsed = () => new Set(peer.exchanges.map((e) => e.methodId));
@@ -125,8 +132,12 @@ describeGcpPeer('Cloud Storage and Cloud SQL through the engine against the GCP 
       const [older] = await points(policy.id);
 
       // One replica bucket and one replication job for two replications.
+      // Besides, the console bucket of the target holds the two points' manifests (the catalog a rebuilt laptop reads).
+      await core.services.catalog.idle();
       const [buckets] = await storage.getBuckets();
-      expect(buckets.map((b) => b.name).sort()).toEqual(['media-assets', replicaBucket].sort());
+      expect(buckets.map((b) => b.name).sort()).toEqual(['media-assets', replicaBucket, consoleBucketName(P, GCP_TARGET)].sort());
+      const [manifests] = await storage.bucket(consoleBucketName(P, GCP_TARGET)).getFiles({ prefix: `failover-console/catalog/${policy.id}/` });
+      expect(manifests).toHaveLength(2);
       const enabled = await jobsOf();
       expect(enabled).toHaveLength(1);
       expect(enabled[0]).toMatchObject({ name: job, status: 'ENABLED', replicationSpec: { gcsDataSource: { bucketName: 'media-assets' }, gcsDataSink: { bucketName: replicaBucket } } });
