@@ -343,7 +343,11 @@ async function ensureServiceAccount(s: ComputeScope, ctx: StepContext, cap: VmCa
   }
   const email = `${id.accountId}@${s.project}.iam.gserviceaccount.com`;
   const name = `projects/${s.project}/serviceAccounts/${email}`;
-  const existing = await getServiceAccount(s, ctx, s.project, email);
+  // An earlier attempt of this step journaled the creation (the process may have died right after
+  // Google answered): the account found is this failover's own, not a reused one. The journal says
+  // what happened (its outcome, or the resume's read-back).
+  const ours = ctx.operations().some((o) => o.opKey === 'create-service-account' && o.intent !== null);
+  const existing = ours ? undefined : await getServiceAccount(s, ctx, s.project, email);
   if (existing) return { email, entry: { sourceId: sa.email, kind: 'ServiceAccount', name: email, targetId: existing.name ?? name, reused: true } };
   ctx.progress(`Creating service account ${email}`);
   const made = await ctx.mutate('create-service-account', {
@@ -389,7 +393,11 @@ async function ensureRoles(s: ComputeScope, ctx: StepContext, cap: VmCapture, em
     return true;
   });
   if (wanted.length === 0) return [];
-  const before = rolesOf(await projectPolicy(s, ctx, s.project), email);
+  // Roles an earlier attempt of this step set out to grant (journaled) are this failover's own even when
+  // the policy already holds them: they stay in `missing`, so the same op resumes and maps them as made.
+  const journaled = ctx.operations().find((o) => o.opKey === 'grant-project-roles' && o.intent !== null)?.intent?.roles;
+  const ours = new Set(Array.isArray(journaled) ? journaled.map(String) : []);
+  const before = rolesOf(await projectPolicy(s, ctx, s.project), email).filter((r) => !ours.has(r));
   const missing = wanted.filter((r) => !before.includes(r));
   if (missing.length > 0) {
     ctx.progress(`Granting ${missing.join(', ')} to ${email}`);
