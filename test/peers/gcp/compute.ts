@@ -491,7 +491,7 @@ function operationGet(scope: 'zone' | 'region' | 'global', wait: boolean): Handl
           : `projects/${params.project}/global/operations/${params.operation}`;
     const op = peer.operations.get(params.operation!);
     if (!op || op.service !== 'compute' || op.wire.selfLink !== link(path)) throw notFound(path);
-    peer.poll(op, wait);
+    peer.poll(op, wait && !peer.waitReturnsEarly);
     return op.wire;
   };
 }

@@ -3,7 +3,7 @@
 // that the contract check can fail.
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { InstancesClient, ZonesClient } from '@google-cloud/compute';
+import { InstancesClient, ZoneOperationsClient, ZonesClient } from '@google-cloud/compute';
 import { StorageTransferServiceClient } from '@google-cloud/storage-transfer';
 import { JWT } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +196,34 @@ describeGcpPeer('GCP peer (Compute, GKE, Cloud SQL Admin, IAM, Storage Transfer)
       expect(r.status).toBe('PENDING');
       peer.release();
       expect((await waitZone(ZONE, op.name)).status).toBe('DONE');
+    });
+
+    it('with waitReturnsEarly, wait is one poll as get is: RUNNING first, then DONE', async () => {
+      const early = await startGcpPeer({ waitReturnsEarly: true, contract: peer.contract });
+      const o = gaxOptions(early);
+      const instances = new InstancesClient(o);
+      const ops = new ZoneOperationsClient(o);
+      try {
+        const [lro] = await instances.insert({
+          project: early.project,
+          zone: ZONE,
+          requestId: randomUUID(),
+          instanceResource: {
+            name: 'vm-early',
+            machineType: `zones/${ZONE}/machineTypes/e2-medium`,
+            disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12', diskSizeGb: '20' } }],
+          },
+        });
+        const operation = (lro.latestResponse as { name: string }).name;
+        const statuses = [];
+        for (let i = 0; i < 2; i++) statuses.push(String((await ops.wait({ project: early.project, zone: ZONE, operation }))[0].status));
+        expect(statuses).toEqual(['RUNNING', 'DONE']);
+        expect(early.violations).toEqual([]);
+      } finally {
+        await instances.close();
+        await ops.close();
+        await early.close();
+      }
     });
 
     it('setLabels and setMetadata require the current fingerprint (412 conditionNotMet otherwise)', async () => {

@@ -75,6 +75,12 @@ export interface GcpPeerOptions {
   zones?: string[];
   /** Polls an operation takes to reach DONE (default 2: the first poll says RUNNING). */
   pollsToComplete?: number;
+  /**
+   * Compute's `wait` counts as one poll, as `get` does, instead of going straight to DONE: what the
+   * real `wait` answers when its deadline (about two minutes) passes before the operation ends.
+   * Crash proofs use it to kill the console between an insert and its operation's DONE.
+   */
+  waitReturnsEarly?: boolean;
   /** A loaded contract to share between peers (loading takes a moment). */
   contract?: DiscoveryContract;
 }
@@ -95,6 +101,8 @@ export interface PeerState {
   zones: string[];
   regions: string[];
   pollsToComplete: number;
+  /** GcpPeerOptions.waitReturnsEarly. */
+  waitReturnsEarly: boolean;
   held: boolean;
   contract: DiscoveryContract;
   /** Resources by their relative name ('projects/p/zones/z/instances/vm'). */
@@ -200,6 +208,7 @@ export async function startGcpPeer(opts: GcpPeerOptions = {}): Promise<GcpPeer> 
     zones,
     regions: [...new Set(zones.map((z) => z.replace(/-[a-z]$/, '')))],
     pollsToComplete: opts.pollsToComplete ?? 2,
+    waitReturnsEarly: opts.waitReturnsEarly ?? false,
     held: false,
     contract,
     enabledApis: new Set(Object.values(API_OF)),

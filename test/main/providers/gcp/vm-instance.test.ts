@@ -7,9 +7,10 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { requestIdFor } from '../../../../main/providers/gcp/compute-ops';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import type { MutateSpec, RecoveryPointItemRef, ResourceHandler, StepContext } from '../../../../main/providers/types';
-import { StepJournal } from '../../../conformance/crash-context';
+import { PowerCut, StepJournal } from '../../../conformance/crash-context';
 import { openGcpWorld, type GcpWorld } from '../../../conformance/gcp-peer';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
+import { PEER_TOKEN } from '../../../peers/gcp/sdk';
 import type { GcpPeer } from '../../../peers/gcp/server';
 
 const TARGET_ZONE = 'europe-west1-b';
@@ -117,6 +118,40 @@ describeGcpPeer('gcp.vm-instance: requestIds and journaled operations against th
       expect(instances()[0]).toMatchObject({ status: 'RUNNING' });
     },
   );
+
+  /** The point's principal is lost in the target project (deleted, its grants removed): failover makes it and grants its roles again. */
+  async function loseServiceAccount(email: string): Promise<void> {
+    const P = peer.project;
+    const google = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${peer.url}/${path}`, { method, headers: { authorization: `Bearer ${PEER_TOKEN}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      expect(r.status, path).toBe(200);
+      return (await r.json()) as { etag?: string; bindings?: { role: string; members: string[] }[] };
+    };
+    await google('DELETE', `v1/projects/${P}/serviceAccounts/${email}`);
+    const policy = await google('POST', `v3/projects/${P}:getIamPolicy`, {});
+    const bindings = (policy.bindings ?? []).map((b) => ({ role: b.role, members: b.members.filter((m) => m !== `serviceAccount:${email}`) })).filter((b) => b.members.length > 0);
+    await google('POST', `v3/projects/${P}:setIamPolicy`, { policy: { etag: policy.etag, bindings } });
+  }
+
+  it.each([
+    [1, 'iam.projects.serviceAccounts.create'],
+    [2, 'cloudresourcemanager.projects.setIamPolicy'],
+  ])('an attempt cut right after Google answered mutation %i (%s) resumes with the account and its roles mapped as made by this failover, not reused', async (op) => {
+    const email = (point.metadata.serviceAccount as { email: string }).email;
+    await loseServiceAccount(email);
+    const from = peer.exchanges.length;
+    const j = journal('failover');
+    await expect(h.failover(point, j.attempt({ op, phase: 'after-call' }).ctx)).rejects.toBeInstanceOf(PowerCut);
+    const mapping = await h.failover(point, j.attempt().ctx);
+    expect(mapping.filter((m) => m.kind === 'ServiceAccount' || m.kind === 'IamRoleBinding').map((m) => [m.kind, m.name, m.reused])).toEqual([
+      ['ServiceAccount', email, false],
+      ['IamRoleBinding', `roles/logging.logWriter → ${email}`, false],
+      ['IamRoleBinding', `roles/storage.objectViewer → ${email}`, false],
+    ]);
+    // Made once: the resumed attempt adopted what the cut one made.
+    expect(peer.exchanges.slice(from).filter((e) => e.methodId === 'iam.projects.serviceAccounts.create' && e.status === 200)).toHaveLength(1);
+    expect(peer.resources('iam:').filter((a) => a.email === email)).toHaveLength(1);
+  });
 
   it('says what it did not carry: a custom role of another project is foreseen, warned and not granted', async () => {
     const other = { ...point, metadata: { ...point.metadata, roles: [...(point.metadata.roles as string[]), 'projects/other-project-1/roles/webReader'] } };
