@@ -167,6 +167,10 @@ test.describe(mustRun ? 'Azure failover walk in Chromium against the identity, A
       await addEnvironment(page, 'Payments North Europe', TARGET_RG, TARGET_LOCATION);
       await page.getByRole('button', { name: 'Test connection of Payments Azure' }).click();
       await expect(page.getByText(`Connected to Azure subscription Payments production (${SUBSCRIPTION}): 2 resource groups visible.`)).toBeVisible();
+      // The two environments' scopes differ in their resource group, which stays in view.
+      for (const [name, group] of [['Payments West Europe', SOURCE_RG], ['Payments North Europe', TARGET_RG]] as const) {
+        await expect(page.getByRole('row', { name: new RegExp(name) }).locator('.long-id-tail', { hasText: `resourceGroups/${group}` })).toBeVisible();
+      }
       await page.screenshot({ path: `${SHOTS}/02-accounts-tested.png`, fullPage: true });
       await expectAccessible(page, 'azure walk accounts');
       expect(idp.tokenRequests).toEqual(expect.arrayContaining([expect.objectContaining({ grant_type: 'client_credentials', client_id: CLIENT, client_secret: SP_SECRET })]));
@@ -307,12 +311,18 @@ test.describe(mustRun ? 'Azure failover walk in Chromium against the identity, A
       expect(byType('PublicIPAddress')).toEqual([pip[0]!.id.toLowerCase()]);
 
       // The job view: its mapping rows show each target id's resource group, and the delivery.
+      const steps = page.getByRole('region', { name: 'Steps of the selected job' });
+      await expect(steps.getByRole('cell', { name: 'Stop replication', exact: true })).toBeVisible();
       const jobRow = page.getByRole('table', { name: 'Jobs of this policy, newest first' }).getByRole('row').filter({ hasText: 'Failover job' });
       await expect(jobRow.getByRole('cell', { name: 'Succeeded', exact: true })).toBeVisible();
       await page.getByRole('tab', { name: 'Resources' }).click();
       await page.getByRole('tab', { name: 'Jobs' }).click();
       const panel = page.getByRole('region', { name: 'Resource mapping: source to target' });
       await expect(panel.getByRole('row')).toHaveCount(expected.ResourceMapping.length + 1);
+      // Source and target differ only in their resource group: each id keeps it in view.
+      const vmRow = panel.getByRole('row', { name: /^vm01 VirtualMachine/ });
+      await expect(vmRow.getByRole('cell').nth(1).locator('.long-id-tail', { hasText: SOURCE_RG })).toBeVisible();
+      await expect(vmRow.getByRole('cell').nth(2).locator('.long-id-tail', { hasText: TARGET_RG })).toBeVisible();
       await expect(page.getByRole('region', { name: 'Webhook deliveries' }).getByRole('cell', { name: 'Delivered', exact: true })).toBeVisible();
       await page.getByRole('heading', { name: 'Failover job' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
       await page.screenshot({ path: `${SHOTS}/06-failover-job.png` });
