@@ -118,7 +118,10 @@ test.describe(mustRun ? 'Azure account in Chromium against the identity and ARM 
       const sub = env.getByLabel('Subscription');
       await expect(sub).toHaveValue(SUB);
       await expect(sub.locator('option', { hasText: 'Shop production' })).toHaveCount(1);
-      await env.getByLabel('Resource group').selectOption('rg-shop-prod');
+      // A text field while the groups are listed, the list once they are: wait for the list.
+      const groups = env.getByRole('combobox', { name: 'Resource group' });
+      await expect(groups.locator('option', { hasText: 'rg-shop-prod (westeurope)' })).toHaveCount(1);
+      await groups.selectOption('rg-shop-prod');
       // The group's location fills the empty region.
       await expect(env.getByLabel('Region')).toHaveValue('westeurope');
       await env.getByRole('button', { name: 'Test connection' }).click();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStepView } from '../../shared/domain';
-import { STALL_AFTER_MS, adviceFor, stalledMinutes, waitingFor } from '../../renderer/features/policy-details/job-insights';
+import { STALL_AFTER_MS, actionLabel, adviceFor, stalledMinutes, waitingFor } from '../../renderer/features/policy-details/job-insights';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -80,5 +80,24 @@ describe('advice for errors', () => {
     expect(adviceFor('ProviderAuthFailed')).toMatch(/Accounts page/);
     expect(adviceFor('SomethingNew')).toBeNull();
     expect(adviceFor(null)).toBeNull();
+  });
+});
+
+describe('step actions as the operator reads them', () => {
+  it('writes the engine’s action words in sentence case, whatever their spelling', () => {
+    expect(['failover', 'stopReplication', 'testFailover', 'replicate', 'reset', 'test_failover', 'Create disk'].map(actionLabel)).toEqual([
+      'Failover',
+      'Stop replication',
+      'Test failover',
+      'Replicate',
+      'Reset',
+      'Test failover',
+      'Create disk',
+    ]);
+  });
+
+  it('names a failed stop of replication in words in the waiting sentence', () => {
+    const steps = [step(1, { status: 'failed', action: 'stopReplication', resourceName: 'vm01' }), step(2, { status: 'pending', action: 'failover', resourceName: 'vm01' })];
+    expect(waitingFor(steps[1]!, steps)).toBe('Waiting for “Stop replication vm01”, which failed; retry the failed items to continue.');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStepView } from '../../shared/domain';
-import { idTailStart } from '../../renderer/components/long-id';
+import { idParts, idTailStart } from '../../renderer/components/long-id';
 import { filterSteps, orderSteps } from '../../renderer/features/policy-details/jobs-tab';
 import { estimateLeftMs, progressUnits } from '../../renderer/features/policy-details/progress-bar';
 import { filterResources } from '../../renderer/features/policy-details/resources-tab';
@@ -72,5 +72,24 @@ describe('the job view', () => {
     expect('arn:aws:rds:us-west-2:111122223333:db:orders'.slice(idTailStart('arn:aws:rds:us-west-2:111122223333:db:orders'))).toBe('orders');
     const long = `/a/b/${'x'.repeat(100)}`;
     expect(long.length - idTailStart(long)).toBe(56);
+  });
+
+  it('keeps an ARM id’s resource group in view too: a source and its failed-over copy differ only there', () => {
+    const id = (rg: string) => `/subscriptions/5f0e2a6c-0000-4000-8000-00000000c0f0/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/vm01`;
+    const kept = (v: string) => idParts(v).filter((p) => p.keep).map((p) => p.text);
+    expect(kept(id('dr-source'))).toEqual(['dr-source', 'virtualMachines/vm01']);
+    expect(kept(id('dr-target'))).toEqual(['dr-target', 'virtualMachines/vm01']);
+    for (const v of [id('dr-target'), '/subscriptions/1/resourceGroups/rg-a', 'arn:aws:rds:us-west-2:111122223333:db:orders', 'https://hooks.example.com/failover']) {
+      expect(idParts(v).map((p) => p.text).join('')).toBe(v);
+    }
+    // An environment's scope ends with its group: the group is the kept tail, not a piece of its own.
+    expect(idParts('/subscriptions/1/resourceGroups/rg-a')).toEqual([
+      { text: '/subscriptions/1/', keep: false },
+      { text: 'resourceGroups/rg-a', keep: true },
+    ]);
+    expect(idParts('arn:aws:rds:us-west-2:111122223333:db:orders')).toEqual([
+      { text: 'arn:aws:rds:us-west-2:111122223333:db:', keep: false },
+      { text: 'orders', keep: true },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { CLOUD_LABELS } from '../../../shared/catalog';
 import type { AccountView, EnvironmentView } from '../../../shared/domain';
 import { describeScope } from '../../../shared/scope';
+import { LongId } from '../../components/long-id';
 import { Badge, SimulatedBadge } from '../../components/badges';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorAlert } from '../../components/error-alert';
@@ -175,9 +176,7 @@ export function AccountsPage() {
                   <td>{accountName(e.accountId)}</td>
                   <td>{CLOUD_LABELS[e.cloud]}</td>
                   <td className="mono">{e.region}</td>
-                  <td className="mono cell-truncate" title={describeScope(e.scope)}>
-                    {describeScope(e.scope) || <span className="muted">—</span>}
-                  </td>
+                  <td>{describeScope(e.scope) ? <LongId value={describeScope(e.scope)} label={`scope of ${e.name}`} /> : <span className="muted">—</span>}</td>
                   <td className="cell-actions">
                     <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setDeletingEnv(e)} aria-label={`Delete environment ${e.name}`}>
                       Delete

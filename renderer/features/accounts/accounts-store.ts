@@ -6,6 +6,7 @@ import type { AccountCreateInput, AccountView, EnvironmentCreateInput, Environme
 import type { DrErrorData } from '../../../shared/errors';
 import type { ResponseOf } from '../../../shared/ipc/contract';
 import { call, toErrorData } from '../../api';
+import { useApp } from '../shell/app-store';
 
 export type ConnectionTest = { state: 'testing' } | { state: 'done'; result: ResponseOf<'dr:accounts.test'> } | { state: 'error'; error: DrErrorData };
 
@@ -21,6 +22,11 @@ interface AccountsState {
   testAccount: (accountId: string) => Promise<void>;
   createEnvironment: (input: EnvironmentCreateInput) => Promise<EnvironmentView>;
   deleteEnvironment: (environmentId: string) => Promise<void>;
+}
+
+/** The workspace is ready once it has an account (main decides): asks again after accounts change. */
+function refreshWorkspaceReadiness(): Promise<void> {
+  return useApp.getState().info ? useApp.getState().loadInfo() : Promise.resolve();
 }
 
 export const useAccounts = create<AccountsState>()((set, get) => ({
@@ -45,13 +51,14 @@ export const useAccounts = create<AccountsState>()((set, get) => ({
 
   async createAccount(input) {
     const account = await call('dr:accounts.create', input);
-    await get().load({ quiet: true });
+    // The first account makes the workspace ready: the Policies page then offers Create policy, not the welcome.
+    await Promise.all([get().load({ quiet: true }), refreshWorkspaceReadiness()]);
     return account;
   },
 
   async deleteAccount(accountId) {
     await call('dr:accounts.delete', { accountId });
-    await get().load({ quiet: true });
+    await Promise.all([get().load({ quiet: true }), refreshWorkspaceReadiness()]);
   },
 
   async testAccount(accountId) {

@@ -55,8 +55,18 @@ export function waitingFor(step: JobStepView, steps: readonly JobStepView[]): st
   return null;
 }
 
+/** A step's action in sentence case, as the operator reads it: "stopReplication" → "Stop replication", "failover" → "Failover". */
+export function actionLabel(action: string): string {
+  const words = action
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export function describeStep(s: Pick<JobStepView, 'action' | 'resourceName'>): string {
-  return s.resourceName ? `${s.action} ${s.resourceName}` : s.action;
+  const action = actionLabel(s.action);
+  return s.resourceName ? `${action} ${s.resourceName}` : action;
 }
 
 const ADVICE: Partial<Record<ErrorCode, string>> = {

@@ -15,7 +15,7 @@ import { LongId } from '../../components/long-id';
 import { TableScroll } from '../../components/table-scroll';
 import { SkeletonBlock } from '../../components/skeleton';
 import { TableBodyState } from '../../components/table-body-state';
-import { adviceFor, stalledMinutes, waitingFor } from './job-insights';
+import { actionLabel, adviceFor, stalledMinutes, waitingFor } from './job-insights';
 import { liveJob, useJobs } from './jobs-store';
 import { ProgressBar, progressUnits } from './progress-bar';
 import { RecoveryPointRef } from './recovery-point-ref';
@@ -350,7 +350,7 @@ function StepsSection({ details, showPoints }: { details: JobDetails; showPoints
                       {s.status === 'running' && s.activity && <p className="cell-activity">{s.activity}</p>}
                     </th>
                     <td className="nowrap">{s.type ? resourceType(s.type).label : '—'}</td>
-                    <td>{sentenceCase(s.action)}</td>
+                    <td>{actionLabel(s.action)}</td>
                     <td>{waiting && s.status === 'pending' ? <Badge tone="warn">Waiting</Badge> : <StepStatusBadge status={s.status} />}</td>
                     {showPoints && (
                       <td className="tabular nowrap">
@@ -383,10 +383,6 @@ function StepsSection({ details, showPoints }: { details: JobDetails; showPoints
       </TableScroll>
     </section>
   );
-}
-
-function sentenceCase(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** "21:32:07": the date and offset are in the job's header, so step rows show the time of day only. */
