@@ -7,7 +7,7 @@ import { parseGcpServiceAccountKey, type AccountView, type AwsProfileView, type 
 import type { DrErrorData } from '../../../shared/errors';
 import { SCOPE_FIELDS } from '../../../shared/scope';
 import { call, toErrorData } from '../../api';
-import { ErrorAlert, fieldError } from '../../components/error-alert';
+import { ErrorAlert, fieldError, withoutFieldError } from '../../components/error-alert';
 import { Field, NAME_MAX } from '../../components/field';
 import { Modal } from '../../components/modal';
 import { useApp } from '../shell/app-store';
@@ -210,7 +210,11 @@ function AddAccountForm(props: AddAccountProps) {
   const err = error;
   const secret = (key: string) => ({
     value: secrets[key] ?? '',
-    onChange: (e: { target: { value: string } }) => setSecrets((s) => ({ ...s, [key]: e.target.value })),
+    onChange: (e: { target: { value: string } }) => {
+      setSecrets((s) => ({ ...s, [key]: e.target.value }));
+      // The last submit's sentence about this field no longer describes what it holds.
+      setError((x) => withoutFieldError(x, key));
+    },
   });
 
   return (

@@ -6,6 +6,7 @@ import type { AccountCreateInput, AccountView, EnvironmentCreateInput, Environme
 import type { DrErrorData } from '../../../shared/errors';
 import type { ResponseOf } from '../../../shared/ipc/contract';
 import { call, toErrorData } from '../../api';
+import { useApp } from '../shell/app-store';
 
 export type ConnectionTest = { state: 'testing' } | { state: 'done'; result: ResponseOf<'dr:accounts.test'> } | { state: 'error'; error: DrErrorData };
 
@@ -45,6 +46,9 @@ export const useAccounts = create<AccountsState>()((set, get) => ({
 
   async createAccount(input) {
     const account = await call('dr:accounts.create', input);
+    // The first account makes the workspace ready: the Policies page then offers Create policy
+    // instead of the welcome panel the account was added from.
+    if (useApp.getState().info?.workspaceReady === false) void useApp.getState().loadInfo();
     await get().load({ quiet: true });
     return account;
   },
