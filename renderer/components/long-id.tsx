@@ -36,7 +36,9 @@ export function LongId(props: { value: string; label?: string; prefix?: string }
       )}
       <span className="long-id-text mono" title={props.value}>
         <span className="long-id-head">{props.value.slice(0, cut)}</span>
-        <span className="long-id-tail">{props.value.slice(cut)}</span>
+        <span className="long-id-tail">
+          <span>{props.value.slice(cut)}</span>
+        </span>
       </span>
       <button type="button" className="btn btn-ghost btn-small long-id-copy" onClick={() => void copy()} aria-label={`Copy ${props.label ?? 'id'} ${props.value}`}>
         {copied ? 'Copied' : 'Copy'}

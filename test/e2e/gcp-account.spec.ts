@@ -64,6 +64,7 @@ async function startWithoutLease(confirm: Locator, reason: string): Promise<void
   await expect(confirm.getByRole('alert')).toContainText('Failover did not start. No failover lease: Google Cloud cannot keep a failover lease');
   const override = confirm.getByRole('form', { name: 'Start without the failover lease' });
   await override.getByLabel('Why start without the lease').fill(reason);
+  await shot(confirm.page(), '09b-failover-lease-override');
   await override.getByRole('button', { name: 'Start without the lease' }).click();
 }
 
@@ -125,13 +126,16 @@ test.describe(mustRun ? 'Google Cloud account in Chromium against the GCP peer a
       await dialog.getByLabel('Sign in with').selectOption('gcp-service-account-key');
       const keyFile = dialog.getByLabel('Service account key file');
 
-      // Bad input first: a person's credentials file is not a key; a sentence, nothing added.
+      // Bad input first, refused in the dialog with a sentence and nothing added: no key yet, then a
+      // person's credentials file, which is not a key.
+      await dialog.getByRole('button', { name: 'Add account' }).click();
+      await expect(dialog.getByText('Choose the service account key file (JSON), or paste its content.', { exact: true })).toBeVisible();
       await keyFile.setInputFiles({ name: 'application_default_credentials.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ type: 'authorized_user', client_id: 'x', client_secret: 'y', refresh_token: 'z' })) });
       const typeSentence = 'The key file\'s type must be a service-account key ("type": "service_account"); a user or external-account file is not a key.';
       await expect(dialog.getByText(typeSentence, { exact: true })).toBeVisible();
       await dialog.getByRole('button', { name: 'Add account' }).click();
-      await expect(dialog.getByText(typeSentence, { exact: true })).toBeVisible();
-      await expect(dialog).toBeVisible();
+      await expect(dialog.getByRole('alert').filter({ hasText: 'Some fields need attention.' })).toBeVisible();
+      await expect(dialog.getByRole('alert').getByText(`keyJson: ${typeSentence}`, { exact: true })).toBeVisible();
       await shot(page, '01-key-file-refused');
       expect(await c.call('dr:accounts.list', {})).toEqual([]);
 
@@ -294,13 +298,30 @@ test.describe(mustRun ? 'Google Cloud account in Chromium against the GCP peer a
       }
       const jobRow = page.getByRole('table', { name: 'Jobs of this policy, newest first' }).getByRole('row').filter({ hasText: 'Failover job' });
       await expect(jobRow.getByRole('cell', { name: 'Succeeded', exact: true })).toBeVisible();
-      await shot(page, '10-failover-mapping');
+      await shot(page, '10-failover-job');
+      await mapping.scrollIntoViewIfNeeded();
+      // Ids too long for their column (a service account's email has no "/" to cut at) are cut, never
+      // drawn over their Copy button.
+      const overlaps = await mapping.evaluate((el) =>
+        [...el.querySelectorAll<HTMLElement>('.long-id')].flatMap((id) => {
+          const text = id.querySelector('.long-id-text')!.getBoundingClientRect();
+          const copy = id.querySelector('.long-id-copy')!.getBoundingClientRect();
+          return text.right > copy.left + 0.5 ? [`${id.querySelector('.long-id-text')!.getAttribute('title')} (${Math.round(text.right - copy.left)}px over)`] : [];
+        }),
+      );
+      expect(overlaps).toEqual([]);
+      await shot(page, '10b-failover-mapping');
 
-      // The override is in the audit log with its reason.
+      // The override is in the audit log with its reason (goes with startWithoutLease).
       const audit = await c.call('dr:audit.list', { subjectId: policy.id, offset: 0, limit: 50 });
       const overrides = audit.items.filter((e) => e.action === 'failover.lease-override');
       expect(overrides).toHaveLength(1);
-      expect(JSON.stringify(overrides[0])).toContain(reason);
+      expect(overrides[0]!.actor).toBe('operator');
+      expect(overrides[0]!.detail).toContain(`started WITHOUT the failover lease (Google Cloud keeps no failover lease in the target); reason: ${reason}`);
+      await page.getByRole('link', { name: 'Audit log', exact: true }).first().click();
+      await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+      await expect(page.getByText(`reason: ${reason}`, { exact: false }).first()).toBeVisible();
+      await shot(page, '11-audit-lease-override');
       expect((await c.call('dr:policies.get', { policyId: policy.id })).state).toBe('failed_over');
     } finally {
       await c.close();
