@@ -64,3 +64,14 @@ export function fieldError(error: DrErrorData | null, field: string): string | u
   const hit = error.details.find((d) => d.path !== undefined && d.path.split(/[.[\]]/).includes(field));
   return hit?.message;
 }
+
+/**
+ * The error without the details of one field: once the operator changes that field, its sentence
+ * (from the last submit) is no longer about what the field holds. Null when nothing else was wrong.
+ */
+export function withoutFieldError(error: DrErrorData | null, field: string): DrErrorData | null {
+  if (!error?.details?.length) return error;
+  const details = error.details.filter((d) => d.path === undefined || !d.path.split(/[.[\]]/).includes(field));
+  if (details.length === error.details.length) return error;
+  return details.length > 0 ? { ...error, details } : null;
+}

@@ -62,7 +62,7 @@ export function LongId(props: { value: string; label?: string; prefix?: string }
       <span className="long-id-text mono" title={props.value}>
         {idParts(props.value).map((p, i) => (
           <span key={i} className={p.keep ? 'long-id-tail' : 'long-id-head'}>
-            {p.text}
+            {p.keep ? <span>{p.text}</span> : p.text}
           </span>
         ))}
       </span>

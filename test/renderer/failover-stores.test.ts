@@ -81,6 +81,27 @@ describe('failover confirmation store', () => {
     expect(s.startError).toEqual({ code: 'PreconditionFailed', message: 'Failover has already started for Orders platform.' });
   });
 
+  it('starts without the lease with the reason, on a fresh plan, and says which job started, as OK does', async () => {
+    let n = 0;
+    bridge = installFakeBridge({
+      'dr:failover.prepare': () => ok(plan(String(++n).repeat(32), 'rp_old')),
+      'dr:failover.start': (r) =>
+        r.leaseOverride
+          ? ok({ jobId: 'job_fo' })
+          : { ok: false, error: { code: 'PreconditionFailed', message: 'No failover lease: Google Cloud cannot keep a failover lease.', details: [{ path: 'leaseOverride', message: 'Start without the failover lease.' }] } },
+    });
+    await useFailover.getState().openFor('pol_1', 'rp_old');
+    useFailover.getState().setAcknowledged(true);
+    expect(await useFailover.getState().start()).toBeNull();
+    expect(useFailover.getState().startedJobId).toBeNull();
+    expect(await useFailover.getState().startWithoutLease('Only this console fails over.')).toBe('job_fo');
+    const s = useFailover.getState();
+    expect(s.open).toBe(false);
+    expect(s.startedJobId).toBe('job_fo');
+    expect(bridge.calls.filter((c) => c.channel === 'dr:failover.prepare').at(-1)?.request).toEqual({ policyId: 'pol_1', recoveryPointId: 'rp_old' });
+    expect(bridge.calls.at(-1)).toEqual({ channel: 'dr:failover.start', request: { token: '2'.repeat(32), leaseOverride: { reason: 'Only this console fails over.' } } });
+  });
+
   it('shows why the plan cannot be prepared', async () => {
     bridge = installFakeBridge({
       'dr:failover.prepare': () => ({ ok: false, error: { code: 'PreconditionFailed', message: 'No successful recovery point yet.' } }),

@@ -4,6 +4,8 @@ import type { JobView, RecoveryPointView } from '../../shared/domain';
 import { useJobs } from '../../renderer/features/policy-details/jobs-store';
 import { PAGE_SIZE, notSelectableReason, useRecoveryPoints } from '../../renderer/features/policy-details/recovery-points-store';
 import { checkStep, usePolicyForm } from '../../renderer/features/policies/policy-form-store';
+import { useAccounts } from '../../renderer/features/accounts/accounts-store';
+import { useApp } from '../../renderer/features/shell/app-store';
 import { installFakeBridge, ok } from './fake-bridge';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
@@ -234,5 +236,31 @@ describe('create policy flow', () => {
     expect(s.error?.message).toBe('The policy is not valid.');
     expect(s.open).toBe(true);
     expect(bridge.calls[0]?.request).toMatchObject({ name: 'orders', schedule: null, webhookUrl: null, resources: [{ type: 'aws.s3-bucket', nativeId: 'b1', name: 'b1' }] });
+  });
+});
+
+describe('accounts store', () => {
+  it('reads the app info again when the first account is added, so Policies leaves the welcome panel for Create policy', async () => {
+    const info = { version: 't', platform: 'linux', storage: { readOnly: false, reason: null, since: null }, providers: [] };
+    const account = { id: 'acc_1', name: 'Shop Google Cloud', provider: 'gcp', cloud: 'gcp', credentialKind: 'gcp-service-account-key', simulated: false };
+    let accounts: unknown[] = [];
+    bridge = installFakeBridge({
+      'dr:accounts.create': () => {
+        accounts = [account];
+        return ok(account);
+      },
+      'dr:accounts.list': () => ok(accounts),
+      'dr:environments.list': () => ok([]),
+      'dr:app.info': () => ok({ ...info, workspaceReady: accounts.length > 0 }),
+    });
+    useApp.setState({ info: { ...info, workspaceReady: false } as never });
+    await useAccounts.getState().createAccount({ name: 'Shop Google Cloud', provider: 'gcp', cloud: 'gcp', credentials: { kind: 'gcp-application-default' } });
+    await flush();
+    expect(useApp.getState().info?.workspaceReady).toBe(true);
+    // Once ready, adding more accounts asks nothing more.
+    const infos = bridge.calls.filter((c) => c.channel === 'dr:app.info').length;
+    await useAccounts.getState().createAccount({ name: 'Second', provider: 'gcp', cloud: 'gcp', credentials: { kind: 'gcp-application-default' } });
+    await flush();
+    expect(bridge.calls.filter((c) => c.channel === 'dr:app.info')).toHaveLength(infos);
   });
 });

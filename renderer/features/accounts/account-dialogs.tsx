@@ -7,7 +7,7 @@ import { parseGcpServiceAccountKey, type AccountView, type AwsProfileView, type 
 import type { DrErrorData } from '../../../shared/errors';
 import { SCOPE_FIELDS } from '../../../shared/scope';
 import { call, toErrorData } from '../../api';
-import { ErrorAlert, fieldError } from '../../components/error-alert';
+import { ErrorAlert, fieldError, withoutFieldError } from '../../components/error-alert';
 import { Field, NAME_MAX } from '../../components/field';
 import { Modal } from '../../components/modal';
 import { useApp } from '../shell/app-store';
@@ -43,6 +43,19 @@ const KINDS_FOR: Record<ProviderKind, CredentialChoice[]> = {
 type Secrets = Record<string, string>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A Google service-account key checked before anything is sent (main checks it again): the same
+ * sentence the field shows as the operator chooses or pastes it, never a part of the key.
+ */
+function gcpKeyProblems(kind: CredentialChoice, v: Secrets): { path: string; message: string }[] {
+  const usesKey = kind === 'gcp-service-account-key' || (kind === 'gcp-impersonation' && v.source === 'key');
+  if (!usesKey) return [];
+  const text = (v.keyJson ?? '').trim();
+  if (!text) return [{ path: 'keyJson', message: 'Choose the service account key file (JSON), or paste its content.' }];
+  const parsed = parseGcpServiceAccountKey(text);
+  return 'error' in parsed ? [{ path: 'keyJson', message: parsed.error }] : [];
+}
 
 /** The Azure fields checked before anything is sent, with the sentence each gets. */
 function azureProblems(kind: CredentialChoice, v: Secrets, signedIn: SignedIn | null): { path: string; message: string }[] {
@@ -191,6 +204,7 @@ function AddAccountForm(props: AddAccountProps) {
     if (!cloud) problems.push({ path: 'cloud', message: 'Choose a cloud.' });
     if (!kind) problems.push({ path: 'kind', message: 'Choose how the console signs in.' });
     if (kind && provider === 'azure') problems.push(...azureProblems(kind, secrets, signedIn));
+    if (kind && provider === 'gcp') problems.push(...gcpKeyProblems(kind, secrets));
     if (problems.length || !provider || !cloud || !kind) {
       setError({ code: 'ValidationFailed', message: 'Some fields need attention.', details: problems });
       return;
@@ -210,7 +224,11 @@ function AddAccountForm(props: AddAccountProps) {
   const err = error;
   const secret = (key: string) => ({
     value: secrets[key] ?? '',
-    onChange: (e: { target: { value: string } }) => setSecrets((s) => ({ ...s, [key]: e.target.value })),
+    onChange: (e: { target: { value: string } }) => {
+      setSecrets((s) => ({ ...s, [key]: e.target.value }));
+      // The last submit's sentence about this field no longer describes what it holds.
+      setError((x) => withoutFieldError(x, key));
+    },
   });
 
   return (

@@ -104,8 +104,9 @@ export function AccountsPage() {
                         (t.result.ok ? (
                           <>
                             <Badge tone="ok" title={t.result.message}>{`Connected as ${t.result.identity}`}</Badge>
-                            {/* Azure says what it saw (the resource groups it counted); the sentence is the result. */}
-                            {a.provider === 'azure' && <span className="muted"> {t.result.message}</span>}
+                            {/* Azure and Google Cloud say what they saw (resource groups counted; zones listed and
+                                APIs not enabled, with the command to enable them): the sentence is the result. */}
+                            {(a.provider === 'azure' || a.provider === 'gcp') && <span className="muted"> {t.result.message}</span>}
                           </>
                         ) : (
                           <span className="text-bad">{t.result.message}</span>

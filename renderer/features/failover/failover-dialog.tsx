@@ -31,8 +31,8 @@ export function FailoverDialog() {
   const ackId = useId();
   const fromSelected = recoveryPointId !== null;
 
-  const onOk = async () => {
-    const jobId = await start();
+  /** After OK, or after a start without the lease: the console follows the job. */
+  const follow = (jobId: string | null) => {
     if (!jobId || !policyId) return;
     // Follow the job where it runs; the live events keep the page and the list current.
     useJobs.getState().open(policyId);
@@ -43,6 +43,7 @@ export function FailoverDialog() {
     void usePolicyDetails.getState().load(policyId, { quiet: true });
     void usePolicies.getState().load({ quiet: true });
   };
+  const onOk = async () => follow(await start());
 
   const seeMoreDetails = () => {
     if (!policyId) return;
@@ -124,7 +125,7 @@ export function FailoverDialog() {
         retryLabel="Prepare again"
         compact
       />
-      {offersLeaseOverride(startError) && <LeaseOverride />}
+      {offersLeaseOverride(startError) && <LeaseOverride onStarted={follow} />}
     </Modal>
   );
 }
@@ -141,7 +142,7 @@ function withoutOverrideMark(error: DrErrorData): DrErrorData {
 }
 
 /** Start without the target's lease: only for a stated reason, which the audit log keeps. */
-function LeaseOverride() {
+function LeaseOverride(props: { onStarted: (jobId: string | null) => void }) {
   const [reason, setReason] = useState('');
   const starting = useFailover((s) => s.starting);
   return (
@@ -150,7 +151,7 @@ function LeaseOverride() {
       aria-label="Start without the failover lease"
       onSubmit={(e) => {
         e.preventDefault();
-        void useFailover.getState().startWithoutLease(reason.trim());
+        void useFailover.getState().startWithoutLease(reason.trim()).then(props.onStarted);
       }}
     >
       <Field label="Why start without the lease" hint="Only when you are sure no other console is failing this policy over. Recorded in the audit log.">

@@ -96,7 +96,8 @@ export const useFailover = create<FailoverState>()((set, get) => ({
     try {
       const fresh = await call('dr:failover.prepare', { policyId, recoveryPointId: plan.recoveryPoint.id });
       const { jobId } = await call('dr:failover.start', { token: fresh.token, leaseOverride: { reason } });
-      set({ starting: false, open: false });
+      // Started like OK's start: the dialog closes and the console follows the job.
+      set({ starting: false, open: false, startedJobId: jobId });
       return jobId;
     } catch (err) {
       set({ starting: false, startError: toErrorData(err) });
