@@ -24,9 +24,15 @@ interface AccountsState {
   deleteEnvironment: (environmentId: string) => Promise<void>;
 }
 
-/** The workspace is ready once it has an account (main decides): asks again after accounts change. */
-function refreshWorkspaceReadiness(): Promise<void> {
-  return useApp.getState().info ? useApp.getState().loadInfo() : Promise.resolve();
+/**
+ * The workspace is ready once it has an account (main decides): asks again after accounts change —
+ * after an addition only while it is not ready yet (more accounts change nothing), after a removal
+ * always (the last one may have gone).
+ */
+function refreshWorkspaceReadiness(change: 'added' | 'removed'): Promise<void> {
+  const info = useApp.getState().info;
+  if (!info || (change === 'added' && info.workspaceReady !== false)) return Promise.resolve();
+  return useApp.getState().loadInfo();
 }
 
 export const useAccounts = create<AccountsState>()((set, get) => ({
@@ -52,13 +58,13 @@ export const useAccounts = create<AccountsState>()((set, get) => ({
   async createAccount(input) {
     const account = await call('dr:accounts.create', input);
     // The first account makes the workspace ready: the Policies page then offers Create policy, not the welcome.
-    await Promise.all([get().load({ quiet: true }), refreshWorkspaceReadiness()]);
+    await Promise.all([get().load({ quiet: true }), refreshWorkspaceReadiness('added')]);
     return account;
   },
 
   async deleteAccount(accountId) {
     await call('dr:accounts.delete', { accountId });
-    await Promise.all([get().load({ quiet: true }), refreshWorkspaceReadiness()]);
+    await Promise.all([get().load({ quiet: true }), refreshWorkspaceReadiness('removed')]);
   },
 
   async testAccount(accountId) {
