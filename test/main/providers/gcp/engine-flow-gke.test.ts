@@ -8,7 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { Storage } from '@google-cloud/storage';
 import { composeCore, type Core } from '../../../../main/compose';
+import { consoleBucketName } from '../../../../main/providers/gcp/target-store';
+import { STORE_KEYS } from '../../../../main/providers/target-store';
 import { call, stderrLogger, waitForJob } from '../../../fixtures/failover-scenario';
 import { testKeyProvider } from '../../../helpers/keys';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
@@ -123,8 +126,12 @@ describeGcpPeer('a GKE cluster through the engine against the GCP peer', () => d
 
     const plan = await call(core, 'dr:failover.prepare', { policyId: policy.id, recoveryPointId: older.id });
     expect(plan.recoveryPoint.id).toBe(older.id);
-    // The Google provider keeps no failover lease in the target yet (no target store): the operator's override.
-    const fo = await succeeded((await call(core, 'dr:failover.start', { token: plan.token, leaseOverride: { reason: 'GCP has no lease store yet' } })).jobId);
+    // The failover lease is taken in the target's console bucket (fake-gcs-server), not overridden.
+    expect(plan.warnings.join(' ')).not.toMatch(/keeps no failover lease/);
+    const fo = await succeeded((await call(core, 'dr:failover.start', { token: plan.token })).jobId);
+    await core.services.leases.idle();
+    const leaseObject = new Storage({ apiEndpoint: gcs.url, projectId: P() }).bucket(consoleBucketName(P(), GCP_TARGET)).file(STORE_KEYS.lease(policy.id));
+    expect(JSON.parse((await leaseObject.download())[0].toString())).toMatchObject({ policyId: policy.id, jobId: fo.id, state: 'completed' });
     expect(fo.steps.flatMap((st) => st.warnings)).toEqual([]);
 
     const [cluster] = clustersIn(GCP_TARGET);
