@@ -137,6 +137,8 @@ test.describe(mustRun ? 'Azure failover walk in Chromium against the identity, A
   }
 
   test('add a service principal, test it, two environments, a policy with the VM and a signed webhook, replicate twice, fail over: one VM in the target, the lease on Azurite, the webhook as the document shows', async () => {
+    // Dozens of ARM calls, two replications and a failover through the UI: room for a machine 2x slower or busy.
+    test.setTimeout(360_000);
     const seeded = await seedVm(peerClients(arm));
     const hook = await webhookReceiver();
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
