@@ -128,11 +128,11 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
     return p;
   }
 
-  async function getText(env: EnvRef, file: File, signal: AbortSignal): Promise<{ text: string; generation: string } | undefined> {
+  /** A document's body and generation; `known`: the generation a listing gave (saves reading its metadata). */
+  async function getText(env: EnvRef, file: File, signal: AbortSignal, known?: string): Promise<{ text: string; generation: string } | undefined> {
     return found(
       call(env, 'storage.objects.get', signal, async () => {
-        const [md] = await file.getMetadata();
-        const generation = String(md.generation ?? '');
+        const generation = known ?? String((await file.getMetadata())[0].generation ?? '');
         // The body of that very generation: a rewrite between the two calls cannot pair a new body with an old version.
         const [body] = await file.bucket.file(file.name, { generation }).download();
         return { text: body.toString('utf8'), generation };
@@ -203,7 +203,7 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
       if (exists) {
         const files = await call(env, 'storage.objects.list', signal, async () => (await b.getFiles({ prefix: 'failover-console/', autoPaginate: true }))[0]);
         for (const f of files) {
-          const got = await getText(env, b.file(f.name), signal);
+          const got = await getText(env, b.file(f.name), signal, f.metadata.generation !== undefined ? String(f.metadata.generation) : undefined);
           if (!got) continue;
           if (f.name.startsWith(STORE_KEYS.leasePrefix)) {
             const lease = parseLease(got.text);
