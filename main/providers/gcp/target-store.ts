@@ -95,7 +95,7 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
     return { bucket: c.storageIn(project).bucket(name), name };
   };
 
-  /** The console's bucket, created on first use in the environment's region (an existing one is used as it is). */
+  /** The console's bucket, created on first use in the environment's region (one found there is hardened, see HARDENING). */
   function bucket(env: EnvRef, signal: AbortSignal): Promise<Bucket> {
     const key = `${env.account.id}|${env.region}|${JSON.stringify(env.scope)}`;
     let p = ready.get(key);
@@ -117,7 +117,7 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
           // 409: made meanwhile (another console, or ours before a crash) when it is there now; else the name is another's.
           if (!(err instanceof ProviderFailure) || err.code !== 'Conflict') throw err;
           if (!(await found(call(env, 'storage.buckets.get', signal, async () => (await b.getMetadata())[0])))) {
-            throw new ProviderFailure('Conflict', `The bucket name ${name} is taken by another Google Cloud project, so the console cannot keep its failover lease there; delete or rename that bucket, or use another target project.`, { cause: err });
+            throw new ProviderFailure('Conflict', `The bucket name ${name} is taken by another Google Cloud project (bucket names are global), so the console cannot keep its failover lease and catalog there; have that bucket deleted, or use another target project.`, { cause: err });
           }
         }
         return b;
