@@ -95,7 +95,7 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
     return { bucket: c.storageIn(project).bucket(name), name };
   };
 
-  /** The console's bucket, created on first use in the environment's region (an existing one is used as it is). */
+  /** The console's bucket, created on first use in the environment's region (one found there is hardened, see HARDENING). */
   function bucket(env: EnvRef, signal: AbortSignal): Promise<Bucket> {
     const key = `${env.account.id}|${env.region}|${JSON.stringify(env.scope)}`;
     let p = ready.get(key);
@@ -117,7 +117,7 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
           // 409: made meanwhile (another console, or ours before a crash) when it is there now; else the name is another's.
           if (!(err instanceof ProviderFailure) || err.code !== 'Conflict') throw err;
           if (!(await found(call(env, 'storage.buckets.get', signal, async () => (await b.getMetadata())[0])))) {
-            throw new ProviderFailure('Conflict', `The bucket name ${name} is taken by another Google Cloud project, so the console cannot keep its failover lease there; delete or rename that bucket, or use another target project.`, { cause: err });
+            throw new ProviderFailure('Conflict', `The bucket name ${name} is taken by another Google Cloud project (bucket names are global), so the console cannot keep its failover lease and catalog there; have that bucket deleted, or use another target project.`, { cause: err });
           }
         }
         return b;
@@ -128,11 +128,11 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
     return p;
   }
 
-  async function getText(env: EnvRef, file: File, signal: AbortSignal): Promise<{ text: string; generation: string } | undefined> {
+  /** A document's body and generation; `known`: the generation a listing gave (saves reading its metadata). */
+  async function getText(env: EnvRef, file: File, signal: AbortSignal, known?: string): Promise<{ text: string; generation: string } | undefined> {
     return found(
       call(env, 'storage.objects.get', signal, async () => {
-        const [md] = await file.getMetadata();
-        const generation = String(md.generation ?? '');
+        const generation = known ?? String((await file.getMetadata())[0].generation ?? '');
         // The body of that very generation: a rewrite between the two calls cannot pair a new body with an old version.
         const [body] = await file.bucket.file(file.name, { generation }).download();
         return { text: body.toString('utf8'), generation };
@@ -203,7 +203,7 @@ export function createGcpTargetStore(gcp: GcpContext): TargetStore {
       if (exists) {
         const files = await call(env, 'storage.objects.list', signal, async () => (await b.getFiles({ prefix: 'failover-console/', autoPaginate: true }))[0]);
         for (const f of files) {
-          const got = await getText(env, b.file(f.name), signal);
+          const got = await getText(env, b.file(f.name), signal, f.metadata.generation !== undefined ? String(f.metadata.generation) : undefined);
           if (!got) continue;
           if (f.name.startsWith(STORE_KEYS.leasePrefix)) {
             const lease = parseLease(got.text);
