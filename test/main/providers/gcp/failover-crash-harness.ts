@@ -26,6 +26,12 @@ import type { Exchange, GcpPeer } from '../../../peers/gcp/server';
 
 const CHILD = resolve(import.meta.dirname, '../../../fixtures/gcp-failover-child.ts');
 const REPO = resolve(import.meta.dirname, '../../../..');
+/**
+ * The first action of each new core probes the account (Test connection: the Google clients are built
+ * and six APIs listed) within probeTimeoutMs; on a busy machine that takes longer than the default 5 s,
+ * and the action would be refused as offline. The children use the same (GCP_PROBE_TIMEOUT_MS).
+ */
+export const PROBE_TIMEOUT_MS = 120_000;
 
 /**
  * The failover lease, in this one place. The Google provider keeps no lease in the target yet (no
@@ -102,6 +108,7 @@ function openCore(w: CrashWorld, dir: string): Core {
     startScheduler: false,
     startWebhooks: false,
     logger: stderrLogger,
+    connectivity: { probeTimeoutMs: PROBE_TIMEOUT_MS },
     providers: () => [gcpProvider(w)],
   };
   return composeCore(o);
@@ -110,7 +117,7 @@ function openCore(w: CrashWorld, dir: string): Core {
 export function runChild(w: CrashWorld, p: PreparedFailover, killAfter?: number): Promise<ChildRun> {
   const args = ['--import', 'tsx', CHILD, p.dir, p.policyId, w.peer.url, p.pointId, '--storage', w.gcs.url, ...leaseArgs(), ...(killAfter !== undefined ? ['--kill-after', String(killAfter)] : [])];
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GCP_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) } });
     const ops: string[] = [];
     let finished = false;
     let stdout = '';
