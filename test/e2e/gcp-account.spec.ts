@@ -3,12 +3,16 @@
 // welcome panel the operator adds the account with a service-account key FILE, tests its connection
 // (once with the GKE API disabled, to see the sentence that names it), adds the source and target
 // environments, makes a VM policy through the wizard, replicates twice, fails over with the
-// confirmation and the lease override, and reads the instance back from the peer: exactly one in the
-// target zone, its disks from the latest point's snapshots, as the job's resource mapping shows.
+// confirmation (the failover lease taken in the target's console bucket on fake-gcs-server, no
+// override), and reads the instance back from the peer: exactly one in the target zone, its disks from
+// the latest point's snapshots, as the job's resource mapping shows.
 // Every wait is for a state (a dialog, a status text, a job's stored status), never a toast or a delay.
 
 import { existsSync, mkdirSync } from 'node:fs';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { Storage } from '@google-cloud/storage';
+import { expect, test, type Page } from '@playwright/test';
+import { consoleBucketName } from '../../main/providers/gcp/target-store';
+import { parseLease, STORE_KEYS } from '../../main/providers/target-store';
 import type { ResolvedAccount } from '../../main/providers/types';
 import type { JobKind } from '../../shared/domain';
 import { GCP_SOURCE, GCP_SOURCE_ZONE, GCP_TARGET, seedClients, seedVm, type SeedClients } from '../conformance/gcp-peer';
@@ -53,19 +57,6 @@ async function waitForJobs(c: ConsoleHandle, policyId: string, kind: JobKind, co
       { timeout: 90_000 },
     )
     .toBe(count);
-}
-
-/**
- * The Google provider keeps no failover lease in the target yet (no target store), so the console
- * refuses to start and offers the audited override; the walk takes it, giving a reason. Remove this
- * step (OK starts the job) when the Google target store lands.
- */
-async function startWithoutLease(confirm: Locator, reason: string): Promise<void> {
-  await expect(confirm.getByRole('alert')).toContainText('Failover did not start. No failover lease: Google Cloud cannot keep a failover lease');
-  const override = confirm.getByRole('form', { name: 'Start without the failover lease' });
-  await override.getByLabel('Why start without the lease').fill(reason);
-  await shot(confirm.page(), '09b-failover-lease-override');
-  await override.getByRole('button', { name: 'Start without the lease' }).click();
 }
 
 test.describe(mustRun ? 'Google Cloud account in Chromium against the GCP peer and fake-gcs-server' : `Google Cloud account in Chromium — ${skipReason}`, () => {
@@ -249,7 +240,7 @@ test.describe(mustRun ? 'Google Cloud account in Chromium against the GCP peer a
       const latestSnaps = (await c.call('dr:recoveryPoints.get', { recoveryPointId: latest.id })).items[0]!.dataRefs.filter((d) => d.kind === 'Snapshot').map((d) => d.id);
       expect(latestSnaps).toHaveLength(2);
 
-      // Failover with its confirmation: OK waits for the tick; then the lease override, with a reason.
+      // Failover with its confirmation: OK waits for the tick; the lease is the target's, no override offered.
       const header = page.locator('.details-header');
       await header.getByRole('button', { name: 'Failover', exact: true }).click();
       const confirm = page.getByRole('dialog', { name: 'Fail over Billing on Google Cloud' });
@@ -257,11 +248,11 @@ test.describe(mustRun ? 'Google Cloud account in Chromium against the GCP peer a
       const ok = confirm.getByRole('button', { name: 'OK', exact: true });
       await expect(ok).toBeDisabled();
       await confirm.getByRole('checkbox', { name: /I understand/ }).check();
+      await expect(confirm.getByText(/keeps no failover lease/)).toHaveCount(0);
       await shot(page, '09-failover-confirm');
       await ok.click();
-      const reason = 'Google Cloud keeps no failover lease yet; only this console fails this policy over (e2e walk).';
-      await startWithoutLease(confirm, reason);
       await expect(confirm).toBeHidden();
+      await expect(page.getByRole('form', { name: 'Start without the failover lease' })).toHaveCount(0);
       await waitForJobs(c, policy.id, 'failover', 1);
       await expect(header.getByText('Failed over')).toBeVisible();
 
@@ -312,16 +303,16 @@ test.describe(mustRun ? 'Google Cloud account in Chromium against the GCP peer a
       expect(overlaps).toEqual([]);
       await shot(page, '10b-failover-mapping');
 
-      // The override is in the audit log with its reason (goes with startWithoutLease).
+      // The lease: an object of the console bucket in the target project and region (fake-gcs-server),
+      // left as the "completed" tombstone of this job; no override in the audit log.
+      await c.core.services.leases.idle();
+      const lease = new Storage({ apiEndpoint: gcs.url, projectId: P }).bucket(consoleBucketName(P, GCP_TARGET)).file(STORE_KEYS.lease(policy.id));
+      expect(parseLease((await lease.download())[0].toString('utf8'))).toMatchObject({ policyId: policy.id, jobId: failover.id, state: 'completed' });
       const audit = await c.call('dr:audit.list', { subjectId: policy.id, offset: 0, limit: 50 });
-      const overrides = audit.items.filter((e) => e.action === 'failover.lease-override');
-      expect(overrides).toHaveLength(1);
-      expect(overrides[0]!.actor).toBe('operator');
-      expect(overrides[0]!.detail).toContain(`started WITHOUT the failover lease (Google Cloud keeps no failover lease in the target); reason: ${reason}`);
+      expect(audit.items.map((e) => e.action).filter((a) => /override/i.test(a))).toEqual([]);
       await page.getByRole('link', { name: 'Audit log', exact: true }).first().click();
       await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
-      await expect(page.getByText(`reason: ${reason}`, { exact: false }).first()).toBeVisible();
-      await shot(page, '11-audit-lease-override');
+      await shot(page, '11-audit-log');
       expect((await c.call('dr:policies.get', { policyId: policy.id })).state).toBe('failed_over');
     } finally {
       await c.close();
