@@ -193,13 +193,15 @@ export async function prepare(w: CrashWorld, scenario: CrashScenario<unknown>, r
 
 /** The completed failover as the console records it: its job and mappings, and the peer's exchanges since it began. */
 async function outcomeOf(w: CrashWorld, p: PreparedFailover): Promise<FailoverOutcome> {
+  // Read before a core opens here: one that starts releases pending leases itself, so the child's release would go unchecked.
+  const lease = await leaseInTarget(w, p.policyId);
   const core = openCore(w, p.dir);
   try {
     const policy = await call(core, 'dr:policies.get', { policyId: p.policyId });
     expect(policy.state).toBe('failed_over');
     const jobId = policy.failoverJobId ?? (await call(core, 'dr:jobs.list', { policyId: p.policyId, kind: 'failover', offset: 0, limit: 5 })).items[0]!.id;
     // The job's completion released the lease this console took for it: "completed" stays in the target.
-    expect(await leaseInTarget(w, p.policyId), 'the failover lease in the target').toEqual({ jobId, state: 'completed', consoleId: core.services.leases.holder.consoleId });
+    expect(lease, 'the failover lease in the target').toEqual({ jobId, state: 'completed', consoleId: core.services.leases.holder.consoleId });
     return { jobId, mappings: await call(core, 'dr:jobs.mappings', { jobId }), exchanges: w.peer.exchanges.slice(p.firstExchange) };
   } finally {
     await core.close();
