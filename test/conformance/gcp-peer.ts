@@ -206,6 +206,23 @@ export async function seedGke(c: SeedClients, name = 'shop', accountId = 'gke-no
   return { nativeId: `projects/${P}/locations/${GCP_SOURCE}/clusters/${name}`, name, serviceAccount: email, disks };
 }
 
+/**
+ * The GKE node IAM is lost after the points were taken (the custom role deleted and purged, the node
+ * service account deleted, its project bindings removed): a failover makes all of it again.
+ */
+export async function loseGkeIam(c: SeedClients, accountId = 'gke-nodes'): Promise<void> {
+  const P = c.peer.project;
+  const email = `${accountId}@${P}.iam.gserviceaccount.com`;
+  await iamCall(c.peer, 'DELETE', `projects/${P}/roles/${GKE_CUSTOM_ROLE}`);
+  c.peer.purgeDeletedRoles();
+  await iamCall(c.peer, 'DELETE', `projects/${P}/serviceAccounts/${email}`);
+  const [policy] = await c.projects.getIamPolicy({ resource: `projects/${P}` });
+  await c.projects.setIamPolicy({
+    resource: `projects/${P}`,
+    policy: { etag: policy.etag ?? null, bindings: (policy.bindings ?? []).map((b) => ({ role: b.role, members: (b.members ?? []).filter((m) => m !== `serviceAccount:${email}`) })).filter((b) => b.members.length > 0) },
+  });
+}
+
 /** GKE clusters of every location with their node pools, one stable line each. */
 export async function gkeCensus(c: SeedClients): Promise<string[]> {
   const [list] = await c.container.listClusters({ parent: `projects/${c.peer.project}/locations/-` });

@@ -7,14 +7,21 @@
 // census of the target the kill points are compared on; the harness adds what holds for every Google
 // failover: the peer saw no contract violation, every Compute requestId was answered with one
 // operation (a repeated insert was deduplicated, not executed twice), and the one-time rule held.
+// Every failover takes the real failover lease in the target's console bucket on fake-gcs-server (no
+// override): the killed child leaves it held by its job, the resumed child (same data folder, so the
+// same console) completes that job and releases it, and it stays there as "completed". The lease's
+// writes go to fake-gcs-server, not through the relay, so they are never kill points.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
+import { Storage } from '@google-cloud/storage';
 import { composeCore, type ComposeOptions, type Core } from '../../../../main/compose';
 import { StaticKeyProvider } from '../../../../main/credentials/static-key-provider';
 import { createGcpProvider } from '../../../../main/providers/gcp';
+import { consoleBucketName } from '../../../../main/providers/gcp/target-store';
+import { STORE_KEYS } from '../../../../main/providers/target-store';
 import type { ResourceTypeId } from '../../../../shared/catalog';
 import type { ResponseOf } from '../../../../shared/ipc/contract';
 import { gcpAccount, GCP_SOURCE, GCP_TARGET, type SeedClients } from '../../../conformance/gcp-peer';
@@ -32,16 +39,6 @@ const REPO = resolve(import.meta.dirname, '../../../..');
  * and the action would be refused as offline. The children use the same (GCP_PROBE_TIMEOUT_MS).
  */
 export const PROBE_TIMEOUT_MS = 120_000;
-
-/**
- * The failover lease, in this one place. The Google provider keeps no lease in the target yet (no
- * target store on fake-gcs-server): every failover here starts with the operator's audited override,
- * as engine-flow-vm.test.ts does. When the store lands, return [] (the children already reach
- * fake-gcs-server directly, so the lease's writes are bookkeeping, never kill points).
- */
-function leaseArgs(): string[] {
-  return ['--lease-override', 'crash proof: the Google provider keeps no failover lease in the target yet'];
-}
 
 export interface CrashWorld {
   peer: GcpPeer;
@@ -114,8 +111,17 @@ function openCore(w: CrashWorld, dir: string): Core {
   return composeCore(o);
 }
 
+/** The policy's failover lease as the target's console bucket on fake-gcs-server holds it (null: none). */
+export async function leaseInTarget(w: CrashWorld, policyId: string): Promise<{ jobId: string; state: string; consoleId: string } | null> {
+  const file = new Storage({ apiEndpoint: w.gcs.url, projectId: w.peer.project }).bucket(consoleBucketName(w.peer.project, GCP_TARGET)).file(STORE_KEYS.lease(policyId));
+  const [exists] = await file.exists();
+  if (!exists) return null;
+  const lease = JSON.parse((await file.download())[0].toString()) as { jobId: string; state: string; holder: { consoleId: string } };
+  return { jobId: lease.jobId, state: lease.state, consoleId: lease.holder.consoleId };
+}
+
 export function runChild(w: CrashWorld, p: PreparedFailover, killAfter?: number): Promise<ChildRun> {
-  const args = ['--import', 'tsx', CHILD, p.dir, p.policyId, w.peer.url, p.pointId, '--storage', w.gcs.url, ...leaseArgs(), ...(killAfter !== undefined ? ['--kill-after', String(killAfter)] : [])];
+  const args = ['--import', 'tsx', CHILD, p.dir, p.policyId, w.peer.url, p.pointId, '--storage', w.gcs.url, ...(killAfter !== undefined ? ['--kill-after', String(killAfter)] : [])];
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GCP_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) } });
     const ops: string[] = [];
@@ -187,11 +193,15 @@ export async function prepare(w: CrashWorld, scenario: CrashScenario<unknown>, r
 
 /** The completed failover as the console records it: its job and mappings, and the peer's exchanges since it began. */
 async function outcomeOf(w: CrashWorld, p: PreparedFailover): Promise<FailoverOutcome> {
+  // Read before a core opens here: one that starts releases pending leases itself, so the child's release would go unchecked.
+  const lease = await leaseInTarget(w, p.policyId);
   const core = openCore(w, p.dir);
   try {
     const policy = await call(core, 'dr:policies.get', { policyId: p.policyId });
     expect(policy.state).toBe('failed_over');
     const jobId = policy.failoverJobId ?? (await call(core, 'dr:jobs.list', { policyId: p.policyId, kind: 'failover', offset: 0, limit: 5 })).items[0]!.id;
+    // The job's completion released the lease this console took for it: "completed" stays in the target.
+    expect(lease, 'the failover lease in the target').toEqual({ jobId, state: 'completed', consoleId: core.services.leases.holder.consoleId });
     return { jobId, mappings: await call(core, 'dr:jobs.mappings', { jobId }), exchanges: w.peer.exchanges.slice(p.firstExchange) };
   } finally {
     await core.close();
@@ -250,9 +260,13 @@ export async function killAtEveryOperation<Census>(w: CrashWorld, scenario: Cras
     expect(killed.ops.at(-1)).toBe(operations[n - 1]);
     const rule = oneTimeRuleHolds(p.dir, p.policyId);
     expect(rule.ok, `after the kill at ${n}: ${rule.detail}`).toBe(true);
+    // The killed child held the lease for its job; the resumed child finishes that job (it starts no second one).
+    const held = await leaseInTarget(w, p.policyId);
+    expect(held?.state, `the failover lease after the kill at ${n}`).toBe('held');
     const resumed = await runChild(w, p);
     expect(resumed.outcome, `resume after kill ${n}: ${resumed.stderr}`).toBe('done');
     const o = await outcomeOf(w, p);
+    expect(o.jobId, `kill ${n}: the job that holds the lease`).toBe(held?.jobId);
     expectOneOperationPerRequestId(o.exchanges, `kill ${n}`);
     expect(w.peer.violations, `kill ${n}`).toEqual([]);
     points.push({ at: n, operation: operations[n - 1]!, census: await scenario.census(w, p, o), resent: repeatedRequestIds(o.exchanges).map((r) => r.methodId) });

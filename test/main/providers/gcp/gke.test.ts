@@ -9,7 +9,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ProviderFailure } from '../../../../main/providers/provider-failure';
 import type { MutateSpec, RecoveryPointItemRef, ResourceHandler, StepContext } from '../../../../main/providers/types';
 import { StepJournal, type CrashPoint } from '../../../conformance/crash-context';
-import { GCP_SOURCE, GCP_SOURCE_ZONE, GCP_TARGET, GKE_CUSTOM_ROLE, GKE_ROLES, iamCall, openGcpWorld, seedClients, type GcpWorld, type SeedClients } from '../../../conformance/gcp-peer';
+import { GCP_SOURCE, GCP_SOURCE_ZONE, GCP_TARGET, GKE_CUSTOM_ROLE, GKE_ROLES, iamCall, loseGkeIam, openGcpWorld, seedClients, type GcpWorld, type SeedClients } from '../../../conformance/gcp-peer';
 import { describeGcpPeer } from '../../../peers/gcp/describe-gcp';
 import type { GcpPeer } from '../../../peers/gcp/server';
 
@@ -153,7 +153,7 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
   });
 
   it('failover makes again the IAM that was lost (the custom role, the account, its bindings), journaled in order; a second failover job reuses all of it', async () => {
-    await loseIam(world, c);
+    await loseGkeIam(c);
     const lost = await world.iamCensus();
 
     const j = journal('failover');
@@ -195,7 +195,7 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
         const ids = (key: string) => new StepJournal({ key, jobId: `job-${key}`, policyId: 'pol-gke', source: w.source, target: w.target, recoveryPointId: 'rp-1' });
         const item = await wh.replicate(ref, ids('replicate').attempt().ctx);
         const pt: RecoveryPointItemRef = { id: 'rpi-1', recoveryPointId: 'rp-1', resource: ref, capturedAt: '2030-01-15T10:00:00.000Z', ...item };
-        await loseIam(w, sc);
+        await loseGkeIam(sc);
         const j = ids('failover');
         if (crash) {
           const first = j.attempt(crash);
@@ -323,17 +323,3 @@ describeGcpPeer('gcp.gke against the GCP peer', () => {
     expect(disksIn(GCP_SOURCE_ZONE)).toHaveLength(3);
   });
 });
-
-/** The node IAM lost after the point was taken: the custom role deleted (and purged since), the account deleted, its bindings dropped. */
-async function loseIam(world: GcpWorld, c: SeedClients): Promise<void> {
-  const P = world.peer.project;
-  const email = `gke-nodes@${P}.iam.gserviceaccount.com`;
-  await iamCall(world.peer, 'DELETE', `projects/${P}/roles/${GKE_CUSTOM_ROLE}`);
-  world.peer.purgeDeletedRoles();
-  await iamCall(world.peer, 'DELETE', `projects/${P}/serviceAccounts/${email}`);
-  const [policy] = await c.projects.getIamPolicy({ resource: `projects/${P}` });
-  await c.projects.setIamPolicy({
-    resource: `projects/${P}`,
-    policy: { etag: policy.etag ?? null, bindings: (policy.bindings ?? []).map((b) => ({ role: b.role, members: (b.members ?? []).filter((m) => m !== `serviceAccount:${email}`) })).filter((b) => b.members.length > 0) },
-  });
-}
