@@ -35,6 +35,7 @@ import {
   getServiceAccount,
   grantProjectRoles,
   journaled,
+  insertDiskFromSnapshot,
   lastPart,
   member,
   projectPolicy,
@@ -428,42 +429,16 @@ async function disksFromSnapshots(s: ComputeScope, ctx: StepContext, cap: GkeCap
   const made: { disk: GkeDisk; name: string; link: string; reused: boolean }[] = [];
   for (const [i, d] of cap.disks.entries()) {
     const diskName = name(d, i);
-    ctx.progress(`Creating disk ${diskName} from snapshot ${d.snapshot}`);
-    const opKey = `${purpose}-disk:${d.diskName}`;
-    const ours = journaled(ctx, opKey);
-    try {
-      await s.mutate(ctx, opKey, {
-        action: 'compute.disks.insert',
-        scope: { zone },
-        what: `disk ${diskName} in ${zone}`,
-        intent: { disk: diskName, zone, sourceSnapshot: d.snapshotLink },
-        start: async (requestId) =>
-          (
-            await s.c.disks.insert({
-              project: s.project,
-              zone,
-              requestId,
-              diskResource: {
-                name: diskName,
-                sourceSnapshot: d.snapshotLink,
-                ...(d.sizeGb ? { sizeGb: d.sizeGb } : {}),
-                ...(d.diskType ? { type: `projects/${s.project}/zones/${zone}/diskTypes/${d.diskType}` } : {}),
-                ...(d.description ? { description: d.description } : {}),
-                labels: { ...d.labels, ...labels },
-              },
-            })
-          )[0].latestResponse as compute.google.cloud.compute.v1.IOperation,
-      });
-      made.push({ disk: d, name: diskName, link: `${COMPUTE}projects/${s.project}/zones/${zone}/disks/${diskName}`, reused: false });
-    } catch (err) {
-      // A same-named disk made from this very snapshot (an earlier failover of the point) is reused.
-      if (!(err instanceof ProviderFailure && err.code === 'Conflict')) throw err;
-      const [existing] = await s.read(ctx, 'compute.disks.get', () => s.c.disks.get({ project: s.project, zone, disk: diskName }));
-      if (lastPart(existing.sourceSnapshot) !== d.snapshot) {
-        throw new ProviderFailure('Conflict', `A disk named ${diskName} already exists in ${zone} (project ${s.project}) and was not made from snapshot ${d.snapshot}: rename or delete it, then retry.`);
-      }
-      made.push({ disk: d, name: diskName, link: existing.selfLink ?? '', reused: !ours });
-    }
+    const got = await insertDiskFromSnapshot(s, ctx, `${purpose}-disk:${d.diskName}`, zone, {
+      name: diskName,
+      snapshot: d.snapshot,
+      snapshotLink: d.snapshotLink,
+      sizeGb: d.sizeGb,
+      diskType: d.diskType,
+      description: d.description,
+      labels: { ...d.labels, ...labels },
+    });
+    made.push({ disk: d, name: diskName, ...got });
   }
   return made;
 }

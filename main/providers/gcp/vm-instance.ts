@@ -246,44 +246,67 @@ export async function targetSubnetwork(s: ComputeScope, ctx: StepContext, cap: P
   return { network, subnetwork: `projects/${s.project}/regions/${s.env.region}/subnetworks/${sub.name}` };
 }
 
+/** What a disk made from a recovery point's snapshot is made of. */
+export interface DiskFromSnapshot {
+  name: string;
+  /** The snapshot's name and self-link. */
+  snapshot: string;
+  snapshotLink: string;
+  sizeGb?: string | null;
+  diskType?: string | null;
+  description?: string | null;
+  labels: Record<string, string>;
+}
+
+/**
+ * One disk from a snapshot in the target zone: a journaled Compute insert (requestId-deduplicated).
+ * A same-named disk made from this very snapshot (an earlier failover of the point) is reused; one
+ * an earlier attempt of this step made (journaled) is this step's own, not reused.
+ */
+export async function insertDiskFromSnapshot(s: ComputeScope, ctx: StepContext, opKey: string, zone: string, d: DiskFromSnapshot): Promise<{ link: string; reused: boolean }> {
+  ctx.progress(`Creating disk ${d.name} from snapshot ${d.snapshot}`);
+  const ours = journaled(ctx, opKey);
+  try {
+    await s.mutate(ctx, opKey, {
+      action: 'compute.disks.insert',
+      scope: { zone },
+      what: `disk ${d.name} in ${zone}`,
+      intent: { disk: d.name, zone, sourceSnapshot: d.snapshotLink },
+      start: async (requestId) =>
+        (
+          await s.c.disks.insert({
+            project: s.project,
+            zone,
+            requestId,
+            diskResource: {
+              name: d.name,
+              sourceSnapshot: d.snapshotLink,
+              ...(d.sizeGb ? { sizeGb: d.sizeGb } : {}),
+              ...(d.diskType ? { type: `projects/${s.project}/zones/${zone}/diskTypes/${d.diskType}` } : {}),
+              ...(d.description ? { description: d.description } : {}),
+              labels: d.labels,
+            },
+          })
+        )[0].latestResponse as protos.google.cloud.compute.v1.IOperation,
+    });
+    return { link: `${COMPUTE}projects/${s.project}/zones/${zone}/disks/${d.name}`, reused: false };
+  } catch (err) {
+    if (!(err instanceof ProviderFailure && err.code === 'Conflict')) throw err;
+    const [existing] = await s.read(ctx, 'compute.disks.get', () => s.c.disks.get({ project: s.project, zone, disk: d.name }));
+    if (lastPart(existing.sourceSnapshot) !== d.snapshot) {
+      throw new ProviderFailure('Conflict', `A disk named ${d.name} already exists in ${zone} (project ${s.project}) and was not made from snapshot ${d.snapshot}: rename or delete it, then retry.`);
+    }
+    return { link: existing.selfLink ?? '', reused: !ours };
+  }
+}
+
 /** Disks from the point's snapshots in the target zone (one Compute insert each, requestId-deduplicated). */
 async function disksFromSnapshots(s: ComputeScope, ctx: StepContext, cap: VmCapture, zone: string, name: (d: VmDisk, index: number) => string, labels: Record<string, string>, purpose: string) {
   const made: { disk: VmDisk; name: string; link: string; reused: boolean }[] = [];
   for (const [i, d] of cap.disks.entries()) {
     const diskName = name(d, i);
-    ctx.progress(`Creating disk ${diskName} from snapshot ${d.snapshot}`);
-    try {
-      await s.mutate(ctx, `${purpose}-disk:${d.deviceName}`, {
-        action: 'compute.disks.insert',
-        scope: { zone },
-        what: `disk ${diskName} in ${zone}`,
-        intent: { disk: diskName, zone, sourceSnapshot: d.snapshotLink },
-        start: async (requestId) =>
-          (
-            await s.c.disks.insert({
-              project: s.project,
-              zone,
-              requestId,
-              diskResource: {
-                name: diskName,
-                sourceSnapshot: d.snapshotLink,
-                ...(d.sizeGb ? { sizeGb: d.sizeGb } : {}),
-                ...(d.diskType ? { type: `projects/${s.project}/zones/${zone}/diskTypes/${d.diskType}` } : {}),
-                labels,
-              },
-            })
-          )[0].latestResponse as protos.google.cloud.compute.v1.IOperation,
-      });
-      made.push({ disk: d, name: diskName, link: `${COMPUTE}projects/${s.project}/zones/${zone}/disks/${diskName}`, reused: false });
-    } catch (err) {
-      // A same-named disk made from this very snapshot (an earlier failover of the point) is reused.
-      if (!(err instanceof ProviderFailure && err.code === 'Conflict')) throw err;
-      const [existing] = await s.read(ctx, 'compute.disks.get', () => s.c.disks.get({ project: s.project, zone, disk: diskName }));
-      if (lastPart(existing.sourceSnapshot) !== d.snapshot) {
-        throw new ProviderFailure('Conflict', `A disk named ${diskName} already exists in ${zone} (project ${s.project}) and was not made from snapshot ${d.snapshot}: rename or delete it, then retry.`);
-      }
-      made.push({ disk: d, name: diskName, link: existing.selfLink ?? '', reused: true });
-    }
+    const got = await insertDiskFromSnapshot(s, ctx, `${purpose}-disk:${d.deviceName}`, zone, { name: diskName, snapshot: d.snapshot, snapshotLink: d.snapshotLink, sizeGb: d.sizeGb, diskType: d.diskType, labels });
+    made.push({ disk: d, name: diskName, ...got });
   }
   return made;
 }
